@@ -1,0 +1,51 @@
+/**
+ * Domain errors. Domain code throws these; one table in `lib/http-errors.ts` maps them to HTTP.
+ * `code` is the stable snake_case code clients switch on; `details` are safe to show.
+ */
+export class DomainError extends Error {
+  override name = 'DomainError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The request is malformed or fails its schema. */
+export class ValidationError extends DomainError {
+  override name = 'ValidationError';
+}
+/** The named thing does not exist, or the caller may not know it exists. */
+export class NotFoundError extends DomainError {
+  override name = 'NotFoundError';
+}
+/** The request conflicts with current state (name taken, version changed, wrong state). */
+export class ConflictError extends DomainError {
+  override name = 'ConflictError';
+}
+/** The request is well formed but cannot be carried out in the current state. */
+export class UnprocessableError extends DomainError {
+  override name = 'UnprocessableError';
+}
+/** Missing, malformed, expired or revoked credentials. */
+export class UnauthorizedError extends DomainError {
+  override name = 'UnauthorizedError';
+}
+/** Authenticated, but the role does not allow this. */
+export class ForbiddenError extends DomainError {
+  override name = 'ForbiddenError';
+}
+/** Too many requests for this token; `retryAfterSeconds` goes into `Retry-After`. */
+export class RateLimitedError extends DomainError {
+  override name = 'RateLimitedError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate_limited', `Too many requests; retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+  }
+}
+/** The body is larger than the route accepts. */
+export class PayloadTooLargeError extends DomainError {
+  override name = 'PayloadTooLargeError';
+}

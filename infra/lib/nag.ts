@@ -1,0 +1,34 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/** One acknowledged cdk-nag finding: the rule id (with `[finding]` where the rule has several) and why. */
+export interface Acknowledgement {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Acknowledges cdk-nag findings on a construct and everything below it, each with its reason. */
+export function acknowledge(scope: IConstruct, findings: ReadonlyArray<Acknowledgement>): void {
+  for (const finding of findings) Validations.of(scope).acknowledge(finding);
+}
+
+/**
+ * Acknowledges cdk-nag's IAM5 finding on the `<table>/index/*` resource that every DynamoDB
+ * `grant*` adds. The finding names the ARN as rendered in `scope`'s stack, which for a table of
+ * another stack is an export that exists only once references are resolved, so the id is
+ * computed in the validation phase (after reference resolution, before the nag report).
+ */
+export function acknowledgeTableIndexes(scope: IConstruct, tableArn: string, reason: string): void {
+  scope.node.addValidation({
+    validate: () => {
+      const resolved = Stack.of(scope).resolve(tableArn) as Record<string, unknown>;
+      const imported = resolved['Fn::ImportValue'];
+      const getAtt = resolved['Fn::GetAtt'];
+      const rendered =
+        typeof imported === 'string' ? imported : Array.isArray(getAtt) ? `<${getAtt.join('.')}>` : undefined;
+      if (!rendered) return [`Cannot name the index finding of table ARN ${JSON.stringify(resolved)}`];
+      acknowledge(scope, [{ id: `AwsSolutions-IAM5[Resource::${rendered}/index/*]`, reason }]);
+      return [];
+    },
+  });
+}

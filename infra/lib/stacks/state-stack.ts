@@ -1,0 +1,51 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { Key } from 'aws-cdk-lib/aws-kms';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { acknowledge } from '../nag.ts';
+import type { Construct } from 'constructs';
+import { ArtifactBucket } from '../constructs/artifact-bucket.ts';
+import { ControlPlaneTable } from '../constructs/control-plane-table.ts';
+import { SecretsKey } from '../constructs/secrets-key.ts';
+import { STATE_OUTPUTS } from '../state-outputs.ts';
+
+export interface StateStackProps extends StackProps {
+  /** Removal policy of stateful resources. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Everything stateful: tables, the artifact bucket and the env-var key. Other stacks reference it. */
+export class StateStack extends Stack {
+  readonly table: Table;
+  readonly idempotencyTable: Table;
+  readonly artifactBucket: Bucket;
+  readonly secretsKey: Key;
+
+  constructor(scope: Construct, id: string, props: StateStackProps = {}) {
+    super(scope, id, props);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const tables = new ControlPlaneTable(this, 'ControlPlane', { removalPolicy });
+    this.table = tables.table;
+    this.idempotencyTable = tables.idempotencyTable;
+    this.artifactBucket = new ArtifactBucket(this, 'Artifacts', { removalPolicy }).bucket;
+    this.secretsKey = new SecretsKey(this, 'Secrets', { removalPolicy }).key;
+
+    const values: Record<keyof typeof STATE_OUTPUTS, string> = {
+      RUNWAY_TABLE_NAME: this.table.tableName,
+      RUNWAY_IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
+      RUNWAY_ARTIFACT_BUCKET: this.artifactBucket.bucketName,
+      RUNWAY_KMS_KEY_ID: this.secretsKey.keyId,
+    };
+    for (const [env, outputId] of Object.entries(STATE_OUTPUTS)) {
+      new CfnOutput(this, outputId, { value: values[env as keyof typeof STATE_OUTPUTS] });
+    }
+
+    acknowledge(this.artifactBucket, [
+      {
+        id: 'AwsSolutions-S1',
+        reason:
+          'Objects are immutable build artifacts written only by the platform; reads come through CloudFront, whose standard logs are the access record. S3 server access logs would double that cost for no audit value.',
+      },
+    ]);
+  }
+}

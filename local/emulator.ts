@@ -1,0 +1,129 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+/** How to get the emulator on a machine without it. */
+export const MOTO_INSTALL_HINT =
+  'moto_server was not found on PATH. Install it with: pip install "moto[server]"  (or run LocalStack and set AWS_ENDPOINT_URL, see README).';
+
+export class EmulatorMissingError extends Error {
+  override name = 'EmulatorMissingError';
+  constructor() {
+    super(MOTO_INSTALL_HINT);
+  }
+}
+
+export interface Emulator {
+  /** `http://localhost:<port>` — `localhost`, not 127.0.0.1: moto's CloudFormation only parses path-style URLs on it. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** True when this process started the emulator (and so stops it). */
+  readonly owned: boolean;
+  stop(): Promise<void>;
+}
+
+/** Credentials and region the emulator accepts; never real ones. */
+export const EMULATOR_AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_REGION: 'us-east-1',
+  AWS_DEFAULT_REGION: 'us-east-1',
+} as const;
+
+/** True when something answers like an AWS emulator on the port (moto's or LocalStack's API). */
+export async function isEmulatorAt(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/moto-api/data.json`, { signal: AbortSignal.timeout(1500) });
+    if (res.ok) return true;
+    const health = await fetch(`http://127.0.0.1:${port}/_localstack/health`, { signal: AbortSignal.timeout(1500) });
+    return health.ok;
+  } catch {
+    // Nothing listening, or not an emulator: either way there is no emulator to use.
+    return false;
+  }
+}
+
+/** Whether a TCP port on 127.0.0.1 can be bound. */
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port the OS says is free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function hasMotoServer(): boolean {
+  return spawnSync('sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Starts moto server on the port and waits until it answers. The child gets its own process
+ * group so `stop()` ends it and anything it spawned.
+ */
+export async function startMoto(port: number, { timeoutMs = 30_000 } = {}): Promise<Emulator> {
+  if (!hasMotoServer()) throw new EmulatorMissingError();
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const deadline = Date.now() + timeoutMs;
+  while (!(await isEmulatorAt(port))) {
+    const code = await Promise.race([exited, sleep(200).then(() => undefined)]);
+    if (code !== undefined) throw new Error(`moto_server exited with ${code} before answering:\n${stderr}`);
+    if (Date.now() > deadline) {
+      killGroup(child);
+      throw new Error(`moto_server did not answer on port ${port} within ${timeoutMs} ms:\n${stderr}`);
+    }
+  }
+  return {
+    endpoint: `http://localhost:${port}`,
+    port,
+    owned: true,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      killGroup(child);
+      await Promise.race([exited, sleep(5000).then(() => killGroup(child, 'SIGKILL'))]);
+    },
+  };
+}
+
+/**
+ * The emulator for `npm start`: reuses one already answering on the port (and leaves it running
+ * at exit), otherwise starts moto there.
+ */
+export async function useOrStartEmulator(port: number): Promise<Emulator> {
+  if (await isEmulatorAt(port)) {
+    return { endpoint: `http://localhost:${port}`, port, owned: false, stop: async () => {} };
+  }
+  if (!(await isPortFree(port))) {
+    throw new Error(`Port ${port} is taken by something that is not an AWS emulator. Free it or set RUNWAY_EMULATOR_PORT.`);
+  }
+  return startMoto(port);
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

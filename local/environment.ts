@@ -1,0 +1,46 @@
+import { EMULATOR_AWS_ENV, freePort, isPortFree, startMoto, useOrStartEmulator, type Emulator } from './emulator.ts';
+import { deployLocalState } from './state.ts';
+
+export interface LocalAws {
+  emulator: Emulator;
+  /** Environment of the handlers: emulator endpoint and credentials, and the state stack's names. */
+  env: Record<string, string>;
+}
+
+/**
+ * An emulator with the state stack deployed in it.
+ * - `mode: 'shared'` (npm start): reuse an emulator already on the port, or start one there.
+ * - `mode: 'private'` (tests, benchmarks): always a fresh moto of our own, on the port if it is
+ *   free, else on any free port.
+ * - `externalEndpoint` (AWS_ENDPOINT_URL set by the user, e.g. LocalStack): that emulator.
+ */
+export async function startLocalAws(options: {
+  port: number;
+  mode: 'shared' | 'private';
+  /** An emulator someone else runs (LocalStack): used as is, never started or stopped. */
+  externalEndpoint?: string;
+  platformDomain?: string;
+}): Promise<LocalAws> {
+  const emulator: Emulator = options.externalEndpoint
+    ? { endpoint: options.externalEndpoint, port: Number(new URL(options.externalEndpoint).port), owned: false, stop: async () => {} }
+    : options.mode === 'shared'
+      ? await useOrStartEmulator(options.port)
+      : await startMoto((await isPortFree(options.port)) ? options.port : await freePort());
+  try {
+    const state = await deployLocalState(emulator.endpoint);
+    const env: Record<string, string> = {
+      ...EMULATOR_AWS_ENV,
+      AWS_ENDPOINT_URL: emulator.endpoint,
+      ...state,
+      RUNWAY_PLATFORM_DOMAIN: options.platformDomain ?? 'localhost',
+      RUNWAY_S3_FORCE_PATH_STYLE: 'true',
+      POWERTOOLS_METRICS_NAMESPACE: 'Runway',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_DEV: 'false',
+    };
+    return { emulator, env };
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  }
+}

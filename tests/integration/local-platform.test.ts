@@ -1,0 +1,125 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type http from 'node:http';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort, isEmulatorAt, MOTO_INSTALL_HINT } from '../../local/emulator.ts';
+import { startLocalAws } from '../../local/environment.ts';
+import { createGateway } from '../../local/gateway.ts';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+const tsx = path.join(repo, 'node_modules/.bin/tsx');
+
+describe('local gateway', () => {
+  let server: http.Server;
+  let base: string;
+  beforeAll(async () => {
+    server = createGateway();
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    base = `http://127.0.0.1:${port}`;
+  });
+  afterAll(() => new Promise((r) => server.close(r)));
+
+  test('GET /v1/health runs the real handler and reports the emulator reachable', async () => {
+    const res = await fetch(`${base}/v1/health`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const body = await res.json();
+    expect(body).toMatchObject({ status: 'ok', version: expect.any(String), aws: { reachable: true } });
+    expect(body.services.dynamodb.reachable).toBe(true);
+    expect(body.services.s3.reachable).toBe(true);
+  });
+
+  test('an unknown route is a 404 like API Gateway', async () => {
+    const res = await fetch(`${base}/v1/nope`);
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('emulator', () => {
+  test('a taken port makes tests use another free port', async () => {
+    const blocker = net.createServer();
+    const taken = await freePort();
+    await new Promise<void>((r) => blocker.listen(taken, '127.0.0.1', r));
+    const local = await startLocalAws({ port: taken, mode: 'private' });
+    try {
+      expect(local.emulator.port).not.toBe(taken);
+      expect(await isEmulatorAt(local.emulator.port)).toBe(true);
+    } finally {
+      await local.emulator.stop();
+      blocker.close();
+    }
+    expect(await isEmulatorAt(local.emulator.port)).toBe(false);
+  });
+});
+
+describe('npm start', () => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-start-'));
+  const children: ChildProcessWithoutNullStreams[] = [];
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  async function ports() {
+    return {
+      RUNWAY_API_PORT: String(await freePort()),
+      RUNWAY_EDGE_PORT: String(await freePort()),
+      RUNWAY_CONSOLE_PORT: String(await freePort()),
+      RUNWAY_EMULATOR_PORT: String(await freePort()),
+      RUNWAY_STATE_DIR: stateDir,
+    };
+  }
+
+  function start(env: Record<string, string>) {
+    const child = spawn(tsx, ['local/start.ts'], { cwd: repo, env: { ...process.env, ...env, AWS_ENDPOINT_URL: '' } });
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    return { child, exited, output: () => output };
+  }
+
+  test('starts the emulator, serves health, refuses a second start, and Ctrl-C stops everything', async () => {
+    const env = await ports();
+    const first = start(env);
+    const health = await poll(`http://localhost:${env.RUNWAY_API_PORT}/v1/health`, 60_000);
+    expect(health.aws.reachable).toBe(true);
+    expect(health.aws.endpoint).toBe(`http://localhost:${env.RUNWAY_EMULATOR_PORT}`);
+
+    const second = start({ ...env, RUNWAY_API_PORT: String(await freePort()) });
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/already running \(npm start, pid \d+\)/);
+
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(await isEmulatorAt(Number(env.RUNWAY_EMULATOR_PORT))).toBe(false);
+    await expect(fetch(`http://localhost:${env.RUNWAY_API_PORT}/v1/health`)).rejects.toThrow();
+    expect(fs.existsSync(path.join(stateDir, 'start.pid'))).toBe(false);
+  }, 90_000);
+
+  test('without moto_server on PATH it says how to install it', async () => {
+    const env = await ports();
+    const bin = path.join(repo, 'node_modules/.bin');
+    const noMoto = start({ ...env, PATH: `${bin}:/usr/bin:/bin` });
+    expect(await noMoto.exited).toBe(1);
+    expect(noMoto.output()).toContain(MOTO_INSTALL_HINT);
+  }, 30_000);
+});
+
+async function poll(url: string, timeoutMs: number): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return res.json();
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
