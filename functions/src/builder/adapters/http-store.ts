@@ -1,0 +1,275 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { packDir, unpackFile } from '../archive.ts';
+import type { JobSource } from '../job.ts';
+import type { Manifest } from '../manifest.ts';
+import type { BlobStore, CacheStore, SourcePort } from '../ports.ts';
+import { extractTarball, materializeFiles } from '../source.ts';
+
+/**
+ * The platform's upload endpoint, seen from the builder. All paths are under `baseUrl`, which is
+ * already scoped to one deployment; the bearer token allows only that deployment's uploads.
+ *
+ * | request | body | success |
+ * |---|---|---|
+ * | `GET /job` | – | 200 the job JSON |
+ * | `POST /missing` | `{"shas": [hex, …]}` (≤ 1000) | 200 `{"missing": [hex, …], "uploads"?: {hex: url}}` |
+ * | `PUT /blobs/{sha}` | the bytes; `content-length`, `x-runway-digest: sha256=<hex>` | 200/201/204 |
+ * | `PUT /manifest` | the manifest JSON | 200/201/204; 409 if a different one exists |
+ * | `GET /source/{sha}` | – | 200 the bytes |
+ * | `GET /cache/{key}` | – | 200 tar.gz, 404 no entry |
+ * | `PUT /cache/{key}` | tar.gz with `content-length` | 200/201/204 |
+ * | `POST /cache/{key}` | – | 200 `{"url": …}` where to PUT the archive instead (tried first) |
+ *
+ * `uploads` and the cache `url` are presigned URLs: bytes go there directly (with
+ * `x-amz-checksum-sha256`, so storage checks the content address), never through the API.
+ *
+ * Any request may be answered with a 307/308 redirect (for instance to a presigned S3 URL); the
+ * builder repeats it there with the same body and without the `authorization` header.
+ * 408, 429, 5xx and network errors are retried with backoff; other statuses fail at once.
+ */
+export interface HttpStoreOptions {
+  /** e.g. `https://api.example.com/builds/<deploymentId>/upload`, no trailing slash needed. */
+  baseUrl: string;
+  token: string;
+  /** Attempts per request, the first included. @default 4 */
+  attempts?: number;
+  /** Per attempt. @default 10 minutes */
+  requestTimeoutMs?: number;
+  /** Where cache archives are staged. @default os.tmpdir() */
+  tmpDir?: string;
+  /** Archives above this are not uploaded. @default 2 GiB */
+  maxCacheBytes?: number;
+  /** For tests: the delay before retry n (0-based). */
+  backoffMs?: (attempt: number) => number;
+}
+
+/** The endpoint answered with a status the builder does not accept. */
+export class HttpStatusError extends Error {
+  override name = 'HttpStatusError';
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const MISSING_BATCH = 1000;
+const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
+
+interface RequestSpec {
+  method: 'GET' | 'POST' | 'PUT';
+  url: string;
+  headers?: Record<string, string>;
+  /** A factory, so a retry or redirect can send the body again. */
+  body?: () => BodyInit;
+  /** Statuses returned to the caller instead of thrown. */
+  accept: readonly number[];
+  signal?: AbortSignal;
+}
+
+export class HttpStore implements BlobStore, CacheStore, SourcePort {
+  readonly #base: string;
+  readonly #token: string;
+  readonly #attempts: number;
+  readonly #timeoutMs: number;
+  readonly #tmpDir: string;
+  readonly #maxCacheBytes: number;
+  readonly #backoffMs: (attempt: number) => number;
+  /** Presigned upload URLs the endpoint handed out with `missing`. */
+  readonly #uploads = new Map<string, string>();
+
+  constructor(options: HttpStoreOptions) {
+    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#token = options.token;
+    this.#attempts = options.attempts ?? 4;
+    this.#timeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
+    this.#tmpDir = options.tmpDir ?? tmpdir();
+    this.#maxCacheBytes = options.maxCacheBytes ?? 2 * 1024 ** 3;
+    this.#backoffMs = options.backoffMs ?? ((n) => 250 * 4 ** n);
+  }
+
+  async missing(shas: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(shas)];
+    const missing: string[] = [];
+    for (let i = 0; i < unique.length; i += MISSING_BATCH) {
+      const batch = unique.slice(i, i + MISSING_BATCH);
+      const response = await this.#send({
+        method: 'POST',
+        url: `${this.#base}/missing`,
+        headers: { 'content-type': 'application/json' },
+        body: () => JSON.stringify({ shas: batch }),
+        accept: [200],
+      });
+      const body = (await response.json()) as { missing?: unknown };
+      if (!Array.isArray(body.missing) || !body.missing.every((s): s is string => typeof s === 'string')) {
+        throw new Error('POST /missing: response has no "missing" array of strings');
+      }
+      const asked = new Set(batch);
+      // Only upload what was asked about: the endpoint cannot make the builder send other files.
+      missing.push(...body.missing.filter((sha) => asked.has(sha)));
+      const uploads = (body as { uploads?: unknown }).uploads;
+      if (uploads && typeof uploads === 'object') {
+        for (const [sha, url] of Object.entries(uploads)) if (asked.has(sha) && typeof url === 'string') this.#uploads.set(sha, url);
+      }
+    }
+    return missing;
+  }
+
+  /** The job of this build, as the endpoint serves it (validated by the caller). */
+  async job(): Promise<unknown> {
+    const response = await this.#send({ method: 'GET', url: `${this.#base}/job`, accept: [200] });
+    return response.json();
+  }
+
+  async put(sha: string, filePath: string, size: number): Promise<void> {
+    const direct = this.#uploads.get(sha);
+    await this.#send(
+      {
+        method: 'PUT',
+        url: direct ?? `${this.#base}/blobs/${sha}`,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(size),
+          'x-runway-digest': `sha256=${sha}`,
+          'x-amz-checksum-sha256': Buffer.from(sha, 'hex').toString('base64'),
+        },
+        body: () => fileBody(filePath),
+        accept: [200, 201, 204],
+      },
+      direct === undefined,
+    );
+  }
+
+  async putManifest(_deploymentId: string, manifest: Manifest): Promise<void> {
+    const json = JSON.stringify(manifest);
+    await this.#send({
+      method: 'PUT',
+      url: `${this.#base}/manifest`,
+      headers: { 'content-type': 'application/json' },
+      body: () => json,
+      accept: [200, 201, 204],
+    });
+  }
+
+  async restore(key: string, dir: string): Promise<boolean> {
+    const response = await this.#send({ method: 'GET', url: `${this.#base}/cache/${encodeURIComponent(key)}`, accept: [200, 404] });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return false;
+    }
+    const staging = await mkdtemp(path.join(this.#tmpDir, 'runway-cache-'));
+    try {
+      const file = path.join(staging, 'cache.tar.gz');
+      await pipeline(Readable.fromWeb(responseBody(response)), createWriteStream(file));
+      await unpackFile(file, dir);
+      return true;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  async save(key: string, dir: string): Promise<void> {
+    const staging = await mkdtemp(path.join(this.#tmpDir, 'runway-cache-'));
+    try {
+      const file = path.join(staging, 'cache.tar.gz');
+      const size = await packDir(dir, file);
+      if (size > this.#maxCacheBytes) throw new Error(`cache archive is ${size} bytes, over the ${this.#maxCacheBytes} byte limit`);
+      const cacheUrl = `${this.#base}/cache/${encodeURIComponent(key)}`;
+      // Ask for a direct upload URL first: archives are often larger than an API accepts.
+      const asked = await this.#send({ method: 'POST', url: cacheUrl, accept: [200, 404, 405] });
+      const direct = asked.status === 200 ? ((await asked.json()) as { url?: unknown }).url : (await asked.body?.cancel(), undefined);
+      await this.#send(
+        {
+          method: 'PUT',
+          url: typeof direct === 'string' ? direct : cacheUrl,
+          headers: { 'content-type': 'application/gzip', 'content-length': String(size) },
+          body: () => fileBody(file),
+          accept: [200, 201, 204],
+        },
+        typeof direct !== 'string',
+      );
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  async materialize(source: JobSource, dir: string, signal?: AbortSignal): Promise<void> {
+    const get = async (url: string, authorized: boolean): Promise<Readable> => {
+      const response = await this.#send({ method: 'GET', url, accept: [200], ...(signal ? { signal } : {}) }, authorized);
+      return Readable.fromWeb(responseBody(response));
+    };
+    if (source.type === 'files') {
+      await materializeFiles(source.files, dir, (sha) => get(`${this.#base}/source/${sha}`, true));
+      return;
+    }
+    // The tarball URL is not ours (e.g. GitHub's): never send the upload token there.
+    await extractTarball(await get(source.url, source.url.startsWith(`${this.#base}/`)), dir, source.sha);
+  }
+
+  /** Sends with retries; follows one redirect by hand so the token never leaves our origin. */
+  async #send(spec: RequestSpec, authorized = true): Promise<Response> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < this.#attempts; attempt++) {
+      if (attempt > 0) await sleep(this.#backoffMs(attempt - 1));
+      try {
+        let response = await this.#fetchOnce(spec, spec.url, authorized);
+        if (response.status === 307 || response.status === 308) {
+          const location = response.headers.get('location');
+          await response.body?.cancel();
+          if (location === null) throw new HttpStatusError(`${spec.method} ${describeUrl(spec.url)}: redirect without location`, response.status);
+          response = await this.#fetchOnce(spec, new URL(location, spec.url).toString(), false);
+        }
+        if (spec.accept.includes(response.status)) return response;
+        const detail = (await response.text().catch(() => '')).slice(0, 200);
+        const error = new HttpStatusError(`${spec.method} ${describeUrl(spec.url)}: HTTP ${response.status} ${detail}`.trim(), response.status);
+        if (!RETRYABLE.has(response.status)) throw error;
+        lastError = error;
+      } catch (error) {
+        if (error instanceof HttpStatusError && !RETRYABLE.has(error.status)) throw error;
+        if (spec.signal?.aborted) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  async #fetchOnce(spec: RequestSpec, url: string, authorized: boolean): Promise<Response> {
+    const headers: Record<string, string> = { 'user-agent': 'runway-builder', ...spec.headers };
+    if (authorized) headers.authorization = `Bearer ${this.#token}`;
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const init: RequestInit & { duplex?: 'half' } = {
+      method: spec.method,
+      headers,
+      redirect: 'manual',
+      signal: spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout,
+    };
+    if (spec.body) {
+      init.body = spec.body();
+      init.duplex = 'half';
+    }
+    return fetch(url, init);
+  }
+}
+
+function fileBody(filePath: string): BodyInit {
+  return Readable.toWeb(createReadStream(filePath)) as unknown as BodyInit;
+}
+
+function responseBody(response: Response): NodeReadableStream {
+  if (response.body === null) throw new Error('response has no body');
+  return response.body as unknown as NodeReadableStream;
+}
+
+/** Query strings of presigned URLs carry credentials; keep them out of error messages. */
+function describeUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
+}
+

@@ -1,0 +1,17 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { create, extract } from 'tar';
+
+/** Packs a directory's contents into a tar.gz file; returns its size in bytes. */
+export async function packDir(dir: string, file: string): Promise<number> {
+  await create({ gzip: true, file, cwd: dir, portable: true }, ['.']);
+  return (await stat(file)).size;
+}
+
+/**
+ * Unpacks a tar or tar.gz file into `dir`. tar's defaults strip absolute paths and `..`, and
+ * refuse to write through symlinks; owners are never restored, even as root.
+ */
+export async function unpackFile(file: string, dir: string, options: { strip?: number } = {}): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await extract({ file, cwd: dir, strip: options.strip ?? 0, preserveOwner: false });
+}

@@ -1,0 +1,294 @@
+import { accessSync, constants } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Framework, Overrides } from './job.ts';
+import { normalizeDirSetting } from './paths.ts';
+
+export type PackageManager = 'npm' | 'pnpm' | 'yarn';
+
+/** What to run and where the output is, after detection and overrides. */
+export interface BuildPlan {
+  framework: Framework;
+  /** null for a project without package.json. */
+  packageManager: PackageManager | null;
+  /** Lockfile name in the project dir, null when there is none. */
+  lockfile: string | null;
+  /** null: skip the step. */
+  installCommand: string | null;
+  buildCommand: string | null;
+  /** Relative to the project dir (`.` = the project itself); null: first of `outputCandidates` that exists after the build. */
+  outputDirectory: string | null;
+  outputCandidates: readonly string[];
+}
+
+/** The project cannot be built as configured; the message is meant for the user. */
+export class DetectionError extends Error {
+  override name = 'DetectionError';
+}
+
+export const NEXT_SERVER_OUTPUT_MESSAGE = "Next.js server output is not supported; set output: 'export'";
+const ASTRO_SERVER_OUTPUT_MESSAGE =
+  "Astro server output is not supported; remove output: 'server' (static is Astro's default)";
+
+/** Output directories tried, in order, for a project with only a build script. */
+export const GENERIC_OUTPUT_CANDIDATES = ['dist', 'build', 'out', 'public'] as const;
+
+/** Lockfiles in priority order, with the package manager they imply. */
+export const LOCKFILES: ReadonlyArray<readonly [string, PackageManager]> = [
+  ['package-lock.json', 'npm'],
+  ['pnpm-lock.yaml', 'pnpm'],
+  ['yarn.lock', 'yarn'],
+];
+
+const NEXT_CONFIG_FILES = ['next.config.js', 'next.config.mjs', 'next.config.cjs', 'next.config.ts', 'next.config.mts'];
+const ASTRO_CONFIG_FILES = ['astro.config.mjs', 'astro.config.js', 'astro.config.ts', 'astro.config.mts', 'astro.config.cjs'];
+
+interface FrameworkDefaults {
+  /** Dependency that identifies the framework. */
+  dependency: string | null;
+  /** Used when package.json has no `build` script; the project's node_modules/.bin is on PATH. */
+  buildCommand: string | null;
+  outputDirectory: string | null;
+}
+
+/** Checked in this order: Next.js apps often also depend on something Vite-shaped, never the reverse. */
+const FRAMEWORK_DEFAULTS: Record<Framework, FrameworkDefaults> = {
+  nextjs: { dependency: 'next', buildCommand: 'next build', outputDirectory: 'out' },
+  astro: { dependency: 'astro', buildCommand: 'astro build', outputDirectory: 'dist' },
+  eleventy: { dependency: '@11ty/eleventy', buildCommand: 'eleventy', outputDirectory: '_site' },
+  vite: { dependency: 'vite', buildCommand: 'vite build', outputDirectory: 'dist' },
+  'build-script': { dependency: null, buildCommand: null, outputDirectory: null },
+  static: { dependency: null, buildCommand: null, outputDirectory: '.' },
+};
+
+interface PackageJson {
+  scripts?: Record<string, unknown>;
+  dependencies?: Record<string, unknown>;
+  devDependencies?: Record<string, unknown>;
+  packageManager?: unknown;
+}
+
+export interface DetectOptions {
+  /** Whether a program is on PATH; injectable so tests do not depend on the host. */
+  hasBinary?: (name: string) => boolean;
+}
+
+/**
+ * Zero-config detection: decides framework, package manager, commands and output directory from
+ * the files in `projectDir`; every override given wins over what was detected.
+ * @throws DetectionError for projects the platform cannot serve (Next.js/Astro server output,
+ *   an unreadable package.json, an output directory with `..`).
+ */
+export async function detect(projectDir: string, overrides: Overrides = {}, options: DetectOptions = {}): Promise<BuildPlan> {
+  const hasBinary = options.hasBinary ?? binaryOnPath;
+  const pkg = await readPackageJson(projectDir);
+
+  if (pkg === null) {
+    const framework = overrides.framework ?? 'static';
+    return applyOverrides(
+      {
+        framework,
+        packageManager: null,
+        lockfile: null,
+        installCommand: null,
+        buildCommand: null,
+        outputDirectory: FRAMEWORK_DEFAULTS[framework].outputDirectory ?? '.',
+        outputCandidates: [],
+      },
+      overrides,
+    );
+  }
+
+  const deps = { ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}) };
+  const hasBuildScript = typeof pkg.scripts?.build === 'string';
+  const framework = overrides.framework ?? detectFramework(deps, hasBuildScript);
+
+  if (framework === 'nextjs') await assertNextStaticExport(projectDir);
+  if (framework === 'astro') await assertAstroStatic(projectDir);
+
+  const { manager, lockfile } = await detectPackageManager(projectDir);
+  const pm = packageManagerCommands(manager, lockfile === null ? null : await readFile(path.join(projectDir, lockfile), 'utf8'), pkg, hasBinary);
+  const defaults = FRAMEWORK_DEFAULTS[framework];
+
+  let plan: BuildPlan;
+  if (framework === 'static') {
+    // A package.json without a build script: serve the files as they are, nothing to install.
+    plan = { framework, packageManager: manager, lockfile, installCommand: null, buildCommand: null, outputDirectory: '.', outputCandidates: [] };
+  } else {
+    plan = {
+      framework,
+      packageManager: manager,
+      lockfile,
+      installCommand: lockfile === null ? pm.installWithoutLockfile : pm.install,
+      buildCommand: hasBuildScript ? pm.runBuild : defaults.buildCommand,
+      outputDirectory: defaults.outputDirectory,
+      outputCandidates: defaults.outputDirectory === null ? GENERIC_OUTPUT_CANDIDATES : [],
+    };
+  }
+  return applyOverrides(plan, overrides);
+}
+
+function detectFramework(deps: Record<string, unknown>, hasBuildScript: boolean): Framework {
+  for (const [framework, defaults] of Object.entries(FRAMEWORK_DEFAULTS) as Array<[Framework, FrameworkDefaults]>) {
+    if (defaults.dependency !== null && defaults.dependency in deps) return framework;
+  }
+  return hasBuildScript ? 'build-script' : 'static';
+}
+
+function applyOverrides(plan: BuildPlan, overrides: Overrides): BuildPlan {
+  const result = { ...plan };
+  if (overrides.installCommand !== undefined) result.installCommand = nonEmpty(overrides.installCommand);
+  if (overrides.buildCommand !== undefined) result.buildCommand = nonEmpty(overrides.buildCommand);
+  if (overrides.outputDirectory !== undefined) {
+    try {
+      result.outputDirectory = normalizeDirSetting(overrides.outputDirectory, 'outputDirectory');
+    } catch (cause) {
+      throw new DetectionError(`invalid outputDirectory: ${(cause as Error).message}`, { cause });
+    }
+    result.outputCandidates = [];
+  }
+  return result;
+}
+
+function nonEmpty(command: string): string | null {
+  return command.trim() === '' ? null : command;
+}
+
+/** First lockfile found in {@link LOCKFILES} order; npm without one. */
+export async function detectPackageManager(projectDir: string): Promise<{ manager: PackageManager; lockfile: string | null }> {
+  for (const [file, manager] of LOCKFILES) {
+    if (await isFile(path.join(projectDir, file))) return { manager, lockfile: file };
+  }
+  return { manager: 'npm', lockfile: null };
+}
+
+interface PackageManagerCommands {
+  install: string;
+  installWithoutLockfile: string;
+  runBuild: string;
+}
+
+/**
+ * Commands for a package manager. pnpm and yarn are not assumed to be installed: a version pinned
+ * in package.json's `packageManager` runs through `npx`, else a binary on PATH, else `npx pnpm@9` /
+ * `npx yarn@1`. Yarn Berry (a lockfile with `__metadata`) goes through corepack, which reads the pin.
+ */
+export function packageManagerCommands(
+  manager: PackageManager,
+  lockfileText: string | null,
+  pkg: Pick<PackageJson, 'packageManager'>,
+  hasBinary: (name: string) => boolean,
+): PackageManagerCommands {
+  if (manager === 'npm') return { install: 'npm ci', installWithoutLockfile: 'npm install', runBuild: 'npm run build' };
+
+  const pinned = pinnedVersion(pkg.packageManager, manager);
+  if (manager === 'pnpm') {
+    const bin = pinned !== null ? `npx --yes pnpm@${pinned}` : hasBinary('pnpm') ? 'pnpm' : 'npx --yes pnpm@9';
+    return { install: `${bin} install --frozen-lockfile`, installWithoutLockfile: `${bin} install`, runBuild: `${bin} run build` };
+  }
+  const berry = lockfileText !== null && lockfileText.includes('__metadata:');
+  if (berry) {
+    return { install: 'corepack yarn install --immutable', installWithoutLockfile: 'corepack yarn install', runBuild: 'corepack yarn run build' };
+  }
+  const bin = pinned !== null ? `npx --yes yarn@${pinned}` : hasBinary('yarn') ? 'yarn' : 'npx --yes yarn@1';
+  return { install: `${bin} install --frozen-lockfile`, installWithoutLockfile: `${bin} install`, runBuild: `${bin} run build` };
+}
+
+/** `"pnpm@9.12.0+sha512.abc"` → `9.12.0`; only plain version characters, since it lands in a shell command. */
+function pinnedVersion(field: unknown, manager: PackageManager): string | null {
+  if (typeof field !== 'string' || !field.startsWith(`${manager}@`)) return null;
+  const version = field.slice(manager.length + 1).split('+')[0] ?? '';
+  return /^[0-9A-Za-z.-]+$/.test(version) ? version : null;
+}
+
+async function readPackageJson(projectDir: string): Promise<PackageJson | null> {
+  let text: string;
+  try {
+    text = await readFile(path.join(projectDir, 'package.json'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new DetectionError(`package.json is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new DetectionError('package.json must contain a JSON object');
+  }
+  return parsed as PackageJson;
+}
+
+/**
+ * Reads next.config.* as text: evaluating a user's config would run user code before the
+ * sandboxed build step, and `output: 'export'` is a literal in practice.
+ */
+async function assertNextStaticExport(projectDir: string): Promise<void> {
+  const config = await readFirst(projectDir, NEXT_CONFIG_FILES);
+  if (config === null || !/\boutput\s*:\s*['"`]export['"`]/.test(config.text)) {
+    const where = config === null ? 'no next.config.{js,mjs,ts} found' : `${config.file} has no output: 'export'`;
+    throw new DetectionError(`${NEXT_SERVER_OUTPUT_MESSAGE} (${where})`);
+  }
+}
+
+async function assertAstroStatic(projectDir: string): Promise<void> {
+  const config = await readFirst(projectDir, ASTRO_CONFIG_FILES);
+  if (config !== null && /\boutput\s*:\s*['"`]server['"`]/.test(config.text)) {
+    throw new DetectionError(`${ASTRO_SERVER_OUTPUT_MESSAGE} (${config.file})`);
+  }
+}
+
+async function readFirst(dir: string, files: readonly string[]): Promise<{ file: string; text: string } | null> {
+  for (const file of files) {
+    try {
+      return { file, text: await readFile(path.join(dir, file), 'utf8') };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return null;
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * After the build: the configured output directory, or the first candidate that exists.
+ * @throws DetectionError when there is none.
+ */
+export async function resolveOutputDirectory(projectDir: string, plan: BuildPlan): Promise<string> {
+  const candidates = plan.outputDirectory !== null ? [plan.outputDirectory] : plan.outputCandidates;
+  for (const candidate of candidates) {
+    try {
+      if ((await stat(path.join(projectDir, candidate))).isDirectory()) return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  const tried = candidates.map((c) => `"${c}"`).join(', ');
+  throw new DetectionError(
+    candidates.length === 1
+      ? `output directory ${tried} does not exist after the build; set outputDirectory`
+      : `none of the output directories ${tried} exists after the build; set outputDirectory`,
+  );
+}
+
+function binaryOnPath(name: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(path.join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}

@@ -1,0 +1,242 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { cacheKey, type CachePlan, packageManagerCacheEnv, placeFrameworkCaches, restoreCache, saveCache } from './cache.ts';
+import { type BuildPlan, detect, resolveOutputDirectory } from './detect.ts';
+import type { Job } from './job.ts';
+import type { Logger } from './log.ts';
+import { buildManifest, type CollectedFile, collectOutput, type Manifest, readProjectConfig } from './manifest.ts';
+import { resolveInside } from './paths.ts';
+import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
+import { childEnv, pickPassthroughEnv, runCommand } from './process.ts';
+
+export const STEPS = ['source', 'detect', 'install', 'build', 'collect', 'upload', 'manifest'] as const;
+export type StepName = (typeof STEPS)[number];
+
+/** One pipeline step failed; `cause` says why, `logTail` holds the last log lines before it. */
+export class BuildStepError extends Error {
+  override name = 'BuildStepError';
+  readonly step: StepName;
+  readonly logTail: readonly string[];
+
+  constructor(step: StepName, cause: unknown, logTail: readonly string[] = []) {
+    super(`step ${step} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.step = step;
+    this.logTail = logTail;
+  }
+}
+
+export interface StepTimeouts {
+  /** @default 15 minutes */
+  installMs: number;
+  /** @default 30 minutes */
+  buildMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: StepTimeouts = { installMs: 15 * 60_000, buildMs: 30 * 60_000 };
+
+export interface PipelinePorts {
+  source: SourcePort;
+  blobs: BlobStore;
+  /** Omit to build without a cache. */
+  cache?: CacheStore;
+  log: Logger;
+}
+
+export interface PipelineOptions {
+  /** An empty directory owned by this build: source, home, cache root and temp files go here. */
+  workDir: string;
+  timeouts?: Partial<StepTimeouts>;
+  signal?: AbortSignal;
+  now?: () => Date;
+  /** PATH for build commands (where node and npm are). @default process.env.PATH */
+  path?: string;
+  /** Host network settings for build commands. @default pickPassthroughEnv(process.env) */
+  passthroughEnv?: Readonly<Record<string, string>>;
+  /** Injected into detection; see {@link detect}. */
+  hasBinary?: (name: string) => boolean;
+  /** Concurrent blob uploads. @default 16 */
+  uploadConcurrency?: number;
+  /** Lines of log attached to a {@link BuildStepError}. @default 30 */
+  errorTailLines?: number;
+}
+
+export interface PipelineResult {
+  deploymentId: string;
+  plan: BuildPlan;
+  /** Relative to the project dir. */
+  outputDirectory: string;
+  manifest: Manifest;
+  uploadedFiles: number;
+  uploadedBytes: number;
+  /** Wall time per step that ran; `install` includes restoring the cache. */
+  durationsMs: Partial<Record<StepName, number>>;
+  cache: { key: string; restored: boolean; restoreMs: number } | null;
+}
+
+/**
+ * source → detect → install → build → collect → upload → manifest, then the cache is saved.
+ * Each step is logged when it starts and ends; a failing step throws {@link BuildStepError}.
+ * Cache problems are logged and never fail the build.
+ */
+export async function runPipeline(job: Job, ports: PipelinePorts, options: PipelineOptions): Promise<PipelineResult> {
+  const { log } = ports;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const now = options.now ?? (() => new Date());
+  const durationsMs: Partial<Record<StepName, number>> = {};
+  const sourceDir = path.join(options.workDir, 'src');
+  const homeDir = path.join(options.workDir, 'home');
+  const cacheRoot = path.join(options.workDir, 'cache');
+
+  const step = async <T>(name: StepName, fn: () => Promise<T>): Promise<T> => {
+    log.info(`[${name}] start`);
+    const started = performance.now();
+    try {
+      options.signal?.throwIfAborted();
+      const result = await fn();
+      durationsMs[name] = Math.round(performance.now() - started);
+      log.info(`[${name}] done in ${durationsMs[name]}ms`);
+      return result;
+    } catch (error) {
+      durationsMs[name] = Math.round(performance.now() - started);
+      log.info(`[${name}] failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new BuildStepError(name, error, log.tail(options.errorTailLines ?? 30));
+    }
+  };
+
+  log.info(`building deployment ${job.deploymentId} of project ${job.projectId}`);
+
+  await step('source', async () => {
+    await rm(sourceDir, { recursive: true, force: true });
+    await mkdir(sourceDir, { recursive: true });
+    await ports.source.materialize(job.source, sourceDir, options.signal);
+  });
+
+  const { projectDir, plan, config } = await step('detect', async () => {
+    const projectDir = await resolveInside(sourceDir, job.overrides.rootDirectory ?? '.', 'rootDirectory');
+    const plan = await detect(projectDir, job.overrides, options.hasBinary ? { hasBinary: options.hasBinary } : {});
+    const config = await readProjectConfig(projectDir);
+    log.info(
+      `framework=${plan.framework} packageManager=${plan.packageManager ?? 'none'} lockfile=${plan.lockfile ?? 'none'} ` +
+        `install=${JSON.stringify(plan.installCommand)} build=${JSON.stringify(plan.buildCommand)} ` +
+        `output=${plan.outputDirectory ?? `first of ${plan.outputCandidates.join(',')}`}`,
+    );
+    return { projectDir, plan, config };
+  });
+
+  await mkdir(homeDir, { recursive: true });
+  await mkdir(cacheRoot, { recursive: true });
+  const cachePlan = await planCache(job, plan, projectDir, cacheRoot, ports);
+  let cacheRestored = false;
+  let cacheRestoreMs = 0;
+  const envFor = (phase: 'install' | 'build'): Record<string, string> =>
+    childEnv({
+      path: options.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      home: homeDir,
+      projectDir,
+      projectEnv: job.env,
+      passthrough: options.passthroughEnv ?? pickPassthroughEnv(process.env),
+      extra: {
+        ...packageManagerCacheEnv(plan.packageManager, cacheRoot),
+        // The cache was filled by installing this exact lockfile, so its metadata is complete:
+        // skip one revalidation round trip per package (npm and pnpm read this setting).
+        ...(cacheRestored ? { npm_config_prefer_offline: 'true' } : {}),
+      },
+      phase,
+    });
+
+  await step('install', async () => {
+    if (cachePlan !== null && ports.cache !== undefined) {
+      const started = performance.now();
+      cacheRestored = await restoreCache(ports.cache, cachePlan, log);
+      cacheRestoreMs = Math.round(performance.now() - started);
+    }
+    if (plan.installCommand === null) log.info('no install command, skipping');
+    else {
+      await runCommand({ command: plan.installCommand, cwd: projectDir, env: envFor('install'), log, timeoutMs: timeouts.installMs, ...signalOption(options) });
+    }
+    if (cachePlan !== null) await placeFrameworkCaches(cachePlan, projectDir, log);
+  });
+
+  await step('build', async () => {
+    if (plan.buildCommand === null) {
+      log.info('no build command, skipping');
+      return;
+    }
+    await runCommand({ command: plan.buildCommand, cwd: projectDir, env: envFor('build'), log, timeoutMs: timeouts.buildMs, ...signalOption(options) });
+  });
+
+  const { outputDirectory, files } = await step('collect', async () => {
+    const outputDirectory = await resolveOutputDirectory(projectDir, plan);
+    const outputDir = await resolveInside(projectDir, outputDirectory, 'outputDirectory');
+    const files = await collectOutput(outputDir, { isProjectRoot: outputDir === projectDir });
+    const bytes = files.reduce((sum, f) => sum + f.size, 0);
+    log.info(`collected ${files.length} files (${bytes} bytes) from ${outputDirectory}`);
+    return { outputDirectory, files };
+  });
+
+  const uploaded = await step('upload', () => uploadMissing(files, ports.blobs, log, options.uploadConcurrency ?? 16, options.signal));
+
+  const manifest = await step('manifest', async () => {
+    const manifest = buildManifest({ deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config });
+    await ports.blobs.putManifest(job.deploymentId, manifest);
+    log.info(`manifest written: ${Object.keys(manifest.files).length} paths`);
+    return manifest;
+  });
+
+  if (cachePlan !== null && ports.cache !== undefined) await saveCache(ports.cache, cachePlan, projectDir, log);
+
+  return {
+    deploymentId: job.deploymentId,
+    plan,
+    outputDirectory,
+    manifest,
+    uploadedFiles: uploaded.files,
+    uploadedBytes: uploaded.bytes,
+    durationsMs,
+    cache: cachePlan === null ? null : { key: cachePlan.key, restored: cacheRestored, restoreMs: cacheRestoreMs },
+  };
+}
+
+function signalOption(options: PipelineOptions): { signal?: AbortSignal } {
+  return options.signal === undefined ? {} : { signal: options.signal };
+}
+
+/** A cache only makes sense with a scope, a store and something to install. */
+async function planCache(job: Job, plan: BuildPlan, projectDir: string, root: string, ports: PipelinePorts): Promise<CachePlan | null> {
+  if (job.cacheKey === undefined || ports.cache === undefined || plan.installCommand === null || plan.packageManager === null) return null;
+  try {
+    return { key: await cacheKey(job.cacheKey, plan.framework, projectDir, plan.lockfile), root };
+  } catch (error) {
+    ports.log.info(`cache: disabled, no key: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
+}
+
+/** Asks which blobs are missing and uploads each of those once, `concurrency` at a time. */
+async function uploadMissing(
+  files: readonly CollectedFile[],
+  blobs: BlobStore,
+  log: Logger,
+  concurrency: number,
+  signal?: AbortSignal,
+): Promise<{ files: number; bytes: number }> {
+  const bySha = new Map<string, CollectedFile>();
+  for (const file of files) if (!bySha.has(file.sha)) bySha.set(file.sha, file);
+  const missing = await blobs.missing([...bySha.keys()]);
+  const limit = pLimit(concurrency);
+  let bytes = 0;
+  await Promise.all(
+    missing.map((sha) =>
+      limit(async () => {
+        signal?.throwIfAborted();
+        const file = bySha.get(sha);
+        if (file === undefined) throw new Error(`the store asked for ${sha}, which is not in this output`);
+        await blobs.put(sha, file.absPath, file.size);
+        bytes += file.size;
+      }),
+    ),
+  );
+  log.info(`uploaded ${missing.length} of ${bySha.size} unique blobs (${bytes} bytes); ${bySha.size - missing.length} already stored`);
+  return { files: missing.length, bytes };
+}

@@ -1,0 +1,180 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DetectionError, detect, GENERIC_OUTPUT_CANDIDATES, NEXT_SERVER_OUTPUT_MESSAGE, resolveOutputDirectory } from '../../../functions/src/builder/detect.ts';
+import { fixturePath, tempDir, writeTree } from './helpers.ts';
+
+const noBinaries = { hasBinary: () => false };
+
+describe('detect: fixtures', () => {
+  it.each([
+    ['static', { framework: 'static', packageManager: null, lockfile: null, installCommand: null, buildCommand: null, outputDirectory: '.' }],
+    ['vite-react', { framework: 'vite', packageManager: 'npm', lockfile: 'package-lock.json', installCommand: 'npm ci', buildCommand: 'npm run build', outputDirectory: 'dist' }],
+    ['vite-vue', { framework: 'vite', packageManager: 'npm', lockfile: 'package-lock.json', installCommand: 'npm ci', buildCommand: 'npm run build', outputDirectory: 'dist' }],
+    ['vite-svelte', { framework: 'vite', packageManager: 'npm', lockfile: 'package-lock.json', installCommand: 'npm ci', buildCommand: 'npm run build', outputDirectory: 'dist' }],
+    ['astro', { framework: 'astro', packageManager: 'npm', lockfile: 'package-lock.json', installCommand: 'npm ci', buildCommand: 'npm run build', outputDirectory: 'dist' }],
+    ['next-export', { framework: 'nextjs', packageManager: 'npm', lockfile: 'package-lock.json', installCommand: 'npm ci', buildCommand: 'npm run build', outputDirectory: 'out' }],
+    ['eleventy', { framework: 'eleventy', packageManager: 'npm', lockfile: 'package-lock.json', installCommand: 'npm ci', buildCommand: 'npm run build', outputDirectory: '_site' }],
+    ['build-script', { framework: 'build-script', packageManager: 'npm', lockfile: 'package-lock.json', installCommand: 'npm ci', buildCommand: 'npm run build', outputDirectory: null }],
+    ['failing', { framework: 'build-script', packageManager: 'npm', lockfile: 'package-lock.json', installCommand: 'npm ci', buildCommand: 'npm run build', outputDirectory: null }],
+  ] as const)('%s', async (name, expected) => {
+    const plan = await detect(fixturePath(name), {}, noBinaries);
+    expect(plan).toMatchObject(expected);
+  });
+
+  it('gives generic projects the candidate output directories in order', async () => {
+    const plan = await detect(fixturePath('build-script'), {}, noBinaries);
+    expect(plan.outputCandidates).toEqual(['dist', 'build', 'out', 'public']);
+  });
+});
+
+describe('detect: temp projects', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  afterEach(() => cleanup());
+
+  const pkg = (body: object): string => JSON.stringify(body);
+
+  it('rejects Next.js without a static export, naming the fix', async () => {
+    await writeTree(dir, {
+      'package.json': pkg({ scripts: { build: 'next build' }, dependencies: { next: '16.0.0' } }),
+      'next.config.mjs': 'export default { reactStrictMode: true };',
+    });
+    await expect(detect(dir, {}, noBinaries)).rejects.toThrow(NEXT_SERVER_OUTPUT_MESSAGE);
+  });
+
+  it('rejects Next.js without any next.config', async () => {
+    await writeTree(dir, { 'package.json': pkg({ dependencies: { next: '16.0.0' } }) });
+    await expect(detect(dir, {}, noBinaries)).rejects.toBeInstanceOf(DetectionError);
+  });
+
+  it.each(['next.config.js', 'next.config.mjs', 'next.config.ts'])('accepts output: "export" in %s', async (file) => {
+    await writeTree(dir, {
+      'package.json': pkg({ dependencies: { next: '16.0.0' } }),
+      [file]: 'const nextConfig = {\n  output: "export",\n};\nexport default nextConfig;\n',
+    });
+    const plan = await detect(dir, {}, noBinaries);
+    expect(plan).toMatchObject({ framework: 'nextjs', buildCommand: 'next build', outputDirectory: 'out', installCommand: 'npm install' });
+  });
+
+  it('rejects Astro server output', async () => {
+    await writeTree(dir, {
+      'package.json': pkg({ dependencies: { astro: '7.0.0' } }),
+      'astro.config.mjs': "export default { output: 'server' };",
+    });
+    await expect(detect(dir, {}, noBinaries)).rejects.toThrow(/Astro server output is not supported/);
+  });
+
+  it('uses the framework default build command when there is no build script', async () => {
+    await writeTree(dir, { 'package.json': pkg({ devDependencies: { vite: '8.0.0' } }) });
+    expect(await detect(dir, {}, noBinaries)).toMatchObject({ framework: 'vite', buildCommand: 'vite build', outputDirectory: 'dist' });
+  });
+
+  it('treats a package.json without build script or framework as static', async () => {
+    await writeTree(dir, { 'package.json': pkg({ name: 'x' }), 'index.html': '<h1>x</h1>' });
+    expect(await detect(dir, {}, noBinaries)).toMatchObject({ framework: 'static', installCommand: null, buildCommand: null, outputDirectory: '.' });
+  });
+
+  it('fails clearly on an invalid package.json', async () => {
+    await writeTree(dir, { 'package.json': '{ nope' });
+    await expect(detect(dir, {}, noBinaries)).rejects.toThrow(/package.json is not valid JSON/);
+  });
+
+  describe('package manager', () => {
+    const buildPkg = pkg({ scripts: { build: 'node b.js' } });
+
+    it.each([
+      ['package-lock.json', 'npm', 'npm ci', 'npm run build'],
+      ['pnpm-lock.yaml', 'pnpm', 'npx --yes pnpm@9 install --frozen-lockfile', 'npx --yes pnpm@9 run build'],
+      ['yarn.lock', 'yarn', 'npx --yes yarn@1 install --frozen-lockfile', 'npx --yes yarn@1 run build'],
+    ])('%s → %s', async (lockfile, manager, install, build) => {
+      await writeTree(dir, { 'package.json': buildPkg, [lockfile]: '# lockfile\n' });
+      expect(await detect(dir, {}, noBinaries)).toMatchObject({ packageManager: manager, lockfile, installCommand: install, buildCommand: build });
+    });
+
+    it('uses npm install without a lockfile', async () => {
+      await writeTree(dir, { 'package.json': buildPkg });
+      expect(await detect(dir, {}, noBinaries)).toMatchObject({ packageManager: 'npm', lockfile: null, installCommand: 'npm install' });
+    });
+
+    it('prefers package-lock.json when several lockfiles exist', async () => {
+      await writeTree(dir, { 'package.json': buildPkg, 'yarn.lock': '', 'package-lock.json': '{}' });
+      expect((await detect(dir, {}, noBinaries)).packageManager).toBe('npm');
+    });
+
+    it('uses pnpm and yarn from PATH when they are installed', async () => {
+      await writeTree(dir, { 'package.json': buildPkg, 'pnpm-lock.yaml': '' });
+      expect((await detect(dir, {}, { hasBinary: (b) => b === 'pnpm' })).installCommand).toBe('pnpm install --frozen-lockfile');
+      await rm(path.join(dir, 'pnpm-lock.yaml'));
+      await writeTree(dir, { 'yarn.lock': '# yarn lockfile v1\n' });
+      expect((await detect(dir, {}, { hasBinary: (b) => b === 'yarn' })).installCommand).toBe('yarn install --frozen-lockfile');
+    });
+
+    it('honors a packageManager pin', async () => {
+      await writeTree(dir, { 'package.json': pkg({ scripts: { build: 'x' }, packageManager: 'pnpm@10.4.1+sha512.abc' }), 'pnpm-lock.yaml': '' });
+      expect((await detect(dir, {}, { hasBinary: () => true })).installCommand).toBe('npx --yes pnpm@10.4.1 install --frozen-lockfile');
+    });
+
+    it('ignores a packageManager pin with shell characters', async () => {
+      await writeTree(dir, { 'package.json': pkg({ scripts: { build: 'x' }, packageManager: 'pnpm@9;rm -rf /' }), 'pnpm-lock.yaml': '' });
+      expect((await detect(dir, {}, noBinaries)).installCommand).toBe('npx --yes pnpm@9 install --frozen-lockfile');
+    });
+
+    it('runs Yarn Berry through corepack', async () => {
+      await writeTree(dir, { 'package.json': buildPkg, 'yarn.lock': '__metadata:\n  version: 8\n' });
+      expect(await detect(dir, {}, noBinaries)).toMatchObject({ installCommand: 'corepack yarn install --immutable', buildCommand: 'corepack yarn run build' });
+    });
+  });
+
+  describe('overrides', () => {
+    it('override every field', async () => {
+      const plan = await detect(
+        fixturePath('vite-react'),
+        { installCommand: 'npm install --legacy-peer-deps', buildCommand: 'npm run build:prod', outputDirectory: './web/', framework: 'build-script' },
+        noBinaries,
+      );
+      expect(plan).toMatchObject({
+        framework: 'build-script',
+        installCommand: 'npm install --legacy-peer-deps',
+        buildCommand: 'npm run build:prod',
+        outputDirectory: 'web',
+        outputCandidates: [],
+      });
+    });
+
+    it('an empty command skips the step', async () => {
+      const plan = await detect(fixturePath('vite-react'), { installCommand: '', buildCommand: '  ' }, noBinaries);
+      expect(plan).toMatchObject({ installCommand: null, buildCommand: null, outputDirectory: 'dist' });
+    });
+
+    it('a build command makes a plain static site build', async () => {
+      const plan = await detect(fixturePath('static'), { buildCommand: 'sh build.sh', outputDirectory: 'public' }, noBinaries);
+      expect(plan).toMatchObject({ framework: 'static', installCommand: null, buildCommand: 'sh build.sh', outputDirectory: 'public' });
+    });
+
+    it('a framework override skips detection but keeps safety checks', async () => {
+      await writeTree(dir, { 'package.json': pkg({ scripts: { build: 'x' } }) });
+      await expect(detect(dir, { framework: 'nextjs' }, noBinaries)).rejects.toThrow(NEXT_SERVER_OUTPUT_MESSAGE);
+    });
+
+    it.each(['../elsewhere', 'dist/../../x', '/etc'])('rejects outputDirectory %s', async (outputDirectory) => {
+      await expect(detect(fixturePath('vite-react'), { outputDirectory }, noBinaries)).rejects.toBeInstanceOf(DetectionError);
+    });
+  });
+
+  describe('resolveOutputDirectory', () => {
+    it('picks the first existing candidate', async () => {
+      await writeTree(dir, { 'package.json': pkg({ scripts: { build: 'x' } }), 'public/favicon.ico': '', 'build/index.html': '' });
+      const plan = await detect(dir, {}, noBinaries);
+      expect(plan.outputCandidates).toEqual([...GENERIC_OUTPUT_CANDIDATES]);
+      expect(await resolveOutputDirectory(dir, plan)).toBe('build');
+    });
+
+    it('fails when the configured directory was not produced', async () => {
+      await writeTree(dir, { 'package.json': pkg({ devDependencies: { vite: '8' } }) });
+      const plan = await detect(dir, {}, noBinaries);
+      await expect(resolveOutputDirectory(dir, plan)).rejects.toThrow(/"dist" does not exist after the build/);
+    });
+  });
+});

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FsStore } from '../../../functions/src/builder/adapters/fs-store.ts';
+import { type JobInput, parseJob } from '../../../functions/src/builder/job.ts';
+import { Logger, MemorySink, Redactor, sensitiveValues } from '../../../functions/src/builder/log.ts';
+import { BuildStepError, runPipeline, STEPS } from '../../../functions/src/builder/pipeline.ts';
+import { copyFixture, tempDir, writeTree } from './helpers.ts';
+
+describe('runPipeline with the fs-store (no network)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let store: FsStore;
+  let sink: MemorySink;
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+    store = new FsStore(path.join(dir, 'store'));
+    sink = new MemorySink();
+  });
+  afterEach(() => cleanup());
+
+  /** Imports `projectDir` as a files source and runs the pipeline in a fresh work dir. */
+  async function build(projectDir: string, job: Partial<JobInput> = {}, workName = 'work') {
+    const source = await store.importSource(projectDir);
+    const parsed = parseJob({ deploymentId: `dpl_${workName}`, projectId: 'prj_1', source, ...job });
+    const log = new Logger({ sink, redactor: new Redactor(sensitiveValues(parsed.env, parsed.sensitiveKeys)) });
+    return runPipeline(parsed, { source: store, blobs: store, cache: store, log }, { workDir: path.join(dir, workName), hasBinary: () => false });
+  }
+
+  it('deploys the static fixture as is: manifest, blobs and config', async () => {
+    const project = await copyFixture('static', path.join(dir, 'static'));
+    const result = await build(project);
+
+    expect(result.plan.framework).toBe('static');
+    expect(Object.keys(result.manifest.files)).toEqual(['404.html', 'about.html', 'css/style.css', 'index.html']);
+    expect(result.manifest.config).toEqual({ runwayJson: { cleanUrls: true } });
+    const written = JSON.parse(await readFile(store.manifestPath('dpl_work'), 'utf8'));
+    expect(written).toEqual(result.manifest);
+    for (const [file, entry] of Object.entries(result.manifest.files)) {
+      const original = await readFile(path.join(project, file));
+      expect(entry.sha).toBe(createHash('sha256').update(original).digest('hex'));
+      expect(await readFile(store.blobPath(entry.sha))).toEqual(original);
+    }
+    expect(result.manifest.files['css/style.css']?.contentType).toBe('text/css; charset=utf-8');
+    for (const step of STEPS) expect(sink.lines.some((l) => l.endsWith(`[${step}] start`))).toBe(true);
+  });
+
+  it('uploads only the blobs the store lacks', async () => {
+    const project = await copyFixture('static', path.join(dir, 'static'));
+    const first = await build(project, {}, 'one');
+    await writeTree(project, { 'new.html': '<p>new</p>' });
+    const second = await build(project, {}, 'two');
+    expect(first.uploadedFiles).toBe(4);
+    expect(second.uploadedFiles).toBe(1);
+    expect(await readdir(path.join(store.root, 'blobs'))).toHaveLength(5);
+  });
+
+  it('builds from a rootDirectory and runs the build with the project env, secrets redacted', async () => {
+    await copyFixture('build-script', path.join(dir, 'repo', 'apps', 'site'));
+    const result = await build(path.join(dir, 'repo'), {
+      overrides: { rootDirectory: 'apps/site', installCommand: '' },
+      env: { FIXTURE_SECRET: 'super-secret-value-123' },
+      sensitiveKeys: ['FIXTURE_SECRET'],
+    });
+    expect(result.outputDirectory).toBe('build');
+    expect(Object.keys(result.manifest.files)).toEqual(['assets/app.js', 'index.html']);
+    const log = sink.lines.join('\n');
+    expect(log).toContain('secret is [redacted] (done)');
+    expect(log).toContain('stderr also sees [redacted]');
+    expect(log).not.toContain('super-secret-value-123');
+    expect(log).not.toContain('secret-value');
+  });
+
+  it('rejects a rootDirectory that escapes the source', async () => {
+    await copyFixture('static', path.join(dir, 'static'));
+    const error = await build(path.join(dir, 'static'), { overrides: { rootDirectory: '../..' } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildStepError);
+    expect(error).toMatchObject({ step: 'detect' });
+  });
+
+  it('a failing build throws BuildStepError(build) with the last log lines', async () => {
+    const project = await copyFixture('failing', path.join(dir, 'failing'));
+    const error = await build(project, { overrides: { installCommand: '' } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildStepError);
+    const stepError = error as BuildStepError;
+    expect(stepError.step).toBe('build');
+    expect(stepError.message).toMatch(/npm run build.*exit code 1/);
+    expect(stepError.logTail.join('\n')).toContain('error: something went wrong in the fixture build');
+    await expect(readdir(path.join(store.root, 'manifests'))).rejects.toThrow();
+  });
+
+  it('Next.js without a static export fails in detect, before installing anything', async () => {
+    const project = path.join(dir, 'next');
+    await writeTree(project, { 'package.json': JSON.stringify({ dependencies: { next: '16.0.0' } }), 'next.config.js': 'module.exports = {}' });
+    const error = await build(project).catch((e: unknown) => e);
+    expect(error).toMatchObject({ step: 'detect' });
+    expect((error as Error).message).toContain("Next.js server output is not supported; set output: 'export'");
+  });
+
+  it('restores the package manager cache and framework caches on the next build', async () => {
+    const project = path.join(dir, 'cached');
+    await writeTree(project, {
+      'package.json': JSON.stringify({ scripts: { build: 'node build.mjs' } }),
+      'package-lock.json': '{"lockfileVersion":3}',
+      'build.mjs': [
+        "import { existsSync, mkdirSync, writeFileSync } from 'node:fs';",
+        "console.log('framework cache ' + (existsSync('node_modules/.cache/fw.txt') ? 'hit' : 'miss'));",
+        "mkdirSync('node_modules/.cache', { recursive: true }); writeFileSync('node_modules/.cache/fw.txt', 'x');",
+        "mkdirSync('dist', { recursive: true }); writeFileSync('dist/index.html', 'hi');",
+      ].join('\n'),
+    });
+    const install = 'if [ -f "$npm_config_cache/marker" ]; then echo pm cache hit; else echo pm cache miss; fi; mkdir -p "$npm_config_cache" && touch "$npm_config_cache/marker"';
+    const job = { cacheKey: 'prj_1-main', overrides: { installCommand: install } };
+
+    const first = await build(project, job, 'one');
+    expect(first.cache).toMatchObject({ key: expect.stringMatching(/^prj_1-main-build-script-[0-9a-f]{64}$/), restored: false });
+    const second = await build(project, job, 'two');
+    expect(second.cache).toMatchObject({ key: first.cache?.key, restored: true });
+    const texts = sink.lines.map((l) => l.slice(l.indexOf(' ') + 1));
+    expect(texts.filter((t) => /cache (hit|miss)$/.test(t))).toEqual(['pm cache miss', 'framework cache miss', 'pm cache hit', 'framework cache hit']);
+  });
+
+  it('a broken cache never fails the build', async () => {
+    const project = await copyFixture('build-script', path.join(dir, 'p'));
+    const broken = {
+      restore: async () => {
+        throw new Error('cache backend down');
+      },
+      save: async () => {
+        throw new Error('cache backend down');
+      },
+    };
+    const source = await store.importSource(project);
+    const job = parseJob({ deploymentId: 'd1', projectId: 'p1', source, cacheKey: 'k', overrides: { installCommand: 'true' } });
+    const log = new Logger({ sink });
+    const result = await runPipeline(job, { source: store, blobs: store, cache: broken, log }, { workDir: path.join(dir, 'w') });
+    expect(result.cache).toMatchObject({ key: expect.any(String), restored: false });
+    expect(sink.lines.some((l) => l.includes('cache: restore failed, continuing without it: cache backend down'))).toBe(true);
+    expect(sink.lines.some((l) => l.includes('cache: save failed'))).toBe(true);
+  });
+
+  it('refuses source files whose bytes do not match their sha', async () => {
+    const project = await copyFixture('static', path.join(dir, 'static'));
+    const source = await store.importSource(project);
+    const first = source.files[0];
+    if (first === undefined) throw new Error('fixture has no files');
+    first.sha = 'b'.repeat(64);
+    await writeTree(path.join(store.root, 'source'), { ['b'.repeat(64)]: 'tampered' });
+    const job = parseJob({ deploymentId: 'd1', projectId: 'p1', source });
+    const error = await runPipeline(job, { source: store, blobs: store, log: new Logger({ sink }) }, { workDir: path.join(dir, 'w') }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ step: 'source' });
+    expect((error as Error).message).toMatch(/expected sha256 b{64}/);
+  });
+});
