@@ -180,7 +180,7 @@ function preflight(req: http.IncomingMessage, res: http.ServerResponse): void {
   res.writeHead(204, {
     'access-control-allow-origin': req.headers.origin ?? '*',
     'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
-    'access-control-allow-headers': 'authorization,content-type,x-runway-digest',
+    'access-control-allow-headers': 'authorization,content-type,if-match,x-runway-digest',
     'access-control-max-age': '600',
   });
   res.end();

@@ -46,6 +46,22 @@ export function synthStateTemplate(): Record<string, unknown> {
   return app.synth().getStackByName(stack.stackName).template as Record<string, unknown>;
 }
 
+/**
+ * The state stack's outputs as env vars, read from an emulator that already has the stack (the
+ * one `npm start` runs); `undefined` when the stack is not there.
+ */
+export async function readLocalState(endpoint: string, stackName = LOCAL_STATE_STACK): Promise<StateEnv | undefined> {
+  const cfn = new CloudFormationClient({ endpoint, region: EMULATOR_AWS_ENV.AWS_REGION, credentials: {
+    accessKeyId: EMULATOR_AWS_ENV.AWS_ACCESS_KEY_ID,
+    secretAccessKey: EMULATOR_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+  } });
+  try {
+    return await describe(cfn, stackName);
+  } finally {
+    cfn.destroy();
+  }
+}
+
 async function describe(cfn: CloudFormationClient, stackName: string): Promise<StateEnv | undefined> {
   let stacks;
   try {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Environment of the control-plane handlers, validated once. A handler reads only what it needs
@@ -11,6 +11,10 @@ const ConfigSchema = z.object({
   RUNWAY_ARTIFACT_BUCKET: z.string().min(1),
   RUNWAY_KMS_KEY_ID: z.string().min(1),
   RUNWAY_PLATFORM_DOMAIN: z.string().min(1),
+  /** CloudWatch Logs group the builds write to (one stream per deployment). */
+  RUNWAY_BUILD_LOG_GROUP: z.string().min(1),
+  /** Requests one API token may make per minute (fixed window, shared by every Lambda instance). */
+  RUNWAY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
   /** Path-style S3 addressing, for S3-compatible endpoints without virtual-host DNS. */
   RUNWAY_S3_FORCE_PATH_STYLE: z
     .enum(['true', 'false'])

@@ -49,6 +49,15 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown, A = unknown> {
   maxBodyBytes?: number;
   /** Whether the route needs a bearer token. */
   auth: 'public' | 'token';
+  /**
+   * What the caller's role must allow, checked by the module's authenticator before anything is
+   * parsed or loaded. @default 'read' for GET, 'write' for every other method
+   */
+  access?: 'read' | 'write' | 'admin';
+  /** OpenAPI: one line on what the route does. */
+  summary?: string;
+  /** OpenAPI: the success status and the schema of its body (none: empty body). */
+  responds?: { status: number; body?: z.ZodType };
   handler: (req: RouteRequest<P, Q, B, A>) => Promise<RouteResult>;
 }
 
@@ -59,14 +68,17 @@ export function route<P = undefined, Q = undefined, B = undefined, A = undefined
   return def;
 }
 
-/** Resolves the caller of a token-authenticated route; throws `UnauthorizedError`. */
-export type Authenticator<A> = (event: APIGatewayProxyEventV2) => Promise<A>;
+/**
+ * Resolves the caller of a token-authenticated route and checks the route's `access`; throws
+ * `UnauthorizedError` / `ForbiddenError`.
+ */
+export type Authenticator<A> = (event: APIGatewayProxyEventV2, route: RouteDef<any, any, any, any>) => Promise<A>;
 
 export interface HttpHandlerOptions<A> {
   authenticate?: Authenticator<A>;
 }
 
-type AnyRoute = RouteDef<any, any, any, any>;
+export type AnyRoute = RouteDef<any, any, any, any>;
 
 /**
  * Builds the Lambda handler of one HTTP module: Powertools logging/metrics/tracing, security
@@ -79,7 +91,7 @@ export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHa
     if (!def) throw new DomainError('route_not_found', `No route ${event.routeKey}`);
     metrics.addMetric('Requests', MetricUnit.Count, 1);
     const rawBody = decodeBody(event, def.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-    const auth = def.auth === 'token' ? await requireAuthenticator(options)(event) : undefined;
+    const auth = def.auth === 'token' ? await requireAuthenticator(options)(event, def) : undefined;
     const params = parse(def.params, event.pathParameters ?? {}, 'path');
     const query = parse(def.query, event.queryStringParameters ?? {}, 'query');
     const body = def.rawBody ? undefined : parse(def.body, parseJsonBody(event, rawBody, def.body !== undefined), 'body');
@@ -88,12 +100,14 @@ export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHa
   };
 
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer))
+    // Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries bearer tokens and env values.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+    // Responses can carry a secret shown once (a new token): never copy them into trace metadata.
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .use(correlationId())
     .use(httpSecurityHeaders())
-    .use(httpCors({ origins: ['*'], headers: 'authorization,content-type,x-runway-digest', exposeHeaders: 'x-correlation-id,retry-after' }))
+    .use(httpCors({ origins: ['*'], headers: 'authorization,content-type,if-match,x-runway-digest', exposeHeaders: 'etag,x-correlation-id,retry-after' }))
     .use(httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify(INTERNAL_ERROR) }))
     .use(errorMapper())
     .use(httpHeaderNormalizer())

@@ -1,8 +1,8 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { acknowledge, acknowledgeTableIndexes } from '../nag.ts';
+import { acknowledge, acknowledgeArnWildcard, acknowledgeTableIndexes } from '../nag.ts';
 import type { Construct } from 'constructs';
 import { HTTP_HANDLERS, HTTP_ROUTES } from '../../../functions/src/handlers/http/routes.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
@@ -16,6 +16,8 @@ export interface ApiStackProps extends StackProps {
   readonly throttleRateLimit?: number;
   /** Burst limit of the whole API. @default 100 */
   readonly throttleBurstLimit?: number;
+  /** Requests one API token may make per minute, across all handlers. @default 1200 */
+  readonly tokenRateLimitPerMinute?: number;
 }
 
 /** The public HTTP API: one Lambda per handler module, routes from the shared route table. */
@@ -34,6 +36,8 @@ export class ApiStack extends Stack {
       RUNWAY_ARTIFACT_BUCKET: state.artifactBucket.bucketName,
       RUNWAY_KMS_KEY_ID: state.secretsKey.keyId,
       RUNWAY_PLATFORM_DOMAIN: props.platformDomain,
+      RUNWAY_BUILD_LOG_GROUP: state.buildLogs.logGroupName,
+      RUNWAY_RATE_LIMIT_PER_MINUTE: String(props.tokenRateLimitPerMinute ?? 1200),
     };
 
     for (const name of HTTP_HANDLERS) {
@@ -41,26 +45,10 @@ export class ApiStack extends Stack {
         handlerFile: `http/${name}.ts`,
         serviceName: `api-${name}`,
         environment,
+        // Checking up to 20,000 blobs of a new deployment takes longer than the default 10 s.
+        ...(name === 'deployments' ? { timeout: Duration.seconds(29) } : {}),
       });
-      if (name === 'health') {
-        // The health check only probes that the table and bucket answer.
-        state.table.grant(fn, 'dynamodb:GetItem');
-        state.artifactBucket.grantRead(fn, '__health__');
-        acknowledge(
-          fn,
-          ['s3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => ({
-            id: `AwsSolutions-IAM5[Action::${action}]`,
-            reason: "grantRead of the single __health__ key; the action wildcards are the grant's read set.",
-          })),
-        );
-      } else {
-        state.table.grantReadWriteData(fn);
-      }
-      acknowledgeTableIndexes(
-        fn,
-        state.table.tableArn,
-        "Access patterns query the gsi1/gsi2 indexes of the control-plane table; the grant names the table's own indexes only.",
-      );
+      grantHandler(name, fn, state);
       this.functions[name] = fn;
       const integration = new HttpLambdaIntegration(`${pascal(name)}Integration`, fn);
       for (const route of HTTP_ROUTES.filter((r) => r.handler === name)) {
@@ -94,6 +82,63 @@ export class ApiStack extends Stack {
         reason:
           'Every route except health, the OpenAPI document and the signed GitHub webhook checks a hashed bearer token inside the handler, where object-level authorization also happens.',
       },
+    ]);
+  }
+}
+
+/** Handlers that store or read blobs (`blobs/<teamId>/<sha256>`). */
+const BLOB_HANDLERS = new Set(['files', 'deployments']);
+/** Handlers that encrypt or decrypt env var values. */
+const KMS_HANDLERS = new Set(['env']);
+
+/**
+ * The permissions of one handler, all through grant* calls: the health probe reads one key; the
+ * OpenAPI document needs nothing; every token-authenticated module reads and writes the table
+ * (token lookup, rate-limit counter, its own items); blobs and KMS only where used.
+ */
+function grantHandler(name: string, fn: RunwayFunction, state: StateStack): void {
+  if (name === 'openapi') return;
+  acknowledgeTableIndexes(
+    fn,
+    state.table.tableArn,
+    "Access patterns query the gsi1/gsi2 indexes of the control-plane table; the grant names the table's own indexes only.",
+  );
+  if (name === 'health') {
+    // The health check only probes that the table and bucket answer.
+    state.table.grant(fn, 'dynamodb:GetItem');
+    state.artifactBucket.grantRead(fn, '__health__');
+    acknowledge(
+      fn,
+      ['s3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => ({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: "grantRead of the single __health__ key; the action wildcards are the grant's read set.",
+      })),
+    );
+    return;
+  }
+  state.table.grantReadWriteData(fn);
+  if (BLOB_HANDLERS.has(name)) {
+    state.artifactBucket.grantReadWrite(fn, 'blobs/*');
+    acknowledge(fn, [
+      ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: "grantReadWrite of the blobs/ prefix; the action wildcards are the grant's set (List lets HeadObject tell 404 from 403).",
+      })),
+    ]);
+    acknowledgeArnWildcard(
+      fn,
+      state.artifactBucket.bucketArn,
+      '/blobs/*',
+      'Blobs are keyed blobs/<teamId>/<sha256>: the prefix is the narrowest resource that covers every team.',
+    );
+  }
+  if (KMS_HANDLERS.has(name)) {
+    state.secretsKey.grantEncryptDecrypt(fn);
+    acknowledge(fn, [
+      ...['kms:ReEncrypt*', 'kms:GenerateDataKey*'].map((action) => ({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: "grantEncryptDecrypt on the env-var key only; the action wildcards are the grant's set.",
+      })),
     ]);
   }
 }

@@ -9,6 +9,7 @@ import { httpHandler, route } from '#lib/http';
 export const routes = {
   'GET /v1/health': route({
     auth: 'public',
+    summary: 'Platform version and whether the AWS APIs answer (503 when not)',
     handler: async () => {
       const services = await probeStorage();
       const ok = Object.values(services).every((s) => s.reachable);

@@ -1,0 +1,275 @@
+import { createConversions, Entity, Service, type EntityItem } from 'electrodb';
+import { dynamoClient } from '#adapters/aws/clients';
+import { config } from '#lib/config';
+
+/**
+ * The control-plane data model: one ElectroDB service over the single table (`pk`/`sk` plus the
+ * overloaded `gsi1`/`gsi2`). Keys come from the access patterns:
+ *
+ * | entity      | pk / sk                                  | gsi1 (pk / sk)                        | gsi2 (pk / sk)                     |
+ * |-------------|------------------------------------------|---------------------------------------|------------------------------------|
+ * | team        | team#<id> / team                         |                                       |                                    |
+ * | teamName    | team-name#<name> / team-name             |                                       |                                    |
+ * | member      | team#<teamId> / member#<principal>       |                                       |                                    |
+ * | token       | token-hash#<sha256> / token              | team#<teamId> / token#<createdAt>#<id>| token#<id> / token                 |
+ * | project     | project#<id> / project                   | team#<teamId> / project#<name>        |                                    |
+ * | projectName | team#<teamId> / project-name#<name>      |                                       |                                    |
+ * | env         | project#<projectId> / env#<key>#<target> |                                       |                                    |
+ * | deployment  | deployment#<id> / deployment             | project#<projectId> / deployment#<createdAt>#<id> | team#<teamId> / deployment#<createdAt>#<id> |
+ * | alias       | alias#<host> / alias                     | project#<projectId> / alias#<host>    |                                    |
+ * | rateLimit   | rate#<tokenId> / window#<start>          |                                       |                                    |
+ *
+ * Objects are keyed by their own id, never by their team: every read loads the object and then
+ * checks its `teamId`, and builds can address a deployment by id alone.
+ */
+
+const SERVICE = 'runway';
+const str = { type: 'string', required: true } as const;
+const optStr = { type: 'string' } as const;
+const createdAt = { type: 'string', required: true, readOnly: true } as const;
+const version = { type: 'number', required: true } as const;
+
+/** One key of an index: attribute, composite attributes and template (case kept as is). */
+function key<const F extends string, const C extends readonly string[]>(field: F, composite: C, template: string) {
+  return { field, composite, template, casing: 'none' as const };
+}
+
+export const TeamEntity = new Entity({
+  model: { entity: 'team', version: '1', service: SERVICE },
+  attributes: { id: { ...str, readOnly: true }, name: str, createdAt },
+  indexes: {
+    byId: { pk: key('pk', ['id'], 'team#${id}'), sk: key('sk', [], 'team') },
+  },
+});
+
+/** Uniqueness item of a team name. */
+export const TeamNameEntity = new Entity({
+  model: { entity: 'teamName', version: '1', service: SERVICE },
+  attributes: { name: str, teamId: str },
+  indexes: {
+    byName: { pk: key('pk', ['name'], 'team-name#${name}'), sk: key('sk', [], 'team-name') },
+  },
+});
+
+export const MemberEntity = new Entity({
+  model: { entity: 'member', version: '1', service: SERVICE },
+  attributes: {
+    teamId: str,
+    principal: str,
+    role: { type: ['owner', 'member', 'viewer'] as const, required: true },
+    createdAt,
+    updatedAt: str,
+  },
+  indexes: {
+    byTeam: { pk: key('pk', ['teamId'], 'team#${teamId}'), sk: key('sk', ['principal'], 'member#${principal}') },
+  },
+});
+
+export const TokenEntity = new Entity({
+  model: { entity: 'token', version: '1', service: SERVICE },
+  attributes: {
+    id: { ...str, readOnly: true },
+    teamId: { ...str, readOnly: true },
+    name: str,
+    role: { type: ['owner', 'member', 'viewer'] as const, required: true },
+    /** sha256 hex of the secret; the secret itself is never stored. */
+    hash: { ...str, readOnly: true },
+    createdAt,
+    expiresAt: optStr,
+    revokedAt: optStr,
+  },
+  indexes: {
+    // Keyed by the hash: authenticating a request is one strongly consistent GetItem, so a new
+    // token works and a revoked one stops at once, without waiting for an index to catch up.
+    byHash: { pk: key('pk', ['hash'], 'token-hash#${hash}'), sk: key('sk', [], 'token') },
+    byTeam: {
+      index: 'gsi1',
+      pk: key('gsi1pk', ['teamId'], 'team#${teamId}'),
+      sk: key('gsi1sk', ['createdAt', 'id'], 'token#${createdAt}#${id}'),
+    },
+    byId: { index: 'gsi2', pk: key('gsi2pk', ['id'], 'token#${id}'), sk: key('gsi2sk', [], 'token') },
+  },
+});
+
+export const ProjectEntity = new Entity({
+  model: { entity: 'project', version: '1', service: SERVICE },
+  attributes: {
+    id: { ...str, readOnly: true },
+    teamId: { ...str, readOnly: true },
+    name: str,
+    gitRepository: { type: 'any' },
+    framework: optStr,
+    rootDirectory: optStr,
+    installCommand: optStr,
+    buildCommand: optStr,
+    outputDirectory: optStr,
+    productionBranch: str,
+    createdAt,
+    updatedAt: str,
+    /** Set when deletion started; the project is gone for every reader from then on. */
+    deletedAt: optStr,
+    version,
+  },
+  indexes: {
+    byId: { pk: key('pk', ['id'], 'project#${id}'), sk: key('sk', [], 'project') },
+    byTeam: { index: 'gsi1', pk: key('gsi1pk', ['teamId'], 'team#${teamId}'), sk: key('gsi1sk', ['name'], 'project#${name}') },
+  },
+});
+
+/** Uniqueness item of a project name within its team. */
+export const ProjectNameEntity = new Entity({
+  model: { entity: 'projectName', version: '1', service: SERVICE },
+  attributes: { teamId: str, name: str, projectId: str },
+  indexes: {
+    byName: { pk: key('pk', ['teamId'], 'team#${teamId}'), sk: key('sk', ['name'], 'project-name#${name}') },
+  },
+});
+
+export const EnvVarEntity = new Entity({
+  model: { entity: 'env', version: '1', service: SERVICE },
+  attributes: {
+    id: { ...str, readOnly: true },
+    teamId: { ...str, readOnly: true },
+    projectId: str,
+    key: str,
+    target: { type: ['production', 'preview', 'development'] as const, required: true },
+    sensitive: { type: 'boolean', required: true },
+    /** base64 KMS ciphertext, bound to {teamId, projectId, key}. */
+    ciphertext: str,
+    createdAt,
+    updatedAt: str,
+    version,
+  },
+  indexes: {
+    byProject: {
+      pk: key('pk', ['projectId'], 'project#${projectId}'),
+      sk: key('sk', ['key', 'target'], 'env#${key}#${target}'),
+    },
+  },
+});
+
+export const DEPLOYMENT_STATES = ['QUEUED', 'BUILDING', 'READY', 'ERROR', 'CANCELED'] as const;
+
+export const DeploymentEntity = new Entity({
+  model: { entity: 'deployment', version: '1', service: SERVICE },
+  attributes: {
+    id: { ...str, readOnly: true },
+    shortId: { ...str, readOnly: true },
+    teamId: { ...str, readOnly: true },
+    projectId: { ...str, readOnly: true },
+    projectName: { ...str, readOnly: true },
+    target: { type: ['production', 'preview'] as const, required: true, readOnly: true },
+    state: { type: DEPLOYMENT_STATES, required: true },
+    branch: optStr,
+    commitSha: optStr,
+    commitMessage: optStr,
+    /** Summary of the source; a file list lives in the team's blob store under `filesSha`. */
+    source: { type: 'any', required: true },
+    meta: { type: 'any' },
+    url: { ...str, readOnly: true },
+    createdAt,
+    buildingAt: optStr,
+    readyAt: optStr,
+    erroredAt: optStr,
+    canceledAt: optStr,
+    errorStep: optStr,
+    errorMessage: optStr,
+    /** Routing-config key the edge appends to this deployment's KVS value (`<id> <configKey>`). */
+    configKey: optStr,
+    redeployOf: optStr,
+    version,
+  },
+  indexes: {
+    byId: { pk: key('pk', ['id'], 'deployment#${id}'), sk: key('sk', [], 'deployment') },
+    byProject: {
+      index: 'gsi1',
+      pk: key('gsi1pk', ['projectId'], 'project#${projectId}'),
+      sk: key('gsi1sk', ['createdAt', 'id'], 'deployment#${createdAt}#${id}'),
+    },
+    byTeam: {
+      index: 'gsi2',
+      pk: key('gsi2pk', ['teamId'], 'team#${teamId}'),
+      sk: key('gsi2sk', ['createdAt', 'id'], 'deployment#${createdAt}#${id}'),
+    },
+  },
+});
+
+export const AliasEntity = new Entity({
+  model: { entity: 'alias', version: '1', service: SERVICE },
+  attributes: {
+    host: { ...str, readOnly: true },
+    teamId: { ...str, readOnly: true },
+    projectId: { ...str, readOnly: true },
+    deploymentId: str,
+    previousDeploymentId: optStr,
+    /** What the edge store holds for the host (`<deploymentId>[ <configKey>]`). */
+    edgeValue: str,
+    kind: { type: ['production', 'branch', 'deployment', 'custom'] as const, required: true },
+    createdAt,
+    updatedAt: str,
+    version,
+  },
+  indexes: {
+    byHost: { pk: key('pk', ['host'], 'alias#${host}'), sk: key('sk', [], 'alias') },
+    byProject: { index: 'gsi1', pk: key('gsi1pk', ['projectId'], 'project#${projectId}'), sk: key('gsi1sk', ['host'], 'alias#${host}') },
+  },
+});
+
+/** Per-token fixed-window request counter; DynamoDB TTL removes old windows. */
+export const RateLimitEntity = new Entity({
+  model: { entity: 'rateLimit', version: '1', service: SERVICE },
+  attributes: {
+    tokenId: str,
+    window: str,
+    count: { type: 'number' },
+    ttl: { type: 'number' },
+  },
+  indexes: {
+    byToken: { pk: key('pk', ['tokenId'], 'rate#${tokenId}'), sk: key('sk', ['window'], 'window#${window}') },
+  },
+});
+
+const service = new Service({
+  team: TeamEntity,
+  teamName: TeamNameEntity,
+  member: MemberEntity,
+  token: TokenEntity,
+  project: ProjectEntity,
+  projectName: ProjectNameEntity,
+  env: EnvVarEntity,
+  deployment: DeploymentEntity,
+  alias: AliasEntity,
+  rateLimit: RateLimitEntity,
+});
+
+/** Key ↔ cursor conversions, to resume a listing right after a given item. */
+export const conversions = {
+  token: createConversions(TokenEntity),
+  project: createConversions(ProjectEntity),
+  member: createConversions(MemberEntity),
+  deployment: createConversions(DeploymentEntity),
+  alias: createConversions(AliasEntity),
+};
+
+let wired = false;
+
+/**
+ * The service, bound on first use to the table of `config()` and the shared DocumentClient (so
+ * importing the model reads no environment).
+ */
+export function db(): typeof service {
+  if (!wired) {
+    service.setTableName(config().RUNWAY_TABLE_NAME);
+    service.setClient(dynamoClient());
+    wired = true;
+  }
+  return service;
+}
+
+export type TeamItem = EntityItem<typeof TeamEntity>;
+export type MemberItem = EntityItem<typeof MemberEntity>;
+export type TokenItem = EntityItem<typeof TokenEntity>;
+export type ProjectItem = EntityItem<typeof ProjectEntity>;
+export type EnvVarItem = EntityItem<typeof EnvVarEntity>;
+export type DeploymentItem = EntityItem<typeof DeploymentEntity>;
+export type AliasItem = EntityItem<typeof AliasEntity>;

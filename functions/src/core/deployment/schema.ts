@@ -1,0 +1,67 @@
+import * as z from 'zod';
+import { DEPLOYMENT_STATES } from '#core/db/model';
+import { DeploymentId, DeploymentTarget, ProjectId, Sha256Hex, TeamId, Timestamp } from '#core/schemas';
+import { FileList } from './files.ts';
+
+export const DeploymentState = z.enum(DEPLOYMENT_STATES);
+export type DeploymentState = z.infer<typeof DeploymentState>;
+
+export const GitSource = z.strictObject({
+  type: z.literal('git'),
+  provider: z.literal('github'),
+  repo: z.string().regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, 'must be "owner/name"'),
+  ref: z.string().min(1).max(255).optional(),
+  sha: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full commit sha'),
+});
+
+/** What a deployment is built from, in full (the file list inline). */
+export const DeploymentSource = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('files'), files: FileList }),
+  GitSource,
+]);
+export type DeploymentSource = z.infer<typeof DeploymentSource>;
+
+/** The source as a deployment record carries it: a file list is stored as a blob of the team. */
+export const SourceSummary = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('files'),
+    fileCount: z.number().int(),
+    totalBytes: z.number().int(),
+    /** sha256 of the canonical file list, a blob of the team's blob store. */
+    filesSha: Sha256Hex,
+  }),
+  GitSource,
+]);
+export type SourceSummary = z.infer<typeof SourceSummary>;
+
+export const Meta = z
+  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'keys: 1-64 of A-Z a-z 0-9 _ . -'), z.string().max(1024))
+  .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
+
+/** A deployment as the API returns it. */
+export const DeploymentInfo = z.strictObject({
+  id: DeploymentId,
+  shortId: z.string(),
+  teamId: TeamId,
+  projectId: ProjectId,
+  projectName: z.string(),
+  target: DeploymentTarget,
+  state: DeploymentState,
+  url: z.string().describe('Immutable host of this deployment: <project>-<shortId>.<domain>'),
+  branch: z.string().optional(),
+  commitSha: z.string().optional(),
+  commitMessage: z.string().optional(),
+  source: SourceSummary,
+  meta: z.record(z.string(), z.string()).optional(),
+  createdAt: Timestamp,
+  buildingAt: Timestamp.optional(),
+  readyAt: Timestamp.optional(),
+  erroredAt: Timestamp.optional(),
+  canceledAt: Timestamp.optional(),
+  errorStep: z.string().optional(),
+  errorMessage: z.string().optional(),
+  configKey: z.string().optional(),
+  redeployOf: DeploymentId.optional(),
+  version: z.number().int(),
+});
+export type DeploymentInfo = z.infer<typeof DeploymentInfo>;

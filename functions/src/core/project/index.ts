@@ -1,0 +1,2 @@
+export * as Project from './project.ts';
+export * from './schema.ts';

@@ -1,0 +1,75 @@
+import * as z from 'zod';
+import { filePathProblem } from '#core/deployment/files';
+import { Name, ProjectId, TeamId, Timestamp } from '#core/schemas';
+
+/** Framework presets; the builder's list (`builder/job.ts`, checked equal by a unit test). */
+export const FRAMEWORKS = ['static', 'vite', 'astro', 'nextjs', 'eleventy', 'build-script'] as const;
+
+export const GitRepository = z.strictObject({
+  provider: z.literal('github'),
+  repo: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, 'must be "owner/name"'),
+  installationId: z.number().int().positive().optional(),
+});
+
+/**
+ * A git branch name (the rules of `git check-ref-format`, in short): no control characters,
+ * spaces or `~^:?*[\`, no `..`, and no leading `-` or `/`.
+ */
+export const BranchName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(
+    (b) => !/[\x00-\x20\x7f~^:?*[\\]/.test(b) && !b.includes('..') && !b.startsWith('/') && !b.startsWith('-') && !b.endsWith('/') && !b.endsWith('.lock'),
+    'is not a valid git branch name',
+  );
+
+/**
+ * A directory inside the source (`rootDirectory`, `outputDirectory`): `./` prefixes and trailing
+ * `/` are dropped, `""` or `.` mean the root; anything that could leave the source is refused.
+ */
+export const DirSetting = z
+  .string()
+  .max(1024)
+  .transform((v) => v.trim().replace(/^(\.\/)+/, '').replace(/\/+$/, '') || '.')
+  .superRefine((dir, ctx) => {
+    const problem = dir === '.' ? undefined : filePathProblem(dir);
+    if (problem) ctx.addIssue({ code: 'custom', message: `directory ${problem}` });
+  });
+
+/** A shell command the build runs; `""` skips that step. */
+const Command = z.string().max(4096).refine((c) => !c.includes('\0'), 'contains a NUL character');
+
+const settings = {
+  gitRepository: GitRepository.nullable().optional(),
+  framework: z.enum(FRAMEWORKS).nullable().optional().describe('null or absent: detect'),
+  rootDirectory: DirSetting.nullable().optional(),
+  installCommand: Command.nullable().optional().describe('null or absent: detect; "" skips install'),
+  buildCommand: Command.nullable().optional().describe('null or absent: detect; "" skips the build'),
+  outputDirectory: DirSetting.nullable().optional(),
+  productionBranch: BranchName.optional(),
+};
+
+export const CreateProjectBody = z.strictObject({ name: Name, ...settings });
+export type CreateProjectBody = z.infer<typeof CreateProjectBody>;
+
+/** Settings to change (`null` clears one); `version` (or `If-Match`) guards against lost updates. */
+export const UpdateProjectBody = z.strictObject({ ...settings, version: z.number().int().min(1).optional() });
+export type UpdateProjectBody = z.infer<typeof UpdateProjectBody>;
+
+export const ProjectInfo = z.strictObject({
+  id: ProjectId,
+  teamId: TeamId,
+  name: Name,
+  gitRepository: GitRepository.optional(),
+  framework: z.enum(FRAMEWORKS).optional(),
+  rootDirectory: z.string().optional(),
+  installCommand: z.string().optional(),
+  buildCommand: z.string().optional(),
+  outputDirectory: z.string().optional(),
+  productionBranch: z.string(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  version: z.number().int(),
+});
+export type ProjectInfo = z.infer<typeof ProjectInfo>;

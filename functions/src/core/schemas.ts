@@ -1,0 +1,53 @@
+import * as z from 'zod';
+
+/**
+ * Schemas shared by several domains. Lambda code imports zod as a namespace (`import * as z`)
+ * so esbuild can drop what is unused; `import { z }` pulls in every locale (~370 KB).
+ */
+
+/** Longest project or team name: leaves room for `-git-<branch>` and `-<shortId>` in one DNS label. */
+export const MAX_NAME_LENGTH = 40;
+
+/** A project or team name: one DNS label, lowercase `a-z`, `0-9` and inner `-`, ≤ 40 characters. */
+export const Name = z
+  .string()
+  .min(1)
+  .max(MAX_NAME_LENGTH)
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'must be lowercase a-z, 0-9 and "-" (not first or last)');
+
+export const ROLES = ['owner', 'member', 'viewer'] as const;
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
+
+export const Timestamp = z.iso.datetime().describe('ISO-8601 UTC timestamp');
+
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
+
+/** `?limit=&cursor=` of every list. */
+export const PageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+/** `{ items, next }` of every list. */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.strictObject({ items: z.array(item), next: z.string().nullable() });
+}
+
+/** An id with its prefix, e.g. `prj_…`. */
+export function prefixedId(prefix: string) {
+  return z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{1,32}$`), `must be a ${prefix}_… id`);
+}
+
+export const ProjectId = prefixedId('prj');
+export const DeploymentId = prefixedId('dpl');
+export const TeamId = prefixedId('team');
+export const TokenId = prefixedId('tok');
+export const EnvId = prefixedId('env');
+
+/** A project by id (`prj_…`) or by name. */
+export const IdOrName = z.union([ProjectId, Name]);
+
+export const DEPLOYMENT_TARGETS = ['production', 'preview'] as const;
+export const DeploymentTarget = z.enum(DEPLOYMENT_TARGETS);
+export type DeploymentTarget = z.infer<typeof DeploymentTarget>;

@@ -1,0 +1,72 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { describe, expect, test } from 'vitest';
+import type { BlobStore, EdgeStore } from '../../functions/src/core/ports.ts';
+
+/**
+ * Contract tests of the ports: every implementation (in-memory fakes in the unit project, the
+ * S3/emulator adapters in the integration project) runs the same cases.
+ */
+export function edgeStoreContract(name: string, make: () => EdgeStore): void {
+  describe(`EdgeStore contract: ${name}`, () => {
+    const host = () => `c-${randomUUID().slice(0, 8)}.localhost`;
+
+    test('get of an unknown host is undefined', async () => {
+      expect(await make().get(host())).toBeUndefined();
+    });
+
+    test('put then get returns the value; a second put replaces it', async () => {
+      const store = make();
+      const h = host();
+      await store.put(h, 'dpl_aaaaaaaaa');
+      expect(await store.get(h)).toBe('dpl_aaaaaaaaa');
+      await store.put(h, 'dpl_bbbbbbbbb cfg1');
+      expect(await store.get(h)).toBe('dpl_bbbbbbbbb cfg1');
+    });
+
+    test('delete removes the host, and deleting again is no error', async () => {
+      const store = make();
+      const h = host();
+      await store.put(h, 'dpl_aaaaaaaaa');
+      await store.delete(h);
+      expect(await store.get(h)).toBeUndefined();
+      await expect(store.delete(h)).resolves.toBeUndefined();
+    });
+  });
+}
+
+export function blobStoreContract(name: string, make: () => BlobStore): void {
+  describe(`BlobStore contract: ${name}`, () => {
+    const team = () => `team_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    const blob = (text: string) => {
+      const bytes = Buffer.from(text);
+      return { bytes, sha: createHash('sha256').update(bytes).digest('hex') };
+    };
+
+    test('missing lists the shas the team lacks, once each, in input order', async () => {
+      const store = make();
+      const t = team();
+      const a = blob(`a ${randomUUID()}`);
+      const b = blob(`b ${randomUUID()}`);
+      const c = blob(`c ${randomUUID()}`);
+      await store.put(t, b.sha, b.bytes);
+      expect(await store.missing(t, [c.sha, a.sha, b.sha, c.sha])).toEqual([c.sha, a.sha]);
+    });
+
+    test('put then get returns the same bytes', async () => {
+      const store = make();
+      const t = team();
+      const a = blob(`bytes ${randomUUID()}`);
+      await store.put(t, a.sha, a.bytes);
+      expect((await store.get(t, a.sha))?.equals(a.bytes)).toBe(true);
+    });
+
+    test("a team never sees another team's blob", async () => {
+      const store = make();
+      const [t1, t2] = [team(), team()];
+      const a = blob(`private ${randomUUID()}`);
+      await store.put(t1, a.sha, a.bytes);
+      expect(await store.missing(t2, [a.sha])).toEqual([a.sha]);
+      expect(await store.get(t2, a.sha)).toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,75 @@
+import type { BlobStore, BuildScheduler, EdgeStore, EnvCipher, SchedulableDeployment } from '../../functions/src/core/ports.ts';
+import type { DeploymentInfo } from '../../functions/src/core/deployment/schema.ts';
+
+/** In-memory edge store: a Map, plus a log of writes for assertions. */
+export class InMemoryEdgeStore implements EdgeStore {
+  readonly entries = new Map<string, string>();
+  readonly writes: Array<{ op: 'put' | 'delete'; host: string; value?: string }> = [];
+
+  async put(host: string, value: string): Promise<void> {
+    this.entries.set(host, value);
+    this.writes.push({ op: 'put', host, value });
+  }
+
+  async delete(host: string): Promise<void> {
+    this.entries.delete(host);
+    this.writes.push({ op: 'delete', host });
+  }
+
+  async get(host: string): Promise<string | undefined> {
+    return this.entries.get(host);
+  }
+}
+
+/** In-memory blob store, team-scoped like the S3 one. */
+export class InMemoryBlobStore implements BlobStore {
+  readonly blobs = new Map<string, Buffer>();
+
+  async missing(teamId: string, shas: string[]): Promise<string[]> {
+    return [...new Set(shas)].filter((sha) => !this.blobs.has(`${teamId}/${sha}`));
+  }
+
+  async put(teamId: string, sha: string, bytes: Buffer): Promise<void> {
+    this.blobs.set(`${teamId}/${sha}`, Buffer.from(bytes));
+  }
+
+  async get(teamId: string, sha: string): Promise<Buffer | undefined> {
+    const bytes = this.blobs.get(`${teamId}/${sha}`);
+    return bytes && Buffer.from(bytes);
+  }
+}
+
+/** Records what would have been built or stopped. */
+export class RecordingScheduler implements BuildScheduler {
+  readonly scheduled: SchedulableDeployment[] = [];
+  readonly canceled: DeploymentInfo[] = [];
+  /** Makes the next `schedule` calls fail, to test the failure path. */
+  failWith: Error | undefined;
+
+  async schedule(deployment: SchedulableDeployment): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.scheduled.push(deployment);
+  }
+
+  async cancel(deployment: DeploymentInfo): Promise<void> {
+    this.canceled.push(deployment);
+  }
+}
+
+/**
+ * A reversible stand-in for KMS that, like KMS, refuses a ciphertext under another context.
+ * Not encryption: for tests only.
+ */
+export class FakeEnvCipher implements EnvCipher {
+  async encrypt(plaintext: string, context: Record<string, string>): Promise<string> {
+    return Buffer.from(JSON.stringify({ context: canonical(context), plaintext })).toString('base64');
+  }
+
+  async decrypt(ciphertext: string, context: Record<string, string>): Promise<string> {
+    const { context: bound, plaintext } = JSON.parse(Buffer.from(ciphertext, 'base64').toString('utf8'));
+    if (bound !== canonical(context)) throw new Error('InvalidCiphertextException: encryption context mismatch');
+    return plaintext;
+  }
+}
+
+const canonical = (context: Record<string, string>) => JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b)));
