@@ -29,12 +29,15 @@ export const EMULATOR_AWS_ENV = {
   AWS_DEFAULT_REGION: 'us-east-1',
 } as const;
 
-/** True when something answers like an AWS emulator on the port (moto's or LocalStack's API). */
+/**
+ * True when something answers like an AWS emulator on the port: an S3 ListBuckets (cheap, unlike
+ * moto's state dump) or LocalStack's health endpoint. A busy emulator gets a few seconds.
+ */
 export async function isEmulatorAt(port: number): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/moto-api/data.json`, { signal: AbortSignal.timeout(1500) });
-    if (res.ok) return true;
-    const health = await fetch(`http://127.0.0.1:${port}/_localstack/health`, { signal: AbortSignal.timeout(1500) });
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+    if (res.ok && (await res.text()).includes('ListAllMyBucketsResult')) return true;
+    const health = await fetch(`http://127.0.0.1:${port}/_localstack/health`, { signal: AbortSignal.timeout(5000) });
     return health.ok;
   } catch {
     // Nothing listening, or not an emulator: either way there is no emulator to use.
@@ -68,15 +71,37 @@ export function hasMotoServer(): boolean {
 }
 
 /**
- * Starts moto server on the port and waits until it answers. The child gets its own process
+ * moto server with one request at a time. `moto_server` serves requests on parallel threads and
+ * its DynamoDB then evaluates two racing condition expressions without a lock, so both writes
+ * can pass — DynamoDB itself never lets that happen. Serialized, the emulator keeps DynamoDB's
+ * atomicity (and loses little: moto is bound by Python's GIL anyway). Same app as `moto_server`.
+ */
+const SERIAL_MOTO = [
+  'import os, sys',
+  'from werkzeug.serving import run_simple',
+  'from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app',
+  'host, port = sys.argv[1], int(sys.argv[2])',
+  'os.environ.setdefault("MOTO_PORT", str(port))',
+  'run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False, use_reloader=False)',
+].join('\n');
+
+/** The Python that has moto installed, if `python3` is it. */
+function hasMotoModule(): boolean {
+  return spawnSync('python3', ['-c', 'import moto.server, werkzeug'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Starts moto server on the port (serialized, see SERIAL_MOTO, when moto's Python package is
+ * importable by `python3`; `moto_server` otherwise) and waits until it answers. The child gets its own process
  * group so `stop()` ends it and anything it spawned.
  */
 export async function startMoto(port: number, { timeoutMs = 30_000 } = {}): Promise<Emulator> {
-  if (!hasMotoServer()) throw new EmulatorMissingError();
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
+  const serial = hasMotoModule();
+  if (!serial && !hasMotoServer()) throw new EmulatorMissingError();
+  const [command, args] = serial
+    ? ['python3', ['-c', SERIAL_MOTO, '127.0.0.1', String(port)]]
+    : ['moto_server', ['-H', '127.0.0.1', '-p', String(port)]];
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -37,6 +37,8 @@ export async function startLocalAws(options: {
       POWERTOOLS_METRICS_NAMESPACE: 'Runway',
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_DEV: 'false',
+      // Metrics are CloudWatch EMF lines: noise locally, where nothing collects them.
+      POWERTOOLS_METRICS_DISABLED: 'true',
     };
     return { emulator, env };
   } catch (error) {

@@ -13,22 +13,27 @@ export function acknowledge(scope: IConstruct, findings: ReadonlyArray<Acknowled
 }
 
 /**
- * Acknowledges cdk-nag's IAM5 finding on the `<table>/index/*` resource that every DynamoDB
- * `grant*` adds. The finding names the ARN as rendered in `scope`'s stack, which for a table of
- * another stack is an export that exists only once references are resolved, so the id is
+ * Acknowledges cdk-nag's IAM5 wildcard finding on `<arn><suffix>` (e.g. a table's `/index/*`, a
+ * bucket's `/*`). The finding names the ARN as rendered in `scope`'s stack, which for a resource
+ * of another stack is an export that exists only once references are resolved, so the id is
  * computed in the validation phase (after reference resolution, before the nag report).
  */
-export function acknowledgeTableIndexes(scope: IConstruct, tableArn: string, reason: string): void {
+export function acknowledgeArnWildcard(scope: IConstruct, arn: string, suffix: string, reason: string): void {
   scope.node.addValidation({
     validate: () => {
-      const resolved = Stack.of(scope).resolve(tableArn) as Record<string, unknown>;
+      const resolved = Stack.of(scope).resolve(arn) as Record<string, unknown>;
       const imported = resolved['Fn::ImportValue'];
       const getAtt = resolved['Fn::GetAtt'];
       const rendered =
         typeof imported === 'string' ? imported : Array.isArray(getAtt) ? `<${getAtt.join('.')}>` : undefined;
-      if (!rendered) return [`Cannot name the index finding of table ARN ${JSON.stringify(resolved)}`];
-      acknowledge(scope, [{ id: `AwsSolutions-IAM5[Resource::${rendered}/index/*]`, reason }]);
+      if (!rendered) return [`Cannot name the wildcard finding of ${JSON.stringify(resolved)}`];
+      acknowledge(scope, [{ id: `AwsSolutions-IAM5[Resource::${rendered}${suffix}]`, reason }]);
       return [];
     },
   });
+}
+
+/** The `<table>/index/*` finding that every DynamoDB `grant*` adds. */
+export function acknowledgeTableIndexes(scope: IConstruct, tableArn: string, reason: string): void {
+  acknowledgeArnWildcard(scope, tableArn, '/index/*', reason);
 }

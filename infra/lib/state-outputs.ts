@@ -8,6 +8,7 @@ export const STATE_OUTPUTS = {
   RUNWAY_IDEMPOTENCY_TABLE_NAME: 'IdempotencyTableName',
   RUNWAY_ARTIFACT_BUCKET: 'ArtifactBucketName',
   RUNWAY_KMS_KEY_ID: 'SecretsKeyId',
+  RUNWAY_BUILD_LOG_GROUP: 'BuildLogGroupName',
 } as const;
 
 export type StateEnv = Record<keyof typeof STATE_OUTPUTS, string>;

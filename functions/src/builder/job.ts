@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertSafeRelativePath, UnsafePathError } from './paths.ts';
 
 /** Frameworks the builder knows; `build-script` is "any project with a build script". */

@@ -19,7 +19,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpStore } from './adapters/http-store.ts';
 import { InvalidJobError, type Job, parseJob } from './job.ts';
 import { Logger, Redactor, sensitiveValues, stdoutSink } from './log.ts';

@@ -1,22 +1,75 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { BuilderProject } from '../constructs/builder-project.ts';
+import { RunwayFunction } from '../constructs/runway-function.ts';
+import { acknowledge, acknowledgeTableIndexes, acknowledgeArnWildcard } from '../nag.ts';
 import type { StateStack } from './state-stack.ts';
 
 export interface BuildsStackProps extends StackProps {
   readonly state: StateStack;
+  readonly platformDomain: string;
 }
 
-/** Builds: the CodeBuild project that runs the builder, and the build-state event wiring. */
+/**
+ * Builds: the CodeBuild project that runs the builder, and the EventBridge rule that turns each
+ * build's end into the deployment's state through the build-state Lambda.
+ */
 export class BuildsStack extends Stack {
-  readonly buildLogs: LogGroup;
+  readonly builder: BuilderProject;
+  readonly buildState: RunwayFunction;
 
   constructor(scope: Construct, id: string, props: BuildsStackProps) {
     super(scope, id, props);
-    void props.state;
-    this.buildLogs = new LogGroup(this, 'BuildLogs', {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+    const { state } = props;
+    this.builder = new BuilderProject(this, 'Builder', { logGroup: state.buildLogs });
+
+    this.buildState = new RunwayFunction(this, 'BuildStateFn', {
+      handlerFile: 'events/build-state.ts',
+      serviceName: 'build-state',
+      // Copying a large deployment's files into its prefix takes a while.
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      environment: {
+        RUNWAY_TABLE_NAME: state.table.tableName,
+        RUNWAY_IDEMPOTENCY_TABLE_NAME: state.idempotencyTable.tableName,
+        RUNWAY_ARTIFACT_BUCKET: state.artifactBucket.bucketName,
+        RUNWAY_KMS_KEY_ID: state.secretsKey.keyId,
+        RUNWAY_PLATFORM_DOMAIN: props.platformDomain,
+        RUNWAY_BUILD_LOG_GROUP: state.buildLogs.logGroupName,
+      },
     });
+    state.table.grantReadWriteData(this.buildState);
+    state.artifactBucket.grantReadWrite(this.buildState);
+    state.buildLogs.grantRead(this.buildState);
+    acknowledgeTableIndexes(this.buildState, state.table.tableArn, 'The build-state handler reads deployments and aliases through the gsi1/gsi2 indexes.');
+
+    const deadLetters = new Queue(this, 'BuildStateDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    new Rule(this, 'BuildStateChanged', {
+      description: 'Runway: CodeBuild build state changes of the builder project',
+      eventPattern: {
+        source: ['aws.codebuild'],
+        detailType: ['CodeBuild Build State Change'],
+        detail: { 'project-name': [this.builder.project.projectName] },
+      },
+      targets: [new LambdaFunction(this.buildState, { deadLetterQueue: deadLetters, retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+    });
+
+    acknowledge(deadLetters, [
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the build-state rule.' },
+    ]);
+    acknowledge(this.buildState, [
+      ...['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => ({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: 'Finalizing a build reads manifests and blobs and writes the deployment prefix of the artifact bucket (grantReadWrite).',
+      })),
+    ]);
+    acknowledgeArnWildcard(this.buildState, state.artifactBucket.bucketArn, '/*', 'Objects of the artifact bucket: blobs, manifests and deployment files.');
   }
 }

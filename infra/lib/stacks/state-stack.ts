@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { acknowledge } from '../nag.ts';
 import type { Construct } from 'constructs';
 import { ArtifactBucket } from '../constructs/artifact-bucket.ts';
@@ -20,6 +21,8 @@ export class StateStack extends Stack {
   readonly idempotencyTable: Table;
   readonly artifactBucket: Bucket;
   readonly secretsKey: Key;
+  /** Build logs: CodeBuild writes one stream per build; the API reads them back. */
+  readonly buildLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: StateStackProps = {}) {
     super(scope, id, props);
@@ -29,12 +32,14 @@ export class StateStack extends Stack {
     this.idempotencyTable = tables.idempotencyTable;
     this.artifactBucket = new ArtifactBucket(this, 'Artifacts', { removalPolicy }).bucket;
     this.secretsKey = new SecretsKey(this, 'Secrets', { removalPolicy }).key;
+    this.buildLogs = new LogGroup(this, 'BuildLogs', { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
 
     const values: Record<keyof typeof STATE_OUTPUTS, string> = {
       RUNWAY_TABLE_NAME: this.table.tableName,
       RUNWAY_IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
       RUNWAY_ARTIFACT_BUCKET: this.artifactBucket.bucketName,
       RUNWAY_KMS_KEY_ID: this.secretsKey.keyId,
+      RUNWAY_BUILD_LOG_GROUP: this.buildLogs.logGroupName,
     };
     for (const [env, outputId] of Object.entries(STATE_OUTPUTS)) {
       new CfnOutput(this, outputId, { value: values[env as keyof typeof STATE_OUTPUTS] });

@@ -5,6 +5,53 @@
  */
 export const HTTP_ROUTES = [
   { method: 'GET', path: '/v1/health', handler: 'health' },
+  { method: 'GET', path: '/v1/openapi.json', handler: 'openapi' },
+
+  { method: 'GET', path: '/v1/teams', handler: 'teams' },
+  { method: 'POST', path: '/v1/teams', handler: 'teams' },
+  { method: 'GET', path: '/v1/teams/{teamId}', handler: 'teams' },
+  { method: 'GET', path: '/v1/teams/{teamId}/members', handler: 'teams' },
+  { method: 'POST', path: '/v1/teams/{teamId}/members', handler: 'teams' },
+  { method: 'PATCH', path: '/v1/teams/{teamId}/members/{principal}', handler: 'teams' },
+  { method: 'DELETE', path: '/v1/teams/{teamId}/members/{principal}', handler: 'teams' },
+
+  { method: 'GET', path: '/v1/tokens', handler: 'tokens' },
+  { method: 'POST', path: '/v1/tokens', handler: 'tokens' },
+  { method: 'GET', path: '/v1/tokens/{tokenId}', handler: 'tokens' },
+  { method: 'DELETE', path: '/v1/tokens/{tokenId}', handler: 'tokens' },
+
+  { method: 'GET', path: '/v1/projects', handler: 'projects' },
+  { method: 'POST', path: '/v1/projects', handler: 'projects' },
+  { method: 'GET', path: '/v1/projects/{idOrName}', handler: 'projects' },
+  { method: 'PATCH', path: '/v1/projects/{idOrName}', handler: 'projects' },
+  { method: 'DELETE', path: '/v1/projects/{idOrName}', handler: 'projects' },
+
+  { method: 'GET', path: '/v1/projects/{idOrName}/aliases', handler: 'aliases' },
+  { method: 'POST', path: '/v1/projects/{idOrName}/promote', handler: 'aliases' },
+  { method: 'POST', path: '/v1/projects/{idOrName}/rollback', handler: 'aliases' },
+
+  { method: 'GET', path: '/v1/projects/{idOrName}/env', handler: 'env' },
+  { method: 'POST', path: '/v1/projects/{idOrName}/env', handler: 'env' },
+  { method: 'PATCH', path: '/v1/projects/{idOrName}/env/{envId}', handler: 'env' },
+  { method: 'DELETE', path: '/v1/projects/{idOrName}/env/{envId}', handler: 'env' },
+
+  { method: 'POST', path: '/v1/files', handler: 'files' },
+
+  { method: 'GET', path: '/v1/deployments', handler: 'deployments' },
+  { method: 'POST', path: '/v1/deployments', handler: 'deployments' },
+  { method: 'GET', path: '/v1/deployments/{id}', handler: 'deployments' },
+  { method: 'POST', path: '/v1/deployments/{id}/cancel', handler: 'deployments' },
+  { method: 'POST', path: '/v1/deployments/{id}/redeploy', handler: 'deployments' },
+  { method: 'GET', path: '/v1/deployments/{id}/events', handler: 'deployment-events' },
+
+  // The build API: called by running builds with their deployment-scoped capability token.
+  { method: 'GET', path: '/v1/builds/{deploymentId}/job', handler: 'builds' },
+  { method: 'POST', path: '/v1/builds/{deploymentId}/missing', handler: 'builds' },
+  { method: 'PUT', path: '/v1/builds/{deploymentId}/blobs/{sha}', handler: 'builds' },
+  { method: 'PUT', path: '/v1/builds/{deploymentId}/manifest', handler: 'builds' },
+  { method: 'GET', path: '/v1/builds/{deploymentId}/source/{sha}', handler: 'builds' },
+  { method: 'GET', path: '/v1/builds/{deploymentId}/cache/{key}', handler: 'builds' },
+  { method: 'POST', path: '/v1/builds/{deploymentId}/cache/{key}', handler: 'builds' },
 ] as const satisfies ReadonlyArray<HttpRoute>;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench:deploy` — the upload protocol at scale, against a private emulator:
+ * 1. deploy a generated static site of 5,000 files (~50 MB) through the upload protocol;
+ * 2. change one file and deploy again: what is uploaded (by the client and by the build);
+ * 3. the same redeploy with `aws s3 sync` of the rebuilt output over the previous build;
+ * 4. platform overhead of a small deployment: create → READY minus the build's own install+build.
+ * Prints a table and writes bench/results/deploy.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { startLocalAws } from '../local/environment.ts';
+
+const FILES = 5000;
+const AVG_BYTES = 10_000;
+
+const local = await startLocalAws({ port: 4566, mode: 'private' });
+Object.assign(process.env, local.env);
+// One CLI deploy of 5,000 files is 5,000 uploads: far above the per-token API limit meant for
+// scripts gone wrong, so the benchmark's token gets a limit that measures uploads, not the limiter.
+process.env.RUNWAY_RATE_LIMIT_PER_MINUTE = '1000000';
+// Imported after the environment is set: the handlers read it once.
+const { newTeam, sha256 } = await import('../tests/integration/api/harness.ts');
+const { startPlatform, buildLog, expectReady } = await import('../tests/integration/builds/platform.ts');
+
+const platform = await startPlatform();
+try {
+  const team = await newTeam();
+  const c = platform.client(team.tokens.owner);
+  const project = `bench-${Date.now().toString(36)}`;
+  await c.post('/v1/projects', { name: project });
+
+  const siteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-bench-site-'));
+  const site = generateSite(siteDir);
+  const totalBytes = Object.values(site).reduce((n, b) => n + b.length, 0);
+
+  const first = await deployTimed(c, project, site);
+  // One changed file, everything else byte-identical.
+  const changed = { ...site, 'page-00042.html': Buffer.from(`<h1>changed ${Date.now()}</h1>`) };
+  const second = await deployTimed(c, project, changed);
+  const builder = await builderUploads(second.deploymentId);
+
+  // aws s3 sync of the rebuilt output over the previous build. A rebuild rewrites every output
+  // file (new mtimes), which is what sync compares besides size.
+  const prefix = `s3sync-bench/${project}`;
+  writeTree(siteDir, site);
+  sync(siteDir, prefix);
+  writeTree(siteDir, changed);
+  const synced = sync(siteDir, prefix);
+
+  const overhead = await smallDeploymentOverhead(c);
+
+  const results = {
+    machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    date: new Date().toISOString(),
+    site_files: FILES,
+    site_bytes: totalBytes,
+    first_files_uploaded: first.uploadedFiles,
+    first_bytes_uploaded: first.uploadedBytes,
+    first_wall_ms: first.wallMs,
+    redeploy_files_uploaded_by_client: second.uploadedFiles,
+    redeploy_blobs_uploaded_by_build: builder.files,
+    redeploy_objects_uploaded: second.uploadedFiles + builder.files + 1,
+    redeploy_bytes_uploaded: second.uploadedBytes + builder.bytes,
+    redeploy_wall_ms: second.wallMs,
+    s3sync_objects_uploaded: synced.objects,
+    s3sync_bytes_uploaded: synced.bytes,
+    s3sync_wall_ms: synced.wallMs,
+    s3sync_over_runway_bytes: +(synced.bytes / Math.max(1, second.uploadedBytes + builder.bytes)).toFixed(1),
+    overhead_ms: overhead.overheadMs,
+    overhead_create_to_ready_ms: overhead.totalMs,
+    overhead_build_command_ms: overhead.buildMs,
+  };
+  console.table(results);
+  fs.mkdirSync('bench/results', { recursive: true });
+  fs.writeFileSync('bench/results/deploy.json', `${JSON.stringify(results, null, 2)}\n`);
+  fs.rmSync(siteDir, { recursive: true, force: true });
+} finally {
+  await platform.close();
+  await local.emulator.stop();
+}
+
+/** 5,000 text files of random content, ~10 KB on average, under a few directories. */
+function generateSite(dir: string): Record<string, Buffer> {
+  const files: Record<string, Buffer> = {};
+  for (let i = 0; i < FILES; i++) {
+    const name = i % 5 === 0 ? `page-${String(i).padStart(5, '0')}.html` : `assets/${i % 7}/file-${i}.${['css', 'js', 'svg', 'json'][i % 4]}`;
+    const size = Math.round(AVG_BYTES * (0.5 + ((i * 7919) % 1000) / 1000));
+    files[name] = Buffer.from(randomBytes(Math.ceil(size / 2)).toString('hex').slice(0, size));
+  }
+  files['index.html'] = Buffer.from('<h1>bench</h1>');
+  writeTree(dir, files);
+  return files;
+}
+
+function writeTree(dir: string, files: Record<string, Buffer>): void {
+  for (const [name, bytes] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), bytes);
+  }
+}
+
+type Client = ReturnType<typeof platform.client>;
+
+/** The upload protocol as a CLI runs it: ask, upload what is missing (16 at a time), ask again. */
+async function deployTimed(c: Client, project: string, files: Record<string, Buffer>) {
+  const started = performance.now();
+  const list = Object.entries(files).map(([file, bytes]) => ({ file, sha: sha256(bytes), size: bytes.length }));
+  const body = { project, target: 'production', files: list };
+  let res = await c.post('/v1/deployments', body);
+  let uploadedFiles = 0;
+  let uploadedBytes = 0;
+  if (res.status === 400 && res.body.error.code === 'missing_files') {
+    const missing = new Set<string>(res.body.error.missing);
+    const limit = pLimit(16);
+    const bySha = new Map(Object.values(files).map((b) => [sha256(b), b]));
+    await Promise.all(
+      [...missing].map((sha) =>
+        limit(async () => {
+          const bytes = bySha.get(sha)!;
+          const up = await c.request('POST', '/v1/files', { raw: bytes, headers: { 'content-type': 'application/octet-stream', 'x-runway-digest': `sha256=${sha}` } });
+          if (up.status !== 200) throw new Error(`upload failed: ${up.status} ${up.text}`);
+          uploadedFiles++;
+          uploadedBytes += bytes.length;
+        }),
+      ),
+    );
+    res = await c.post('/v1/deployments', body);
+  }
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${res.text}`);
+  await expectReady(c, res.body.id, 900_000);
+  return { deploymentId: res.body.id as string, uploadedFiles, uploadedBytes, wallMs: Math.round(performance.now() - started) };
+}
+
+/** What the build itself uploaded, from its result line. */
+async function builderUploads(deploymentId: string): Promise<{ files: number; bytes: number }> {
+  const { Build } = await import('../functions/src/core/build/index.ts');
+  const { CloudWatchBuildLogs } = await import('../functions/src/adapters/build-logs/cloudwatch.ts');
+  const stream = (await Build.record(deploymentId))?.logStream ?? deploymentId;
+  const logs = new CloudWatchBuildLogs();
+  let cursor: string | undefined;
+  let result: { uploadedFiles: number; uploadedBytes: number } | undefined;
+  for (;;) {
+    const page = await logs.read(stream, { cursor, limit: 1000 });
+    for (const e of page.events) {
+      const at = e.message.indexOf('RUNWAY_RESULT ');
+      if (at !== -1) result = JSON.parse(e.message.slice(at + 'RUNWAY_RESULT '.length));
+    }
+    if (page.events.length === 0) break;
+    cursor = page.next;
+  }
+  if (!result) throw new Error('no RUNWAY_RESULT line in the build log');
+  return { files: result.uploadedFiles, bytes: result.uploadedBytes };
+}
+
+/** `aws s3 sync` against the emulator; counts and sums what it uploaded. */
+function sync(dir: string, prefix: string): { objects: number; bytes: number; wallMs: number } {
+  // Path-style addressing: the emulator has no virtual-host DNS (bucket.localhost does not resolve).
+  const configFile = path.join(dir, '..', `aws-config-${process.pid}`);
+  fs.writeFileSync(configFile, '[default]\ns3 =\n  addressing_style = path\n');
+  const started = performance.now();
+  const run = spawnSync('aws', ['s3', 'sync', dir, `s3://${process.env.RUNWAY_ARTIFACT_BUCKET}/${prefix}`, '--endpoint-url', process.env.AWS_ENDPOINT_URL!, '--no-progress'], {
+    encoding: 'utf8',
+    env: { ...process.env, AWS_CONFIG_FILE: configFile },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (run.status !== 0) throw new Error(`aws s3 sync failed: ${run.stderr}`);
+  const uploads = run.stdout.split('\n').filter((l) => l.startsWith('upload: '));
+  const bytes = uploads.reduce((n, line) => n + fs.statSync(line.slice('upload: '.length, line.indexOf(' to s3://'))).size, 0);
+  return { objects: uploads.length, bytes, wallMs: Math.round(performance.now() - started) };
+}
+
+/** A small site with a real build script: create → READY, minus the build's own install+build time. */
+async function smallDeploymentOverhead(c: Client) {
+  const project = `small-${Date.now().toString(36)}`;
+  await c.post('/v1/projects', { name: project });
+  const files = {
+    'package.json': Buffer.from(JSON.stringify({ name: 'small', private: true, scripts: { build: 'node build.mjs' } })),
+    'build.mjs': Buffer.from("import fs from 'node:fs'; fs.mkdirSync('dist'); fs.writeFileSync('dist/index.html', '<h1>small</h1>');"),
+  };
+  // Upload first so the measured window is create → READY only.
+  await deployTimed(c, project, files);
+  const started = performance.now();
+  const res = await c.post('/v1/deployments', { project, target: 'preview', files: Object.entries(files).map(([file, b]) => ({ file, sha: sha256(b), size: b.length })) });
+  await expectReady(c, res.body.id);
+  const totalMs = Math.round(performance.now() - started);
+  const line = (await buildLog(c, res.body.id)).find((l) => l.includes('RUNWAY_RESULT '))!;
+  const { durationsMs } = JSON.parse(line.slice(line.indexOf('RUNWAY_RESULT ') + 'RUNWAY_RESULT '.length));
+  const buildMs = (durationsMs.install ?? 0) + (durationsMs.build ?? 0);
+  return { totalMs, buildMs, overheadMs: totalMs - buildMs };
+}

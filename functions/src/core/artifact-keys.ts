@@ -1,0 +1,14 @@
+/**
+ * Key layout of the artifact bucket, shared by the control plane, the build API and the edge:
+ *
+ * | key | what |
+ * |---|---|
+ * | `blobs/<teamId>/<sha256>` | a content-addressed file of a team (uploads and build outputs) |
+ * | `manifests/<deploymentId>.json` | the immutable manifest a build wrote |
+ * | `d/<deploymentId>/<path>` | the deployment's files as the edge serves them (copies of blobs) |
+ * | `cache/<projectId>/<key>.tgz` | a project's build cache |
+ */
+export const blobKey = (teamId: string, sha: string): string => `blobs/${teamId}/${sha}`;
+export const manifestKey = (deploymentId: string): string => `manifests/${deploymentId}.json`;
+export const deploymentFileKey = (deploymentId: string, path: string): string => `d/${deploymentId}/${path}`;
+export const buildCacheKey = (projectId: string, key: string): string => `cache/${projectId}/${key}.tgz`;

@@ -1,0 +1,140 @@
+import fs from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import { freePort } from '../../../local/emulator.ts';
+import { createEdgeServer } from '../../../local/edge.ts';
+import { createGateway } from '../../../local/gateway.ts';
+import { useLocalPlatformPorts, type LocalPlatformPorts } from '../../../local/platform.ts';
+import { client, sha256, type Client } from '../api/harness.ts';
+
+/**
+ * The whole local platform in-process, as `npm start` wires it: the real gateway and handlers,
+ * builds in child processes through the local build runner, the local edge over the emulator.
+ */
+export interface Platform {
+  api: string;
+  edge: string;
+  ports: LocalPlatformPorts;
+  client(token: string): Client;
+  close(): Promise<void>;
+}
+
+export async function startPlatform(options: { buildTimeoutMs?: number } = {}): Promise<Platform> {
+  const gateway: http.Server = createGateway();
+  const apiPort = await freePort();
+  await new Promise<void>((r) => gateway.listen(apiPort, '127.0.0.1', r));
+  const api = `http://127.0.0.1:${apiPort}`;
+  const ports = useLocalPlatformPorts({ apiUrl: api, ...(options.buildTimeoutMs ? { buildTimeoutMs: options.buildTimeoutMs } : {}) });
+  const edgeServer: http.Server = createEdgeServer();
+  const edgePort = await freePort();
+  await new Promise<void>((r) => edgeServer.listen(edgePort, '127.0.0.1', r));
+  return {
+    api,
+    edge: `http://127.0.0.1:${edgePort}`,
+    ports,
+    client: (token) => client({ base: api } as never, token),
+    close: async () => {
+      await ports.close();
+      await Promise.all([gateway, edgeServer].map((s) => new Promise((r) => s.close(r))));
+    },
+  };
+}
+
+/** Every file of a directory (node_modules and build output excluded), as upload paths → bytes. */
+export function readTree(dir: string): Record<string, Buffer> {
+  const files: Record<string, Buffer> = {};
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const abs = path.join(entry.parentPath, entry.name);
+    const rel = path.relative(dir, abs).split(path.sep).join('/');
+    if (/(^|\/)(node_modules|dist|out|_site|build|\.next|\.astro)\//.test(rel)) continue;
+    files[rel] = fs.readFileSync(abs);
+  }
+  return files;
+}
+
+/**
+ * Deploys files through the upload protocol, as a CLI would: ask, upload what is missing, ask
+ * again. Returns the created deployment and how many files were uploaded.
+ */
+export async function deployFiles(c: Client, project: string, files: Record<string, Buffer | string>, target: 'production' | 'preview' = 'preview') {
+  const list = Object.entries(files).map(([file, content]) => {
+    const bytes = Buffer.from(content);
+    return { file, sha: sha256(bytes), size: bytes.length, bytes };
+  });
+  const body = { project, target, files: list.map(({ file, sha, size }) => ({ file, sha, size })) };
+  let res = await c.post('/v1/deployments', body);
+  let uploaded = 0;
+  if (res.status === 400 && res.body?.error?.code === 'missing_files') {
+    const missing = new Set<string>(res.body.error.missing);
+    for (const f of list.filter((f) => missing.has(f.sha))) {
+      const up = await c.request('POST', '/v1/files', {
+        raw: f.bytes,
+        headers: { 'content-type': 'application/octet-stream', 'x-runway-digest': `sha256=${f.sha}` },
+      });
+      if (up.status !== 200) throw new Error(`upload of ${f.file}: ${up.status} ${up.text}`);
+      missing.delete(f.sha);
+      uploaded++;
+    }
+    res = await c.post('/v1/deployments', body);
+  }
+  if (res.status !== 201) throw new Error(`create deployment: ${res.status} ${res.text}`);
+  return { deployment: res.body, uploaded };
+}
+
+/** Polls a deployment until it leaves QUEUED/BUILDING. */
+export async function waitForEnd(c: Client, id: string, timeoutMs = 120_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await c.get(`/v1/deployments/${id}`);
+    if (!['QUEUED', 'BUILDING'].includes(res.body.state)) return res.body;
+    if (Date.now() > deadline) throw new Error(`deployment ${id} still ${res.body.state} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Waits for the end and fails with the build's own explanation unless it is READY. */
+export async function expectReady(c: Client, id: string, timeoutMs = 120_000): Promise<any> {
+  const done = await waitForEnd(c, id, timeoutMs);
+  if (done.state !== 'READY') throw new Error(`${id}: ${done.state} at ${done.errorStep}: ${done.errorMessage}`);
+  return done;
+}
+
+/** Polls until the deployment is BUILDING. */
+export async function waitForBuilding(c: Client, id: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await c.get(`/v1/deployments/${id}`)).body.state !== 'BUILDING') {
+    if (Date.now() > deadline) throw new Error(`deployment ${id} never started building`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The whole build log, following the events cursor until the build is done. */
+export async function buildLog(c: Client, id: string): Promise<string[]> {
+  const lines: string[] = [];
+  let cursor = '';
+  for (let i = 0; i < 200; i++) {
+    const res = await c.get(`/v1/deployments/${id}/events${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+    if (res.status !== 200) throw new Error(`events: ${res.status} ${res.text}`);
+    lines.push(...res.body.items.map((e: { text: string }) => e.text));
+    if (res.body.done) return lines;
+    cursor = res.body.next;
+    if (res.body.items.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the log never ended');
+}
+
+/** A GET through the local edge with the Host a browser would send. */
+export async function visit(edge: string, host: string, pathname: string, headers: Record<string, string> = {}) {
+  const { request } = await import('node:http');
+  const url = new URL(pathname, edge);
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    const req = request(url, { headers: { host, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
