@@ -1,13 +1,326 @@
 import http from 'node:http';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, NoSuchKey, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import type { CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
+import fresh from 'fresh';
+import { lookup as mimeLookup } from 'mrmime';
+import parseRange from 'range-parser';
+import { s3Client } from '../functions/src/adapters/aws/clients.ts';
+import { EmulatorEdgeStore } from '../functions/src/adapters/edge-store/emulator.ts';
+import type { EdgeStore } from '../functions/src/core/ports.ts';
+import { createOriginResponseHandler } from '../functions/src/edge/origin-response.ts';
+import {
+  loadCloudFrontFunction,
+  toResult,
+  viewerRequestEvent,
+  viewerResponseEvent,
+  type CfResponse,
+  type CfValues,
+  type KvsGet,
+} from '../functions/src/edge/sandbox.ts';
+import { config } from '../functions/src/lib/config.ts';
 
 /**
- * Local edge on :4001. Until the edge routing lands (issue 5) every host answers with the
- * platform's 404, which is what an unknown host gets in production too.
+ * Local stand-in for CloudFront on :4001 — a thin adapter around the production pieces:
+ * 1. viewer-request: the real `viewer-request.js`, in the node:vm sandbox, with a KeyValueStore
+ *    shim over the emulator edge store (`edge-kvs/<host>` objects). A generated response is sent.
+ * 2. the cache + S3 origin: the rewritten URI is an artifact-bucket key (`d/<id>/<path>`), read from
+ *    the emulator's S3. Files under `d/` never change, so, like CloudFront's cache keyed on that
+ *    URI, an object read once is kept in memory (bounded); Range, HEAD and conditional requests are
+ *    answered from it the way S3 and CloudFront answer them.
+ * 3. origin-response: S3 403/404 runs the real Lambda@Edge handler (the deployment's 404.html).
+ * 4. viewer-response: the real `viewer-response.js` sets the response headers; skipped for status
+ *    >= 400, as CloudFront does.
+ * No routing decision is made here: hosts, paths, redirects and rewrites are the function's.
  */
-export function createEdgeServer(): http.Server {
-  return http.createServer((_req, res) => {
-    const body = '<!doctype html><title>Not found</title><h1>404</h1><p>No deployment at this address.</p>';
-    res.writeHead(404, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
-    res.end(body);
+
+const EDGE_SOURCES = path.resolve(import.meta.dirname, '../functions/src/edge');
+
+export interface EdgeServerOptions {
+  /** The host → deployment values. @default the emulator edge store (S3 `edge-kvs/<host>`) */
+  store?: Pick<EdgeStore, 'get'>;
+  /** @default the handlers' S3 client (AWS_ENDPOINT_URL) */
+  s3?: S3Client;
+  /** @default config().RUNWAY_ARTIFACT_BUCKET */
+  bucket?: string;
+  /**
+   * How long a KeyValueStore read is reused, in ms. Bounds how stale a promote or rollback can be
+   * (CloudFront's own KVS propagation takes seconds). @default 250
+   */
+  kvsCacheMs?: number;
+  /** Objects up to this size are kept in memory after the first read. @default 2 MiB */
+  maxCachedObjectBytes?: number;
+  /** Memory for cached objects, least recently used evicted first. @default 64 MiB */
+  maxCacheBytes?: number;
+}
+
+/** Create the local edge server (not yet listening). */
+export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
+  const store = options.store ?? new EmulatorEdgeStore();
+  const s3 = options.s3 ?? s3Client();
+  const bucket = options.bucket ?? config().RUNWAY_ARTIFACT_BUCKET;
+  const kvsGet = cachedReads((key) => store.get(key), options.kvsCacheMs ?? 250);
+  const viewerRequest = loadCloudFrontFunction(path.join(EDGE_SOURCES, 'viewer-request.js'), kvsGet);
+  const viewerResponse = loadCloudFrontFunction(path.join(EDGE_SOURCES, 'viewer-response.js'), kvsGet);
+  const origin = new S3Origin(s3, bucket, options.maxCachedObjectBytes ?? 2 * 1024 * 1024, options.maxCacheBytes ?? 64 * 1024 * 1024);
+  const originResponse = createOriginResponseHandler(async (key) => {
+    const found = await origin.object(key);
+    if (!found) return null;
+    const body = found.body ?? (await origin.read(key));
+    return { body, contentType: found.contentType };
   });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    // The distribution allows GET and HEAD only; CloudFront refuses the rest before any function runs.
+    if (method !== 'GET' && method !== 'HEAD') return sendText(res, method, 403, 'This distribution does not allow this method.');
+    if (!target.startsWith('/')) return sendText(res, method, 400, 'Bad Request');
+    const q = target.indexOf('?');
+    const event = viewerRequestEvent({
+      method,
+      uri: q < 0 ? target : target.slice(0, q),
+      querystring: q < 0 ? '' : target.slice(q + 1),
+      headers: req.headersDistinct as Record<string, string[]>,
+      ...(req.socket.remoteAddress ? { ip: req.socket.remoteAddress } : {}),
+    });
+
+    let result: ReturnType<typeof toResult>;
+    try {
+      result = toResult(await viewerRequest.handle(event));
+    } catch (error) {
+      console.error('[edge] viewer-request failed', error);
+      return sendText(res, method, 503, 'The CloudFront function failed.');
+    }
+    if (result.kind === 'response') return sendGenerated(res, method, result.response);
+    const request = result.request;
+
+    // S3 decodes the URI path exactly once to get the key (the function refused anything unsafe).
+    const key = decodeURIComponent(request.uri).slice(1);
+    const object = await origin.object(key);
+    if (!object) {
+      const answer = await originResponse(originResponseEvent(request.uri, method)) as CloudFrontResultResponse;
+      return sendLambdaEdge(res, method, answer);
+    }
+
+    const originHeaders: Record<string, string> = {
+      'content-type': object.contentType,
+      'accept-ranges': 'bytes',
+      ...(object.etag ? { etag: object.etag } : {}),
+      ...(object.lastModified ? { 'last-modified': object.lastModified } : {}),
+    };
+    let status = 200;
+    let range: { start: number; end: number } | undefined;
+    if (fresh(req.headers, { etag: object.etag, 'last-modified': object.lastModified })) {
+      status = 304;
+    } else if (req.headers.range) {
+      const ranges = parseRange(object.size, req.headers.range, { combine: true });
+      if (ranges === -1) {
+        return sendText(res, method, 416, 'Requested Range Not Satisfiable', { 'content-range': `bytes */${object.size}` });
+      }
+      // S3 ignores malformed, non-byte and multi-range headers and sends the whole object.
+      if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
+        range = ranges[0]!;
+        status = 206;
+        originHeaders['content-range'] = `bytes ${range.start}-${range.end}/${object.size}`;
+      }
+    }
+
+    const out = toResult(await viewerResponse.handle(viewerResponseEvent(request, { statusCode: status, headers: originHeaders })));
+    const response = out.kind === 'response' ? out.response : { statusCode: status, headers: {} };
+    const headers = flatten(response.headers);
+    if (status === 304) {
+      res.writeHead(304, headers);
+      return void res.end();
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? object.size - 1;
+    headers['content-length'] = String(Math.max(0, end - start + 1));
+    res.writeHead(response.statusCode, headers);
+    if (method === 'HEAD' || object.size === 0) return void res.end();
+    if (object.body) return void res.end(object.body.subarray(start, end + 1));
+    const stream = await origin.stream(key, start, end);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  return http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // CloudFront answers an origin it cannot read with 502; the cause stays in our log.
+      console.error('[edge] request failed', error);
+      if (!res.headersSent) sendText(res, req.method ?? 'GET', 502, 'Bad Gateway');
+      else res.destroy();
+    });
+  });
+}
+
+/** What the edge knows about one object of the artifact bucket. */
+interface OriginObject {
+  size: number;
+  contentType: string;
+  etag?: string;
+  lastModified?: string;
+  /** The bytes, when the object is small enough to keep. */
+  body?: Buffer;
+}
+
+/**
+ * The artifact bucket as CloudFront's cache sees it: found objects are kept (they are immutable),
+ * missing ones are asked again every time (a file can only appear before its deployment is READY,
+ * but a 404 answer must never outlive a mistake). Concurrent reads of one key share one S3 call.
+ */
+class S3Origin {
+  private readonly cache = new Map<string, OriginObject>();
+  private readonly inflight = new Map<string, Promise<OriginObject | null>>();
+  private cachedBytes = 0;
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly maxObjectBytes: number,
+    private readonly maxTotalBytes: number,
+  ) {}
+
+  /** The object, or null when S3 answers 404 (or 403, its answer to a reader without ListBucket). */
+  object(key: string): Promise<OriginObject | null> {
+    const hit = this.cache.get(key);
+    if (hit) {
+      // Map order is the LRU order: a hit moves to the back.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return Promise.resolve(hit);
+    }
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.load(key).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  async read(key: string): Promise<Buffer> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return Buffer.from(await out.Body!.transformToByteArray());
+  }
+
+  async stream(key: string, start: number, end: number): Promise<Readable> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end}` }));
+    return out.Body as Readable;
+  }
+
+  private async load(key: string): Promise<OriginObject | null> {
+    let out;
+    try {
+      out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (error instanceof NoSuchKey) return null;
+      if (error instanceof S3ServiceException && [403, 404].includes(error.$metadata.httpStatusCode ?? 0)) return null;
+      throw error;
+    }
+    const size = out.ContentLength ?? 0;
+    const object: OriginObject = {
+      size,
+      contentType: contentTypeOf(out.ContentType, key),
+      ...(out.ETag ? { etag: out.ETag } : {}),
+      ...(out.LastModified ? { lastModified: out.LastModified.toUTCString() } : {}),
+    };
+    if (size <= this.maxObjectBytes) {
+      object.body = Buffer.from(await out.Body!.transformToByteArray());
+    } else {
+      // Too big to keep: only its metadata is cached; bytes are streamed per request.
+      (out.Body as Readable | undefined)?.destroy();
+    }
+    this.remember(key, object);
+    return object;
+  }
+
+  private remember(key: string, object: OriginObject): void {
+    const bytes = object.body?.length ?? 0;
+    this.cache.set(key, object);
+    this.cachedBytes += bytes;
+    for (const [oldest, entry] of this.cache) {
+      if (this.cachedBytes <= this.maxTotalBytes) break;
+      this.cache.delete(oldest);
+      this.cachedBytes -= entry.body?.length ?? 0;
+    }
+  }
+}
+
+// S3's (and moto's) type for an object uploaded without one.
+const GENERIC_TYPES = new Set(['binary/octet-stream', 'application/octet-stream']);
+
+/** The object's own Content-Type; without one, the type its extension implies. */
+function contentTypeOf(stored: string | undefined, key: string): string {
+  if (stored && !GENERIC_TYPES.has(stored.toLowerCase())) return stored;
+  return mimeLookup(key) ?? 'application/octet-stream';
+}
+
+/**
+ * KeyValueStore reads reused for `ttlMs`: keeps the per-request cost of the shim in memory while a
+ * switched alias shows within `ttlMs`. Failed reads are not kept; the map is bounded because Host
+ * headers are caller-chosen.
+ */
+export function cachedReads(read: KvsGet, ttlMs: number, maxEntries = 10_000): KvsGet {
+  const cache = new Map<string, { at: number; value: Promise<string | undefined> }>();
+  return (key) => {
+    const now = performance.now();
+    const hit = cache.get(key);
+    if (hit && now - hit.at < ttlMs) return hit.value;
+    const value = read(key);
+    cache.delete(key);
+    cache.set(key, { at: now, value });
+    value.catch(() => cache.delete(key));
+    if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
+    return value;
+  };
+}
+
+function originResponseEvent(uri: string, method: string): CloudFrontResponseEvent {
+  return {
+    Records: [
+      {
+        cf: {
+          config: { distributionDomainName: 'localhost', distributionId: 'LOCAL', eventType: 'origin-response', requestId: 'local' },
+          request: { clientIp: '127.0.0.1', headers: {}, method, querystring: '', uri },
+          response: { status: '404', statusDescription: 'Not Found', headers: {} },
+        },
+      },
+    ],
+  };
+}
+
+/** CloudFront Functions header structure → Node headers (multi-value headers stay separate). */
+function flatten(values: CfValues): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, entry] of Object.entries(values)) {
+    out[name] = entry.multiValue ? entry.multiValue.map((v) => v.value) : entry.value;
+  }
+  return out;
+}
+
+function sendGenerated(res: http.ServerResponse, method: string, response: CfResponse): void {
+  const body =
+    response.body === undefined
+      ? Buffer.alloc(0)
+      : typeof response.body === 'string'
+        ? Buffer.from(response.body, 'utf8')
+        : Buffer.from(response.body.data, response.body.encoding === 'base64' ? 'base64' : 'utf8');
+  send(res, method, response.statusCode, flatten(response.headers), body);
+}
+
+function sendLambdaEdge(res: http.ServerResponse, method: string, response: CloudFrontResultResponse): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, entries] of Object.entries(response.headers ?? {})) headers[name] = entries.map((e) => e.value);
+  const body = Buffer.from(response.body ?? '', response.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+  send(res, method, Number(response.status), headers, body);
+}
+
+function sendText(res: http.ServerResponse, method: string, status: number, text: string, extra: Record<string, string> = {}): void {
+  send(res, method, status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra }, Buffer.from(text));
+}
+
+function send(res: http.ServerResponse, method: string, status: number, headers: Record<string, string | string[]>, body: Buffer): void {
+  res.writeHead(status, { ...headers, 'content-length': String(body.length) });
+  res.end(method === 'HEAD' ? undefined : body);
 }

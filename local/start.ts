@@ -7,6 +7,7 @@ import { startLocalAws, type LocalAws } from './environment.ts';
 import { EmulatorMissingError, isPortFree } from './emulator.ts';
 import { createConsoleServer } from './console.ts';
 import { createEdgeServer } from './edge.ts';
+import { useLocalPlatformPorts } from './platform.ts';
 
 /** Ports of `npm start`, each overridable by env. */
 const Ports = z.object({
@@ -53,6 +54,9 @@ async function main(): Promise<void> {
   }
   cleanups.push(() => local.emulator.stop());
   Object.assign(process.env, local.env);
+  // The adapters that differ locally: builds in child processes, the edge store in the emulator.
+  const platform = useLocalPlatformPorts({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}` });
+  cleanups.unshift(() => platform.close());
   log(`emulator ${local.emulator.owned ? 'started' : 'reused'} at ${local.emulator.endpoint}`);
 
   const servers: http.Server[] = [];
@@ -67,7 +71,7 @@ async function main(): Promise<void> {
 
   servers.push(await listen(createGateway(), ports.RUNWAY_API_PORT));
   servers.push(await listen(createEdgeServer(), ports.RUNWAY_EDGE_PORT));
-  servers.push(await listen(await createConsoleServer({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}` }), ports.RUNWAY_CONSOLE_PORT));
+  servers.push(await listen(await createConsoleServer({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}`, edgePort: ports.RUNWAY_EDGE_PORT }), ports.RUNWAY_CONSOLE_PORT));
 
   log(`API      http://localhost:${ports.RUNWAY_API_PORT}/v1/health`);
   log(`edge     http://<project>.localhost:${ports.RUNWAY_EDGE_PORT}`);

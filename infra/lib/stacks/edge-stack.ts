@@ -1,22 +1,118 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
-import { KeyValueStore } from 'aws-cdk-lib/aws-cloudfront';
+import { Aws, CfnOutput, CfnRule, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
+import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
+import type { Distribution, KeyValueStore } from 'aws-cdk-lib/aws-cloudfront';
 import type { Construct } from 'constructs';
+import { ARTIFACT_PREFIXES } from '../constructs/artifact-bucket.ts';
+import { EdgeDistribution } from '../constructs/edge-distribution.ts';
+import { EdgeOriginResponse } from '../constructs/edge-origin-response.ts';
+import { EdgeRouting } from '../constructs/edge-routing.ts';
+import { acknowledge } from '../nag.ts';
 import type { StateStack } from './state-stack.ts';
+
+/** CloudFront takes certificates and Lambda@Edge functions from this region only. */
+export const EDGE_REGION = 'us-east-1';
 
 export interface EdgeStackProps extends StackProps {
   readonly state: StateStack;
+  /** Domain deployments are served under; `localhost` (or `*.localhost`) means no certificate and no aliases. */
   readonly platformDomain: string;
 }
 
-/** The multi-tenant edge: one CloudFront distribution routing hosts through a KeyValueStore. */
+/** True for a domain that public DNS and ACM can serve (not the local `localhost`). */
+export function isPublicDomain(domain: string): boolean {
+  return !/(^|\.)localhost$/i.test(domain);
+}
+
+/**
+ * The multi-tenant edge: one CloudFront distribution for every project, routing hosts through a
+ * KeyValueStore to immutable deployment files in the artifact bucket. Must be deployed to
+ * us-east-1, where CloudFront's certificates and Lambda@Edge functions live; the template refuses
+ * any other region.
+ */
 export class EdgeStack extends Stack {
+  readonly routing: EdgeRouting;
+  /** The KeyValueStore the control plane writes (see `routing.grantWrite`). */
   readonly routes: KeyValueStore;
+  readonly distribution: Distribution;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
-    void props.state;
-    this.routes = new KeyValueStore(this, 'Routes', {
-      comment: `Runway host routing for ${props.platformDomain}`,
+    const { state, platformDomain } = props;
+    const bucket = state.artifactBucket;
+    const deploymentObjects = `${ARTIFACT_PREFIXES.deployments}*`;
+
+    // Synthesis fails early for a known other region; the rule below stops an env-agnostic template.
+    this.node.addValidation({
+      validate: () =>
+        Token.isUnresolved(this.region) || this.region === EDGE_REGION
+          ? []
+          : [
+              `RunwayEdge must be deployed to ${EDGE_REGION} (CloudFront certificates and Lambda@Edge live there), ` +
+                `not ${this.region}. Deploy Runway with AWS_REGION=${EDGE_REGION}.`,
+            ],
     });
+    new CfnRule(this, 'DeployToUsEast1', {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(Aws.REGION, EDGE_REGION),
+          assertDescription: `Runway's edge stack must be deployed to ${EDGE_REGION}: CloudFront takes certificates and Lambda@Edge functions from there only.`,
+        },
+      ],
+    });
+
+    this.routing = new EdgeRouting(this, 'Routing', { platformDomain });
+    this.routes = this.routing.store;
+    const originResponse = new EdgeOriginResponse(this, 'OriginResponse', { bucket, deploymentObjects });
+
+    let domain: { names: string[]; certificate: Certificate } | undefined;
+    if (isPublicDomain(platformDomain)) {
+      const names = [`*.${platformDomain}`, platformDomain];
+      // DNS validation: ACM shows the CNAME records to create; the deploy waits until they resolve.
+      const certificate = new Certificate(this, 'Certificate', {
+        domainName: names[0]!,
+        subjectAlternativeNames: [platformDomain],
+        validation: CertificateValidation.fromDns(),
+      });
+      domain = { names, certificate };
+    }
+
+    const edge = new EdgeDistribution(this, 'Edge', {
+      bucket,
+      deploymentObjects,
+      routing: this.routing,
+      originResponse: originResponse.version,
+      ...(domain ? { domain } : {}),
+    });
+    this.distribution = edge.distribution;
+
+    new CfnOutput(this, 'DistributionDomainName', {
+      value: this.distribution.distributionDomainName,
+      description: `Point *.${platformDomain} and ${platformDomain} here (CNAME / alias record)`,
+    });
+    new CfnOutput(this, 'RoutesKeyValueStoreArn', { value: this.routes.keyValueStoreArn });
+
+    acknowledge(this.distribution, [
+      {
+        id: 'AwsSolutions-CFR1',
+        reason: 'Deployments are public websites; who may see them is the project owner\'s choice, not a platform-wide geo rule.',
+      },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason: 'No WAF by default: a web ACL costs a fixed monthly fee per distribution, and an idle install must cost cents. Operators can attach one.',
+      },
+      {
+        id: 'AwsSolutions-CFR3',
+        reason: 'Standard logs need an ACL-enabled log bucket and cost per request; left to the operator to enable.',
+      },
+      ...(domain
+        ? []
+        : [
+            {
+              id: 'AwsSolutions-CFR4',
+              reason:
+                'Without a platform domain (runway:platformDomain=localhost) the distribution has only its *.cloudfront.net name, whose default certificate CloudFront pins to its own TLS policy.',
+            },
+          ]),
+    ]);
   }
 }

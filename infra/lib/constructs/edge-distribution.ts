@@ -1,0 +1,128 @@
+import { Annotations, Aws, Duration } from 'aws-cdk-lib';
+import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
+import {
+  AccessLevel,
+  AllowedMethods,
+  CachedMethods,
+  CacheCookieBehavior,
+  CacheHeaderBehavior,
+  CachePolicy,
+  CacheQueryStringBehavior,
+  Distribution,
+  FunctionEventType,
+  HttpVersion,
+  LambdaEdgeEventType,
+  SecurityPolicyProtocol,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IVersion } from 'aws-cdk-lib/aws-lambda';
+import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { EdgeRouting } from './edge-routing.ts';
+
+export interface EdgeDistributionProps {
+  /** The artifact bucket (of the state stack). */
+  readonly bucket: IBucket;
+  /** Key pattern CloudFront may read: the immutable deployment files. */
+  readonly deploymentObjects: string;
+  readonly routing: EdgeRouting;
+  /** The origin-response Lambda@Edge version (a deployment's 404.html). */
+  readonly originResponse: IVersion;
+  /** Alternate domain names and their certificate; omitted: the CloudFront domain only. */
+  readonly domain?: { readonly names: string[]; readonly certificate: ICertificate };
+}
+
+/**
+ * The one multi-tenant CloudFront distribution. Every host reaches the same default behavior:
+ * viewer-request (CloudFront Function) rewrites the request to `/d/<deploymentId>/<file>`, the
+ * cache is keyed on that URI alone, S3 is read through OAC, origin-response (Lambda@Edge) turns a
+ * missing file into the deployment's 404.html, viewer-response (CloudFront Function) sets caching
+ * and configured headers. Deploy, promote and rollback change no part of it.
+ */
+export class EdgeDistribution extends Construct {
+  readonly distribution: Distribution;
+  readonly cachePolicy: CachePolicy;
+
+  constructor(scope: Construct, id: string, props: EdgeDistributionProps) {
+    super(scope, id);
+    const { bucket, routing } = props;
+
+    this.cachePolicy = new CachePolicy(this, 'CachePolicy', {
+      comment: 'Runway deployments: keyed on the rewritten URI, which names the immutable deployment',
+      // Host stays out of the key: viewer-request has already turned it into the deployment id in the URI.
+      headerBehavior: CacheHeaderBehavior.none(),
+      cookieBehavior: CacheCookieBehavior.none(),
+      queryStringBehavior: CacheQueryStringBehavior.none(),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+      // Files under /d/<id>/ never change, so the edge may keep them as long as CloudFront allows;
+      // viewers get their own Cache-Control from viewer-response. A minimum of 0 keeps a "no-store"
+      // answer (a failed 404.html read) out of the cache.
+      minTtl: Duration.seconds(0),
+      defaultTtl: Duration.days(365),
+      maxTtl: Duration.days(365),
+    });
+
+    this.distribution = new Distribution(this, 'Distribution', {
+      comment: 'Runway deployments (all projects)',
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      enableIpv6: true,
+      // The TLS policy applies to a custom certificate only; the *.cloudfront.net default has a fixed one.
+      ...(props.domain
+        ? {
+            domainNames: props.domain.names,
+            certificate: props.domain.certificate,
+            minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+          }
+        : {}),
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(this.importedBucket(bucket), { originAccessLevels: [AccessLevel.READ] }),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+        cachedMethods: CachedMethods.CACHE_GET_HEAD,
+        compress: true,
+        cachePolicy: this.cachePolicy,
+        functionAssociations: [
+          { function: routing.viewerRequest, eventType: FunctionEventType.VIEWER_REQUEST },
+          { function: routing.viewerResponse, eventType: FunctionEventType.VIEWER_RESPONSE },
+        ],
+        edgeLambdas: [{ functionVersion: props.originResponse, eventType: LambdaEdgeEventType.ORIGIN_RESPONSE }],
+      },
+    });
+
+    // The bucket policy lives in the state stack. Naming this distribution's id there would make the
+    // state stack depend on the edge stack, which depends on the state stack: a cycle. So CloudFront
+    // (this account's distributions only) may read the deployment files, and nothing else in the bucket.
+    bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'RunwayEdgeReadsDeploymentFiles',
+        principals: [new ServicePrincipal('cloudfront.amazonaws.com')],
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(props.deploymentObjects)],
+        conditions: {
+          StringEquals: { 'AWS:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'AWS:SourceArn': `arn:${Aws.PARTITION}:cloudfront::${Aws.ACCOUNT_ID}:distribution/*` },
+        },
+      }),
+    );
+  }
+
+  /**
+   * The bucket as seen from this stack: imported by name, so the OAC origin does not write a
+   * distribution-specific statement into the state stack's bucket policy (see above).
+   */
+  private importedBucket(bucket: IBucket): IBucket {
+    const imported = Bucket.fromBucketAttributes(this, 'ArtifactBucket', {
+      bucketName: bucket.bucketName,
+      bucketArn: bucket.bucketArn,
+      bucketRegionalDomainName: bucket.bucketRegionalDomainName,
+    });
+    Annotations.of(this).acknowledgeWarning(
+      '@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac',
+      'The artifact bucket policy grants CloudFront read access to d/* from the state stack (no cross-stack cycle).',
+    );
+    return imported;
+  }
+}

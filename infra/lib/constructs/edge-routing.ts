@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { Function as CloudFrontFunction, FunctionCode, FunctionRuntime, KeyValueStore } from 'aws-cdk-lib/aws-cloudfront';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { REPO_ROOT } from './runway-function.ts';
+
+/** The committed CloudFront Function sources, deployed byte for byte (and run by the local edge). */
+export const EDGE_FUNCTION_SOURCES = {
+  viewerRequest: path.join(REPO_ROOT, 'functions/src/edge/viewer-request.js'),
+  viewerResponse: path.join(REPO_ROOT, 'functions/src/edge/viewer-response.js'),
+} as const;
+
+/** What the control plane may do to the routing store: read its ETag, write and delete keys, read one back. */
+export const EDGE_STORE_WRITE_ACTIONS = [
+  'cloudfront-keyvaluestore:DescribeKeyValueStore',
+  'cloudfront-keyvaluestore:PutKey',
+  'cloudfront-keyvaluestore:DeleteKey',
+  'cloudfront-keyvaluestore:GetKey',
+] as const;
+
+export interface EdgeRoutingProps {
+  /** Platform domain, for the resource descriptions. */
+  readonly platformDomain: string;
+}
+
+/**
+ * Host routing at the edge: the KeyValueStore (`<host>` → `<deploymentId>[ <configKey>]`,
+ * `c:<configKey>` → compiled routing config) and the two CloudFront Functions (cloudfront-js-2.0)
+ * that read it: viewer-request rewrites a request into its deployment's immutable files,
+ * viewer-response sets caching and configured headers. Promote and rollback are KVS writes only.
+ */
+export class EdgeRouting extends Construct {
+  readonly store: KeyValueStore;
+  readonly viewerRequest: CloudFrontFunction;
+  readonly viewerResponse: CloudFrontFunction;
+
+  constructor(scope: Construct, id: string, props: EdgeRoutingProps) {
+    super(scope, id);
+    this.store = new KeyValueStore(this, 'Store', { comment: `Runway host routing for ${props.platformDomain}` });
+    this.viewerRequest = new CloudFrontFunction(this, 'ViewerRequest', {
+      comment: 'Runway: Host -> deployment via the KeyValueStore, rewrite to its immutable files',
+      code: FunctionCode.fromFile({ filePath: EDGE_FUNCTION_SOURCES.viewerRequest }),
+      runtime: FunctionRuntime.JS_2_0,
+      keyValueStore: this.store,
+      autoPublish: true,
+    });
+    this.viewerResponse = new CloudFrontFunction(this, 'ViewerResponse', {
+      comment: 'Runway: caching and configured response headers',
+      code: FunctionCode.fromFile({ filePath: EDGE_FUNCTION_SOURCES.viewerResponse }),
+      runtime: FunctionRuntime.JS_2_0,
+      keyValueStore: this.store,
+      autoPublish: true,
+    });
+  }
+
+  /** Lets `grantee` mirror alias records into the store (the EdgeStore adapter's calls, nothing else). */
+  grantWrite(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: [...EDGE_STORE_WRITE_ACTIONS],
+      resourceArns: [this.store.keyValueStoreArn],
+    });
+  }
+}

@@ -1,0 +1,266 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, test } from 'vitest';
+import { buildRunway, PLATFORM_DOMAIN_CONTEXT } from '../../infra/lib/app.ts';
+import { EDGE_FUNCTION_SOURCES, EDGE_STORE_WRITE_ACTIONS } from '../../infra/lib/constructs/edge-routing.ts';
+import { synthRunway } from './synth.ts';
+
+const { stacks, templates } = synthRunway();
+const edge = templates.edge;
+const cdkContext = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../cdk.json'), 'utf8')).context;
+
+/** A second app, synthesized like `synthRunway` but with more context and an optional environment. */
+function synthWith(context: Record<string, unknown>, env?: { account: string; region: string }) {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-edge-'));
+  const app = new App({ outdir, context: { ...cdkContext, 'aws:cdk:bundling-stacks': [], ...context } });
+  const built = buildRunway(app, env);
+  app.synth();
+  const reportFile = path.join(outdir, 'validation-report.json');
+  return {
+    stacks: built,
+    outdir,
+    edge: Template.fromStack(built.edge),
+    report: fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : undefined,
+  };
+}
+
+function logicalId(template: Template, type: string, props: Record<string, unknown> = {}): string {
+  const found = Object.keys(template.findResources(type, props ? { Properties: props } : {}));
+  expect(found, `${type} ${JSON.stringify(props)}`).toHaveLength(1);
+  return found[0]!;
+}
+
+function distributionConfig(template: Template): Record<string, any> {
+  const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution'));
+  return distribution!.Properties.DistributionConfig;
+}
+
+describe('edge stack: the one distribution', () => {
+  test('exactly one distribution, HTTP/2+3 over IPv6, HTTPS only, compressed, GET/HEAD', () => {
+    edge.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    edge.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        HttpVersion: 'http2and3',
+        IPV6Enabled: true,
+        DefaultCacheBehavior: Match.objectLike({
+          ViewerProtocolPolicy: 'redirect-to-https',
+          Compress: true,
+          AllowedMethods: ['GET', 'HEAD'],
+          CachedMethods: ['GET', 'HEAD'],
+        }),
+      }),
+    });
+    // The default behavior serves every host; there is nothing per project to add or change.
+    expect(distributionConfig(edge).CacheBehaviors).toBeUndefined();
+  });
+
+  test('the origin is the state stack\'s artifact bucket, signed through OAC', () => {
+    const oac = logicalId(edge, 'AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' }),
+    });
+    const origins = distributionConfig(edge).Origins;
+    expect(origins).toHaveLength(1);
+    expect(origins[0]).toMatchObject({
+      DomainName: { 'Fn::ImportValue': expect.stringMatching(/^RunwayState:.*ArtifactsBucket.*RegionalDomainName/) },
+      OriginAccessControlId: { 'Fn::GetAtt': [oac, 'Id'] },
+      S3OriginConfig: { OriginAccessIdentity: '' },
+    });
+    expect(origins[0].OriginPath).toBeUndefined();
+  });
+
+  test('the bucket policy lets CloudFront of this account read d/* only', () => {
+    const policies = Object.values(templates.state.findResources('AWS::S3::BucketPolicy'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const cloudfront = statements.filter((s: any) => s.Principal?.Service === 'cloudfront.amazonaws.com');
+    expect(cloudfront).toEqual([
+      {
+        Sid: 'RunwayEdgeReadsDeploymentFiles',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^ArtifactsBucket/), 'Arn'] }, '/d/*']] },
+        Condition: {
+          StringEquals: { 'AWS:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'AWS:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::', { Ref: 'AWS::AccountId' }, ':distribution/*']] } },
+        },
+      },
+    ]);
+  });
+
+  test('the cache key is the rewritten URI alone (no Host, headers, cookies or query), compressed variants allowed', () => {
+    const policy = logicalId(edge, 'AWS::CloudFront::CachePolicy');
+    edge.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        MinTTL: 0,
+        DefaultTTL: 365 * 24 * 3600,
+        MaxTTL: 365 * 24 * 3600,
+        ParametersInCacheKeyAndForwardedToOrigin: {
+          HeadersConfig: { HeaderBehavior: 'none' },
+          CookiesConfig: { CookieBehavior: 'none' },
+          QueryStringsConfig: { QueryStringBehavior: 'none' },
+          EnableAcceptEncodingGzip: true,
+          EnableAcceptEncodingBrotli: true,
+        },
+      }),
+    });
+    expect(distributionConfig(edge).DefaultCacheBehavior.CachePolicyId).toEqual({ Ref: policy });
+    expect(distributionConfig(edge).DefaultCacheBehavior.OriginRequestPolicyId).toBeUndefined();
+  });
+
+  test('no invalidations and no custom resources: deploys never touch the distribution', () => {
+    const types = Object.values(edge.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type);
+    expect(types.filter((t) => /Invalidation|^Custom::|CustomResource/.test(t))).toEqual([]);
+  });
+});
+
+describe('edge stack: CloudFront Functions and the KeyValueStore', () => {
+  test('viewer-request and viewer-response run the committed sources on cloudfront-js-2.0', () => {
+    for (const [name, file] of [
+      ['RoutingViewerRequest', EDGE_FUNCTION_SOURCES.viewerRequest],
+      ['RoutingViewerResponse', EDGE_FUNCTION_SOURCES.viewerResponse],
+    ] as const) {
+      const [id, fn] = Object.entries(edge.findResources('AWS::CloudFront::Function')).find(([k]) => k.startsWith(name))!;
+      expect(id).toBeDefined();
+      expect(fn.Properties.FunctionCode).toBe(fs.readFileSync(file, 'utf8'));
+      expect(fn.Properties.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+      expect(fn.Properties.AutoPublish).toBe(true);
+    }
+  });
+
+  test('both functions are associated with the one KeyValueStore', () => {
+    const kvs = logicalId(edge, 'AWS::CloudFront::KeyValueStore');
+    const fns = Object.values(edge.findResources('AWS::CloudFront::Function'));
+    expect(fns).toHaveLength(2);
+    for (const fn of fns) {
+      expect(fn.Properties.FunctionConfig.KeyValueStoreAssociations).toEqual([{ KeyValueStoreARN: { 'Fn::GetAtt': [kvs, 'Arn'] } }]);
+    }
+  });
+
+  test('the default behavior runs viewer-request and viewer-response', () => {
+    const fns = edge.findResources('AWS::CloudFront::Function');
+    const idOf = (prefix: string) => Object.keys(fns).find((k) => k.startsWith(prefix));
+    expect(distributionConfig(edge).DefaultCacheBehavior.FunctionAssociations).toEqual([
+      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [idOf('RoutingViewerRequest'), 'FunctionARN'] } },
+      { EventType: 'viewer-response', FunctionARN: { 'Fn::GetAtt': [idOf('RoutingViewerResponse'), 'FunctionARN'] } },
+    ]);
+  });
+
+  test('the stack exposes the distribution and the store for other stacks', () => {
+    expect(stacks.edge.distribution).toBeDefined();
+    expect(stacks.edge.routes).toBe(stacks.edge.routing.store);
+  });
+});
+
+describe('edge stack: origin-response Lambda@Edge', () => {
+  const fnId = logicalId(edge, 'AWS::Lambda::Function');
+  const fn = edge.findResources('AWS::Lambda::Function')[fnId]!;
+
+  test('is associated as origin-response through a published version', () => {
+    const version = logicalId(edge, 'AWS::Lambda::Version', { FunctionName: { Ref: fnId } });
+    expect(distributionConfig(edge).DefaultCacheBehavior.LambdaFunctionAssociations).toEqual([
+      { EventType: 'origin-response', LambdaFunctionARN: { Ref: version } },
+    ]);
+  });
+
+  test('meets Lambda@Edge limits: Node.js on x86_64, no environment variables, at most 30 s', () => {
+    expect(fn.Properties.Runtime).toMatch(/^nodejs\d+\.x$/);
+    expect(fn.Properties.Architectures).toEqual(['x86_64']);
+    expect(fn.Properties.Environment).toBeUndefined();
+    expect(fn.Properties.Timeout).toBeLessThanOrEqual(30);
+    expect(fn.Properties.TracingConfig).toBeUndefined();
+  });
+
+  test('its role trusts edgelambda and may only GetObject under d/', () => {
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const role = edge.findResources('AWS::IAM::Role')[roleId]!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service).toEqual(
+      expect.arrayContaining(['edgelambda.amazonaws.com', 'lambda.amazonaws.com']),
+    );
+    const policies = Object.values(edge.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId));
+    expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringMatching(/ArtifactsBucket.*Arn/) }, '/d/*']] },
+      },
+    ]);
+  });
+});
+
+describe('edge stack: region and domain', () => {
+  test('the template refuses any region but us-east-1', () => {
+    expect(edge.toJSON().Rules.DeployToUsEast1).toEqual({
+      Assertions: [{ Assert: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] }, AssertDescription: expect.stringContaining('us-east-1') }],
+    });
+  });
+
+  test('synthesizing for another region fails with the reason', () => {
+    expect(() => synthWith({}, { account: '123456789012', region: 'eu-west-1' })).toThrow(/RunwayEdge must be deployed to us-east-1/);
+  });
+
+  test('with the localhost default there is no certificate and no alternate domain name', () => {
+    edge.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    expect(distributionConfig(edge).Aliases).toBeUndefined();
+    expect(distributionConfig(edge).ViewerCertificate).toBeUndefined();
+  });
+
+  describe(`with ${PLATFORM_DOMAIN_CONTEXT}=apps.example.com`, () => {
+    const withDomain = synthWith({ [PLATFORM_DOMAIN_CONTEXT]: 'apps.example.com' });
+
+    test('a DNS-validated wildcard + apex certificate serves both names', () => {
+      const cert = logicalId(withDomain.edge, 'AWS::CertificateManager::Certificate', {
+        DomainName: '*.apps.example.com',
+        SubjectAlternativeNames: ['apps.example.com'],
+        ValidationMethod: 'DNS',
+      });
+      const config = distributionConfig(withDomain.edge);
+      expect(config.Aliases).toEqual(['*.apps.example.com', 'apps.example.com']);
+      expect(config.ViewerCertificate).toEqual({ AcmCertificateArn: { Ref: cert }, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' });
+    });
+
+    test('is cdk-nag and cfn-lint clean too', () => {
+      expect(withDomain.report).toMatchObject({ pluginReports: [] });
+      const run = spawnSync('cfn-lint', ['--', path.join(withDomain.outdir, 'RunwayEdge.template.json')], { encoding: 'utf8' });
+      expect(run.error, 'cfn-lint must be installed (pip install cfn-lint)').toBeUndefined();
+      expect(run.stdout + run.stderr).toBe('');
+    });
+  });
+});
+
+describe('control-plane access to the KeyValueStore', () => {
+  const kvsExport = expect.stringMatching(/^RunwayEdge:.*RoutingStore.*Arn/);
+  const policiesOf = (template: Template, roleRef: string) =>
+    Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(roleRef));
+  const writers = [
+    ['api', 'aliases'],
+    ['api', 'projects'],
+    ['builds', 'buildState'],
+  ] as const;
+
+  test.each(writers)('%s %s may describe, put, delete and get keys of the store, and knows its ARN', (stack, name) => {
+    const fn = stack === 'api' ? stacks.api.functions[name]! : stacks.builds.buildState;
+    const template = templates[stack];
+    const roleRef = stacks[stack].getLogicalId(fn.role!.node.defaultChild as never);
+    const statements = policiesOf(template, roleRef).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: [...EDGE_STORE_WRITE_ACTIONS].sort(),
+      Resource: { 'Fn::ImportValue': kvsExport },
+    });
+    const [resource] = Object.values(template.findResources('AWS::Lambda::Function', {
+      Properties: { Role: { 'Fn::GetAtt': [roleRef, 'Arn'] } },
+    }));
+    expect(resource!.Properties.Environment.Variables.RUNWAY_EDGE_KVS_ARN).toEqual({ 'Fn::ImportValue': kvsExport });
+  });
+
+  test('the read-only health function gets no KeyValueStore access', () => {
+    const fn = stacks.api.functions.health!;
+    const roleRef = stacks.api.getLogicalId(fn.role!.node.defaultChild as never);
+    const actions = policiesOf(templates.api, roleRef).flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
+    expect(actions.filter((a) => a.startsWith('cloudfront-keyvaluestore:'))).toEqual([]);
+  });
+});
