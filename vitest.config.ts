@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects with different needs:
+ * Projects with different needs:
  * - unit: no network, in-memory adapters, fast.
  * - integration: against the AWS emulator that `tests/integration/global-setup.ts` starts.
+ * - e2e: the console in Debian's chromium against the in-process platform (tests/e2e/global-setup.ts).
  * - infra: CDK assertions, cdk-nag and cfn-lint over synthesized templates.
  */
 export default defineConfig({
@@ -22,6 +23,17 @@ export default defineConfig({
           globalSetup: ['tests/integration/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // The console in Debian's chromium against the in-process platform (emulator from the global setup).
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          globalSetup: ['tests/e2e/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
         },
       },
       {

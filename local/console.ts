@@ -9,13 +9,14 @@ const DIST_DIR = path.join(SITE_DIR, 'dist');
 
 /**
  * Serves the console's static build the way the console stack does (plain files), plus the
- * run-time `/config.json` that tells it where the API is. Rebuilds the site first when a source
- * file is newer than the build.
+ * run-time `/config.json` that tells it where the API is and, locally, which port the edge
+ * listens on (deployment links are `http://<host>:<edgePort>/`; without it, `https://<host>/`).
+ * Rebuilds the site first when a source file is newer than the build.
  */
-export async function createConsoleServer(options: { apiUrl: string }): Promise<http.Server> {
+export async function createConsoleServer(options: { apiUrl: string; edgePort?: number }): Promise<http.Server> {
   if (isStale()) await buildSite();
   const files = sirv(DIST_DIR, { etag: true, dev: false, single: false });
-  const config = JSON.stringify({ apiUrl: options.apiUrl });
+  const config = JSON.stringify({ apiUrl: options.apiUrl, ...(options.edgePort ? { edgePort: options.edgePort } : {}) });
   return http.createServer((req, res) => {
     if (req.url === '/config.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });

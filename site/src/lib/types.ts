@@ -1,0 +1,27 @@
+/**
+ * The API's shapes, as the API itself declares them: `import type` of the zod-inferred types in
+ * functions/src/core (erased at build time, so none of the server code reaches the browser).
+ */
+export type { ProjectInfo, UpdateProjectBody } from '../../../functions/src/core/project/schema.ts';
+export type { DeploymentInfo, DeploymentState } from '../../../functions/src/core/deployment/schema.ts';
+export type { AliasInfo, AliasChange } from '../../../functions/src/core/alias/schema.ts';
+export type { EnvVarInfo, EnvTarget, CreateEnvBody, UpdateEnvBody } from '../../../functions/src/core/env/schema.ts';
+export type { TeamInfo } from '../../../functions/src/core/team/schema.ts';
+import type { DeploymentState } from '../../../functions/src/core/deployment/schema.ts';
+
+/** `{ items, next }` of every list (`pageOf` in core/schemas.ts). */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+/**
+ * `GET /v1/deployments/{id}/events`. Its zod schema lives in the handler module and is not
+ * exported, so this one shape is restated here (the e2e test reads it from the real API).
+ */
+export interface EventsPage {
+  state: DeploymentState;
+  items: Array<{ type: 'log'; timestamp: string; text: string }>;
+  next: string;
+  done: boolean;
+}
