@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { killProcessGroup } from '../functions/src/builder/process.ts';
 
 /** How to get the emulator on a machine without it. */
 export const MOTO_INSTALL_HINT =
@@ -112,7 +113,7 @@ export async function startMoto(port: number, { timeoutMs = 30_000 } = {}): Prom
     const code = await Promise.race([exited, sleep(200).then(() => undefined)]);
     if (code !== undefined) throw new Error(`moto_server exited with ${code} before answering:\n${stderr}`);
     if (Date.now() > deadline) {
-      killGroup(child);
+      killProcessGroup(child);
       throw new Error(`moto_server did not answer on port ${port} within ${timeoutMs} ms:\n${stderr}`);
     }
   }
@@ -122,8 +123,8 @@ export async function startMoto(port: number, { timeoutMs = 30_000 } = {}): Prom
     owned: true,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      killGroup(child);
-      await Promise.race([exited, sleep(5000).then(() => killGroup(child, 'SIGKILL'))]);
+      killProcessGroup(child);
+      await Promise.race([exited, sleep(5000).then(() => killProcessGroup(child, 'SIGKILL'))]);
     },
   };
 }
@@ -142,13 +143,5 @@ export async function useOrStartEmulator(port: number): Promise<Emulator> {
   return startMoto(port);
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -52,6 +52,19 @@ export const PASSTHROUGH_ENV_KEYS: readonly string[] = [
 ];
 
 /** The {@link PASSTHROUGH_ENV_KEYS} present in `env`. */
+/**
+ * Signals the process group a child leads (it was spawned `detached`), so its own children end
+ * too. A group that is already gone is no error.
+ */
+export function killProcessGroup(child: { pid?: number | undefined }, signal: NodeJS.Signals = 'SIGTERM'): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 export function pickPassthroughEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const picked: Record<string, string> = {};
   for (const key of PASSTHROUGH_ENV_KEYS) {
@@ -129,14 +142,7 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
   child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
 
-  const killGroup = (sig: NodeJS.Signals): void => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      // ESRCH: the group is already gone, which is what we want.
-    }
-  };
+  const killGroup = (sig: NodeJS.Signals): void => killProcessGroup(child, sig);
 
   let timedOut = false;
   let aborted = false;

@@ -31,12 +31,7 @@ export class ApiStack extends Stack {
     this.api = new HttpApi(this, 'HttpApi', { description: 'Runway control-plane API' });
 
     const environment = {
-      RUNWAY_TABLE_NAME: state.table.tableName,
-      RUNWAY_IDEMPOTENCY_TABLE_NAME: state.idempotencyTable.tableName,
-      RUNWAY_ARTIFACT_BUCKET: state.artifactBucket.bucketName,
-      RUNWAY_KMS_KEY_ID: state.secretsKey.keyId,
-      RUNWAY_PLATFORM_DOMAIN: props.platformDomain,
-      RUNWAY_BUILD_LOG_GROUP: state.buildLogs.logGroupName,
+      ...state.controlPlaneEnvironment(props.platformDomain),
       RUNWAY_RATE_LIMIT_PER_MINUTE: String(props.tokenRateLimitPerMinute ?? 1200),
     };
 

@@ -32,14 +32,7 @@ export class BuildsStack extends Stack {
       // Copying a large deployment's files into its prefix takes a while.
       timeout: Duration.minutes(5),
       memorySize: 1024,
-      environment: {
-        RUNWAY_TABLE_NAME: state.table.tableName,
-        RUNWAY_IDEMPOTENCY_TABLE_NAME: state.idempotencyTable.tableName,
-        RUNWAY_ARTIFACT_BUCKET: state.artifactBucket.bucketName,
-        RUNWAY_KMS_KEY_ID: state.secretsKey.keyId,
-        RUNWAY_PLATFORM_DOMAIN: props.platformDomain,
-        RUNWAY_BUILD_LOG_GROUP: state.buildLogs.logGroupName,
-      },
+      environment: state.controlPlaneEnvironment(props.platformDomain),
     });
     state.table.grantReadWriteData(this.buildState);
     state.artifactBucket.grantReadWrite(this.buildState);

@@ -53,4 +53,16 @@ export class StateStack extends Stack {
       },
     ]);
   }
+
+  /** The environment every control-plane function reads through `lib/config.ts`. */
+  controlPlaneEnvironment(platformDomain: string): Record<string, string> {
+    return {
+      RUNWAY_TABLE_NAME: this.table.tableName,
+      RUNWAY_IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
+      RUNWAY_ARTIFACT_BUCKET: this.artifactBucket.bucketName,
+      RUNWAY_KMS_KEY_ID: this.secretsKey.keyId,
+      RUNWAY_PLATFORM_DOMAIN: platformDomain,
+      RUNWAY_BUILD_LOG_GROUP: this.buildLogs.logGroupName,
+    };
+  }
 }

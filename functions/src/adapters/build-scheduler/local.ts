@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { build as esbuild } from 'esbuild';
 import { BUILDER_BUNDLE } from '../../builder/bundle.ts';
-import { pickPassthroughEnv } from '../../builder/process.ts';
+import { killProcessGroup, pickPassthroughEnv } from '../../builder/process.ts';
 import { Build, type BuildLogs, type LogEvent } from '#core/build/index';
 import type { BuildScheduler, SchedulableDeployment } from '#core/ports';
 import type { DeploymentInfo } from '#core/deployment/index';
@@ -83,7 +83,7 @@ export class LocalBuildScheduler implements BuildScheduler {
   /** Kills every running build (npm start's Ctrl-C). */
   async close(): Promise<void> {
     this.queue.length = 0;
-    for (const job of this.running.values()) if (job.child) killGroup(job.child, 'SIGKILL');
+    for (const job of this.running.values()) if (job.child) killProcessGroup(job.child, 'SIGKILL');
   }
 
   private pump(): void {
@@ -213,17 +213,9 @@ class LogBuffer {
 
 /** SIGTERM to the build's process group, SIGKILL if it is still there after 5 s. */
 function stop(child: ChildProcess): void {
-  killGroup(child);
-  const escalate = setTimeout(() => killGroup(child, 'SIGKILL'), 5000);
+  killProcessGroup(child);
+  const escalate = setTimeout(() => killProcessGroup(child, 'SIGKILL'), 5000);
   escalate.unref();
   child.once('close', () => clearTimeout(escalate));
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
