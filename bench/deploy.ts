@@ -6,7 +6,8 @@
  * 4. platform overhead of a small deployment: create → READY minus the build's own install+build.
  * Prints a table and writes bench/results/deploy.json.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,7 @@ import pLimit from 'p-limit';
 import { EMULATOR_AWS_ENV, freePort, startMoto } from '../local/emulator.ts';
 import { startLocalAws } from '../local/environment.ts';
 
+const execFileAsync = promisify(execFile);
 /** Site size; BENCH_FILES makes a quick smoke run of the script itself. */
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
 const AVG_BYTES = 10_000;
@@ -164,18 +166,19 @@ async function syncComparison(dir: string, previous: Record<string, Buffer>, reb
   const configFile = path.join(os.tmpdir(), `runway-bench-aws-${process.pid}`);
   fs.writeFileSync(configFile, '[default]\ns3 =\n  addressing_style = path\n');
   const env = { PATH: process.env.PATH, HOME: os.tmpdir(), ...EMULATOR_AWS_ENV, AWS_CONFIG_FILE: configFile };
-  const aws = (...args: string[]) => {
-    const run = spawnSync('aws', [...args, '--endpoint-url', emulator.endpoint], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
-    if (run.status !== 0) throw new Error(`aws ${args.join(' ')} failed: ${run.stderr}`);
-    return run.stdout;
+  // Asynchronous on purpose: moto logs every request to the stderr pipe this process drains, so
+  // blocking the event loop (spawnSync) would fill that pipe and stall the emulator.
+  const aws = async (...args: string[]) => {
+    const { stdout } = await execFileAsync('aws', [...args, '--endpoint-url', emulator.endpoint], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
   };
   try {
-    aws('s3', 'mb', 's3://previous-build');
+    await aws('s3', 'mb', 's3://previous-build');
     writeTree(dir, previous);
-    aws('s3', 'sync', dir, 's3://previous-build/site', '--no-progress');
+    await aws('s3', 'sync', dir, 's3://previous-build/site', '--no-progress');
     writeTree(dir, rebuilt);
     const started = performance.now();
-    const uploads = aws('s3', 'sync', dir, 's3://previous-build/site', '--no-progress').split('\n').filter((l) => l.startsWith('upload: '));
+    const uploads = (await aws('s3', 'sync', dir, 's3://previous-build/site', '--no-progress')).split('\n').filter((l) => l.startsWith('upload: '));
     const wallMs = Math.round(performance.now() - started);
     const bytes = uploads.reduce((n, line) => n + fs.statSync(line.slice('upload: '.length, line.indexOf(' to s3://'))).size, 0);
     return { objects: uploads.length, bytes, wallMs };

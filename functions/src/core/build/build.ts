@@ -6,6 +6,7 @@ import { dynamoClient } from '#adapters/aws/clients';
 import { blobKey, deploymentFileKey, manifestKey } from '#core/artifact-keys';
 import { Alias } from '#core/alias/index';
 import { db } from '#core/db/model';
+import { isConditionFailed } from '#core/db/errors';
 import { Deployment, FilePath, type DeploymentInfo } from '#core/deployment/index';
 import { Env } from '#core/env/index';
 import { ConflictError, NotFoundError, UnauthorizedError } from '#core/errors';
@@ -83,7 +84,7 @@ export async function prepare(deployment: Pick<DeploymentInfo, 'id' | 'teamId' |
       .create({ deploymentId: deployment.id, teamId: deployment.teamId, projectId: deployment.projectId, tokenHash: hashToken(token), createdAt: new Date().toISOString() })
       .go();
   } catch (error) {
-    if ((error as { cause?: { name?: string } }).cause?.name === 'ConditionalCheckFailedException') {
+    if (isConditionFailed(error)) {
       throw new ConflictError('build_exists', `Deployment ${deployment.id} already has a build`);
     }
     throw error;
