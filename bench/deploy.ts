@@ -57,7 +57,7 @@ try {
   const results = {
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
     date: new Date().toISOString(),
-    site_files: FILES,
+    site_files: Object.keys(site).length,
     site_bytes: totalBytes,
     first_files_uploaded: first.uploadedFiles,
     first_bytes_uploaded: first.uploadedBytes,
