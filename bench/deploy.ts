@@ -28,7 +28,7 @@ Object.assign(process.env, local.env);
 process.env.RUNWAY_RATE_LIMIT_PER_MINUTE = '1000000';
 // Imported after the environment is set: the handlers read it once.
 const { newTeam, sha256 } = await import('../tests/integration/api/harness.ts');
-const { startPlatform, buildLog, expectReady } = await import('../tests/integration/builds/platform.ts');
+const { startPlatform, buildResult, expectReady } = await import('../tests/integration/builds/platform.ts');
 
 const platform = await startPlatform();
 try {
@@ -45,7 +45,8 @@ try {
   // One changed file, everything else byte-identical.
   const changed = { ...site, 'page-00042.html': Buffer.from(`<h1>changed ${Date.now()}</h1>`) };
   const second = await deployTimed(c, project, changed);
-  const builder = await builderUploads(second.deploymentId);
+  const { uploadedFiles, uploadedBytes } = await buildResult(c, second.deploymentId);
+  const builder = { files: uploadedFiles as number, bytes: uploadedBytes as number };
 
   // aws s3 sync of the rebuilt output over the previous build, in an emulator of its own (the
   // platform's holds three copies of the site by now). A rebuild rewrites every output file (new
@@ -138,27 +139,6 @@ async function deployTimed(c: Client, project: string, files: Record<string, Buf
   return { deploymentId: res.body.id as string, uploadedFiles, uploadedBytes, wallMs: Math.round(performance.now() - started) };
 }
 
-/** What the build itself uploaded, from its result line. */
-async function builderUploads(deploymentId: string): Promise<{ files: number; bytes: number }> {
-  const { Build } = await import('../functions/src/core/build/index.ts');
-  const { CloudWatchBuildLogs } = await import('../functions/src/adapters/build-logs/cloudwatch.ts');
-  const stream = (await Build.record(deploymentId))?.logStream ?? deploymentId;
-  const logs = new CloudWatchBuildLogs();
-  let cursor: string | undefined;
-  let result: { uploadedFiles: number; uploadedBytes: number } | undefined;
-  for (;;) {
-    const page = await logs.read(stream, { cursor, limit: 1000 });
-    for (const e of page.events) {
-      const at = e.message.indexOf('RUNWAY_RESULT ');
-      if (at !== -1) result = JSON.parse(e.message.slice(at + 'RUNWAY_RESULT '.length));
-    }
-    if (page.events.length === 0) break;
-    cursor = page.next;
-  }
-  if (!result) throw new Error('no RUNWAY_RESULT line in the build log');
-  return { files: result.uploadedFiles, bytes: result.uploadedBytes };
-}
-
 /** Seeds a prefix with the previous build by `aws s3 sync`, then syncs the rebuilt output over it. */
 async function syncComparison(dir: string, previous: Record<string, Buffer>, rebuilt: Record<string, Buffer>) {
   const emulator = await startMoto(await freePort());
@@ -202,8 +182,7 @@ async function smallDeploymentOverhead(c: Client) {
   const res = await c.post('/v1/deployments', { project, target: 'preview', files: Object.entries(files).map(([file, b]) => ({ file, sha: sha256(b), size: b.length })) });
   await expectReady(c, res.body.id);
   const totalMs = Math.round(performance.now() - started);
-  const line = (await buildLog(c, res.body.id)).find((l) => l.includes('RUNWAY_RESULT '))!;
-  const { durationsMs } = JSON.parse(line.slice(line.indexOf('RUNWAY_RESULT ') + 'RUNWAY_RESULT '.length));
+  const { durationsMs } = await buildResult(c, res.body.id);
   const buildMs = (durationsMs.install ?? 0) + (durationsMs.build ?? 0);
   return { totalMs, buildMs, overheadMs: totalMs - buildMs };
 }

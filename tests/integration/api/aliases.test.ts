@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Api, client, newTeam, readyDeployment, startApi, uniqueName, upload } from './harness.ts';
+import { type Api, client, newTeam, readyDeployment, startApi, teamWithProject, uniqueName, upload } from './harness.ts';
 
 let api: Api;
 beforeAll(async () => {
@@ -7,12 +7,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-async function setup() {
-  const team = await newTeam();
-  const c = client(api, team.tokens.member);
-  const { body: project } = await c.post('/v1/projects', { name: uniqueName('al') });
-  return { team, c, project: project as { id: string; name: string } };
-}
+const setup = () => teamWithProject(api, 'al');
 
 describe('promote', () => {
   test('points the production host at a READY deployment and syncs the edge before answering', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Env } from '../../../functions/src/core/env/index.ts';
-import { type Api, client, newTeam, startApi, teamItems, uniqueName } from './harness.ts';
+import { type Api, client, startApi, teamWithProject, teamItems } from './harness.ts';
 
 let api: Api;
 beforeAll(async () => {
@@ -8,12 +8,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-async function setup() {
-  const team = await newTeam();
-  const c = client(api, team.tokens.member);
-  const { body: project } = await c.post('/v1/projects', { name: uniqueName('env') });
-  return { team, c, project: project as { id: string; name: string } };
-}
+const setup = () => teamWithProject(api, 'env');
 
 describe('env vars', () => {
   test('a plain value is stored encrypted and returned decrypted to members', async () => {

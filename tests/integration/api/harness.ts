@@ -153,6 +153,14 @@ export async function newTeam(): Promise<TestTeam> {
   return { id: team.id, name: team.name, tokens };
 }
 
+/** A fresh team and one of its projects, with a member's client. */
+export async function teamWithProject(api: Api, prefix: string) {
+  const team = await newTeam();
+  const c = client(api, team.tokens.member);
+  const { body: project } = await c.post('/v1/projects', { name: uniqueName(prefix) });
+  return { team, c, project: project as { id: string; name: string } };
+}
+
 /** Every item of the table that belongs to the team (what a rejected request must not have added to). */
 export async function teamItems(teamId: string): Promise<Array<Record<string, unknown>>> {
   const items: Array<Record<string, unknown>> = [];

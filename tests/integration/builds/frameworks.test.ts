@@ -3,7 +3,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { s3Client } from '../../../functions/src/adapters/aws/clients.ts';
 import { newTeam, sha256, uniqueName, type Client } from '../api/harness.ts';
-import { buildLog, deployFiles, expectReady, readTree, startPlatform, visit, type Platform } from './platform.ts';
+import { buildResult, deployFiles, expectReady, readTree, startPlatform, visit, type Platform } from './platform.ts';
 
 /**
  * Each supported framework, end to end: the fixture's files uploaded through the API, built for
@@ -35,11 +35,6 @@ async function manifestOf(deploymentId: string): Promise<{ framework: string; fi
   return JSON.parse(await res.Body!.transformToString());
 }
 
-async function resultOf(deploymentId: string): Promise<any> {
-  const line = (await buildLog(c, deploymentId)).find((l) => l.includes('RUNWAY_RESULT '));
-  return JSON.parse(line!.slice(line!.indexOf('RUNWAY_RESULT ') + 'RUNWAY_RESULT '.length));
-}
-
 describe.concurrent('framework fixtures deploy end to end', () => {
   test.each(FRAMEWORKS)('%s is detected as %s, built, and served byte for byte', async (fixture, framework) => {
     const name = uniqueName(fixture.replace(/[^a-z]/g, '').slice(0, 8));
@@ -68,7 +63,7 @@ test('a rebuild restores the dependency cache (install times reported)', async (
   await expectReady(c, first.deployment.id, 240_000);
   const second = await deployFiles(c, name, { ...files, 'public/marker.txt': uniqueName('m') });
   await expectReady(c, second.deployment.id, 240_000);
-  const [cold, warm] = [await resultOf(first.deployment.id), await resultOf(second.deployment.id)];
+  const [cold, warm] = [await buildResult(c, first.deployment.id), await buildResult(c, second.deployment.id)];
   console.log(`install: cold ${cold.durationsMs.install} ms, with cache ${warm.durationsMs.install} ms (${JSON.stringify(warm.cache)})`);
   expect(cold.cache.restored).toBe(false);
   expect(warm.cache.restored).toBe(true);

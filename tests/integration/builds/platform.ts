@@ -6,6 +6,7 @@ import { createEdgeServer } from '../../../local/edge.ts';
 import { createGateway } from '../../../local/gateway.ts';
 import { useLocalPlatformPorts, type LocalPlatformPorts } from '../../../local/platform.ts';
 import { client, sha256, type Client } from '../api/harness.ts';
+import { Build } from '../../../functions/src/core/build/index.ts';
 
 /**
  * The whole local platform in-process, as `npm start` wires it: the real gateway and handlers,
@@ -122,6 +123,13 @@ export async function buildLog(c: Client, id: string): Promise<string[]> {
     if (res.body.items.length === 0) await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('the log never ended');
+}
+
+/** The builder's result line of a finished deployment (`Build.resultOf` over its whole log). */
+export async function buildResult(c: Client, id: string): Promise<any> {
+  const result = Build.resultOf(await buildLog(c, id));
+  if (!result) throw new Error(`${id}: no RUNWAY_RESULT line in the build log`);
+  return result;
 }
 
 /** A GET through the local edge with the Host a browser would send. */

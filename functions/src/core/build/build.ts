@@ -266,13 +266,16 @@ export async function fail(deploymentId: string, step: string, message: string):
   }
 }
 
-/** The builder's last line, `RUNWAY_RESULT {json}`, tells which step failed. */
-export function resultOf(lines: readonly string[]): { ok: boolean; step?: string | null; error?: string } | undefined {
+/** The builder's result line; the fields beyond these (durations, uploads, cache) are kept as they are. */
+const BuildResult = z.looseObject({ ok: z.boolean(), step: z.string().nullable().optional(), error: z.string().optional() });
+export type BuildResult = z.infer<typeof BuildResult>;
+
+/** The builder's last line, `RUNWAY_RESULT {json}`: whether it succeeded, which step failed, its figures. */
+export function resultOf(lines: readonly string[]): BuildResult | undefined {
   for (let i = lines.length - 1; i >= 0; i--) {
     const at = lines[i]!.indexOf('RUNWAY_RESULT ');
     if (at === -1) continue;
-    const value = safeJson(lines[i]!.slice(at + 'RUNWAY_RESULT '.length));
-    const parsed = z.object({ ok: z.boolean(), step: z.string().nullable().optional(), error: z.string().optional() }).safeParse(value);
+    const parsed = BuildResult.safeParse(safeJson(lines[i]!.slice(at + 'RUNWAY_RESULT '.length)));
     return parsed.success ? parsed.data : undefined;
   }
   return undefined;
