@@ -130,7 +130,7 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
 
   async put(sha: string, filePath: string, size: number): Promise<void> {
     const direct = this.#uploads.get(sha);
-    await this.#send(
+    await this.#sendAndDrain(
       {
         method: 'PUT',
         url: direct ?? `${this.#base}/blobs/${sha}`,
@@ -149,7 +149,7 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
 
   async putManifest(_deploymentId: string, manifest: Manifest): Promise<void> {
     const json = JSON.stringify(manifest);
-    await this.#send({
+    await this.#sendAndDrain({
       method: 'PUT',
       url: `${this.#base}/manifest`,
       headers: { 'content-type': 'application/json' },
@@ -185,7 +185,7 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
       // Ask for a direct upload URL first: archives are often larger than an API accepts.
       const asked = await this.#send({ method: 'POST', url: cacheUrl, accept: [200, 404, 405] });
       const direct = asked.status === 200 ? ((await asked.json()) as { url?: unknown }).url : (await asked.body?.cancel(), undefined);
-      await this.#send(
+      await this.#sendAndDrain(
         {
           method: 'PUT',
           url: typeof direct === 'string' ? direct : cacheUrl,
@@ -211,6 +211,16 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
     }
     // The tarball URL is not ours (e.g. GitHub's): never send the upload token there.
     await extractTarball(await get(source.url, source.url.startsWith(`${this.#base}/`)), dir, source.sha);
+  }
+
+  /**
+   * Sends and reads the (empty or ignored) response body to its end. A body left unread keeps
+   * undici's parser paused, and when the server then closes the connection undici fails an
+   * internal assertion that crashes the process.
+   */
+  async #sendAndDrain(spec: RequestSpec, authorized = true): Promise<void> {
+    const response = await this.#send(spec, authorized);
+    await response.arrayBuffer();
   }
 
   /** Sends with retries; follows one redirect by hand so the token never leaves our origin. */
