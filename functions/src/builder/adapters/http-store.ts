@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -167,7 +167,14 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
     const staging = await mkdtemp(path.join(this.#tmpDir, 'runway-cache-'));
     try {
       const file = path.join(staging, 'cache.tar.gz');
-      await pipeline(Readable.fromWeb(responseBody(response)), createWriteStream(file));
+      if (response.headers.get('content-length') === null) {
+        // A body delimited by the connection closing (HTTP/1.0 servers such as the emulator) must
+        // not be paused by backpressure: undici then fails an internal assertion and the process
+        // dies. Read it whole; S3 always sends a length and is streamed.
+        await writeFile(file, Buffer.from(await response.arrayBuffer()));
+      } else {
+        await pipeline(Readable.fromWeb(responseBody(response)), createWriteStream(file));
+      }
       await unpackFile(file, dir);
       return true;
     } finally {
