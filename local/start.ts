@@ -8,6 +8,7 @@ import { EmulatorMissingError, isPortFree } from './emulator.ts';
 import { createConsoleServer } from './console.ts';
 import { createEdgeServer } from './edge.ts';
 import { useLocalPlatformPorts } from './platform.ts';
+import { useLocalGitHub } from './github.ts';
 
 /** Ports of `npm start`, each overridable by env. */
 const Ports = z.object({
@@ -58,6 +59,15 @@ async function main(): Promise<void> {
   const platform = useLocalPlatformPorts({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}` });
   cleanups.unshift(() => platform.close());
   log(`emulator ${local.emulator.owned ? 'started' : 'reused'} at ${local.emulator.endpoint}`);
+  // Links the platform writes (GitHub statuses, PR comments) point at the local edge and console.
+  Object.assign(process.env, {
+    RUNWAY_EDGE_SCHEME: 'http',
+    RUNWAY_EDGE_PORT: String(ports.RUNWAY_EDGE_PORT),
+    RUNWAY_CONSOLE_URL: `http://localhost:${ports.RUNWAY_CONSOLE_PORT}`,
+  });
+  const github = await useLocalGitHub({ setupUrl: `http://localhost:${ports.RUNWAY_CONSOLE_PORT}/git/setup/` });
+  cleanups.unshift(() => github.close());
+  log(github.fake ? `GitHub: a local fake at ${github.fake.url} (put a real App in .env.github, see README)` : 'GitHub: the App from .env.github');
 
   const servers: http.Server[] = [];
   cleanups.unshift(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => undefined));

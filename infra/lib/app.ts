@@ -19,7 +19,10 @@ export interface RunwayStacks {
 /** API handlers that write the edge store: alias switches (promote, rollback) and project deletion. */
 const EDGE_STORE_API_HANDLERS = ['aliases', 'projects'] as const;
 
-/** Those handlers' functions and the build-state function (a READY build points its hosts). */
+/**
+ * Those handlers' functions, the build-state function (a READY build points its hosts) and the
+ * GitHub worker (a deleted branch loses its alias).
+ */
 function edgeStoreWriters(api: ApiStack, builds: BuildsStack): RunwayFunction[] {
   return [
     ...EDGE_STORE_API_HANDLERS.map((name) => {
@@ -28,13 +31,15 @@ function edgeStoreWriters(api: ApiStack, builds: BuildsStack): RunwayFunction[] 
       return fn;
     }),
     builds.buildState,
+    api.github.worker,
   ];
 }
 
 /**
- * The build wiring across stacks (api → builds → state, no cycle): the deployments API starts and
- * stops builds and tells them where the build API is; the build API hands out presigned URLs for
- * the artifact bucket and decrypts the job's env values; the events API reads build logs.
+ * The build wiring across stacks (api → builds → state, no cycle): the deployments API and the
+ * GitHub worker start and stop builds and tell them where the build API is; the build API hands
+ * out presigned URLs for the artifact bucket and decrypts the job's env values; the events API
+ * reads build logs.
  */
 function wireBuilds(api: ApiStack, builds: BuildsStack, state: StateStack): void {
   const fn = (name: string) => {
@@ -42,10 +47,11 @@ function wireBuilds(api: ApiStack, builds: BuildsStack, state: StateStack): void
     if (!found) throw new Error(`No API function "${name}" to wire builds to`);
     return found;
   };
-  const deployments = fn('deployments');
-  builds.builder.grantStartStop(deployments);
-  deployments.addEnvironment('RUNWAY_BUILD_PROJECT', builds.builder.project.projectName);
-  deployments.addEnvironment('RUNWAY_API_URL', api.api.apiEndpoint);
+  for (const scheduler of [fn('deployments'), api.github.worker]) {
+    builds.builder.grantStartStop(scheduler);
+    scheduler.addEnvironment('RUNWAY_BUILD_PROJECT', builds.builder.project.projectName);
+    scheduler.addEnvironment('RUNWAY_API_URL', api.api.apiEndpoint);
+  }
 
   const buildApi = fn('builds');
   for (const prefix of ['blobs', 'manifests', 'cache']) {
@@ -66,6 +72,33 @@ function wireBuilds(api: ApiStack, builds: BuildsStack, state: StateStack): void
 
 /** Context key of the platform domain deployments are served under. */
 export const PLATFORM_DOMAIN_CONTEXT = 'runway:platformDomain';
+/** Context keys of a GitHub Enterprise Server's REST API (`https://<host>/api/v3`) and web origin. */
+export const GITHUB_API_URL_CONTEXT = 'runway:githubApiUrl';
+export const GITHUB_WEB_URL_CONTEXT = 'runway:githubWebUrl';
+
+/** An optional http(s) URL from the CDK context; anything else fails synthesis with the key's name. */
+function urlContext(app: App, key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === '') return undefined;
+  const url = URL.parse(String(value));
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new Error(`Context ${key} must be an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  return String(value);
+}
+
+/**
+ * Where GitHub's "details" links lead: the console (api/builds → console; the console stack
+ * references nothing, so no cycle).
+ */
+function linkConsole(api: ApiStack, builds: BuildsStack, console: ConsoleStack): void {
+  const url = `https://${console.distribution.distributionDomainName}`;
+  const reporters = [api.functions.deployments, api.github.worker, builds.buildState];
+  for (const fn of reporters) {
+    if (!fn) throw new Error('No deployments API function to link the console to');
+    fn.addEnvironment('RUNWAY_CONSOLE_URL', url);
+  }
+}
 
 /**
  * Composes Runway's stacks on an app. Shared by `bin/app.ts` and the CDK tests so both see the
@@ -73,7 +106,8 @@ export const PLATFORM_DOMAIN_CONTEXT = 'runway:platformDomain';
  */
 export function buildRunway(app: App, env?: Environment): RunwayStacks {
   const platformDomain = String(app.node.tryGetContext(PLATFORM_DOMAIN_CONTEXT) ?? 'localhost');
-  const state = new StateStack(app, 'RunwayState', { env });
+  const github = { apiUrl: urlContext(app, GITHUB_API_URL_CONTEXT), webUrl: urlContext(app, GITHUB_WEB_URL_CONTEXT) };
+  const state = new StateStack(app, 'RunwayState', { env, github });
   const api = new ApiStack(app, 'RunwayApi', { env, state, platformDomain });
   const builds = new BuildsStack(app, 'RunwayBuilds', { env, state, platformDomain });
   const edge = new EdgeStack(app, 'RunwayEdge', { env, state, platformDomain });
@@ -84,6 +118,7 @@ export function buildRunway(app: App, env?: Environment): RunwayStacks {
     fn.addEnvironment('RUNWAY_EDGE_KVS_ARN', edge.routes.keyValueStoreArn);
   }
   wireBuilds(api, builds, state);
+  linkConsole(api, builds, console);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { state, api, builds, edge, console };
 }

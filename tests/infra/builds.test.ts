@@ -55,13 +55,17 @@ describe('builds stack', () => {
     });
   });
 
-  test('only the deployments API may start and stop builds, on this project only', () => {
+  test('only the deployments API and the GitHub worker may start and stop builds, on this project only', () => {
     const api = templates.api;
     const starters = Object.values(api.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('codebuild:StartBuild'));
-    expect(starters).toHaveLength(1);
-    expect(JSON.stringify(starters[0]!.Properties.Roles)).toContain('DeploymentsFn');
-    const statement = starters[0]!.Properties.PolicyDocument.Statement.find((s: { Action: string[] }) => [s.Action].flat().includes('codebuild:StartBuild'));
-    expect(JSON.stringify(statement.Resource)).toMatch(/BuilderProject/);
+    expect(starters.map((p) => JSON.stringify(p.Properties.Roles)).sort()).toEqual([
+      expect.stringContaining('DeploymentsFn'),
+      expect.stringContaining('GitHubWorkerFn'),
+    ]);
+    for (const starter of starters) {
+      const statement = starter.Properties.PolicyDocument.Statement.find((s: { Action: string[] }) => [s.Action].flat().includes('codebuild:StartBuild'));
+      expect(JSON.stringify(statement.Resource)).toMatch(/BuilderProject/);
+    }
     expect(stacks.builds.builder.project).toBeDefined();
   });
 });

@@ -33,6 +33,11 @@ export const JobSourceSchema = z.discriminatedUnion('type', [
       .refine((files) => new Set(files.map((f) => f.file)).size === files.length, 'duplicate source file paths'),
   }),
   z.strictObject({
+    /** A commit of the project's repository: `GET <upload URL>/tarball` redirects to its tarball. */
+    type: z.literal('git'),
+    commitSha: z.string().regex(/^[0-9a-f]{40}$/, 'expected a full commit sha'),
+  }),
+  z.strictObject({
     type: z.literal('tarball'),
     /** A GitHub-style tarball (one top-level directory, stripped on extraction). */
     url: z.url({ protocol: /^https?$/ }),

@@ -65,13 +65,15 @@ export async function materializeFiles(
 }
 
 /**
- * Saves a tarball next to `dir`, verifies it, and unpacks it with its single top-level directory
+ * Saves a tarball next to `dir`, verifies it (when its sha256 is known), and unpacks it with its single top-level directory
  * stripped (the shape of GitHub's repository tarballs).
  */
-export async function extractTarball(body: Readable, dir: string, sha: string): Promise<void> {
+export async function extractTarball(body: Readable, dir: string, sha: string | undefined): Promise<void> {
   const archive = `${dir}.source.tar.gz`;
   try {
-    await writeVerified(body, archive, { sha });
+    // A git tarball has no digest known in advance: the commit sha in its URL and TLS vouch for it.
+    if (sha === undefined) await pipeline(body, createWriteStream(archive, { flags: 'wx' }));
+    else await writeVerified(body, archive, { sha });
     await unpackFile(archive, dir, { strip: 1 });
   } finally {
     await rm(archive, { force: true });

@@ -51,11 +51,61 @@ export interface EnvCipher {
   decrypt(ciphertext: string, context: Record<string, string>): Promise<string>;
 }
 
+/** A repository as an installation of the GitHub App sees it. */
+export interface GitRepositoryRef {
+  id: number;
+  fullName: string;
+  private?: boolean;
+  defaultBranch?: string;
+}
+
+/** A repository addressed through one installation of the App (whose token is used). */
+export interface RepoRef {
+  installationId: number;
+  /** `owner/name` */
+  repo: string;
+}
+
+/**
+ * GitHub, as the App sees it (octokit against api.github.com, GitHub Enterprise or the local
+ * fake). Every call authenticates as the App or with a short-lived installation token that the
+ * adapter mints and keeps to itself: tokens never reach the domain, a record or a log.
+ */
+export interface GitHubPort {
+  /** The installation, or undefined when GitHub does not know it (uninstalled, another App's). */
+  installation(installationId: number): Promise<{ id: number; account: { login: string; type?: string }; createdAt: string; suspended: boolean; repositorySelection?: 'all' | 'selected' } | undefined>;
+  repositories(installationId: number): Promise<GitRepositoryRef[]>;
+  /** The commit a branch or sha names, or undefined. */
+  commit(ref: RepoRef, gitRef: string): Promise<{ sha: string; message: string } | undefined>;
+  /** A short-lived URL of the repository tarball at `sha`, which needs no further credentials. */
+  tarballUrl(ref: RepoRef, sha: string): Promise<string>;
+  setCommitStatus(ref: RepoRef, sha: string, status: { state: 'pending' | 'success' | 'failure' | 'error'; context: string; description: string; targetUrl?: string }): Promise<void>;
+  /** Creates a GitHub Deployment and returns its id. */
+  createDeployment(ref: RepoRef, input: { sha: string; environment: string; production: boolean; transient: boolean; description: string; payload: Record<string, string> }): Promise<number>;
+  setDeploymentStatus(
+    ref: RepoRef,
+    deploymentId: number,
+    status: { state: 'in_progress' | 'success' | 'failure' | 'error' | 'inactive'; description: string; environmentUrl?: string; logUrl?: string },
+  ): Promise<void>;
+  /** Creates the issue / pull-request comment that contains `marker`, or updates the one that does. */
+  upsertComment(ref: RepoRef, issueNumber: number, marker: string, body: string): Promise<void>;
+}
+
+/**
+ * The queue between the GitHub webhook and its worker (SQS FIFO in AWS, in-process locally).
+ * Messages of one group are delivered in order; a repeated dedup id within minutes is dropped.
+ */
+export interface GitHubQueue {
+  send(message: { body: string; groupId: string; dedupId: string }): Promise<void>;
+}
+
 export interface Ports {
   buildScheduler: BuildScheduler;
   edgeStore: EdgeStore;
   blobStore: BlobStore;
   envCipher: EnvCipher;
+  github: GitHubPort;
+  githubQueue: GitHubQueue;
 }
 
 /** A port has no implementation in this environment (a wiring bug, answered with a 500). */

@@ -20,6 +20,20 @@ const ConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** How deployment URLs are written in links (GitHub statuses, PR comments): `https` in AWS. */
+  RUNWAY_EDGE_SCHEME: z.enum(['https', 'http']).default('https'),
+  /** Port of the edge in links, when it is not the scheme's default (the local edge). */
+  RUNWAY_EDGE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** The console's base URL, for "details" links back from GitHub. */
+  RUNWAY_CONSOLE_URL: z.url().optional(),
+  /** Secrets Manager secret of the GitHub App: JSON `{appId, privateKey, webhookSecret, appSlug}`. */
+  RUNWAY_GITHUB_SECRET_ID: z.string().min(1).optional(),
+  /** GitHub's REST API (GitHub Enterprise Server: `https://<host>/api/v3`; tests: the fake). */
+  RUNWAY_GITHUB_API_URL: z.url().default('https://api.github.com'),
+  /** GitHub's web origin, where the App's install page lives. */
+  RUNWAY_GITHUB_WEB_URL: z.url().default('https://github.com'),
+  /** The queue between the webhook and its worker (SQS FIFO). */
+  RUNWAY_GITHUB_QUEUE_URL: z.url().optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -5,7 +5,7 @@ import { PortNotConfiguredError, type Ports } from '#core/ports';
 /**
  * The registry of port implementations, in three layers (later wins):
  * 1. built-in defaults: blobs in S3 and env values encrypted with KMS (the same adapters serve AWS
- *    and the emulator); the build scheduler and the edge store throw {@link PortNotConfiguredError};
+ *    and the emulator); the build scheduler, the edge store and GitHub throw {@link PortNotConfiguredError};
  * 2. defaults a Lambda entry point provides with {@link provideDefaultPorts}, for adapters only some
  *    functions need (so the others do not bundle those SDK clients);
  * 3. overrides that `npm start` and tests inject with {@link usePorts}.
@@ -20,6 +20,8 @@ export function ports(): Ports {
     envCipher: new KmsEnvCipher(),
     buildScheduler: notConfigured('BuildScheduler', ['schedule', 'cancel']),
     edgeStore: notConfigured('EdgeStore', ['put', 'delete', 'get']),
+    github: notConfigured('GitHub', ['installation', 'repositories', 'commit', 'tarballUrl', 'setCommitStatus', 'createDeployment', 'setDeploymentStatus', 'upsertComment']),
+    githubQueue: notConfigured('GitHubQueue', ['send']),
   };
   return { ...builtIn, ...defaults, ...overrides };
 }

@@ -5,6 +5,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { acknowledge, acknowledgeArnWildcard, acknowledgeTableIndexes } from '../nag.ts';
 import type { Construct } from 'constructs';
 import { HTTP_HANDLERS, HTTP_ROUTES } from '../../../functions/src/handlers/http/routes.ts';
+import { GitHubIntegration } from '../constructs/github-integration.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 import type { StateStack } from './state-stack.ts';
 
@@ -20,10 +21,14 @@ export interface ApiStackProps extends StackProps {
   readonly tokenRateLimitPerMinute?: number;
 }
 
-/** The public HTTP API: one Lambda per handler module, routes from the shared route table. */
+/**
+ * The public HTTP API: one Lambda per handler module, routes from the shared route table; and the
+ * GitHub integration behind its webhook (queue and worker).
+ */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
   readonly functions: Record<string, RunwayFunction> = {};
+  readonly github: GitHubIntegration;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -50,6 +55,15 @@ export class ApiStack extends Stack {
         this.api.addRoutes({ path: route.path, methods: [route.method as HttpMethod], integration });
       }
     }
+
+    this.github = new GitHubIntegration(this, 'GitHub', {
+      table: state.table,
+      idempotencyTable: state.idempotencyTable,
+      app: state.githubApp,
+      environment,
+    });
+    this.github.grantEnqueue(handlerFn(this.functions, WEBHOOK_HANDLER));
+
     // Account-wide protection in front of the per-token limiter inside the handlers.
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
     const stage = this.api.defaultStage?.node.defaultChild as CfnStage;
@@ -70,6 +84,10 @@ export class ApiStack extends Stack {
     };
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(this, 'GitHubWebhookUrl', {
+      description: "The GitHub App's webhook URL",
+      value: `${this.api.apiEndpoint}${webhookRoute().path}`,
+    });
 
     acknowledge(this.api, [
       {
@@ -81,6 +99,11 @@ export class ApiStack extends Stack {
   }
 }
 
+/** The handler module of GitHub's signed deliveries: public, no token, so no control-plane table. */
+const WEBHOOK_HANDLER = 'github-webhook';
+/** Handlers that read the GitHub App's secret: call GitHub as the App, or verify its deliveries. */
+const GITHUB_HANDLERS = new Set([WEBHOOK_HANDLER, 'git', 'deployments', 'builds']);
+
 /** Handlers that store or read blobs (`blobs/<teamId>/<sha256>`). */
 const BLOB_HANDLERS = new Set(['files', 'deployments']);
 /** Handlers that encrypt or decrypt env var values. */
@@ -88,11 +111,19 @@ const KMS_HANDLERS = new Set(['env']);
 
 /**
  * The permissions of one handler, all through grant* calls: the health probe reads one key; the
- * OpenAPI document needs nothing; every token-authenticated module reads and writes the table
- * (token lookup, rate-limit counter, its own items); blobs and KMS only where used.
+ * OpenAPI document needs nothing; the GitHub webhook reads the App's secret and records delivery
+ * ids; every token-authenticated module reads and writes the table (token lookup, rate-limit
+ * counter, its own items); blobs, KMS and the GitHub App's secret only where used.
  */
 function grantHandler(name: string, fn: RunwayFunction, state: StateStack): void {
   if (name === 'openapi') return;
+  if (GITHUB_HANDLERS.has(name)) state.githubApp.grantUse(fn);
+  if (name === WEBHOOK_HANDLER) {
+    // Verifies the signature with the App's secret, enqueues once per delivery id; the worker
+    // does everything that touches the control plane.
+    state.idempotencyTable.grantReadWriteData(fn);
+    return;
+  }
   acknowledgeTableIndexes(
     fn,
     state.table.tableArn,
@@ -136,6 +167,20 @@ function grantHandler(name: string, fn: RunwayFunction, state: StateStack): void
       })),
     ]);
   }
+}
+
+/** The function of a handler module the stack wires to something else. */
+function handlerFn(functions: Record<string, RunwayFunction>, name: string): RunwayFunction {
+  const fn = functions[name];
+  if (!fn) throw new Error(`No API function "${name}": is it still in HTTP_ROUTES?`);
+  return fn;
+}
+
+/** The webhook's route in the shared route table (its path is the App's webhook URL). */
+function webhookRoute() {
+  const route = HTTP_ROUTES.find((r) => r.handler === WEBHOOK_HANDLER);
+  if (!route) throw new Error(`No route of "${WEBHOOK_HANDLER}" in HTTP_ROUTES`);
+  return route;
 }
 
 /** `health` → `Health`, `env-vars` → `EnvVars`. */

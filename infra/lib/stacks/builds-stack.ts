@@ -37,6 +37,8 @@ export class BuildsStack extends Stack {
     state.table.grantReadWriteData(this.buildState);
     state.artifactBucket.grantReadWrite(this.buildState);
     state.buildLogs.grantRead(this.buildState);
+    // It reports each outcome to GitHub as the App (commit status, deployment status, PR comment).
+    state.githubApp.grantUse(this.buildState);
     acknowledgeTableIndexes(this.buildState, state.table.tableArn, 'The build-state handler reads deployments and aliases through the gsi1/gsi2 indexes.');
 
     const deadLetters = new Queue(this, 'BuildStateDeadLetters', {

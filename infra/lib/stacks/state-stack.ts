@@ -7,15 +7,21 @@ import { acknowledge } from '../nag.ts';
 import type { Construct } from 'constructs';
 import { ArtifactBucket } from '../constructs/artifact-bucket.ts';
 import { ControlPlaneTable } from '../constructs/control-plane-table.ts';
+import { GitHubApp } from '../constructs/github-app.ts';
 import { SecretsKey } from '../constructs/secrets-key.ts';
 import { STATE_OUTPUTS } from '../state-outputs.ts';
 
 export interface StateStackProps extends StackProps {
   /** Removal policy of stateful resources. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** Where the GitHub App lives, for GitHub Enterprise Server. @default github.com */
+  readonly github?: { readonly apiUrl?: string; readonly webUrl?: string };
 }
 
-/** Everything stateful: tables, the artifact bucket and the env-var key. Other stacks reference it. */
+/**
+ * Everything stateful: tables, the artifact bucket, the env-var key and the GitHub App's secret.
+ * Other stacks reference it.
+ */
 export class StateStack extends Stack {
   readonly table: Table;
   readonly idempotencyTable: Table;
@@ -23,6 +29,8 @@ export class StateStack extends Stack {
   readonly secretsKey: Key;
   /** Build logs: CodeBuild writes one stream per build; the API reads them back. */
   readonly buildLogs: LogGroup;
+  /** The GitHub App's credentials; here because the API and the builds stacks both read them. */
+  readonly githubApp: GitHubApp;
 
   constructor(scope: Construct, id: string, props: StateStackProps = {}) {
     super(scope, id, props);
@@ -33,6 +41,7 @@ export class StateStack extends Stack {
     this.artifactBucket = new ArtifactBucket(this, 'Artifacts', { removalPolicy }).bucket;
     this.secretsKey = new SecretsKey(this, 'Secrets', { removalPolicy }).key;
     this.buildLogs = new LogGroup(this, 'BuildLogs', { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    this.githubApp = new GitHubApp(this, 'GitHubApp', { ...props.github, removalPolicy });
 
     const values: Record<keyof typeof STATE_OUTPUTS, string> = {
       RUNWAY_TABLE_NAME: this.table.tableName,
@@ -44,6 +53,10 @@ export class StateStack extends Stack {
     for (const [env, outputId] of Object.entries(STATE_OUTPUTS)) {
       new CfnOutput(this, outputId, { value: values[env as keyof typeof STATE_OUTPUTS] });
     }
+    new CfnOutput(this, 'GitHubAppSecretArn', {
+      description: "Secrets Manager secret to write the GitHub App's credentials to (README, GitHub App)",
+      value: this.githubApp.secret.secretArn,
+    });
 
     acknowledge(this.artifactBucket, [
       {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HTTP_ROUTES, routeKey } from '../../../functions/src/handlers/http/routes.ts';
 import type { AnyRoute } from '../../../functions/src/lib/http.ts';
+import { gh } from '../../../functions/src/core/github/entities.ts';
 import { type Api, type Client, client, newTeam, readyDeployment, sha256, startApi, type TestTeam, teamItems, uniqueName, upload } from './harness.ts';
 
 /**
@@ -11,7 +12,7 @@ import { type Api, type Client, client, newTeam, readyDeployment, sha256, startA
 let api: Api;
 let a: TestTeam;
 let b: TestTeam;
-let ids: { project: string; deployment: string; env: string; token: string; principal: string };
+let ids: { project: string; deployment: string; env: string; token: string; principal: string; installation: string };
 let files: Array<{ file: string; sha: string; size: number }>;
 
 beforeAll(async () => {
@@ -25,7 +26,12 @@ beforeAll(async () => {
   const { body: token } = await c.post('/v1/tokens', { name: 'victim', role: 'member' });
   await c.post(`/v1/teams/${a.id}/members`, { principal: 'owner@a.example', role: 'owner' });
   files = await upload(c, { 'index.html': uniqueName('f') });
-  ids = { project: project.id, deployment: deployment.id, env: env.items[0].id, token: token.token.id, principal: 'owner@a.example' };
+  // A GitHub App installation linked to team A (as `POST /v1/git/installations` leaves it).
+  const installationId = 900_000_000 + Math.floor(Math.random() * 1_000_000);
+  const now = new Date().toISOString();
+  await gh().entities.installation.upsert({ installationId, accountLogin: 'a-org', teamId: a.id, linkedAt: now, createdAt: now, updatedAt: now }).go();
+  await gh().entities.teamLink.upsert({ teamId: a.id, installationId, linkedAt: now }).go();
+  ids = { project: project.id, deployment: deployment.id, env: env.items[0].id, token: token.token.id, principal: 'owner@a.example', installation: String(installationId) };
 });
 afterAll(() => api.close());
 
@@ -38,6 +44,7 @@ function requestFor(key: string): { path: string; body?: unknown; raw?: Buffer; 
       .replace('{tokenId}', ids.token)
       .replace('{idOrName}', ids.project)
       .replace('{envId}', ids.env)
+      .replace('{installationId}', ids.installation)
       .replace('{id}', ids.deployment);
   const [, path = ''] = key.split(' ');
   const bodies: Record<string, unknown> = {

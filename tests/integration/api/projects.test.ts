@@ -12,7 +12,7 @@ describe('projects', () => {
     const team = await newTeam();
     const c = client(api, team.tokens.member);
     const name = uniqueName('web');
-    const created = await c.post('/v1/projects', { name, framework: 'vite', gitRepository: { provider: 'github', repo: 'acme/web' } });
+    const created = await c.post('/v1/projects', { name, framework: 'vite' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name, teamId: team.id, framework: 'vite', productionBranch: 'main', version: 1 });
     expect(created.headers.get('etag')).toBe('"1"');

@@ -7,6 +7,8 @@ import { createGateway } from '../../../local/gateway.ts';
 import { useLocalPlatformPorts, type LocalPlatformPorts } from '../../../local/platform.ts';
 import { client, sha256, type Client } from '../api/harness.ts';
 import { Build } from '../../../functions/src/core/build/index.ts';
+import { resetConfig } from '../../../functions/src/lib/config.ts';
+import { useLocalGitHub, type LocalGitHub } from '../../../local/github.ts';
 
 /**
  * The whole local platform in-process, as `npm start` wires it: the real gateway and handlers,
@@ -16,11 +18,13 @@ export interface Platform {
   api: string;
   edge: string;
   ports: LocalPlatformPorts;
+  /** The GitHub App against the fake GitHub (with `github: true`). */
+  github: LocalGitHub | undefined;
   client(token: string): Client;
   close(): Promise<void>;
 }
 
-export async function startPlatform(options: { buildTimeoutMs?: number } = {}): Promise<Platform> {
+export async function startPlatform(options: { buildTimeoutMs?: number; github?: boolean } = {}): Promise<Platform> {
   const gateway: http.Server = createGateway();
   const apiPort = await freePort();
   await new Promise<void>((r) => gateway.listen(apiPort, '127.0.0.1', r));
@@ -29,12 +33,17 @@ export async function startPlatform(options: { buildTimeoutMs?: number } = {}): 
   const edgeServer: http.Server = createEdgeServer();
   const edgePort = await freePort();
   await new Promise<void>((r) => edgeServer.listen(edgePort, '127.0.0.1', r));
+  Object.assign(process.env, { RUNWAY_EDGE_SCHEME: 'http', RUNWAY_EDGE_PORT: String(edgePort) });
+  resetConfig();
+  const github = options.github ? await useLocalGitHub({ envFile: '/nonexistent/.env.github' }) : undefined;
   return {
     api,
     edge: `http://127.0.0.1:${edgePort}`,
     ports,
+    github,
     client: (token) => client({ base: api } as never, token),
     close: async () => {
+      await github?.close();
       await ports.close();
       await Promise.all([gateway, edgeServer].map((s) => new Promise((r) => s.close(r))));
     },

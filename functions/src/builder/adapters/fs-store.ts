@@ -78,6 +78,7 @@ export class FsStore implements BlobStore, CacheStore, SourcePort {
       await materializeFiles(source.files, dir, async (sha) => createReadStream(path.join(this.root, 'source', sha)));
       return;
     }
+    if (source.type === 'git') throw new Error('FsStore cannot fetch git sources: use a tarball source');
     const url = new URL(source.url);
     if (url.protocol !== 'file:') throw new Error(`FsStore reads file: tarballs only, got ${url.protocol}`);
     await extractTarball(createReadStream(fileURLToPath(url)), dir, source.sha);

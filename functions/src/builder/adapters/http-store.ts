@@ -6,6 +6,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
+// undici from npm, not Node's bundled copy: Node 22's (6.x) crashes the process with an uncatchable
+// `assert(!this.paused)` when a server closes a connection whose response body is paused by
+// backpressure (nodejs/undici#5360, fixed in 8.x). The emulator closes every connection.
+import { fetch, type BodyInit, type RequestInit, type Response } from 'undici';
 import { packDir, unpackFile } from '../archive.ts';
 import type { JobSource } from '../job.ts';
 import type { Manifest } from '../manifest.ts';
@@ -23,6 +27,7 @@ import { extractTarball, materializeFiles } from '../source.ts';
  * | `PUT /blobs/{sha}` | the bytes; `content-length`, `x-runway-digest: sha256=<hex>` | 200/201/204 |
  * | `PUT /manifest` | the manifest JSON | 200/201/204; 409 if a different one exists |
  * | `GET /source/{sha}` | – | 200 the bytes |
+ * | `GET /tarball` | – | 200 the repository tarball of a git job (usually by redirect) |
  * | `GET /cache/{key}` | – | 200 tar.gz, 404 no entry |
  * | `PUT /cache/{key}` | tar.gz with `content-length` | 200/201/204 |
  * | `POST /cache/{key}` | – | 200 `{"url": …}` where to PUT the archive instead (tried first) |
@@ -214,6 +219,12 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
     };
     if (source.type === 'files') {
       await materializeFiles(source.files, dir, (sha) => get(`${this.#base}/source/${sha}`, true));
+      return;
+    }
+    if (source.type === 'git') {
+      // The endpoint redirects to the repository tarball at that commit; the token stays with us.
+      const response = await this.#send({ method: 'GET', url: `${this.#base}/tarball`, accept: [200], ...(signal ? { signal } : {}) });
+      await extractTarball(Readable.fromWeb(responseBody(response)), dir, undefined);
       return;
     }
     // The tarball URL is not ours (e.g. GitHub's): never send the upload token there.

@@ -73,6 +73,20 @@ export async function assign(input: { host: string; kind: AliasItem['kind']; pro
   return point(input);
 }
 
+/**
+ * Removes one alias of the project (a deleted branch's, a closed pull request's): the edge entry
+ * first, then the record. An alias of another project, or none, is left alone.
+ * @returns whether there was one to remove
+ */
+export async function remove(project: Pick<ProjectRef, 'id'>, host: string): Promise<boolean> {
+  const entity = db().entities.alias;
+  const { data } = await entity.get({ host }).go({ consistent: true });
+  if (!data || data.projectId !== project.id) return false;
+  await ports().edgeStore.delete(host);
+  await entity.delete({ host }).go();
+  return true;
+}
+
 /** Removes every alias of a project: first from the edge, then the record, so a retry finds what is left. */
 export async function removeAllForProject(projectId: string): Promise<void> {
   const entity = db().entities.alias;

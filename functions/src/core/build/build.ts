@@ -148,7 +148,8 @@ export async function job(deployment: DeploymentInfo): Promise<Record<string, un
 async function jobSource(deployment: DeploymentInfo): Promise<Record<string, unknown>> {
   const source = deployment.source;
   if (source.type === 'files') return { type: 'files', files: await sourceFiles(deployment) };
-  throw new ConflictError('unsupported_source', `Deployments from ${source.type} sources cannot be built yet`);
+  // The builder fetches `GET /v1/builds/{id}/tarball`, which redirects to GitHub's short-lived URL.
+  return { type: 'git', commitSha: source.sha };
 }
 
 /** The uploaded file list of a files deployment. */

@@ -77,8 +77,17 @@ export async function create(input: CreateInput): Promise<Deployment> {
  */
 export async function submit(input: CreateInput): Promise<Deployment> {
   const deployment = await create(input);
+  await start(deployment, input.source);
+  return deployment;
+}
+
+/**
+ * Hands a QUEUED deployment (from {@link create}) to the build scheduler; when that fails the
+ * deployment goes to ERROR (step `schedule`) before the error propagates.
+ */
+export async function start(deployment: Deployment, source: DeploymentSource): Promise<void> {
   try {
-    await ports().buildScheduler.schedule({ ...deployment, source: input.source });
+    await ports().buildScheduler.schedule({ ...deployment, source });
   } catch (error) {
     await transition(deployment.id, {
       from: ['QUEUED'],
@@ -87,7 +96,6 @@ export async function submit(input: CreateInput): Promise<Deployment> {
     }).catch((cause) => logger.error('Could not mark an unschedulable deployment as ERROR', { deploymentId: deployment.id, cause }));
     throw error;
   }
-  return deployment;
 }
 
 /**
@@ -228,13 +236,16 @@ export async function cancel(id: string, scope: { teamId: string }): Promise<Dep
   return canceled;
 }
 
-/** A new deployment of the same source and project as `original` (no new upload). */
+/**
+ * A new deployment of the same source and project as `original` (no new upload). `beforeStart`
+ * records what must exist before its build can run (a git deployment's GitHub link).
+ */
 export async function redeploy(
   original: Deployment,
   project: { id: string; name: string },
-  options: { target?: DeploymentTarget | undefined } = {},
+  options: { target?: DeploymentTarget | undefined; beforeStart?: (deployment: Deployment) => Promise<void> } = {},
 ): Promise<Deployment> {
-  return submit({
+  const input: CreateInput = {
     teamId: original.teamId,
     project,
     target: options.target ?? original.target,
@@ -244,7 +255,11 @@ export async function redeploy(
     commitMessage: original.commitMessage,
     meta: original.meta,
     redeployOf: original.id,
-  });
+  };
+  const deployment = await create(input);
+  await options.beforeStart?.(deployment);
+  await start(deployment, input.source);
+  return deployment;
 }
 
 /** The deployment's full source, with the file list loaded from the team's blob store. */

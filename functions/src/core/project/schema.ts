@@ -8,7 +8,10 @@ export const FRAMEWORKS = ['static', 'vite', 'astro', 'nextjs', 'eleventy', 'bui
 export const GitRepository = z.strictObject({
   provider: z.literal('github'),
   repo: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, 'must be "owner/name"'),
+  /** Filled in by the server from the team's GitHub App installation that can read the repository. */
   installationId: z.number().int().positive().optional(),
+  /** GitHub's id of the repository (stable across renames); filled in by the server. */
+  repoId: z.number().int().positive().optional(),
 });
 
 /**

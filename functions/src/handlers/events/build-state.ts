@@ -11,6 +11,8 @@ import { ConflictError, NotFoundError } from '#core/errors';
 import { logger } from '#lib/powertools';
 import { CloudFrontKvsEdgeStore } from '#adapters/edge-store/cloudfront-kvs';
 import { provideDefaultPorts } from '#lib/ports';
+import { OctokitGitHub } from '#adapters/github/octokit';
+import { report as reportToGitHub } from '#core/github/report';
 
 /**
  * EventBridge "CodeBuild Build State Change" → the deployment's state. In AWS the rule of the
@@ -54,12 +56,12 @@ export async function onBuildState(event: BuildStateEvent): Promise<void> {
       logger.warn('Build event for an unknown deployment');
       return;
     }
-    if (error instanceof ConflictError) {
-      logger.info('Build event already applied', { code: error.code });
-      return;
-    }
-    throw error;
+    if (!(error instanceof ConflictError)) throw error;
+    logger.info('Build event already applied', { code: error.code });
   }
+  // A git deployment's outcome goes back to GitHub. A failure throws, so EventBridge redelivers
+  // the event: applying it again is a no-op, and the report is retried.
+  if (detail['build-status'] !== 'IN_PROGRESS') await reportToGitHub(await Deployment.get(deploymentId));
 }
 
 async function apply(deploymentId: string, detail: BuildStateEvent['detail']): Promise<void> {
@@ -89,7 +91,8 @@ async function apply(deploymentId: string, detail: BuildStateEvent['detail']): P
 }
 
 // A READY deployment's hosts are published to the distribution's CloudFront KeyValueStore.
-provideDefaultPorts({ edgeStore: new CloudFrontKvsEdgeStore() });
+// Git deployments report their outcome to GitHub as the App.
+provideDefaultPorts({ edgeStore: new CloudFrontKvsEdgeStore(), github: new OctokitGitHub() });
 
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -6,7 +6,9 @@ import { Deployment } from '#core/deployment/index';
 import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
 import { Sha256Hex } from '#core/schemas';
 import { httpHandler, route } from '#lib/http';
-import { ports } from '#lib/ports';
+import { ports, provideDefaultPorts } from '#lib/ports';
+import { OctokitGitHub } from '#adapters/github/octokit';
+import { gitLinkOf } from '#core/github/installation';
 
 /**
  * The build API: what a running build may do, authorized by its deployment-scoped capability
@@ -102,6 +104,18 @@ export const routes = {
       return redirect(await artifacts.presignGet(key));
     },
   }),
+  'GET /v1/builds/{deploymentId}/tarball': route({
+    auth: 'public',
+    summary: "Build API: redirects to the repository tarball at the deployment's commit (a short-lived GitHub URL)",
+    params: Params,
+    handler: async ({ params, event }) => {
+      const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
+      if (deployment.source.type !== 'git') throw new NotFoundError('not_found', 'This deployment is not built from git');
+      const link = await gitLinkOf(deployment.id);
+      if (!link) throw new NotFoundError('not_found', 'This deployment has no GitHub installation to read its repository with');
+      return redirect(await ports().github.tarballUrl({ installationId: link.installationId, repo: link.repo }, deployment.source.sha));
+    },
+  }),
   'POST /v1/builds/{deploymentId}/cache/{key}': route({
     auth: 'public',
     summary: "Build API: a presigned URL to upload the project's build cache archive",
@@ -136,5 +150,8 @@ function parseJson(bytes: Buffer): unknown {
     return undefined;
   }
 }
+
+// Git sources: the tarball URL comes from GitHub, asked as the App's installation.
+provideDefaultPorts({ github: new OctokitGitHub() });
 
 export const handler = httpHandler(routes);

@@ -1,12 +1,14 @@
 import * as z from 'zod';
 import { Deployment, DeploymentInfo, DeploymentState, FileList, Meta } from '#core/deployment/index';
-import { ValidationError } from '#core/errors';
+import { NotFoundError, ValidationError } from '#core/errors';
+import { GitHubEvents, Installation } from '#core/github/index';
 import { Files } from '#core/files/index';
-import { Project } from '#core/project/index';
+import { BranchName, Project, type ProjectInfo } from '#core/project/index';
 import { DeploymentId, DeploymentTarget, IdOrName, PageQuery, pageOf } from '#core/schemas';
 import { apiHandler, tokenRoute } from '#lib/api';
 import { CodeBuildScheduler } from '#adapters/build-scheduler/codebuild';
-import { provideDefaultPorts } from '#lib/ports';
+import { ports, provideDefaultPorts } from '#lib/ports';
+import { OctokitGitHub } from '#adapters/github/octokit';
 
 const DeploymentParams = z.strictObject({ id: DeploymentId });
 
@@ -17,13 +19,20 @@ const ListQuery = PageQuery.extend({
   branch: z.string().min(1).max(255).optional(),
 });
 
-/** `POST /v1/deployments`: a deployment of uploaded files (`POST /v1/files` first). */
-const CreateBody = z.strictObject({
-  project: IdOrName,
-  target: DeploymentTarget.default('preview'),
-  files: FileList,
-  meta: Meta.optional(),
-});
+/**
+ * `POST /v1/deployments`: a deployment of uploaded files (`POST /v1/files` first), or of the head
+ * commit of a branch of the project's GitHub repository (`gitSource`).
+ */
+const CreateBody = z
+  .strictObject({
+    project: IdOrName,
+    target: DeploymentTarget.optional().describe('files: default preview; git: production for the production branch, else preview'),
+    files: FileList.optional(),
+    gitSource: z.strictObject({ branch: BranchName }).optional(),
+    meta: Meta.optional(),
+  })
+  .refine((b) => (b.files === undefined) !== (b.gitSource === undefined), 'give either files or gitSource')
+  .refine((b) => b.gitSource === undefined || (b.target === undefined && b.meta === undefined), 'a git deployment takes its target from the branch, and no meta');
 
 const RedeployBody = z.strictObject({ target: DeploymentTarget.optional() });
 
@@ -53,15 +62,17 @@ export const routes = {
     responds: { status: 201, body: DeploymentInfo },
     handler: async ({ body, auth }) => {
       const project = await Project.get(auth.teamId, body.project);
-      const missing = await Files.missing(auth.teamId, body.files);
+      if (body.gitSource) return { status: 201, body: await deployBranch(auth.teamId, project, body.gitSource.branch) };
+      const files = body.files ?? [];
+      const missing = await Files.missing(auth.teamId, files);
       if (missing.length > 0) {
         throw new ValidationError('missing_files', `${missing.length} file(s) are not uploaded yet: POST them to /v1/files, then retry`, { missing });
       }
       const deployment = await Deployment.submit({
         teamId: auth.teamId,
         project,
-        target: body.target,
-        source: { type: 'files', files: body.files },
+        target: body.target ?? 'preview',
+        source: { type: 'files', files },
         meta: body.meta,
       });
       return { status: 201, body: deployment };
@@ -87,12 +98,36 @@ export const routes = {
     handler: async ({ params, body, auth }) => {
       const original = await Deployment.get(params.id, { teamId: auth.teamId });
       const project = await Project.get(auth.teamId, original.projectId);
-      return { status: 201, body: await Deployment.redeploy(original, project, body) };
+      const redeployed = original.source.type === 'git' ? await GitHubEvents.redeploy(original, project, body.target) : await Deployment.redeploy(original, project, body);
+      return { status: 201, body: redeployed };
     },
   }),
 };
 
+/** Deploys the head commit of a branch of the project's repository, as a push to it would. */
+async function deployBranch(teamId: string, project: ProjectInfo, branch: string) {
+  const linked = project.gitRepository;
+  if (!linked?.installationId || !linked.repoId) {
+    throw new ValidationError('no_git_repository', 'This project has no GitHub repository: link one in its settings, or deploy files');
+  }
+  if (!(await Installation.teamOf(linked.installationId))) {
+    throw new ValidationError('git_repository_not_accessible', 'The GitHub App installation of this repository is unlinked or suspended');
+  }
+  const ref = { installationId: linked.installationId, repo: linked.repo };
+  const commit = await ports().github.commit(ref, branch);
+  if (!commit) throw new NotFoundError('branch_not_found', `${linked.repo} has no branch "${branch}"`);
+  return GitHubEvents.deployCommit({
+    teamId,
+    project,
+    installationId: linked.installationId,
+    repository: { id: linked.repoId, fullName: linked.repo },
+    branch,
+    sha: commit.sha,
+    message: commit.message,
+  });
+}
+
 // In AWS, builds run in CodeBuild (npm start and tests inject the local runner).
-provideDefaultPorts({ buildScheduler: new CodeBuildScheduler() });
+provideDefaultPorts({ buildScheduler: new CodeBuildScheduler(), github: new OctokitGitHub() });
 
 export const handler = apiHandler(routes);

@@ -4,6 +4,7 @@ import { IdOrName, PageQuery, pageOf } from '#core/schemas';
 import { apiHandler, etag, expectedVersion, tokenRoute } from '#lib/api';
 import { CloudFrontKvsEdgeStore } from '#adapters/edge-store/cloudfront-kvs';
 import { provideDefaultPorts } from '#lib/ports';
+import { resolve as resolveRepository } from '#core/github/installation';
 
 const ProjectParams = z.strictObject({ idOrName: IdOrName });
 
@@ -20,7 +21,7 @@ export const routes = {
     body: CreateProjectBody,
     responds: { status: 201, body: ProjectInfo },
     handler: async ({ body, auth }) => {
-      const project = await Project.create(auth.teamId, body);
+      const project = await Project.create(auth.teamId, await withRepository(auth.teamId, body));
       return { status: 201, body: project, headers: etag(project.version) };
     },
   }),
@@ -40,7 +41,7 @@ export const routes = {
     responds: { status: 200, body: ProjectInfo },
     handler: async ({ params, body, auth, event }) => {
       const { version, ...patch } = body;
-      const project = await Project.update(auth.teamId, params.idOrName, patch, expectedVersion(event, version));
+      const project = await Project.update(auth.teamId, params.idOrName, await withRepository(auth.teamId, patch), expectedVersion(event, version));
       return { body: project, headers: etag(project.version) };
     },
   }),
@@ -54,6 +55,16 @@ export const routes = {
     },
   }),
 };
+
+/**
+ * A project links only a repository one of the team's GitHub App installations can read; the
+ * installation and GitHub's repository id are filled in here, whatever the client sent.
+ */
+async function withRepository<T extends { gitRepository?: ProjectInfo['gitRepository'] | null | undefined }>(teamId: string, body: T): Promise<T> {
+  if (!body.gitRepository) return body;
+  const found = await resolveRepository(teamId, body.gitRepository.repo);
+  return { ...body, gitRepository: { provider: 'github', repo: found.fullName, installationId: found.installationId, repoId: found.repoId } };
+}
 
 // Deleting a project removes its hosts from the edge.
 provideDefaultPorts({ edgeStore: new CloudFrontKvsEdgeStore() });

@@ -44,6 +44,15 @@ export const HTTP_ROUTES = [
   { method: 'POST', path: '/v1/deployments/{id}/redeploy', handler: 'deployments' },
   { method: 'GET', path: '/v1/deployments/{id}/events', handler: 'deployment-events' },
 
+  { method: 'POST', path: '/v1/git/install', handler: 'git' },
+  { method: 'GET', path: '/v1/git/installations', handler: 'git' },
+  { method: 'POST', path: '/v1/git/installations', handler: 'git' },
+  { method: 'DELETE', path: '/v1/git/installations/{installationId}', handler: 'git' },
+  { method: 'GET', path: '/v1/git/repositories', handler: 'git' },
+
+  // GitHub App deliveries, verified by their signature.
+  { method: 'POST', path: '/webhooks/github', handler: 'github-webhook' },
+
   // The build API: called by running builds with their deployment-scoped capability token.
   { method: 'GET', path: '/v1/builds/{deploymentId}/job', handler: 'builds' },
   { method: 'POST', path: '/v1/builds/{deploymentId}/missing', handler: 'builds' },
@@ -51,6 +60,7 @@ export const HTTP_ROUTES = [
   { method: 'PUT', path: '/v1/builds/{deploymentId}/manifest', handler: 'builds' },
   { method: 'GET', path: '/v1/builds/{deploymentId}/source/{sha}', handler: 'builds' },
   { method: 'GET', path: '/v1/builds/{deploymentId}/cache/{key}', handler: 'builds' },
+  { method: 'GET', path: '/v1/builds/{deploymentId}/tarball', handler: 'builds' },
   { method: 'POST', path: '/v1/builds/{deploymentId}/cache/{key}', handler: 'builds' },
 ] as const satisfies ReadonlyArray<HttpRoute>;
 

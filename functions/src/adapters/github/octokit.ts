@@ -1,0 +1,142 @@
+import { App } from '@octokit/app';
+import { Octokit } from '@octokit/core';
+import { paginateRest } from '@octokit/plugin-paginate-rest';
+import { RequestError } from '@octokit/request-error';
+import type { GitHubPort, GitRepositoryRef, RepoRef } from '#core/ports';
+import { config } from '#lib/config';
+import { gitHubAppSecret } from '#lib/github-app';
+
+const RunwayOctokit = Octokit.plugin(paginateRest);
+type RunwayOctokit = InstanceType<typeof RunwayOctokit>;
+
+/**
+ * The GitHub port over `@octokit/app`: App-authenticated calls (JWT) for installations, and
+ * installation tokens (minted and cached by `@octokit/auth-app`, valid for an hour) for everything
+ * in a repository. The base URL is configurable (GitHub Enterprise, or the local fake in tests).
+ */
+export class OctokitGitHub implements GitHubPort {
+  #app: Promise<App<{ Octokit: typeof RunwayOctokit }>> | undefined;
+  #appId: number | undefined;
+
+  async installation(installationId: number) {
+    const app = await this.#appClient();
+    try {
+      const { data } = await app.octokit.request('GET /app/installations/{installation_id}', { installation_id: installationId });
+      const account = data.account && 'login' in data.account ? { login: data.account.login, type: data.account.type } : { login: String(data.account?.name ?? 'unknown') };
+      return {
+        id: data.id,
+        account,
+        createdAt: new Date(data.created_at).toISOString(),
+        suspended: Boolean(data.suspended_at),
+        repositorySelection: data.repository_selection,
+      };
+    } catch (error) {
+      if (error instanceof RequestError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async repositories(installationId: number): Promise<GitRepositoryRef[]> {
+    const octokit = await this.#installation(installationId);
+    const repos = await octokit.paginate('GET /installation/repositories', { per_page: 100 });
+    return repos.map((r) => ({ id: Number(r.id), fullName: r.full_name, private: r.private, defaultBranch: r.default_branch }));
+  }
+
+  async commit(ref: RepoRef, gitRef: string) {
+    const octokit = await this.#installation(ref.installationId);
+    try {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...split(ref.repo), ref: gitRef });
+      return { sha: data.sha, message: data.commit.message };
+    } catch (error) {
+      if (error instanceof RequestError && (error.status === 404 || error.status === 422)) return undefined;
+      throw error;
+    }
+  }
+
+  async tarballUrl(ref: RepoRef, sha: string): Promise<string> {
+    const octokit = await this.#installation(ref.installationId);
+    // GitHub answers with a redirect to codeload carrying its own short-lived token: hand that URL
+    // to the build, never the installation token.
+    const response = await octokit.request('GET /repos/{owner}/{repo}/tarball/{ref}', { ...split(ref.repo), ref: sha, request: { redirect: 'manual' } });
+    const location = (response.headers as Record<string, string | undefined>).location;
+    if (!location) throw new Error(`GitHub answered the tarball request of ${ref.repo} with ${response.status} and no location`);
+    return location;
+  }
+
+  async setCommitStatus(ref: RepoRef, sha: string, status: Parameters<GitHubPort['setCommitStatus']>[2]): Promise<void> {
+    const octokit = await this.#installation(ref.installationId);
+    await octokit.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
+      ...split(ref.repo),
+      sha,
+      state: status.state,
+      context: status.context,
+      description: status.description.slice(0, 140),
+      ...(status.targetUrl ? { target_url: status.targetUrl } : {}),
+    });
+  }
+
+  async createDeployment(ref: RepoRef, input: Parameters<GitHubPort['createDeployment']>[1]): Promise<number> {
+    const octokit = await this.#installation(ref.installationId);
+    const { data } = await octokit.request('POST /repos/{owner}/{repo}/deployments', {
+      ...split(ref.repo),
+      ref: input.sha,
+      environment: input.environment,
+      description: input.description.slice(0, 140),
+      payload: input.payload,
+      auto_merge: false,
+      // Runway's own status is the check; GitHub must not wait for other contexts.
+      required_contexts: [],
+      production_environment: input.production,
+      transient_environment: input.transient,
+    });
+    if (!('id' in data)) throw new Error(`GitHub did not create a deployment for ${ref.repo}@${input.sha}: ${data.message ?? 'no id'}`);
+    return Number(data.id);
+  }
+
+  async setDeploymentStatus(ref: RepoRef, deploymentId: number, status: Parameters<GitHubPort['setDeploymentStatus']>[2]): Promise<void> {
+    const octokit = await this.#installation(ref.installationId);
+    await octokit.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+      ...split(ref.repo),
+      deployment_id: deploymentId,
+      state: status.state,
+      description: status.description.slice(0, 140),
+      // Previews of several branches share the Preview environment: one must not retire the others.
+      auto_inactive: false,
+      ...(status.environmentUrl ? { environment_url: status.environmentUrl } : {}),
+      ...(status.logUrl ? { log_url: status.logUrl } : {}),
+    });
+  }
+
+  async upsertComment(ref: RepoRef, issueNumber: number, marker: string, body: string): Promise<void> {
+    const octokit = await this.#installation(ref.installationId);
+    const params = { ...split(ref.repo), issue_number: issueNumber };
+    const comments = await octokit.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, per_page: 100 });
+    const ours = comments.find((c) => c.body?.includes(marker) && c.performed_via_github_app?.id === this.#appId);
+    const existing = ours ?? comments.find((c) => c.body?.includes(marker));
+    if (existing) await octokit.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...split(ref.repo), comment_id: existing.id, body });
+    else await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, body });
+  }
+
+  async #installation(installationId: number): Promise<RunwayOctokit> {
+    return (await this.#appClient()).getInstallationOctokit(installationId);
+  }
+
+  #appClient(): Promise<App<{ Octokit: typeof RunwayOctokit }>> {
+    this.#app ??= gitHubAppSecret().then((secret) => {
+      this.#appId = secret.appId;
+      return new App({
+        appId: secret.appId,
+        privateKey: secret.privateKey,
+        Octokit: RunwayOctokit.defaults({ baseUrl: config().RUNWAY_GITHUB_API_URL.replace(/\/+$/, ''), userAgent: 'runway' }),
+      });
+    });
+    // A failed read (secret missing, throttled) must not stick for the life of the function.
+    this.#app.catch(() => (this.#app = undefined));
+    return this.#app;
+  }
+}
+
+function split(fullName: string): { owner: string; repo: string } {
+  const [owner = '', repo = ''] = fullName.split('/');
+  return { owner, repo };
+}

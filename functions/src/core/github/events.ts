@@ -1,0 +1,208 @@
+import { Alias } from '#core/alias/index';
+import { Deployment, type DeploymentInfo, type DeploymentSource } from '#core/deployment/index';
+import { ConflictError } from '#core/errors';
+import type { ProjectInfo } from '#core/project/index';
+import { config } from '#lib/config';
+import { logger } from '#lib/powertools';
+import { branchHost } from '../../edge/hostnames.ts';
+import { gh } from './entities.ts';
+import * as Installation from './installation.ts';
+import { report } from './report.ts';
+import type { GitHubJob, GitHubRepository } from './schema.ts';
+
+/** What the worker did with one delivery, for its log line and the tests. */
+export interface Outcome {
+  outcome: 'deployed' | 'linked' | 'skipped' | 'ignored' | 'removed' | 'recorded';
+  reason?: string;
+  deployments?: string[];
+}
+
+/** Commit-message markers that skip a deployment (GitHub Actions' set plus `[skip deploy]`). */
+const SKIP = /\[(skip ci|ci skip|no ci|skip deploy|deploy skip)\]/i;
+
+/**
+ * Carries out one webhook delivery. Deliveries of one branch run in order (one FIFO message
+ * group per repository and branch), so deployments of a branch are created in push order and the
+ * newest one is the one that ends up behind the branch alias.
+ */
+export async function handle(job: GitHubJob): Promise<Outcome> {
+  switch (job.kind) {
+    case 'installation':
+      if (job.action === 'deleted') await Installation.removeInstallation(job.installationId);
+      else if (job.action === 'suspend' || job.action === 'unsuspend') await Installation.setSuspended(job.installationId, job.action === 'suspend');
+      else await Installation.recordInstallation(job);
+      return { outcome: 'recorded', reason: `installation.${job.action}` };
+    case 'installation_repositories':
+      await Installation.changeRepositories(job.installationId, job.added, job.removed);
+      return { outcome: 'recorded', reason: `installation_repositories.${job.action}` };
+    case 'push':
+      return onPush(job);
+    case 'pull_request':
+      return onPullRequest(job);
+  }
+}
+
+async function onPush(job: Extract<GitHubJob, { kind: 'push' }>): Promise<Outcome> {
+  const linked = await linkedProjects(job.installationId, job.repository);
+  if ('outcome' in linked) return linked;
+  const { teamId, projects } = linked;
+  if (job.deleted) {
+    for (const project of projects) await removeBranch(project, job.branch);
+    return { outcome: 'removed', reason: `branch ${job.branch} deleted` };
+  }
+  if (!job.headCommit) return { outcome: 'ignored', reason: 'push without a head commit' };
+  if (SKIP.test(job.headCommit.message)) return { outcome: 'skipped', reason: 'skip marker in the head commit message' };
+  const deployments: string[] = [];
+  for (const project of projects) {
+    const deployment = await deployCommit({
+      teamId,
+      project,
+      installationId: job.installationId,
+      repository: job.repository,
+      branch: job.branch,
+      sha: job.after,
+      message: job.headCommit.message,
+    });
+    deployments.push(deployment.id);
+  }
+  return { outcome: 'deployed', deployments };
+}
+
+async function onPullRequest(job: Extract<GitHubJob, { kind: 'pull_request' }>): Promise<Outcome> {
+  if (job.fromFork) return { outcome: 'ignored', reason: 'pull request from a fork: its code is not built with this project\'s secrets' };
+  const linked = await linkedProjects(job.installationId, job.repository);
+  if ('outcome' in linked) return linked;
+  const { teamId, projects } = linked;
+  if (job.action === 'closed') {
+    for (const project of projects) if (job.branch !== project.productionBranch) await Alias.remove(project, branchHost(project.name, job.branch, config().RUNWAY_PLATFORM_DOMAIN));
+    return { outcome: 'removed', reason: `pull request #${job.number} closed` };
+  }
+  const deployments: string[] = [];
+  for (const project of projects) {
+    const deployment = await deployCommit({
+      teamId,
+      project,
+      installationId: job.installationId,
+      repository: job.repository,
+      branch: job.branch,
+      sha: job.headSha,
+      message: job.title ?? `Pull request #${job.number}`,
+      prNumber: job.number,
+    });
+    deployments.push(deployment.id);
+  }
+  return { outcome: 'deployed', deployments };
+}
+
+interface CommitInput {
+  teamId: string;
+  project: ProjectInfo;
+  installationId: number;
+  repository: GitHubRepository;
+  branch: string;
+  sha: string;
+  message: string;
+  prNumber?: number;
+}
+
+/**
+ * Deploys one commit of a branch, once: a push and a pull-request event of the same commit share
+ * one deployment (the pull request is linked to it). Older commits of the branch still queued or
+ * building are canceled first: only the newest commit of a branch is worth building.
+ */
+export async function deployCommit(input: CommitInput): Promise<DeploymentInfo> {
+  const { project, branch, sha } = input;
+  const recent = await Deployment.list({ teamId: input.teamId, projectId: project.id }, { branch }, { limit: 50 });
+  const same = recent.items.find((d) => d.commitSha === sha && d.state !== 'ERROR' && d.state !== 'CANCELED');
+  if (same) {
+    if (input.prNumber !== undefined) {
+      await gh().entities.gitDeployment.patch({ deploymentId: same.id }).set({ prNumber: input.prNumber }).remove(['reportedState']).go();
+      await reportSafely(same);
+    }
+    return same;
+  }
+  for (const older of recent.items.filter((d) => (d.state === 'QUEUED' || d.state === 'BUILDING') && d.commitSha !== sha)) {
+    await cancelSuperseded(older, sha);
+  }
+  const source: DeploymentSource = { type: 'git', provider: 'github', repo: input.repository.fullName, ref: branch, sha };
+  const deployment = await Deployment.create({
+    teamId: input.teamId,
+    project,
+    target: branch === project.productionBranch ? 'production' : 'preview',
+    source,
+    branch,
+    commitSha: sha,
+    commitMessage: input.message.slice(0, 1024),
+    meta: {
+      githubRepo: input.repository.fullName,
+      githubCommitRef: branch,
+      githubCommitSha: sha,
+      ...(input.prNumber !== undefined ? { githubPrNumber: String(input.prNumber) } : {}),
+    },
+  });
+  // The link first: the build may finish (and report) before this function returns.
+  await gh()
+    .entities.gitDeployment.create({
+      deploymentId: deployment.id,
+      installationId: input.installationId,
+      repo: input.repository.fullName,
+      sha,
+      ...(input.prNumber !== undefined ? { prNumber: input.prNumber } : {}),
+    })
+    .go();
+  await Deployment.start(deployment, source);
+  await reportSafely(deployment);
+  return deployment;
+}
+
+/** Redeploys a git deployment: same commit, same installation, reported to GitHub like a push. */
+export async function redeploy(original: DeploymentInfo, project: ProjectInfo, target: DeploymentInfo['target'] | undefined): Promise<DeploymentInfo> {
+  const { data: link } = await gh().entities.gitDeployment.get({ deploymentId: original.id }).go({ consistent: true });
+  const deployment = await Deployment.redeploy(original, project, {
+    target,
+    beforeStart: async (created) => {
+      if (!link) return;
+      await gh().entities.gitDeployment.create({ deploymentId: created.id, installationId: link.installationId, repo: link.repo, sha: link.sha }).go();
+    },
+  });
+  await reportSafely(deployment);
+  return deployment;
+}
+
+/** A deleted branch: its in-flight builds stop and its alias goes (never the production branch's). */
+async function removeBranch(project: ProjectInfo, branch: string): Promise<void> {
+  const { items } = await Deployment.list({ teamId: project.teamId, projectId: project.id }, { branch }, { limit: 50 });
+  for (const d of items.filter((d) => d.state === 'QUEUED' || d.state === 'BUILDING')) await cancelSuperseded(d, undefined);
+  if (branch === project.productionBranch) return;
+  await Alias.remove(project, branchHost(project.name, branch, config().RUNWAY_PLATFORM_DOMAIN));
+}
+
+async function cancelSuperseded(deployment: DeploymentInfo, bySha: string | undefined): Promise<void> {
+  try {
+    await Deployment.cancel(deployment.id, { teamId: deployment.teamId });
+    logger.info('Superseded deployment canceled', { deploymentId: deployment.id, ...(bySha ? { bySha } : {}) });
+  } catch (error) {
+    // It finished meanwhile: the alias rule (never back to an older deployment) keeps it harmless.
+    if (!(error instanceof ConflictError)) throw error;
+  }
+}
+
+async function linkedProjects(installationId: number, repository: GitHubRepository): Promise<{ teamId: string; projects: ProjectInfo[] } | Outcome> {
+  const teamId = await Installation.teamOf(installationId);
+  if (!teamId) return { outcome: 'ignored', reason: 'installation not linked to a team, suspended or removed' };
+  const projects = (await Installation.allProjects(teamId)).filter((p) => p.gitRepository && Installation.matches(p.gitRepository, repository));
+  if (projects.length === 0) return { outcome: 'ignored', reason: `no project is linked to ${repository.fullName}` };
+  return { teamId, projects };
+}
+
+/**
+ * Pending reports are best-effort: the deployment exists and builds either way, and the final
+ * report (from the build-state handler, retried by EventBridge) creates what is missing.
+ */
+async function reportSafely(deployment: DeploymentInfo): Promise<void> {
+  try {
+    await report(await Deployment.get(deployment.id));
+  } catch (error) {
+    logger.warn('Reporting to GitHub failed; the final report will retry', { deploymentId: deployment.id, error: (error as Error).message });
+  }
+}

@@ -1,0 +1,5 @@
+/** The GitHub App integration: installations and their teams, push / pull-request deployments, reports back. */
+export * as Installation from './installation.ts';
+export * as GitHubEvents from './events.ts';
+export { report as reportToGitHub, publicUrl } from './report.ts';
+export * from './schema.ts';

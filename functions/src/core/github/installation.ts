@@ -1,0 +1,248 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
+import { assertOnlyConditionFailures, rejectedConditions } from '#core/db/errors';
+import { Project, type ProjectInfo } from '#core/project/index';
+import type { GitRepositoryRef } from '#core/ports';
+import { config } from '#lib/config';
+import { gitHubAppSecret } from '#lib/github-app';
+import { ports } from '#lib/ports';
+import { gh } from './entities.ts';
+import type { GitHubRepository, InstallationInfo, RepositoryInfo } from './schema.ts';
+
+/**
+ * Installations of the GitHub App and the teams they belong to.
+ *
+ * GitHub's installation webhook does not say which Runway team installed the App, so linking is a
+ * claim: `POST /v1/git/install` gives the team a one-time `state` and the App's install URL;
+ * GitHub sends the person back to the setup URL with that `state` and the new installation id;
+ * `link` checks the state is the team's and unexpired, asks GitHub (as the App) that the
+ * installation exists and was created after the claim, and records it for that team only. An
+ * installation another team holds cannot be taken over.
+ */
+
+/** How long a person has to finish installing the App. */
+const CLAIM_TTL_MS = 60 * 60_000;
+/** Clock skew allowed between GitHub's `created_at` and ours. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
+
+/** Starts an install: the App's install URL with a fresh `state` bound to the team. */
+export async function createClaim(teamId: string): Promise<{ url: string; expiresAt: string }> {
+  const secret = await gitHubAppSecret();
+  const state = randomBytes(24).toString('base64url');
+  const now = Date.now();
+  const expiresAt = new Date(now + CLAIM_TTL_MS).toISOString();
+  await gh()
+    .entities.claim.create({ stateHash: hashState(state), teamId, createdAt: new Date(now).toISOString(), expiresAt, ttl: Math.ceil((now + CLAIM_TTL_MS) / 1000) })
+    .go();
+  const url = new URL(`apps/${secret.appSlug}/installations/new`, `${config().RUNWAY_GITHUB_WEB_URL.replace(/\/+$/, '')}/`);
+  url.searchParams.set('state', state);
+  return { url: url.toString(), expiresAt };
+}
+
+/**
+ * Links an installation to the team that holds `state`.
+ * @throws ValidationError `invalid_install_state` for an unknown, expired or other team's state
+ * @throws NotFoundError `installation_not_found` when GitHub does not know the installation
+ * @throws ConflictError `installation_taken` / `installation_predates_claim`
+ */
+export async function link(teamId: string, installationId: number, state: string): Promise<InstallationInfo> {
+  const stateHash = hashState(state);
+  const { data: claim } = await gh().entities.claim.get({ stateHash }).go({ consistent: true });
+  if (!claim || claim.teamId !== teamId || claim.expiresAt < new Date().toISOString()) {
+    throw new ValidationError('invalid_install_state', 'This install link is unknown or expired: start again from "Connect GitHub"');
+  }
+  const remote = await ports().github.installation(installationId);
+  if (!remote) throw new NotFoundError('installation_not_found', `GitHub knows no installation ${installationId} of this App`);
+  const existing = (await gh().entities.installation.get({ installationId }).go({ consistent: true })).data;
+  if (existing?.teamId && existing.teamId !== teamId) throw taken(installationId);
+  if (existing?.teamId !== teamId && Date.parse(remote.createdAt) < Date.parse(claim.createdAt) - CLOCK_SKEW_MS) {
+    // Only a new installation proves the person holding the state installed it.
+    throw new ConflictError('installation_predates_claim', 'This installation existed before the install link was made: uninstall the App on GitHub and install it again from Runway');
+  }
+  const now = new Date().toISOString();
+  const outcome = await gh()
+      .transaction.write(({ claim: claims, installation, teamLink }) => [
+        claims.delete({ stateHash }).where(({ teamId: t }, { eq }) => eq(t, teamId)).commit(),
+        installation
+          .upsert({
+            installationId,
+            accountLogin: remote.account.login,
+            ...(remote.account.type ? { accountType: remote.account.type } : {}),
+            ...(remote.repositorySelection ? { repositorySelection: remote.repositorySelection } : {}),
+            teamId,
+            linkedAt: existing?.linkedAt ?? now,
+            createdAt: existing?.createdAt ?? now,
+            updatedAt: now,
+          })
+          .where(({ teamId: t }, { notExists, eq }) => `${notExists(t)} OR ${eq(t, teamId)}`)
+          .commit(),
+        teamLink.upsert({ teamId, installationId, linkedAt: existing?.linkedAt ?? now }).commit(),
+      ])
+      .go();
+  assertOnlyConditionFailures(outcome);
+  const rejected = rejectedConditions(outcome);
+  if (rejected.includes(0)) throw new ValidationError('invalid_install_state', 'This install link was already used: start again from "Connect GitHub"');
+  if (rejected.includes(1)) throw taken(installationId);
+  await replaceRepositories(installationId, await ports().github.repositories(installationId));
+  return (await list(teamId)).find((i) => i.id === installationId)!;
+}
+
+/** Unlinks an installation from the team: its pushes deploy nothing any more. */
+export async function unlink(teamId: string, installationId: number): Promise<void> {
+  const { data } = await gh().entities.installation.get({ installationId }).go({ consistent: true });
+  if (!data || data.teamId !== teamId) throw new NotFoundError('installation_not_found', `No installation ${installationId} in this team`);
+  await gh().entities.installation.patch({ installationId }).remove(['teamId', 'linkedAt']).set({ updatedAt: new Date().toISOString() }).go();
+  await gh().entities.teamLink.delete({ teamId, installationId }).go();
+}
+
+/** The team's installations. */
+export async function list(teamId: string): Promise<InstallationInfo[]> {
+  const { data: links } = await gh().entities.teamLink.query.byTeam({ teamId }).go({ pages: 'all' });
+  const found = await Promise.all(links.map((l) => gh().entities.installation.get({ installationId: l.installationId }).go({ consistent: true })));
+  return found
+    .map((f) => f.data)
+    .filter((i): i is NonNullable<typeof i> => i !== null && i.teamId === teamId)
+    .map((i) => ({
+      id: i.installationId,
+      accountLogin: i.accountLogin,
+      ...(i.accountType ? { accountType: i.accountType } : {}),
+      ...(i.repositorySelection ? { repositorySelection: i.repositorySelection } : {}),
+      suspended: Boolean(i.suspendedAt),
+      linkedAt: i.linkedAt ?? i.createdAt,
+    }));
+}
+
+/** The team an installation deploys for, or undefined (unlinked, suspended, uninstalled). */
+export async function teamOf(installationId: number): Promise<string | undefined> {
+  const { data } = await gh().entities.installation.get({ installationId }).go({ consistent: true });
+  return data?.teamId && !data.suspendedAt ? data.teamId : undefined;
+}
+
+/** Repositories the team can import, each with the names of the projects already linked to it. */
+export async function repositories(teamId: string): Promise<RepositoryInfo[]> {
+  const installations = await list(teamId);
+  const projects = await allProjects(teamId);
+  const repos = await Promise.all(
+    installations.map(async (i) => (await gh().entities.repository.query.byInstallation({ installationId: i.id }).go({ pages: 'all' })).data),
+  );
+  return repos
+    .flat()
+    .map((r) => ({
+      id: r.repoId,
+      fullName: r.fullName,
+      private: r.private,
+      installationId: r.installationId,
+      ...(r.defaultBranch ? { defaultBranch: r.defaultBranch } : {}),
+      projects: projects.filter((p) => p.gitRepository && matches(p.gitRepository, r)).map((p) => p.name),
+    }))
+    .sort((a, b) => a.fullName.localeCompare(b.fullName));
+}
+
+/**
+ * The team's repository named `fullName` (case-insensitive, as GitHub's names are).
+ * @throws ValidationError `git_repository_not_accessible`
+ */
+export async function resolve(teamId: string, fullName: string): Promise<{ installationId: number; repoId: number; fullName: string }> {
+  const found = (await repositories(teamId)).find((r) => r.fullName.toLowerCase() === fullName.toLowerCase());
+  if (!found) {
+    throw new ValidationError('git_repository_not_accessible', `No installation of the GitHub App in this team can read ${fullName}: install the App on it first`, { repo: fullName });
+  }
+  return { installationId: found.installationId, repoId: found.id, fullName: found.fullName };
+}
+
+/** Every project of the team (a team has tens, rarely thousands: one paged index query). */
+export async function allProjects(teamId: string): Promise<ProjectInfo[]> {
+  const projects: ProjectInfo[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await Project.list(teamId, { limit: 100, ...(cursor ? { cursor } : {}) });
+    projects.push(...page.items);
+    cursor = page.next ?? undefined;
+  } while (cursor);
+  return projects;
+}
+
+/** Whether a project's repository is `repo` (by id when known: repositories can be renamed). */
+export function matches(linked: { repo: string; repoId?: number | undefined }, repo: { repoId?: number; id?: number; fullName: string }): boolean {
+  const id = repo.repoId ?? repo.id;
+  if (linked.repoId !== undefined && id !== undefined) return linked.repoId === id;
+  return linked.repo.toLowerCase() === repo.fullName.toLowerCase();
+}
+
+// ---- Webhook effects -------------------------------------------------------------------------
+
+/** `installation.created` / `new_permissions_accepted`: what GitHub says about it, keeping the link. */
+export async function recordInstallation(input: {
+  installationId: number;
+  account?: { login: string; type?: string | undefined } | undefined;
+  repositorySelection?: 'all' | 'selected' | undefined;
+  repositories?: GitHubRepository[] | undefined;
+}): Promise<void> {
+  const existing = (await gh().entities.installation.get({ installationId: input.installationId }).go({ consistent: true })).data;
+  const now = new Date().toISOString();
+  await gh()
+    .entities.installation.upsert({
+      installationId: input.installationId,
+      accountLogin: input.account?.login ?? existing?.accountLogin ?? 'unknown',
+      ...(input.account?.type ? { accountType: input.account.type } : {}),
+      ...(input.repositorySelection ? { repositorySelection: input.repositorySelection } : {}),
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    })
+    .go();
+  if (input.repositories) await replaceRepositories(input.installationId, input.repositories.map(toRef));
+}
+
+/** `installation.deleted`: the App is gone from the account; nothing of it may deploy again. */
+export async function removeInstallation(installationId: number): Promise<void> {
+  const { data } = await gh().entities.installation.get({ installationId }).go({ consistent: true });
+  if (data?.teamId) await gh().entities.teamLink.delete({ teamId: data.teamId, installationId }).go();
+  await replaceRepositories(installationId, []);
+  await gh().entities.installation.delete({ installationId }).go();
+}
+
+export async function setSuspended(installationId: number, suspended: boolean): Promise<void> {
+  const { data } = await gh().entities.installation.get({ installationId }).go({ consistent: true });
+  if (!data) return;
+  const patch = gh().entities.installation.patch({ installationId });
+  if (suspended) await patch.set({ suspendedAt: new Date().toISOString(), updatedAt: new Date().toISOString() }).go();
+  else await patch.remove(['suspendedAt']).set({ updatedAt: new Date().toISOString() }).go();
+}
+
+/** `installation_repositories`: repositories added to or removed from the installation. */
+export async function changeRepositories(installationId: number, added: GitHubRepository[], removed: GitHubRepository[]): Promise<void> {
+  const entity = gh().entities.repository;
+  if (added.length) {
+    await entity.put(added.map((r) => ({ installationId, repoId: r.id, fullName: r.fullName, private: r.private ?? false, ...(r.defaultBranch ? { defaultBranch: r.defaultBranch } : {}) }))).go();
+  }
+  if (removed.length) await entity.delete(removed.map((r) => ({ installationId, repoId: r.id }))).go();
+}
+
+async function replaceRepositories(installationId: number, repos: GitRepositoryRef[]): Promise<void> {
+  const entity = gh().entities.repository;
+  const { data: current } = await entity.query.byInstallation({ installationId }).go({ pages: 'all' });
+  const keep = new Set(repos.map((r) => r.id));
+  const gone = current.filter((r) => !keep.has(r.repoId));
+  if (gone.length) await entity.delete(gone.map((r) => ({ installationId, repoId: r.repoId }))).go();
+  if (repos.length) {
+    await entity
+      .put(repos.map((r) => ({ installationId, repoId: r.id, fullName: r.fullName, private: r.private ?? false, ...(r.defaultBranch ? { defaultBranch: r.defaultBranch } : {}) })))
+      .go();
+  }
+}
+
+function toRef(r: GitHubRepository): GitRepositoryRef {
+  return { id: r.id, fullName: r.fullName, ...(r.private !== undefined ? { private: r.private } : {}), ...(r.defaultBranch ? { defaultBranch: r.defaultBranch } : {}) };
+}
+
+function taken(installationId: number): ConflictError {
+  return new ConflictError('installation_taken', `Installation ${installationId} is linked to another team`);
+}
+
+/** Which installation and repository a git deployment was made from. */
+export async function gitLinkOf(deploymentId: string): Promise<{ installationId: number; repo: string; sha: string } | undefined> {
+  const { data } = await gh().entities.gitDeployment.get({ deploymentId }).go({ consistent: true });
+  return data ? { installationId: data.installationId, repo: data.repo, sha: data.sha } : undefined;
+}

@@ -1,0 +1,103 @@
+import type { DeploymentInfo } from '#core/deployment/index';
+import { config } from '#lib/config';
+import { ports } from '#lib/ports';
+import { branchHost } from '../../edge/hostnames.ts';
+import { gh } from './entities.ts';
+
+/**
+ * Reports a git deployment back to GitHub: a commit status (pending → success / failure / error,
+ * the deployment's URL as target), a GitHub Deployment with its statuses (environment Production
+ * or Preview, `environment_url` set when READY), and on a pull request one comment with the
+ * preview URLs that is updated in place. Safe to repeat: statuses are idempotent on GitHub's
+ * side, the Deployment is created once (its id kept), the comment is found by its marker.
+ */
+export async function report(deployment: DeploymentInfo): Promise<void> {
+  const { data: link } = await gh().entities.gitDeployment.get({ deploymentId: deployment.id }).go({ consistent: true });
+  if (!link || link.reportedState === deployment.state) return;
+  const github = ports().github;
+  const ref = { installationId: link.installationId, repo: link.repo };
+  const phase = PHASES[deployment.state];
+  const url = publicUrl(deployment.url);
+  const logUrl = consoleUrl(deployment.id);
+
+  await github.setCommitStatus(ref, link.sha, {
+    state: phase.commit,
+    context: `Runway – ${deployment.projectName}`,
+    description: describe(deployment),
+    ...(deployment.state === 'READY' ? { targetUrl: url } : logUrl ? { targetUrl: logUrl } : {}),
+  });
+
+  let githubDeploymentId = link.githubDeploymentId;
+  if (githubDeploymentId === undefined) {
+    githubDeploymentId = await github.createDeployment(ref, {
+      sha: link.sha,
+      environment: deployment.target === 'production' ? 'Production' : 'Preview',
+      production: deployment.target === 'production',
+      transient: deployment.target !== 'production',
+      description: `Runway deployment ${deployment.shortId} of ${deployment.projectName}`,
+      payload: { runwayDeploymentId: deployment.id },
+    });
+    await gh().entities.gitDeployment.patch({ deploymentId: deployment.id }).set({ githubDeploymentId }).go();
+  }
+  await github.setDeploymentStatus(ref, githubDeploymentId, {
+    state: phase.deployment,
+    description: describe(deployment),
+    ...(deployment.state === 'READY' ? { environmentUrl: url } : {}),
+    ...(logUrl ? { logUrl } : {}),
+  });
+
+  if (link.prNumber !== undefined) {
+    await github.upsertComment(ref, link.prNumber, commentMarker(deployment.projectId), commentBody(deployment, link.sha));
+  }
+  await gh().entities.gitDeployment.patch({ deploymentId: deployment.id }).set({ reportedState: deployment.state }).go();
+}
+
+/** The https (or local http) URL of a host, as people open it. */
+export function publicUrl(host: string): string {
+  const { RUNWAY_EDGE_SCHEME: scheme, RUNWAY_EDGE_PORT: port } = config();
+  return `${scheme}://${host}${port ? `:${port}` : ''}`;
+}
+
+const PHASES = {
+  QUEUED: { commit: 'pending', deployment: 'in_progress' },
+  BUILDING: { commit: 'pending', deployment: 'in_progress' },
+  READY: { commit: 'success', deployment: 'success' },
+  ERROR: { commit: 'failure', deployment: 'failure' },
+  CANCELED: { commit: 'error', deployment: 'error' },
+} as const;
+
+function describe(deployment: DeploymentInfo): string {
+  switch (deployment.state) {
+    case 'QUEUED':
+    case 'BUILDING':
+      return 'Building…';
+    case 'READY':
+      return 'Deployment is ready';
+    case 'ERROR':
+      return `Build failed${deployment.errorStep ? ` at ${deployment.errorStep}` : ''}`;
+    case 'CANCELED':
+      return 'Canceled (a newer commit, or by hand)';
+  }
+}
+
+function consoleUrl(deploymentId: string): string | undefined {
+  const base = config().RUNWAY_CONSOLE_URL;
+  return base ? `${base.replace(/\/+$/, '')}/deployment/?id=${encodeURIComponent(deploymentId)}` : undefined;
+}
+
+/** Hidden marker that finds this project's comment again on the pull request. */
+export const commentMarker = (projectId: string): string => `<!-- runway:preview:${projectId} -->`;
+
+function commentBody(deployment: DeploymentInfo, sha: string): string {
+  const status = { QUEUED: '⏳ Building', BUILDING: '⏳ Building', READY: '✅ Ready', ERROR: '❌ Failed', CANCELED: '⏹️ Canceled' }[deployment.state];
+  const preview = deployment.branch ? publicUrl(branchHost(deployment.projectName, deployment.branch, config().RUNWAY_PLATFORM_DOMAIN)) : undefined;
+  const links = deployment.state === 'READY' ? [preview ? `[Preview](${preview})` : '', `[This commit](${publicUrl(deployment.url)})`].filter(Boolean).join(' · ') : '—';
+  return [
+    commentMarker(deployment.projectId),
+    '**Runway** preview',
+    '',
+    '| Project | Status | Preview | Commit | Updated (UTC) |',
+    '|---|---|---|---|---|',
+    `| ${deployment.projectName} | ${status} | ${links} | \`${sha.slice(0, 7)}\` | ${new Date().toISOString().slice(0, 16).replace('T', ' ')} |`,
+  ].join('\n');
+}

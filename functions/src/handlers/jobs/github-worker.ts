@@ -1,0 +1,45 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { CodeBuildScheduler } from '#adapters/build-scheduler/codebuild';
+import { CloudFrontKvsEdgeStore } from '#adapters/edge-store/cloudfront-kvs';
+import { OctokitGitHub } from '#adapters/github/octokit';
+import { GitHubEvents, GitHubJob } from '#core/github/index';
+import { idempotent } from '#lib/idempotency';
+import { logger } from '#lib/powertools';
+import { provideDefaultPorts } from '#lib/ports';
+
+/**
+ * The GitHub worker: one SQS FIFO record per webhook delivery, handled in group order. A record
+ * that fails stops its group (the FIFO processor fails the rest of the batch) and comes back;
+ * after the queue's receive limit it lands in the dead-letter queue. Each delivery's effect runs
+ * once, whatever SQS redelivers (Powertools Idempotency on the delivery id).
+ */
+const handleOnce = idempotent(
+  async (job: GitHubJob & Record<string, unknown>) => {
+    const outcome = await GitHubEvents.handle(job);
+    logger.info('GitHub delivery handled', { kind: job.kind, ...outcome });
+    return outcome;
+  },
+  { keyPrefix: 'github-worker', keyPath: 'deliveryId', expiresAfterSeconds: 24 * 3600 },
+);
+
+async function onRecord(record: SQSRecord): Promise<void> {
+  const job = GitHubJob.parse(JSON.parse(record.body));
+  logger.appendKeys({ deliveryId: job.deliveryId });
+  await handleOnce(job as GitHubJob & Record<string, unknown>);
+}
+
+const processor = new SqsFifoPartialProcessorAsync();
+
+export async function onMessages(event: SQSEvent) {
+  return processPartialResponse(event, onRecord, processor);
+}
+
+// In AWS: builds in CodeBuild, hosts in the KeyValueStore (a deleted branch's alias), GitHub via octokit.
+provideDefaultPorts({ buildScheduler: new CodeBuildScheduler(), edgeStore: new CloudFrontKvsEdgeStore(), github: new OctokitGitHub() });
+
+export const handler = middy<SQSEvent>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(onMessages);

@@ -1,0 +1,314 @@
+import path from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { dynamoClient } from '../../../functions/src/adapters/aws/clients.ts';
+import type { FakeGitHub } from '../../../local/fake-github.ts';
+import { newTeam, teamItems, uniqueName, type Client } from '../api/harness.ts';
+import { expectReady, readTree, startPlatform, visit, waitForEnd, type Platform } from '../builds/platform.ts';
+import { deliver, example, githubId, pullRequestPayload, pushPayload } from '../../support/github.ts';
+
+/**
+ * The GitHub App end to end, in-process: signed deliveries of GitHub's own example payloads into
+ * the real webhook handler, the in-process FIFO queue into the real worker, builds of the fake
+ * GitHub's tarballs in the local build runner, the local edge, and what the fake GitHub recorded.
+ */
+let platform: Platform;
+let fake: FakeGitHub;
+let secret: string;
+let owner: Client;
+let teamId: string;
+
+beforeAll(async () => {
+  platform = await startPlatform({ github: true });
+  fake = platform.github!.fake!;
+  secret = platform.github!.webhookSecret;
+  const team = await newTeam();
+  teamId = team.id;
+  owner = platform.client(team.tokens.owner);
+});
+afterAll(() => platform?.close());
+
+const send = (event: string, payload: Record<string, any> | string, options?: Parameters<typeof deliver>[4]) => deliver(platform.api, secret, event, payload, options);
+const drained = () => platform.github!.queue.drain();
+const host = (label: string) => `${label}.localhost`;
+
+/** Installs the App for the team the way a person does: install link → GitHub → setup URL → link. */
+async function installApp(repos: Array<{ id: number; fullName: string }>): Promise<number> {
+  const started = await owner.post('/v1/git/install', {});
+  expect(started.status).toBe(201);
+  const state = new URL(started.body.url).searchParams.get('state')!;
+  const installationId = githubId();
+  fake.addInstallation({ id: installationId, account: { login: 'acme', type: 'Organization' }, repositories: repos });
+  const linked = await owner.post('/v1/git/installations', { installationId, state });
+  expect(linked.status, linked.text).toBe(201);
+  return installationId;
+}
+
+/** A repository with one commit on `main`, an installation that can read it, and a project linked to it. */
+async function linkedProject(files: Record<string, string> = { 'index.html': '<h1>first</h1>' }) {
+  const repo = { id: githubId(), fullName: `acme/${uniqueName('site')}` };
+  const first = fake.commit(repo.fullName, 'main', files, 'first');
+  const installationId = await installApp([repo]);
+  const name = uniqueName('gh');
+  const created = await owner.post('/v1/projects', { name, gitRepository: { provider: 'github', repo: repo.fullName } });
+  expect(created.status, created.text).toBe(201);
+  expect(created.body.gitRepository).toEqual({ provider: 'github', repo: repo.fullName, installationId, repoId: repo.id });
+  return { repo, installationId, name, project: created.body, first };
+}
+
+async function deploymentsOf(projectId: string): Promise<any[]> {
+  const res = await owner.get(`/v1/deployments?projectId=${projectId}&limit=100`);
+  return res.body.items;
+}
+
+const statusesOf = (repo: string, sha: string) => fake.callsTo('POST', `/repos/${repo}/statuses/${sha}`).map((c) => c.body as any);
+
+describe('installations', () => {
+  test('installation.created and installation_repositories examples are recorded; linking makes the repositories importable; deletion unlinks', async () => {
+    const installationId = githubId();
+    const created = example('installation', (p) => p.action === 'created');
+    created.installation.id = installationId;
+    expect((await send('installation', created)).status).toBe(202);
+    await drained();
+
+    // Before a team claims it, no team sees it.
+    expect((await owner.get('/v1/git/installations')).body.items).toEqual([]);
+
+    const repos = created.repositories.map((r: { id: number; full_name: string }) => ({ id: r.id + installationId, fullName: `${r.full_name}-${installationId}` }));
+    const started = await owner.post('/v1/git/install', {});
+    fake.addInstallation({ id: installationId, account: { login: created.installation.account.login }, repositories: repos });
+    const state = new URL(started.body.url).searchParams.get('state')!;
+    expect((await owner.post('/v1/git/installations', { installationId, state })).status).toBe(201);
+    // The state is one-time.
+    expect((await owner.post('/v1/git/installations', { installationId, state })).body.error.code).toBe('invalid_install_state');
+
+    const listed = await owner.get('/v1/git/repositories');
+    expect(listed.body.items.map((r: { fullName: string }) => r.fullName).sort()).toEqual(repos.map((r: { fullName: string }) => r.fullName).sort());
+
+    const added = example('installation_repositories', (p) => p.action === 'added');
+    added.installation.id = installationId;
+    added.repositories_added = [{ ...added.repositories_added[0], id: 77_000_000 + (installationId % 1000), full_name: `acme/added-${installationId}` }];
+    await send('installation_repositories', added);
+    await drained();
+    expect((await owner.get('/v1/git/repositories')).body.items.map((r: { fullName: string }) => r.fullName)).toContain(`acme/added-${installationId}`);
+
+    const deleted = example('installation', (p) => p.action === 'deleted');
+    deleted.installation.id = installationId;
+    expect((await send('installation', deleted)).status).toBe(202);
+    await drained();
+    expect((await owner.get('/v1/git/installations')).body.items).toEqual([]);
+    expect((await owner.get('/v1/git/repositories')).body.items).toEqual([]);
+  });
+
+  test("another team cannot claim a linked installation, and an old installation cannot be claimed", async () => {
+    const repo = { id: githubId(), fullName: `acme/${uniqueName('r')}` };
+    const installationId = await installApp([repo]);
+    const other = platform.client((await newTeam()).tokens.owner);
+    const state = new URL((await other.post('/v1/git/install', {})).body.url).searchParams.get('state')!;
+    const res = await other.post('/v1/git/installations', { installationId, state });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('installation_taken');
+    expect((await other.request('DELETE', `/v1/git/installations/${installationId}`)).status).toBe(404);
+    expect((await owner.get('/v1/git/installations')).body.items.map((i: { id: number }) => i.id)).toContain(installationId);
+
+    const old = githubId();
+    fake.addInstallation({ id: old, account: { login: 'someone' }, createdAt: new Date(Date.now() - 86_400_000).toISOString() });
+    const state2 = new URL((await other.post('/v1/git/install', {})).body.url).searchParams.get('state')!;
+    expect((await other.post('/v1/git/installations', { installationId: old, state: state2 })).body.error.code).toBe('installation_predates_claim');
+  });
+
+  test('a project can only link a repository the team can read', async () => {
+    const res = await owner.post('/v1/projects', { name: uniqueName('gh'), gitRepository: { provider: 'github', repo: 'someone/else' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('git_repository_not_accessible');
+  });
+});
+
+describe('push → deployment → GitHub', () => {
+  test('a push to the production branch deploys production and reports pending, then success with the URL', async () => {
+    const { repo, installationId, name, project } = await linkedProject();
+    const commit = fake.commit(repo.fullName, 'main', { 'index.html': `<h1>production ${name}</h1>` }, 'Ship it');
+    expect((await send('push', pushPayload({ installationId, repo, branch: 'main', sha: commit.sha, message: 'Ship it' }))).status).toBe(202);
+    await drained();
+    const [deployment] = await deploymentsOf(project.id);
+    expect(deployment).toMatchObject({ target: 'production', branch: 'main', commitSha: commit.sha, commitMessage: 'Ship it', source: { type: 'git', repo: repo.fullName, sha: commit.sha } });
+    const done = await expectReady(owner, deployment.id);
+    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 5000 }).toBe(`<h1>production ${name}</h1>`);
+
+    const url = `http://${done.url}:${new URL(platform.edge).port}`;
+    await expect.poll(() => statusesOf(repo.fullName, commit.sha).map((s) => s.state), { timeout: 5000 }).toEqual(['pending', 'success']);
+    expect(statusesOf(repo.fullName, commit.sha)[1]).toMatchObject({ target_url: url, context: `Runway – ${name}` });
+    const [ghDeployment] = fake.callsTo('POST', `/repos/${repo.fullName}/deployments`);
+    expect(ghDeployment!.body).toMatchObject({ ref: commit.sha, environment: 'Production', production_environment: true });
+    const deploymentStatuses = fake.callsTo('POST', new RegExp(`^/repos/${repo.fullName}/deployments/\\d+/statuses$`)).map((c) => c.body as any);
+    expect(deploymentStatuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+    expect(deploymentStatuses[1]).toMatchObject({ environment_url: url });
+  });
+
+  test('end to end: a signed push of a feature branch builds the repository tarball and the branch URL serves the new commit', async () => {
+    // A real Vite + React app (real npm packages), with a title only this commit has.
+    const files = readTree(path.resolve('tests/fixtures/frameworks/vite-react'));
+    const marker = uniqueName('commit');
+    files['index.html'] = Buffer.from(files['index.html']!.toString().replace('<title>Vite React</title>', `<title>${marker}</title>`));
+    const { repo, installationId, name, project } = await linkedProject();
+    const commit = fake.commit(repo.fullName, 'feature/login', files, 'Vite app');
+    await send('push', pushPayload({ installationId, repo, branch: 'feature/login', sha: commit.sha }));
+    await drained();
+    const [deployment] = await deploymentsOf(project.id);
+    expect(deployment).toMatchObject({ target: 'preview', branch: 'feature/login' });
+    const done = await expectReady(owner, deployment.id, 180_000);
+    const branchHost = `${name}-git-feature-login.localhost`;
+    const page = await visit(platform.edge, branchHost, '/');
+    expect(page.status).toBe(200);
+    expect(page.body.toString()).toContain(`<title>${marker}</title>`);
+    expect(page.body.toString()).toMatch(/<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js">/);
+    // Production is untouched by a preview.
+    expect((await visit(platform.edge, host(name), '/')).status).not.toBe(200);
+    const statuses = statusesOf(repo.fullName, commit.sha);
+    expect(statuses.map((s) => s.state)).toEqual(['pending', 'success']);
+    expect(statuses[1].target_url).toBe(`http://${done.url}:${new URL(platform.edge).port}`);
+    // The codeload URL was fetched without any token: the fake refuses one.
+    expect(fake.callsTo('GET', `/repos/${repo.fullName}/tarball/${commit.sha}`)).toHaveLength(1);
+  });
+
+  test('deleting a branch removes its alias; [skip ci] skips; a repository without a project is ignored', async () => {
+    const { repo, installationId, name, project } = await linkedProject();
+    const commit = fake.commit(repo.fullName, 'temp', { 'index.html': 'temp branch' });
+    await send('push', pushPayload({ installationId, repo, branch: 'temp', sha: commit.sha }));
+    await drained();
+    await expectReady(owner, (await deploymentsOf(project.id))[0].id);
+    await expect.poll(async () => (await visit(platform.edge, `${name}-git-temp.localhost`, '/')).status, { timeout: 5000 }).toBe(200);
+
+    await send('push', pushPayload({ installationId, repo, branch: 'temp', sha: commit.sha, deleted: true }));
+    await drained();
+    await expect.poll(async () => (await visit(platform.edge, `${name}-git-temp.localhost`, '/')).status, { timeout: 5000 }).toBe(404);
+    expect((await owner.get(`/v1/projects/${name}/aliases`)).body.items.map((a: { host: string }) => a.host)).not.toContain(`${name}-git-temp.localhost`);
+
+    const skipped = fake.commit(repo.fullName, 'main', { 'index.html': 'skip' });
+    await send('push', pushPayload({ installationId, repo, branch: 'main', sha: skipped.sha, message: 'Docs only [skip ci]' }));
+    const orphan = { id: githubId(), fullName: 'acme/no-project' };
+    await send('push', pushPayload({ installationId, repo: orphan, branch: 'main', sha: skipped.sha }));
+    await drained();
+    expect(await deploymentsOf(project.id)).toHaveLength(1);
+  });
+
+  test('after the installation is unlinked, pushes deploy nothing', async () => {
+    const { repo, installationId, project } = await linkedProject();
+    expect((await owner.request('DELETE', `/v1/git/installations/${installationId}`)).status).toBe(204);
+    const commit = fake.commit(repo.fullName, 'main', { 'index.html': 'after unlink' });
+    await send('push', pushPayload({ installationId, repo, branch: 'main', sha: commit.sha }));
+    await drained();
+    expect(await deploymentsOf(project.id)).toHaveLength(0);
+  });
+});
+
+describe('pull requests', () => {
+  test('opened links a preview and comments once; synchronize redeploys and updates the same comment; closed removes the preview alias', async () => {
+    const { repo, installationId, name, project } = await linkedProject();
+    const c1 = fake.commit(repo.fullName, 'feat', { 'index.html': 'pr one' });
+    // GitHub sends the push of the branch and the pull request event: one deployment of the commit.
+    await send('push', pushPayload({ installationId, repo, branch: 'feat', sha: c1.sha }));
+    await send('pull_request', pullRequestPayload({ action: 'opened', number: 5, installationId, repo, branch: 'feat', sha: c1.sha }));
+    await drained();
+    const first = await deploymentsOf(project.id);
+    expect(first).toHaveLength(1);
+    await expectReady(owner, first[0].id);
+    const branchHost = `${name}-git-feat.localhost`;
+    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).body.toString(), { timeout: 5000 }).toBe('pr one');
+
+    const c2 = fake.commit(repo.fullName, 'feat', { 'index.html': 'pr two' });
+    await send('pull_request', pullRequestPayload({ action: 'synchronize', number: 5, installationId, repo, branch: 'feat', sha: c2.sha }));
+    await drained();
+    const second = (await deploymentsOf(project.id))[0];
+    expect(second.commitSha).toBe(c2.sha);
+    expect(second.meta).toMatchObject({ githubPrNumber: '5' });
+    await expectReady(owner, second.id);
+    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).body.toString(), { timeout: 5000 }).toBe('pr two');
+
+    // The READY report follows the READY transition: wait for the comment to say so.
+    const lastEdit = () => (fake.callsTo('PATCH', new RegExp(`^/repos/${repo.fullName}/issues/comments/\\d+$`)).at(-1)?.body as { body: string } | undefined)?.body ?? '';
+    await expect.poll(lastEdit, { timeout: 10_000 }).toContain('✅ Ready');
+    expect(lastEdit()).toContain(`http://${branchHost}:${new URL(platform.edge).port}`);
+    expect(lastEdit()).toContain(c2.sha.slice(0, 7));
+    expect(fake.callsTo('POST', `/repos/${repo.fullName}/issues/5/comments`)).toHaveLength(1);
+
+    await send('pull_request', pullRequestPayload({ action: 'closed', number: 5, installationId, repo, branch: 'feat', sha: c2.sha }));
+    await drained();
+    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).status, { timeout: 5000 }).toBe(404);
+  });
+});
+
+describe('redeliveries and bursts', () => {
+  test('the same delivery replayed 50 times concurrently makes exactly one deployment', async () => {
+    const { repo, installationId, project } = await linkedProject();
+    const commit = fake.commit(repo.fullName, 'main', { 'index.html': 'once' });
+    const payload = pushPayload({ installationId, repo, branch: 'main', sha: commit.sha });
+    const deliveryId = `replay-${uniqueName('d')}`;
+    const replies = await Promise.all(Array.from({ length: 50 }, () => send('push', payload, { deliveryId })));
+    for (const reply of replies) expect([202, 409]).toContain(reply.status);
+    await drained();
+    const deployments = await deploymentsOf(project.id);
+    expect(deployments).toHaveLength(1);
+    await waitForEnd(owner, deployments[0].id);
+  });
+
+  test('20 pushes to one branch in quick succession: the alias ends on the last commit, older builds are canceled or superseded', async () => {
+    const { repo, installationId, name, project } = await linkedProject();
+    const commits = Array.from({ length: 20 }, (_, i) => fake.commit(repo.fullName, 'burst', { 'index.html': `burst ${i}` }, `push ${i}`));
+    await Promise.all(commits.map((c, i) => send('push', pushPayload({ installationId, repo, branch: 'burst', sha: c.sha, message: `push ${i}` }))));
+    await drained();
+    const deployments = await deploymentsOf(project.id);
+    const last = deployments.find((d) => d.commitSha === commits.at(-1)!.sha);
+    expect(last).toBeDefined();
+    await expectReady(owner, last.id, 180_000);
+    for (const d of deployments) await waitForEnd(owner, d.id, 180_000);
+    const ended = await deploymentsOf(project.id);
+    for (const d of ended.filter((d) => d.id !== last.id)) {
+      expect(['CANCELED', 'READY']).toContain(d.state);
+      if (d.state === 'READY') expect(d.createdAt < last.createdAt).toBe(true);
+    }
+    expect(ended.filter((d) => d.state === 'CANCELED').length).toBeGreaterThan(0);
+    const aliases = (await owner.get(`/v1/projects/${name}/aliases`)).body.items;
+    expect(aliases.find((a: { host: string }) => a.host === `${name}-git-burst.localhost`).deploymentId).toBe(last.id);
+    await expect.poll(async () => (await visit(platform.edge, `${name}-git-burst.localhost`, '/')).body.toString(), { timeout: 5000 }).toBe('burst 19');
+    // Canceled deployments are reported as such on their commits.
+    const canceled = ended.find((d) => d.state === 'CANCELED');
+    await expect.poll(() => statusesOf(repo.fullName, canceled.commitSha).map((s) => s.state).at(-1), { timeout: 5000 }).toBe('error');
+  });
+});
+
+describe('bad deliveries: 4xx (or 202 ignored), never 5xx, nothing stored', () => {
+  const idempotencyKeys = async () => {
+    const res = await dynamoClient().send(new ScanCommand({ TableName: process.env.RUNWAY_IDEMPOTENCY_TABLE_NAME }));
+    return (res.Items ?? []).length;
+  };
+
+  test.each([
+    ['no signature', { signature: null }, 401],
+    ['a wrong signature', { signature: `sha256=${'0'.repeat(64)}` }, 401],
+    ['a malformed signature', { signature: 'sha1=abc' }, 401],
+    ['a form-encoded body', { headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415],
+    ['no event header', { headers: { 'x-github-event': '' } }, 400],
+  ] as const)('%s', async (_label, options, status) => {
+    const before = { items: (await teamItems(teamId)).length, keys: await idempotencyKeys() };
+    const payload = pushPayload({ installationId: 1, repo: { id: 1, fullName: 'acme/x' }, branch: 'main', sha: 'b'.repeat(40) });
+    const res = await send('push', payload, options as Parameters<typeof deliver>[4]);
+    expect(res.status).toBe(status);
+    expect(res.body.error?.code ?? res.body.message).toBeTruthy();
+    expect({ items: (await teamItems(teamId)).length, keys: await idempotencyKeys() }).toEqual(before);
+  });
+
+  test('malformed JSON, a malformed known event and a huge body are 4xx; an unknown event is 202 ignored', async () => {
+    const before = await idempotencyKeys();
+    expect((await send('push', '{"ref": ')).status).toBe(400);
+    const bad = await send('push', { ref: 'refs/heads/main', after: 'nope' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_payload');
+    const huge = await send('push', JSON.stringify({ pad: 'x'.repeat(6 * 1024 * 1024) }));
+    expect(huge.status).toBe(413);
+    const unknown = await send('issues', example('issues'));
+    expect(unknown.status).toBe(202);
+    expect(unknown.body).toMatchObject({ status: 'ignored' });
+    expect(await idempotencyKeys()).toBe(before);
+  });
+});
