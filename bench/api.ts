@@ -7,6 +7,7 @@
  *    bundles it) and its module-init time in a fresh Node process.
  * Prints a table, writes bench/results/api.json and refreshes the section in bench/RESULTS.md.
  */
+import { writeResultsSection } from './results-md.ts';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -303,29 +304,8 @@ function report(latency: Latency, bundles: Bundle[], seedMs: number): void {
     `max bundle: ${kb(maxBundle)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  writeResultsSection(lines, results.date);
+  writeResultsSection('api', 'API (`npm run bench:api`)', lines, results.date);
   if (ratio > MAX_RATIO) process.exitCode = 1;
-}
-
-/** Replaces (or appends) this benchmark's section of bench/RESULTS.md. */
-function writeResultsSection(lines: string[], date: string): void {
-  const file = path.join(ROOT, 'bench/RESULTS.md');
-  const begin = '<!-- bench:api -->';
-  const end = '<!-- /bench:api -->';
-  const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n\nLatest figures of `npm run bench:*`. Each section is rewritten by its benchmark.\n';
-  const section = [
-    begin,
-    '## API (`npm run bench:api`)',
-    '',
-    `Machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; moto server as the emulator; ${date.slice(0, 10)}.`,
-    '',
-    ...lines,
-    end,
-  ].join('\n');
-  const start = existing.indexOf(begin);
-  const stop = existing.indexOf(end);
-  const next = start >= 0 && stop > start ? existing.slice(0, start) + section + existing.slice(stop + end.length) : `${existing.trimEnd()}\n\n${section}\n`;
-  fs.writeFileSync(file, next);
 }
 
 main().catch((error) => {

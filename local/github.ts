@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { CreateSecretCommand, PutSecretValueCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseEnv } from 'node:util';
 import * as z from 'zod';
 import { OctokitGitHub } from '../functions/src/adapters/github/octokit.ts';
@@ -10,8 +10,11 @@ import { resetConfig } from '../functions/src/lib/config.ts';
 import { usePorts } from '../functions/src/lib/ports.ts';
 import { startFakeGitHub, type FakeGitHub } from './fake-github.ts';
 
-/** Name of the App's secret in the emulator (the integration stack names its own in AWS). */
-export const LOCAL_GITHUB_SECRET_NAME = 'runway/local/github-app';
+/**
+ * Name prefix of the App's secret in the emulator (the state stack creates its own in AWS). Each
+ * call gets its own secret: test files sharing one emulator must not read each other's App.
+ */
+const LOCAL_GITHUB_SECRET_PREFIX = 'runway/local/github-app';
 
 /**
  * `.env.github`: a real GitHub App for `npm start` (webhooks then need a tunnel such as smee.io to
@@ -57,7 +60,7 @@ export async function useLocalGitHub(options: { envFile?: string; setupUrl?: str
     secret = { appId: fake.appId, appSlug: fake.appSlug, privateKey: fake.privateKey, webhookSecret: randomBytes(24).toString('hex') };
     urls = { api: fake.url, web: fake.webUrl };
   }
-  const secretId = await putSecret(JSON.stringify(secret));
+  const secretId = await putSecret(`${LOCAL_GITHUB_SECRET_PREFIX}-${randomBytes(6).toString('hex')}`, JSON.stringify(secret));
   Object.assign(process.env, { RUNWAY_GITHUB_SECRET_ID: secretId, RUNWAY_GITHUB_API_URL: urls.api, RUNWAY_GITHUB_WEB_URL: urls.web });
   resetConfig();
   const queue = new InProcessGitHubQueue({ consumer: onMessages });
@@ -69,20 +72,26 @@ export async function useLocalGitHub(options: { envFile?: string; setupUrl?: str
     close: async () => {
       await queue.drain().catch(() => undefined);
       restore();
+      await deleteSecret(secretId);
       await fake?.close();
     },
   };
 }
 
-async function putSecret(value: string): Promise<string> {
+async function putSecret(name: string, value: string): Promise<string> {
   const client = new SecretsManagerClient({});
   try {
-    const created = await client.send(new CreateSecretCommand({ Name: LOCAL_GITHUB_SECRET_NAME, SecretString: value }));
-    return created.ARN ?? LOCAL_GITHUB_SECRET_NAME;
-  } catch (error) {
-    if (!(error instanceof ResourceExistsException)) throw error;
-    const updated = await client.send(new PutSecretValueCommand({ SecretId: LOCAL_GITHUB_SECRET_NAME, SecretString: value }));
-    return updated.ARN ?? LOCAL_GITHUB_SECRET_NAME;
+    const created = await client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+    return created.ARN ?? name;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function deleteSecret(id: string): Promise<void> {
+  const client = new SecretsManagerClient({});
+  try {
+    await client.send(new DeleteSecretCommand({ SecretId: id, ForceDeleteWithoutRecovery: true }));
   } finally {
     client.destroy();
   }

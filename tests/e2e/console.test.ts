@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import type http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import axe from 'axe-core';
@@ -8,7 +9,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createConsoleServer } from '../../local/console.ts';
 import { freePort } from '../../local/emulator.ts';
-import { newTeam, uniqueName, type Client, type TestTeam } from '../integration/api/harness.ts';
+import type { FakeGitHub } from '../../local/fake-github.ts';
+import { useLocalGitHub, type LocalGitHub } from '../../local/github.ts';
+import * as apiLimits from '../../functions/src/core/deployment/files.ts';
+import { MAX_NAME_LENGTH } from '../../functions/src/core/schemas.ts';
+import { gitHubAppSecret } from '../../functions/src/lib/github-app.ts';
+import { projectNameFor } from '../../site/src/lib/git.ts';
+import * as consoleLimits from '../../site/src/lib/upload.ts';
+import { newTeam, sha256, uniqueName, type Client, type TestTeam } from '../integration/api/harness.ts';
 import { deployFiles, expectReady, startPlatform, visit, type Platform } from '../integration/builds/platform.ts';
 
 /**
@@ -18,10 +26,13 @@ import { deployFiles, expectReady, startPlatform, visit, type Platform } from '.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results/screenshots');
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-e2e-'));
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 
 let platform: Platform;
+let github: LocalGitHub;
+let fake: FakeGitHub;
 let consoleServer: http.Server;
 let base: string;
 let browser: Browser;
@@ -39,10 +50,20 @@ beforeAll(async () => {
   platform = await startPlatform();
   team = await newTeam();
   c = platform.client(team.tokens.owner);
-  consoleServer = await createConsoleServer({ apiUrl: platform.api, edgePort: Number(new URL(platform.edge).port) });
+  // Wired as `npm start` wires it (local/start.ts): links the platform writes point at this
+  // console, and the fake GitHub's install page sends the browser back to its setup page. Never
+  // a developer's .env.github: the tests need the fake.
   const port = await freePort();
-  await new Promise<void>((r) => consoleServer.listen(port, '127.0.0.1', r));
   base = `http://127.0.0.1:${port}`;
+  process.env.RUNWAY_CONSOLE_URL = base;
+  github = await useLocalGitHub({ envFile: '/nonexistent/.env.github', setupUrl: `${base}/git/setup/` });
+  if (!github.fake) throw new Error('useLocalGitHub did not start the fake GitHub');
+  fake = github.fake;
+  // The App secret has one fixed name in the emulator, which a concurrent integration run may
+  // overwrite with its own fake's key: read it now, so this process caches the key of this fake.
+  await gitHubAppSecret();
+  consoleServer = await createConsoleServer({ apiUrl: platform.api, edgePort: Number(new URL(platform.edge).port) });
+  await new Promise<void>((r) => consoleServer.listen(port, '127.0.0.1', r));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -54,7 +75,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (consoleServer) await new Promise((r) => consoleServer.close(r));
+  await github?.close();
   await platform?.close();
+  fs.rmSync(TMP, { recursive: true, force: true });
 });
 
 const pageErrors: string[] = [];
@@ -75,6 +98,12 @@ async function shoot(name: string, viewport = DESKTOP): Promise<void> {
   await page.setViewportSize(viewport);
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   await page.setViewportSize(DESKTOP);
+}
+
+/** Opens the team switcher in the header. */
+async function openTeamMenu(): Promise<void> {
+  await page.getByRole('button', { name: /^Team:/ }).click();
+  await page.locator('#team-menu').waitFor();
 }
 
 /** Clicks the confirm button of the page's confirmation dialog. */
@@ -261,10 +290,264 @@ describe('the console in a real browser', () => {
     expect((await c.get(`/v1/projects/${project}`)).status).toBe(404);
   });
 
-  test('signs out: the token is gone and pages lead to sign in again', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
+  test('deploys a folder picked in the browser: hashed, only missing files uploaded with progress, served by the edge', async () => {
+    const name = uniqueName('upload');
+    expect((await c.post('/v1/projects', { name })).status).toBe(201);
+    const marker = `uploaded from the browser ${name}`;
+    const dir = path.join(TMP, 'my-site');
+    const files: Record<string, string> = {
+      'index.html': `<!doctype html><title>upload</title><h1>${marker}</h1><script src="/assets/app.js"></script>`,
+      'assets/app.js': `console.log(${JSON.stringify(name)});`,
+      'assets/style.css': 'h1 { color: rebeccapurple; }',
+      // Never deployed: the picker sends them, the console leaves them out.
+      '.git/HEAD': 'ref: refs/heads/main',
+      'node_modules/left-out/index.js': 'module.exports = 1;',
+    };
+    for (const [file, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), content);
+    }
+    // One file is already on the platform: only the other two may be uploaded.
+    const css = Buffer.from(files['assets/style.css']!);
+    const pre = await c.request('POST', '/v1/files', { raw: css, headers: { 'content-type': 'application/octet-stream', 'x-runway-digest': `sha256=${sha256(css)}` } });
+    expect(pre.status).toBe(200);
+
+    const uploads: string[] = [];
+    const onRequest = async (req: import('playwright-core').Request) => {
+      if (req.method() === 'POST' && req.url().endsWith('/v1/files')) uploads.push((await req.allHeaders())['x-runway-digest'] ?? '');
+    };
+    page.on('request', onRequest);
+    // The progress text flashes by before the page moves on: keep each one it shows.
+    await page.addInitScript(() => {
+      document.addEventListener('DOMContentLoaded', () => {
+        const count = document.getElementById('upload-count');
+        if (!count) return;
+        new MutationObserver(() => {
+          const seen = JSON.parse(sessionStorage.getItem('e2e.progress') ?? '[]') as string[];
+          if (count.textContent && seen.at(-1) !== count.textContent) sessionStorage.setItem('e2e.progress', JSON.stringify([...seen, count.textContent]));
+        }).observe(count, { childList: true, characterData: true, subtree: true });
+      });
+    });
+
+    await page.goto(`${base}/project/?name=${name}`);
+    await expect.poll(() => page.locator('h1').textContent()).toBe(name);
+    expect(await page.getByRole('button', { name: 'Deploy files' }).isDisabled()).toBe(true);
+    await page.getByLabel('Choose a folder to deploy…').setInputFiles(dir);
+    await expect.poll(() => page.locator('#picked').textContent()).toMatch(/^3 files, .*\(2 left out\): assets\/app\.js, assets\/style\.css, index\.html$/);
+    await page.getByLabel('Production', { exact: true }).check();
+    await expectAccessible('project (folder picked)');
+    await shoot('project-upload');
+    await shoot('project-upload-phone', PHONE);
+
+    await page.getByRole('button', { name: 'Deploy files' }).click();
+    await page.waitForURL(/\/deployment\/\?id=/);
+    page.off('request', onRequest);
+    const id = new URL(page.url()).searchParams.get('id')!;
+    await page.locator('#state .badge-ready').waitFor({ timeout: 120_000 });
+
+    const progress = JSON.parse((await page.evaluate(() => sessionStorage.getItem('e2e.progress'))) ?? '[]') as string[];
+    expect(progress).toContain('Hashing 3 of 3 files');
+    expect(progress).toContain('2 of 2 uploaded');
+    expect(uploads.sort()).toEqual(['assets/app.js', 'index.html'].map((f) => `sha256=${sha256(Buffer.from(files[f]!))}`).sort());
+
+    const done = await expectReady(c, id);
+    expect(done.target).toBe('production');
+    expect(done.source).toMatchObject({ type: 'files', fileCount: 3 });
+    const link = page.locator('#deployment-url');
+    const href = (await link.getAttribute('href')) ?? '';
+    await link.click();
+    await page.waitForURL(href);
+    await expect.poll(() => page.locator('h1').textContent()).toBe(marker);
+    // Paths are relative to the picked folder (its name stripped), as on the production host.
+    await expect.poll(async () => (await visit(platform.edge, `${name}.localhost`, '/assets/app.js')).body.toString(), { timeout: 5000 }).toBe(files['assets/app.js']);
+  });
+
+  test('a folder with nothing to deploy is refused before any upload, saying what to pick; dropped files are taken', async () => {
+    const empty = path.join(TMP, 'only-git');
+    fs.mkdirSync(path.join(empty, '.git'), { recursive: true });
+    fs.writeFileSync(path.join(empty, '.git', 'HEAD'), 'ref: refs/heads/main');
+    const name = uniqueName('upload');
+    await c.post('/v1/projects', { name });
+    await page.goto(`${base}/project/?name=${name}`);
+    await expect.poll(() => page.locator('h1').textContent()).toBe(name);
+    await page.getByLabel('Choose a folder to deploy…').setInputFiles(empty);
+    await expect.poll(() => page.locator('#upload-status').textContent()).toMatch(/nothing to deploy/);
+    expect(await page.getByRole('button', { name: 'Deploy files' }).isDisabled()).toBe(true);
+
+    // Dropping files works too (a real folder drag cannot be synthesized; dropped files can).
+    await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['<h1>dropped</h1>'], 'index.html', { type: 'text/html' }));
+      transfer.items.add(new File(['about'], 'about.html', { type: 'text/html' }));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => page.locator('#picked').textContent()).toMatch(/^2 files, 21 B: about\.html, index\.html$/);
+    expect(await page.getByRole('button', { name: 'Deploy files' }).isEnabled()).toBe(true);
+    await c.request('DELETE', `/v1/projects/${name}`);
+  });
+
+  test("the console's restated API rules match the API's", () => {
+    expect([consoleLimits.MAX_FILE_BYTES, consoleLimits.MAX_FILES]).toEqual([apiLimits.MAX_FILE_BYTES, apiLimits.MAX_FILES]);
+    expect(projectNameFor('octo-org/My_Site.v2')).toBe('my-site-v2');
+    expect(projectNameFor('octo-org/---')).toBe('project');
+    const long = projectNameFor(`octo-org/${'a'.repeat(39)}-b`);
+    expect(long.length).toBeLessThanOrEqual(MAX_NAME_LENGTH);
+    expect(long).toMatch(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/);
+  });
+
+  const repo = `octo-org/${uniqueName('Site')}_Repo`;
+  let imported = '';
+  let commitSha = '';
+
+  test('without GitHub connected, the import page offers Connect GitHub; a bad setup link says what to do', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('link', { name: 'Import Git repository' }).click();
+    await page.waitForURL(`${base}/new/`);
+    await page.getByText('No GitHub account is connected').waitFor();
+    await page.getByRole('button', { name: 'Connect GitHub' }).waitFor();
+    await expectAccessible('import (not connected)');
+    await shoot('import-connect');
+
+    await page.goto(`${base}/git/setup/?installation_id=999999&setup_action=install&state=${'x'.repeat(32)}`);
+    await page.getByRole('alert').getByText('This install link has expired or was already used').waitFor();
+    await page.getByRole('button', { name: 'Connect GitHub again' }).waitFor();
+    await expectAccessible('git setup (expired link)');
+    await shoot('git-setup-error');
+    await shoot('git-setup-error-phone', PHONE);
+
+    await page.goto(`${base}/git/setup/`);
+    await page.getByText('This page needs an installation from GitHub').waitFor();
+  });
+
+  test('Connect GitHub installs the App, the setup page links it, and the repository list shows what it can import', async () => {
+    commitSha = fake.commit(repo, 'main', { 'index.html': `<!doctype html><title>git</title><h1>imported from GitHub ${repo}</h1>` }, 'Initial site').sha;
+    await page.goto(`${base}/new/`);
+    await page.getByRole('button', { name: 'Connect GitHub' }).click();
+    // GitHub's install page (the fake) sends the browser back to /git/setup/, which links and moves on.
+    await page.waitForURL(/\/new\/\?linked=\d+$/);
+    expect(fake.callsTo('GET', /^\/app\/installations\/\d+$/).length).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('#page-status').textContent()).toBe('Connected GitHub account octo-org. Choose a repository to import.');
+    const row = page.getByRole('listitem').filter({ hasText: repo });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/Public.*default branch main/);
+    expect((await c.get('/v1/git/installations')).body.items.map((i: { accountLogin: string }) => i.accountLogin)).toEqual(['octo-org']);
+    await expectAccessible('import (repositories)');
+    await shoot('import');
+    await shoot('import-phone', PHONE);
+  });
+
+  test('Import creates the project from the repository and deploys its production branch; the log streams to READY', async () => {
+    await page.goto(`${base}/new/`);
+    await page.getByRole('button', { name: `Import ${repo}` }).click();
+    imported = projectNameFor(repo);
+    expect(await page.getByLabel(/^Project name/).inputValue()).toBe(imported);
+    expect(await page.getByLabel(/^Production branch/).inputValue()).toBe('main');
+    await expectAccessible('import (configure)');
+    await shoot('import-configure');
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.waitForURL(/\/deployment\/\?id=/);
+    const id = new URL(page.url()).searchParams.get('id')!;
+    await page.locator('#state .badge-ready').waitFor({ timeout: 120_000 });
+    await expect.poll(() => page.locator('#log-state').textContent(), { timeout: 30_000 }).toMatch(/complete/);
+    expect(((await page.locator('#log').textContent()) ?? '').split('\n').length).toBeGreaterThan(3);
+    expect(await page.locator('#summary').textContent()).toContain(commitSha.slice(0, 7));
+
+    const project = (await c.get(`/v1/projects/${imported}`)).body;
+    expect(project.gitRepository).toMatchObject({ provider: 'github', repo });
+    expect(project.gitRepository.installationId).toBeGreaterThan(0);
+    const deployment = await expectReady(c, id);
+    expect(deployment).toMatchObject({ target: 'production', branch: 'main', commitSha, projectName: imported });
+
+    const link = page.locator('#deployment-url');
+    const href = (await link.getAttribute('href')) ?? '';
+    await link.click();
+    await page.waitForURL(href);
+    await expect.poll(() => page.locator('h1').textContent()).toBe(`imported from GitHub ${repo}`);
+
+    await page.goto(`${base}/new/`);
+    await expect.poll(() => page.getByRole('listitem').filter({ hasText: repo }).textContent()).toContain(`Imported as ${imported}`);
+  });
+
+  test('a taken project name is refused in words and the form stays to fix it', async () => {
+    await page.goto(`${base}/new/`);
+    await page.getByRole('button', { name: `Import ${repo}` }).click();
+    await page.getByLabel(/^Project name/).fill(imported);
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await expect.poll(() => page.locator('.import-form [role=status]').textContent()).toBe(`This team already has a project named ${imported}: choose another name.`);
+    expect(await page.getByLabel(/^Project name/).getAttribute('aria-invalid')).toBe('true');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('.import-form').count()).toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`Import ${repo}`);
+  });
+
+  let other: TestTeam;
+  const otherProject = uniqueName('bproj');
+
+  test('adds a second team: the switcher lists both by name and shows the added team', async () => {
+    other = await newTeam();
+    expect((await platform.client(other.tokens.owner).post('/v1/projects', { name: otherProject })).status).toBe(201);
+    await page.goto(`${base}/`);
+    await openTeamMenu();
+    expect(await page.locator('#team-list').textContent()).toBe(`${team.name}✓ (current team)`);
+    await page.getByRole('link', { name: 'Add a team' }).click();
+    await page.waitForURL(`${base}/signin/`);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Add a team');
+    await page.getByLabel('API token').fill(other.tokens.owner);
+    await page.getByRole('button', { name: 'Add team' }).click();
+    await page.waitForURL(`${base}/`);
+    await expect.poll(() => page.locator('#team-name').textContent()).toBe(other.name);
+    await page.getByRole('row', { name: new RegExp(otherProject) }).waitFor();
+    expect(await page.getByRole('row', { name: new RegExp(imported) }).count()).toBe(0);
+    expect(page.url()).not.toContain(other.tokens.owner);
+    const kept = await page.evaluate(() => ({ token: sessionStorage.getItem('runway.token'), teams: JSON.parse(sessionStorage.getItem('runway.teams') ?? '[]') }));
+    expect(kept.token).toBe(other.tokens.owner);
+    expect(kept.teams.map((t: { teamName: string; token: string }) => [t.teamName, t.token])).toEqual([
+      [team.name, team.tokens.owner],
+      [other.name, other.tokens.owner],
+    ]);
+
+    await openTeamMenu();
+    const items = page.locator('#team-list button');
+    expect(await items.allTextContents()).toEqual([team.name, `${other.name}✓ (current team)`]);
+    expect(await page.getByRole('button', { name: 'Sign out of all 2 teams' }).isVisible()).toBe(true);
+    await expectAccessible('team switcher (open)');
+    await shoot('team-switcher');
+    await shoot('team-switcher-phone', PHONE);
+    // Escape closes the menu and gives focus back to its button.
+    await page.keyboard.press('Escape');
+    expect(await page.locator('#team-menu').isHidden()).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('team-button');
+  });
+
+  test('switches back and forth: each team sees its own projects', async () => {
+    await openTeamMenu();
+    await page.getByRole('button', { name: team.name, exact: true }).click();
+    await page.waitForURL(`${base}/`);
+    await expect.poll(() => page.locator('#team-name').textContent()).toBe(team.name);
+    await page.getByRole('row', { name: new RegExp(imported) }).waitFor();
+    expect(await page.getByRole('row', { name: new RegExp(otherProject) }).count()).toBe(0);
+    expect(await page.evaluate(() => sessionStorage.getItem('runway.token'))).toBe(team.tokens.owner);
+
+    await openTeamMenu();
+    await page.getByRole('button', { name: other.name, exact: true }).click();
+    await expect.poll(() => page.locator('#team-name').textContent()).toBe(other.name);
+    await page.getByRole('row', { name: new RegExp(otherProject) }).waitFor();
+  });
+
+  test('signing out of one team keeps the others; Sign out then forgets every token', async () => {
+    await openTeamMenu();
+    await page.getByRole('button', { name: `Sign out of ${other.name} only` }).click();
+    await page.waitForURL(`${base}/`);
+    await expect.poll(() => page.locator('#team-name').textContent()).toBe(team.name);
+    expect(await page.evaluate(() => sessionStorage.getItem('runway.teams'))).not.toContain(other.tokens.owner);
+
+    await openTeamMenu();
+    expect(await page.locator('#forget-team').isHidden()).toBe(true);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL(/\/signin\/$/);
-    expect(await page.evaluate(() => sessionStorage.getItem('runway.token'))).toBeNull();
+    expect(await page.evaluate(() => [sessionStorage.getItem('runway.token'), sessionStorage.getItem('runway.teams')])).toEqual([null, null]);
+    await page.goto(`${base}/new/`);
+    await page.waitForURL(/\/signin\/\?next=/);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -49,3 +49,7 @@ export class RateLimitedError extends DomainError {
 export class PayloadTooLargeError extends DomainError {
   override name = 'PayloadTooLargeError';
 }
+/** A part of the platform this request needs is not set up by the operator (e.g. the GitHub App). */
+export class NotConfiguredError extends DomainError {
+  override name = 'NotConfiguredError';
+}

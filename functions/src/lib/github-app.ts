@@ -1,5 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
+import { NotConfiguredError } from '#core/errors';
 import { config } from '#lib/config';
 
 /**
@@ -17,19 +18,19 @@ const GitHubAppSecret = z.object({
 });
 export type GitHubAppSecret = z.infer<typeof GitHubAppSecret>;
 
-/** GitHub is not set up in this installation (no secret configured). */
-export class GitHubNotConfiguredError extends Error {
-  override name = 'GitHubNotConfiguredError';
+/** GitHub is not set up in this installation (no secret, or still the placeholder): a 503 saying so. */
+function notConfigured(detail: string): NotConfiguredError {
+  return new NotConfiguredError('github_not_configured', `The GitHub App is not configured on this Runway installation (${detail}); see README "GitHub App"`);
 }
 
 const CACHE_SECONDS = 300;
 
 export async function gitHubAppSecret(): Promise<GitHubAppSecret> {
   const id = config().RUNWAY_GITHUB_SECRET_ID;
-  if (!id) throw new GitHubNotConfiguredError('RUNWAY_GITHUB_SECRET_ID is not set: the GitHub App is not configured');
+  if (!id) throw notConfigured('no secret');
   const raw = await getSecret(id, { transform: 'json', maxAge: CACHE_SECONDS, throwOnMissing: true });
   const parsed = GitHubAppSecret.safeParse(raw);
   // The issues name fields only: a value of this secret must never reach a log.
-  if (!parsed.success) throw new GitHubNotConfiguredError(`The GitHub App secret is malformed: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  if (!parsed.success) throw notConfigured(`secret fields not set: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
   return parsed.data;
 }

@@ -2,6 +2,7 @@ import {
   ConflictError,
   DomainError,
   ForbiddenError,
+  NotConfiguredError,
   NotFoundError,
   PayloadTooLargeError,
   RateLimitedError,
@@ -20,6 +21,7 @@ const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => DomainError, num
   [PayloadTooLargeError, 413],
   [UnprocessableError, 422],
   [RateLimitedError, 429],
+  [NotConfiguredError, 503],
 ];
 
 /** Error body shape of every non-2xx response. */

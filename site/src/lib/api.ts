@@ -1,9 +1,23 @@
 /**
- * The console's only way to the API: the bearer token lives in sessionStorage (one tab, gone when
- * it closes) and travels in the Authorization header, never in a URL.
+ * The console's only way to the API: bearer tokens live in sessionStorage (one tab, gone when it
+ * closes) and travel in the Authorization header, never in a URL.
+ *
+ * A token belongs to one team, so a person who works in several teams keeps one token per team:
+ * `runway.teams` lists them, `runway.token` is the one in use (what every request sends).
  */
+import type { TeamInfo } from './types.ts';
+
 const TOKEN_KEY = 'runway.token';
-const TEAM_KEY = 'runway.team';
+const TEAMS_KEY = 'runway.teams';
+/** The team that started a GitHub install, so the setup page links it with that team's token. */
+const PENDING_INSTALL_KEY = 'runway.pendingInstallTeam';
+
+/** A team this tab is signed in to, with its token. */
+export interface TeamSession {
+  teamId: string;
+  teamName: string;
+  token: string;
+}
 
 export interface ConsoleConfig {
   apiUrl: string;
@@ -34,16 +48,65 @@ export function config(): Promise<ConsoleConfig> {
   return configPromise;
 }
 
+function readTeams(): TeamSession[] {
+  const parsed = safeJson(sessionStorage.getItem(TEAMS_KEY) ?? '[]');
+  if (!Array.isArray(parsed)) return [];
+  return parsed.filter((t): t is TeamSession => typeof t?.teamId === 'string' && typeof t?.teamName === 'string' && typeof t?.token === 'string');
+}
+
+function writeTeams(teams: TeamSession[], current: TeamSession | undefined): void {
+  sessionStorage.setItem(TEAMS_KEY, JSON.stringify(teams));
+  if (current) sessionStorage.setItem(TOKEN_KEY, current.token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
 export const session = {
+  /** The token in use, or null when signed out. */
   token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
-  teamName: (): string | null => sessionStorage.getItem(TEAM_KEY),
-  signIn(token: string, teamName: string): void {
-    sessionStorage.setItem(TOKEN_KEY, token);
-    sessionStorage.setItem(TEAM_KEY, teamName);
+  /** Every team this tab is signed in to, in the order they were added. */
+  teams: readTeams,
+  /** The team in use. */
+  current(): TeamSession | undefined {
+    const token = session.token();
+    return readTeams().find((t) => t.token === token);
   },
+  /** Keeps a checked token and uses it; a second token of the same team replaces the first. */
+  add(team: Pick<TeamInfo, 'id' | 'name'>, token: string): void {
+    const entry = { teamId: team.id, teamName: team.name, token };
+    const teams = readTeams();
+    const at = teams.findIndex((t) => t.teamId === team.id);
+    if (at >= 0) teams[at] = entry;
+    else teams.push(entry);
+    writeTeams(teams, entry);
+  },
+  /** Uses the token of another team this tab holds; false when it holds none for that team. */
+  use(teamId: string): boolean {
+    const teams = readTeams();
+    const found = teams.find((t) => t.teamId === teamId);
+    if (found) writeTeams(teams, found);
+    return Boolean(found);
+  },
+  /** Forgets the token in use (signed out of that team only); the first other team, if any, takes over. */
+  forgetCurrent(): TeamSession | undefined {
+    const token = session.token();
+    const rest = readTeams().filter((t) => t.token !== token);
+    writeTeams(rest, rest[0]);
+    return rest[0];
+  },
+  /** Forgets every token of this tab. */
   signOut(): void {
     sessionStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(TEAM_KEY);
+    sessionStorage.removeItem(TEAMS_KEY);
+    sessionStorage.removeItem(PENDING_INSTALL_KEY);
+  },
+  /** Remembers which team is installing the GitHub App while the browser is on GitHub. */
+  startInstall(teamId: string): void {
+    sessionStorage.setItem(PENDING_INSTALL_KEY, teamId);
+  },
+  /** The team that started the install: GitHub's redirect back does not say. */
+  installTeam: (): string | null => sessionStorage.getItem(PENDING_INSTALL_KEY),
+  endInstall(): void {
+    sessionStorage.removeItem(PENDING_INSTALL_KEY);
   },
 };
 
@@ -59,16 +122,39 @@ export async function api<T>(method: string, path: string, body?: unknown, token
   } catch (cause) {
     throw new ApiError(0, 'network_error', `The API at ${apiUrl} did not answer. Check that it is running, then reload.`, { cause });
   }
+  if (!res.ok) throw await errorOf(res);
+  const text = await res.text();
+  return (text ? safeJson(text) : undefined) as T;
+}
+
+/**
+ * `POST /v1/files`: one file's raw bytes, addressed by their SHA-256 (`x-runway-digest`). The
+ * API checks the digest, so a corrupted upload is refused rather than deployed.
+ */
+export async function uploadFile(sha: string, bytes: Blob): Promise<void> {
+  const { apiUrl } = await config();
+  const token = session.token();
+  let res: Response;
+  try {
+    res = await fetch(`${apiUrl}/v1/files`, {
+      method: 'POST',
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/octet-stream', 'x-runway-digest': `sha256=${sha}` },
+      body: bytes,
+    });
+  } catch (cause) {
+    throw new ApiError(0, 'network_error', `The API at ${apiUrl} did not answer. Check your connection, then deploy again.`, { cause });
+  }
+  if (!res.ok) throw await errorOf(res);
+}
+
+async function errorOf(res: Response): Promise<ApiError> {
   const text = await res.text();
   const parsed: unknown = text ? safeJson(text) : undefined;
-  if (!res.ok) {
-    const error = (parsed as { error?: { code?: string; message?: string; issues?: Array<{ path: string; message: string }> } } | undefined)?.error;
-    // Validation errors name each field and what is wrong with it: show that, not just "invalid".
-    const issues = error?.issues?.map((i) => (i.path ? `${i.path} ${i.message}` : i.message)).join('; ');
-    const message = error?.message ? (issues ? `${error.message}: ${issues}.` : error.message) : `The API answered ${res.status}.`;
-    throw new ApiError(res.status, error?.code ?? 'http_error', message, error ?? {});
-  }
-  return parsed as T;
+  const error = (parsed as { error?: { code?: string; message?: string; issues?: Array<{ path: string; message: string }> } } | undefined)?.error;
+  // Validation errors name each field and what is wrong with it: show that, not just "invalid".
+  const issues = error?.issues?.map((i) => (i.path ? `${i.path} ${i.message}` : i.message)).join('; ');
+  const message = error?.message ? (issues ? `${error.message}: ${issues}.` : error.message) : `The API answered ${res.status}.`;
+  return new ApiError(res.status, error?.code ?? 'http_error', message, error ?? {});
 }
 
 function safeJson(text: string): unknown {

@@ -7,7 +7,15 @@ export type { DeploymentInfo, DeploymentState } from '../../../functions/src/cor
 export type { AliasInfo, AliasChange } from '../../../functions/src/core/alias/schema.ts';
 export type { EnvVarInfo, EnvTarget, CreateEnvBody, UpdateEnvBody } from '../../../functions/src/core/env/schema.ts';
 export type { TeamInfo } from '../../../functions/src/core/team/schema.ts';
+export type { InstallationInfo, RepositoryInfo } from '../../../functions/src/core/github/schema.ts';
 import type { DeploymentState } from '../../../functions/src/core/deployment/schema.ts';
+import type { InstallLink as InstallLinkSchema } from '../../../functions/src/core/github/schema.ts';
+import type { CreateProjectBody } from '../../../functions/src/core/project/schema.ts';
+import type * as z from 'zod';
+
+/** `POST /v1/git/install`: the GitHub App's install page, with a one-time state. */
+export type InstallLink = z.infer<typeof InstallLinkSchema>;
+export type { CreateProjectBody };
 
 /** `{ items, next }` of every list (`pageOf` in core/schemas.ts). */
 export interface Page<T> {

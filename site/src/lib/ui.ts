@@ -45,8 +45,20 @@ export function requireParam(name: string, region: HTMLElement, what: string): s
 /** Replaces a region's content with an error that says what to do next. */
 export function showError(region: HTMLElement, error: unknown): void {
   if (isSignedOutError(error)) {
-    session.signOut();
-    region.replaceChildren(h('p', { class: 'notice error', role: 'alert' }, 'Your token is no longer valid. ', h('a', { href: '/signin/' }, 'Sign in again'), '.'));
+    // Only the token that was refused is forgotten; the tab stays signed in to its other teams.
+    const refused = session.current();
+    const next = session.forgetCurrent();
+    const whose = refused ? `Your token for team ${refused.teamName}` : 'Your token';
+    region.replaceChildren(
+      h(
+        'p',
+        { class: 'notice error', role: 'alert' },
+        `${whose} is no longer valid. `,
+        h('a', { href: `/signin/?next=${encodeURIComponent(location.pathname + location.search)}` }, 'Sign in again'),
+        next ? h('span', {}, ', or ', h('a', { href: '/' }, `go to team ${next.teamName}`)) : null,
+        '.',
+      ),
+    );
     return;
   }
   const message = error instanceof Error ? error.message : String(error);

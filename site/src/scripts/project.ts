@@ -1,6 +1,7 @@
 import { api, enc, hostUrl } from '../lib/api.ts';
 import { $, age, filesLabel, announce, badge, busy, duration, errorText, h, requireParam, requireSession, showError } from '../lib/ui.ts';
 import type { AliasInfo, DeploymentInfo, Page, ProjectInfo, UpdateProjectBody } from '../lib/types.ts';
+import { deployPicked, formatBytes, fromDrop, fromInput, problemWith, type DeployProgress, type Picked } from '../lib/upload.ts';
 
 await requireSession();
 const summary = $('#summary');
@@ -12,7 +13,7 @@ let cursor: string | null = null;
 let rows: HTMLTableSectionElement | undefined;
 
 if (new URLSearchParams(location.search).get('created')) {
-  announce($('#page-status'), 'Project created. Deploy to it through the API upload path; its deployments appear below.');
+  announce($('#page-status'), 'Project created. Deploy a folder with "Deploy files" below (or through the API upload path); its deployments appear below.');
 }
 
 function deploymentRow(d: DeploymentInfo): HTMLTableRowElement {
@@ -35,7 +36,15 @@ async function loadDeployments(): Promise<void> {
     const page = await api<Page<DeploymentInfo>>('GET', `/v1/deployments?projectId=${enc(project.id)}&limit=10${cursor ? `&cursor=${enc(cursor)}` : ''}`);
     if (!rows) {
       if (page.items.length === 0) {
-        deployments.replaceChildren(h('p', { class: 'panel' }, 'No deployments yet. Upload files with POST /v1/files, then POST /v1/deployments {"project": "', project.name, '"} — see the README.'));
+        deployments.replaceChildren(
+          h(
+            'p',
+            { class: 'panel' },
+            'No deployments yet. ',
+            project.gitRepository ? `Push to ${project.gitRepository.repo}, or deploy` : 'Deploy',
+            ' a folder with "Deploy files" above, or through the API (POST /v1/files, then POST /v1/deployments) — see the README.',
+          ),
+        );
       } else {
         rows = h('tbody');
         const cols = ['State', 'Target', 'Branch', 'Commit', 'Created', 'Duration'];
@@ -61,6 +70,8 @@ async function renderSummary(p: ProjectInfo): Promise<void> {
       { class: 'facts' },
       h('dt', {}, 'Production URL'),
       h('dd', {}, production ? h('a', { href: await hostUrl(production.host) }, production.host) : h('span', { class: 'muted' }, 'None yet: a READY production deployment publishes it')),
+      h('dt', {}, 'Git repository'),
+      h('dd', {}, p.gitRepository ? h('code', {}, p.gitRepository.repo) : h('span', { class: 'muted' }, 'None: deploys come from uploaded files')),
       h('dt', {}, 'Production branch'),
       h('dd', {}, h('code', {}, p.productionBranch)),
       h('dt', {}, 'Environment variables'),
@@ -147,3 +158,81 @@ confirmInput.addEventListener('input', () => {
 });
 
 void load();
+
+// --- Deploy files: a folder picked or dropped, through the upload protocol -----------------------
+const upload = $('#upload') as HTMLFormElement;
+const folder = $('#folder') as HTMLInputElement;
+const drop = $('#drop');
+const pickedText = $('#picked');
+const uploadSubmit = $('#upload-submit') as HTMLButtonElement;
+const progress = $('#upload-progress') as HTMLProgressElement;
+const count = $('#upload-count');
+const uploadStatus = $('#upload-status');
+let picked: Picked | undefined;
+
+function choose(next: Picked): void {
+  const problem = problemWith(next);
+  picked = problem ? undefined : next;
+  uploadSubmit.disabled = !picked;
+  progress.hidden = true;
+  count.textContent = '';
+  if (problem) {
+    pickedText.textContent = 'No folder chosen yet.';
+    announce(uploadStatus, problem, 'error');
+    return;
+  }
+  const bytes = next.files.reduce((sum, f) => sum + f.file.size, 0);
+  const left = next.ignored > 0 ? ` (${next.ignored} left out)` : '';
+  pickedText.textContent = `${next.files.length} file${next.files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}${left}: ${next.files.slice(0, 3).map((f) => f.path).join(', ')}${next.files.length > 3 ? ', …' : ''}`;
+  announce(uploadStatus, '');
+}
+
+folder.addEventListener('change', () => {
+  if (folder.files) choose(fromInput(folder.files));
+});
+drop.addEventListener('dragover', (event) => {
+  event.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', async (event) => {
+  event.preventDefault();
+  drop.classList.remove('over');
+  if (!event.dataTransfer) return;
+  try {
+    choose(await fromDrop(event.dataTransfer));
+  } catch (error) {
+    announce(uploadStatus, `Could not read the dropped files: ${errorText(error)}. Choose the folder with the picker instead.`, 'error');
+  }
+});
+
+function showProgress(p: DeployProgress): void {
+  if (p.phase === 'creating') {
+    count.textContent = 'Creating the deployment…';
+    return;
+  }
+  progress.hidden = false;
+  progress.max = Math.max(1, p.total);
+  progress.value = p.done;
+  count.textContent = p.phase === 'hashing' ? `Hashing ${p.done} of ${p.total} files` : `${p.done} of ${p.total} uploaded`;
+}
+
+upload.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!project || !picked) return;
+  const files = picked;
+  const target = new FormData(upload).get('target') === 'production' ? 'production' : 'preview';
+  await busy(uploadSubmit, async () => {
+    folder.disabled = true;
+    announce(uploadStatus, `Deploying ${files.files.length} files to ${target}…`);
+    try {
+      const created = await deployPicked(project!.name, target, files, showProgress);
+      announce(uploadStatus, h('span', {}, 'Deployment queued: ', h('a', { href: `/deployment/?id=${enc(created.id)}` }, `open ${created.shortId}`), '.'));
+      location.assign(`/deployment/?id=${enc(created.id)}`);
+    } catch (error) {
+      announce(uploadStatus, `${errorText(error)} Nothing was deployed; deploy again to retry (files already uploaded are not sent twice).`, 'error');
+    } finally {
+      folder.disabled = false;
+    }
+  });
+});

@@ -34,7 +34,9 @@ async function load(): Promise<void> {
     const page = await api<Page<ProjectInfo>>('GET', `/v1/projects?limit=20${cursor ? `&cursor=${enc(cursor)}` : ''}`);
     if (!rows) {
       if (page.items.length === 0) {
-        list.replaceChildren(h('p', { class: 'panel' }, 'No projects yet. Create one below, then deploy to it with the API upload path (see the README).'));
+        list.replaceChildren(
+          h('p', { class: 'panel' }, 'No projects yet. ', h('a', { href: '/new/' }, 'Import a Git repository'), ' to deploy it on every push, or create an empty project below and deploy files to it.'),
+        );
       } else {
         rows = h('tbody');
         const head = h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Project'), h('th', { scope: 'col' }, 'Latest'), h('th', { scope: 'col' }, 'Production URL'), h('th', { scope: 'col', class: 'hide-narrow' }, 'Updated')));

@@ -5,6 +5,15 @@ import type { Page, TeamInfo } from '../lib/types.ts';
 const form = $('#signin') as HTMLFormElement;
 const input = $('#token') as HTMLInputElement;
 const status = $('#signin-status');
+// "Add a team" from the header: the same form, for a token of one more team.
+const adding = session.teams().length > 0;
+if (adding) {
+  $('#signin-title').textContent = 'Add a team';
+  document.title = 'Add a team · Runway';
+  $('#add-intro').hidden = false;
+  $('#signin-cancel').hidden = false;
+  ($('#signin-submit') as HTMLButtonElement).textContent = 'Add team';
+}
 input.focus();
 
 form.addEventListener('submit', async (event) => {
@@ -22,7 +31,7 @@ form.addEventListener('submit', async (event) => {
       const teams = await api<Page<TeamInfo>>('GET', '/v1/teams', undefined, token);
       const team = teams.items[0];
       if (!team) throw new Error('This token belongs to no team.');
-      session.signIn(token, team.name);
+      session.add(team, token);
       const next = new URLSearchParams(location.search).get('next');
       // Only same-site paths: `next` comes from the address bar.
       location.assign(next && next.startsWith('/') && !next.startsWith('//') ? next : '/');

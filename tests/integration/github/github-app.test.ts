@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dynamoClient } from '../../../functions/src/adapters/aws/clients.ts';
+import { resetConfig } from '../../../functions/src/lib/config.ts';
 import type { FakeGitHub } from '../../../local/fake-github.ts';
 import { newTeam, teamItems, uniqueName, type Client } from '../api/harness.ts';
 import { expectReady, readTree, startPlatform, visit, waitForEnd, type Platform } from '../builds/platform.ts';
@@ -115,6 +116,20 @@ describe('installations', () => {
     fake.addInstallation({ id: old, account: { login: 'someone' }, createdAt: new Date(Date.now() - 86_400_000).toISOString() });
     const state2 = new URL((await other.post('/v1/git/install', {})).body.url).searchParams.get('state')!;
     expect((await other.post('/v1/git/installations', { installationId: old, state: state2 })).body.error.code).toBe('installation_predates_claim');
+  });
+
+  test('without a configured GitHub App, installing answers 503 github_not_configured', async () => {
+    const secretId = process.env.RUNWAY_GITHUB_SECRET_ID;
+    delete process.env.RUNWAY_GITHUB_SECRET_ID;
+    resetConfig();
+    try {
+      const res = await owner.post('/v1/git/install', {}, { allow5xx: true });
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({ code: 'github_not_configured', message: expect.stringContaining('README') });
+    } finally {
+      process.env.RUNWAY_GITHUB_SECRET_ID = secretId;
+      resetConfig();
+    }
   });
 
   test('a project can only link a repository the team can read', async () => {

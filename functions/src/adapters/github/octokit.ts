@@ -15,7 +15,8 @@ type RunwayOctokit = InstanceType<typeof RunwayOctokit>;
  * in a repository. The base URL is configurable (GitHub Enterprise, or the local fake in tests).
  */
 export class OctokitGitHub implements GitHubPort {
-  #app: Promise<App<{ Octokit: typeof RunwayOctokit }>> | undefined;
+  #app: App<{ Octokit: typeof RunwayOctokit }> | undefined;
+  #identity: string | undefined;
   #appId: number | undefined;
 
   async installation(installationId: number) {
@@ -121,17 +122,22 @@ export class OctokitGitHub implements GitHubPort {
     return (await this.#appClient()).getInstallationOctokit(installationId);
   }
 
-  #appClient(): Promise<App<{ Octokit: typeof RunwayOctokit }>> {
-    this.#app ??= gitHubAppSecret().then((secret) => {
+  /**
+   * The App client for the current secret: the secret is re-read through Powertools' 5-minute
+   * cache, and a rotated key or App id builds a new client (installation tokens are per client).
+   */
+  async #appClient(): Promise<App<{ Octokit: typeof RunwayOctokit }>> {
+    const secret = await gitHubAppSecret();
+    const identity = `${secret.appId}:${secret.privateKey}`;
+    if (!this.#app || this.#identity !== identity) {
+      this.#identity = identity;
       this.#appId = secret.appId;
-      return new App({
+      this.#app = new App({
         appId: secret.appId,
         privateKey: secret.privateKey,
         Octokit: RunwayOctokit.defaults({ baseUrl: config().RUNWAY_GITHUB_API_URL.replace(/\/+$/, ''), userAgent: 'runway' }),
       });
-    });
-    // A failed read (secret missing, throttled) must not stick for the life of the function.
-    this.#app.catch(() => (this.#app = undefined));
+    }
     return this.#app;
   }
 }
