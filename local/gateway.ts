@@ -134,7 +134,8 @@ function toEvent(req: http.IncomingMessage, url: URL, key: string, params: Recor
   };
 }
 
-function lambdaContext(name: string, requestId: string): Context {
+/** A Lambda context as the runtime passes it (30 s deadline), for handlers called in-process. */
+export function lambdaContext(name: string, requestId: string): Context {
   const deadline = Date.now() + 30_000;
   return {
     callbackWaitsForEmptyEventLoop: false,

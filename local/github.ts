@@ -9,6 +9,7 @@ import { onMessages } from '../functions/src/handlers/jobs/github-worker.ts';
 import { resetConfig } from '../functions/src/lib/config.ts';
 import { usePorts } from '../functions/src/lib/ports.ts';
 import { startFakeGitHub, type FakeGitHub } from './fake-github.ts';
+import { lambdaContext } from './gateway.ts';
 
 /**
  * Name prefix of the App's secret in the emulator (the state stack creates its own in AWS). Each
@@ -63,7 +64,7 @@ export async function useLocalGitHub(options: { envFile?: string; setupUrl?: str
   const secretId = await putSecret(`${LOCAL_GITHUB_SECRET_PREFIX}-${randomBytes(6).toString('hex')}`, JSON.stringify(secret));
   Object.assign(process.env, { RUNWAY_GITHUB_SECRET_ID: secretId, RUNWAY_GITHUB_API_URL: urls.api, RUNWAY_GITHUB_WEB_URL: urls.web });
   resetConfig();
-  const queue = new InProcessGitHubQueue({ consumer: onMessages });
+  const queue = new InProcessGitHubQueue({ consumer: (event) => onMessages(event, lambdaContext('github-worker', event.Records[0]?.messageId ?? 'local')) });
   const restore = usePorts({ github: new OctokitGitHub(), githubQueue: queue });
   return {
     fake,

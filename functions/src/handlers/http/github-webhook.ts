@@ -49,7 +49,7 @@ export const routes = {
     rawBody: true,
     maxBodyBytes: MAX_WEBHOOK_BYTES,
     summary: 'GitHub App webhook (signed with the App\'s webhook secret)',
-    handler: async ({ event, rawBody }) => {
+    handler: async ({ event, rawBody, context }) => {
       const signature = event.headers['x-hub-signature-256'];
       if (!signature || !/^sha256=[0-9a-f]{64}$/.test(signature)) {
         throw new UnauthorizedError('invalid_signature', 'X-Hub-Signature-256 is missing or malformed');
@@ -66,7 +66,7 @@ export const routes = {
       const job = toJob(name, deliveryId, parseJson(body));
       if (!job) return { status: 202, body: { status: 'ignored', event: name } };
       try {
-        await enqueueOnce(job as GitHubJob & Record<string, unknown>);
+        await enqueueOnce(job as GitHubJob & Record<string, unknown>, context);
       } catch (error) {
         if (error instanceof IdempotencyAlreadyInProgressError) {
           throw new ConflictError('delivery_in_progress', 'This delivery is being handled right now');

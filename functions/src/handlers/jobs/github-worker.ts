@@ -1,7 +1,7 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CodeBuildScheduler } from '#adapters/build-scheduler/codebuild';
 import { CloudFrontKvsEdgeStore } from '#adapters/edge-store/cloudfront-kvs';
 import { OctokitGitHub } from '#adapters/github/octokit';
@@ -25,15 +25,14 @@ const handleOnce = idempotent(
   { keyPrefix: 'github-worker', keyPath: 'deliveryId', expiresAfterSeconds: 24 * 3600 },
 );
 
-async function onRecord(record: SQSRecord): Promise<void> {
-  const job = GitHubJob.parse(JSON.parse(record.body));
-  logger.appendKeys({ deliveryId: job.deliveryId });
-  await handleOnce(job as GitHubJob & Record<string, unknown>);
-}
-
 const processor = new SqsFifoPartialProcessorAsync();
 
-export async function onMessages(event: SQSEvent) {
+export async function onMessages(event: SQSEvent, context: Context) {
+  const onRecord = async (record: SQSRecord): Promise<void> => {
+    const job = GitHubJob.parse(JSON.parse(record.body));
+    logger.appendKeys({ deliveryId: job.deliveryId });
+    await handleOnce(job as GitHubJob & Record<string, unknown>, context);
+  };
   return processPartialResponse(event, onRecord, processor);
 }
 
