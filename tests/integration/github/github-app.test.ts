@@ -207,6 +207,27 @@ describe('push → deployment → GitHub', () => {
     expect(await deploymentsOf(project.id)).toHaveLength(1);
   });
 
+  test('a suspended installation deploys nothing until it is unsuspended', async () => {
+    const { repo, installationId, project } = await linkedProject();
+    const suspend = example('installation', (p) => p.action === 'suspend');
+    suspend.installation.id = installationId;
+    await send('installation', suspend);
+    await drained();
+    const c1 = fake.commit(repo.fullName, 'main', { 'index.html': 'while suspended' });
+    await send('push', pushPayload({ installationId, repo, branch: 'main', sha: c1.sha }));
+    await drained();
+    expect(await deploymentsOf(project.id)).toHaveLength(0);
+    expect((await owner.get('/v1/git/installations')).body.items.find((i: { id: number }) => i.id === installationId)).toMatchObject({ suspended: true });
+
+    const unsuspend = example('installation', (p) => p.action === 'unsuspend');
+    unsuspend.installation.id = installationId;
+    await send('installation', unsuspend);
+    await drained();
+    await send('push', pushPayload({ installationId, repo, branch: 'main', sha: c1.sha }));
+    await drained();
+    expect(await deploymentsOf(project.id)).toHaveLength(1);
+  });
+
   test('after the installation is unlinked, pushes deploy nothing', async () => {
     const { repo, installationId, project } = await linkedProject();
     expect((await owner.request('DELETE', `/v1/git/installations/${installationId}`)).status).toBe(204);
@@ -214,6 +235,35 @@ describe('push → deployment → GitHub', () => {
     await send('push', pushPayload({ installationId, repo, branch: 'main', sha: commit.sha }));
     await drained();
     expect(await deploymentsOf(project.id)).toHaveLength(0);
+  });
+});
+
+describe('deploying a branch on demand, redeploying a commit', () => {
+  test('gitSource deploys the head of a branch; a redeploy builds the same commit again', async () => {
+    const { repo, name, project, first } = await linkedProject({ 'index.html': 'head of main' });
+    const created = await owner.post('/v1/deployments', { project: name, gitSource: { branch: 'main' } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ target: 'production', branch: 'main', commitSha: first.sha, commitMessage: 'first' });
+    await expectReady(owner, created.body.id);
+    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 5000 }).toBe('head of main');
+
+    const again = await owner.post(`/v1/deployments/${created.body.id}/redeploy`, {});
+    expect(again.status).toBe(201);
+    expect(again.body).toMatchObject({ redeployOf: created.body.id, commitSha: first.sha, source: { type: 'git', sha: first.sha } });
+    await expectReady(owner, again.body.id);
+    await expect.poll(() => statusesOf(repo.fullName, first.sha).filter((s) => s.state === 'success').length, { timeout: 5000 }).toBe(2);
+
+    const missing = await owner.post('/v1/deployments', { project: name, gitSource: { branch: 'nope' } });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('branch_not_found');
+    const both = await owner.post('/v1/deployments', { project: name, gitSource: { branch: 'main' }, files: [] });
+    expect(both.status).toBe(400);
+    const plain = uniqueName('plain');
+    await owner.post('/v1/projects', { name: plain });
+    const noRepo = await owner.post('/v1/deployments', { project: plain, gitSource: { branch: 'main' } });
+    expect(noRepo.status).toBe(400);
+    expect(noRepo.body.error.code).toBe('no_git_repository');
+    expect((await deploymentsOf(project.id)).length).toBe(2);
   });
 });
 

@@ -30,7 +30,7 @@ const createdAt = { type: 'string', required: true, readOnly: true } as const;
 const version = { type: 'number', required: true } as const;
 
 /** One key of an index: attribute, composite attributes and template (case kept as is). */
-function key<const F extends string, const C extends readonly string[]>(field: F, composite: C, template: string) {
+export function key<const F extends string, const C extends readonly string[]>(field: F, composite: C, template: string) {
   return { field, composite, template, casing: 'none' as const };
 }
 

@@ -1,5 +1,6 @@
 import { Entity, Service } from 'electrodb';
 import { dynamoClient } from '#adapters/aws/clients';
+import { key } from '#core/db/model';
 import { config } from '#lib/config';
 
 /**
@@ -20,7 +21,6 @@ import { config } from '#lib/config';
 const SERVICE = 'runway';
 const str = { type: 'string', required: true } as const;
 const num = { type: 'number', required: true } as const;
-const key = <const F extends string, const C extends readonly string[]>(field: F, composite: C, template: string) => ({ field, composite, template, casing: 'none' as const });
 
 export const InstallationEntity = new Entity({
   model: { entity: 'ghInstallation', version: '1', service: SERVICE },

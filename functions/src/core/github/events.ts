@@ -52,20 +52,7 @@ async function onPush(job: Extract<GitHubJob, { kind: 'push' }>): Promise<Outcom
   }
   if (!job.headCommit) return { outcome: 'ignored', reason: 'push without a head commit' };
   if (SKIP.test(job.headCommit.message)) return { outcome: 'skipped', reason: 'skip marker in the head commit message' };
-  const deployments: string[] = [];
-  for (const project of projects) {
-    const deployment = await deployCommit({
-      teamId,
-      project,
-      installationId: job.installationId,
-      repository: job.repository,
-      branch: job.branch,
-      sha: job.after,
-      message: job.headCommit.message,
-    });
-    deployments.push(deployment.id);
-  }
-  return { outcome: 'deployed', deployments };
+  return deployToAll(projects, { teamId, installationId: job.installationId, repository: job.repository, branch: job.branch, sha: job.after, message: job.headCommit.message });
 }
 
 async function onPullRequest(job: Extract<GitHubJob, { kind: 'pull_request' }>): Promise<Outcome> {
@@ -77,20 +64,21 @@ async function onPullRequest(job: Extract<GitHubJob, { kind: 'pull_request' }>):
     for (const project of projects) if (job.branch !== project.productionBranch) await Alias.remove(project, branchHost(project.name, job.branch, config().RUNWAY_PLATFORM_DOMAIN));
     return { outcome: 'removed', reason: `pull request #${job.number} closed` };
   }
+  return deployToAll(projects, {
+    teamId,
+    installationId: job.installationId,
+    repository: job.repository,
+    branch: job.branch,
+    sha: job.headSha,
+    message: job.title ?? `Pull request #${job.number}`,
+    prNumber: job.number,
+  });
+}
+
+/** Deploys one commit to every project linked to its repository (a monorepo may have several). */
+async function deployToAll(projects: ProjectInfo[], commit: Omit<CommitInput, 'project'>): Promise<Outcome> {
   const deployments: string[] = [];
-  for (const project of projects) {
-    const deployment = await deployCommit({
-      teamId,
-      project,
-      installationId: job.installationId,
-      repository: job.repository,
-      branch: job.branch,
-      sha: job.headSha,
-      message: job.title ?? `Pull request #${job.number}`,
-      prNumber: job.number,
-    });
-    deployments.push(deployment.id);
-  }
+  for (const project of projects) deployments.push((await deployCommit({ ...commit, project })).id);
   return { outcome: 'deployed', deployments };
 }
 

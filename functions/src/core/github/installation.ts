@@ -122,7 +122,8 @@ export async function teamOf(installationId: number): Promise<string | undefined
 
 /** Repositories the team can import, each with the names of the projects already linked to it. */
 export async function repositories(teamId: string): Promise<RepositoryInfo[]> {
-  const installations = await list(teamId);
+  // A suspended installation's repositories can be neither read nor deployed until it is unsuspended.
+  const installations = (await list(teamId)).filter((i) => !i.suspended);
   const projects = await allProjects(teamId);
   const repos = await Promise.all(
     installations.map(async (i) => (await gh().entities.repository.query.byInstallation({ installationId: i.id }).go({ pages: 'all' })).data),

@@ -107,20 +107,17 @@ export const routes = {
 /** Deploys the head commit of a branch of the project's repository, as a push to it would. */
 async function deployBranch(teamId: string, project: ProjectInfo, branch: string) {
   const linked = project.gitRepository;
-  if (!linked?.installationId || !linked.repoId) {
-    throw new ValidationError('no_git_repository', 'This project has no GitHub repository: link one in its settings, or deploy files');
-  }
-  if (!(await Installation.teamOf(linked.installationId))) {
-    throw new ValidationError('git_repository_not_accessible', 'The GitHub App installation of this repository is unlinked or suspended');
-  }
-  const ref = { installationId: linked.installationId, repo: linked.repo };
+  if (!linked) throw new ValidationError('no_git_repository', 'This project has no GitHub repository: link one in its settings, or deploy files');
+  // Through whichever of the team's installations reads the repository now (the App may have been reinstalled).
+  const repository = await Installation.resolve(teamId, linked.repo);
+  const ref = { installationId: repository.installationId, repo: repository.fullName };
   const commit = await ports().github.commit(ref, branch);
-  if (!commit) throw new NotFoundError('branch_not_found', `${linked.repo} has no branch "${branch}"`);
+  if (!commit) throw new NotFoundError('branch_not_found', `${repository.fullName} has no branch "${branch}"`);
   return GitHubEvents.deployCommit({
     teamId,
     project,
-    installationId: linked.installationId,
-    repository: { id: linked.repoId, fullName: linked.repo },
+    installationId: repository.installationId,
+    repository: { id: repository.repoId, fullName: repository.fullName },
     branch,
     sha: commit.sha,
     message: commit.message,
