@@ -42,7 +42,7 @@ try {
   const state = new URL((await c.post('/v1/git/install', {})).body.url).searchParams.get('state')!;
   const installationId = githubId();
   fake.addInstallation({ id: installationId, account: { login: 'bench' }, repositories: [repo, unlinkedRepo] });
-  await c.post('/v1/git/installations', { installationId, state });
+  await c.post('/v1/git/installations', { installationId, state, code: fake.authorize() });
   const project = uniqueName('gh');
   const created = await c.post('/v1/projects', { name: project, gitRepository: { provider: 'github', repo: repo.fullName } });
   if (created.status !== 201) throw new Error(`project: ${created.status} ${created.text}`);

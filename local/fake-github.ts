@@ -3,15 +3,20 @@
  * downloads and the App's install page — for tests and `npm start` on a machine that cannot reach
  * GitHub. It speaks the protocol the real `@octokit/app` client speaks (RS256 App JWTs, installation
  * tokens, `Link` pagination, the tarball redirect), so the production adapter is pointed at it
- * unchanged. State is in memory and dies with the server.
+ * unchanged. Given a webhook URL, it also delivers the App's webhooks as GitHub does (signed,
+ * one at a time): `installation` when its install page installs the App, `push` when its control
+ * API (`/_fake/…`, not GitHub's) is asked to push. It also runs the App's OAuth web flow (the
+ * authorize page, the code exchange, user access tokens and `GET /user/installations`), with which
+ * a client proves that a user can access an installation. State is in memory and dies with the server.
  */
-import { createHash, generateKeyPair, randomBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPair, randomBytes, randomUUID, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Webhooks } from '@octokit/webhooks';
 import { create as createTar } from 'tar';
 import * as z from 'zod';
 
@@ -20,10 +25,14 @@ export interface FakeGitHubCall {
   method: string;
   /** Path and query string, e.g. `/installation/repositories?per_page=2&page=2`. */
   path: string;
-  /** The parsed JSON body; the raw text when it was not JSON; undefined when empty. */
+  /**
+   * The parsed JSON body (a form body of `POST /login/oauth/access_token` as an object); the raw
+   * text when it was not JSON; undefined when empty. Secrets (the OAuth client secret, codes and
+   * refresh tokens) are recorded as `[REDACTED]`, in the body and in the query string.
+   */
   body: unknown;
-  /** Which credential the request carried and the fake accepted. */
-  auth: 'app' | 'installation' | 'none';
+  /** Which credential the request carried and the fake accepted: an App JWT, an installation token (`ghs_`), a user access token (`ghu_`). */
+  auth: 'app' | 'installation' | 'user' | 'none';
 }
 
 /** A repository as the test declares it. */
@@ -43,10 +52,27 @@ export interface FakeInstallationInput {
   repositories?: FakeRepositoryInput[];
   /** ISO date. @default now */
   createdAt?: string;
+  /** Logins of the users who can access the installation (`GET /user/installations` lists it for them). @default ['octocat'] */
+  users?: string[];
 }
 
 /** The installation as `GET /app/installations/{id}` returns it. */
 export type FakeInstallation = ReturnType<World['installationJson']>;
+
+/** Where the App's webhooks go: its "Webhook URL" and "Webhook secret" on GitHub. */
+export interface FakeWebhookTarget {
+  url: string;
+  secret: string;
+}
+
+/** One webhook the fake sent. */
+export interface FakeWebhookDelivery {
+  event: string;
+  /** The `X-GitHub-Delivery` header. */
+  deliveryId: string;
+  /** The receiver's HTTP status; `pending` until it answers; `failed` when it could not be reached or did not answer in time. */
+  status: number | 'pending' | 'failed';
+}
 
 export interface FakeGitHub {
   /** Base URL of the REST API (`http://127.0.0.1:PORT`, no trailing slash): the Octokit `baseUrl`. */
@@ -57,8 +83,21 @@ export interface FakeGitHub {
   appSlug: string;
   /** The App's private key (PKCS#8 PEM, RSA 2048), generated at start. */
   privateKey: string;
-  /** Every request received, in order, except codeload downloads. */
+  /** The App's OAuth client id (`Iv1.` and 16 hex digits), random per start. */
+  clientId: string;
+  /** The App's OAuth client secret (40 hex digits), random per start. */
+  clientSecret: string;
+  /**
+   * What the authorize page does when `login` (default `octocat`) approves: mints a one-time OAuth
+   * code, valid 10 minutes, for `POST /login/oauth/access_token`. For tests without a browser.
+   */
+  authorize(login?: string): string;
+  /** Every request received, in order, except codeload downloads and `/_fake/` control requests. */
   calls: FakeGitHubCall[];
+  /** Webhooks sent to `options.webhook`, oldest first; empty without one. */
+  deliveries: FakeWebhookDelivery[];
+  /** Resolves when every webhook sent so far has been answered or has failed. */
+  webhooksDelivered(): Promise<void>;
   /** Registers an installation of the App. Throws on a duplicate id or a repository already installed elsewhere. */
   addInstallation(input: FakeInstallationInput): FakeInstallation;
   /** Uninstalls: its tokens stop working at once; its repositories stay (a new installation may take them). */
@@ -87,8 +126,18 @@ export interface FakeGitHubOptions {
   appId?: number;
   /** @default 'runway-local' */
   appSlug?: string;
-  /** Where the install page sends the browser back (the App's "Setup URL"); without it the page says the id. */
+  /**
+   * Where the install page sends the browser back (the App's "Setup URL"); without it the page says
+   * the id. The OAuth authorize page also sends the browser here (with `code` and `state`) when it
+   * has no `redirect_uri`: the App's "Callback URL" on GitHub.
+   */
   setupUrl?: string;
+  /**
+   * Where to deliver the App's webhooks (`installation` from the install page, `push` from the
+   * control API), signed with `secret`. Without it the fake delivers none: tests then post their
+   * own payloads.
+   */
+  webhook?: FakeWebhookTarget;
 }
 
 const DOCS_URL = 'https://docs.github.com/rest';
@@ -99,16 +148,33 @@ type Access = 'read' | 'write';
 type Permissions = Partial<Record<Permission, Access>>;
 
 const INSTALLATION_TOKEN_TTL_MS = 60 * 60 * 1000;
+/** An OAuth code is good for one exchange within 10 minutes. */
+const OAUTH_CODE_TTL_MS = 10 * 60 * 1000;
+/** A GitHub App's expiring user access tokens live 8 hours, their refresh tokens 6 months. */
+const USER_TOKEN_TTL_S = 8 * 60 * 60;
+const REFRESH_TOKEN_TTL_S = 15_811_200;
+/** The user the authorize and install pages act as when the URL names none. */
+const DEFAULT_USER = 'octocat';
+const OAUTH_ERRORS_URL = 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors';
+/** Where the App's OAuth secrets appear in `POST /login/oauth/access_token`: `calls` records them as this. */
+const REDACTED = '[REDACTED]';
 /** codeload URLs are short-lived on GitHub too; long enough for a build to start its download. */
 const CODELOAD_TTL_MS = 5 * 60 * 1000;
 /** GitHub refuses App JWTs that live longer than 10 minutes, and tolerates a minute of clock drift on `iat`. */
 const JWT_MAX_LIFETIME_S = 10 * 60;
 const CLOCK_SKEW_S = 60;
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** A push through the control API carries a whole tree (binary files base64-encoded). */
+const MAX_CONTROL_BODY_BYTES = 50 * 1024 * 1024;
+/** GitHub gives up on a webhook receiver after 10 seconds. */
+const WEBHOOK_TIMEOUT_MS = 10_000;
+const ZERO_SHA = '0'.repeat(40);
 const DEFAULT_PER_PAGE = 30;
 const MAX_PER_PAGE = 100;
 /** Who the web install page installs the App on: a stand-in for the user's GitHub organization. */
 const WEB_INSTALL_ACCOUNT = { login: 'octo-org', type: 'Organization' } as const;
+/** Who pushes through the control API: the push webhooks' `sender`, the commits' author. */
+const LOCAL_USER = { login: 'runway-dev', name: 'Runway Local', email: 'local@runway.invalid' } as const;
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -189,6 +255,8 @@ interface InstallationState {
   account: { login: string; id: number; type: 'User' | 'Organization' };
   /** Lower-cased full names: GitHub matches owner/repo case-insensitively. */
   repoKeys: Set<string>;
+  /** Lower-cased logins of the users who can access it. */
+  users: Set<string>;
   createdAt: string;
   updatedAt: string;
 }
@@ -201,13 +269,25 @@ interface TokenState {
   repoKeys?: Set<string>;
 }
 
+interface OAuthCodeState {
+  login: string;
+  expiresAt: number;
+  /** The authorize request's `redirect_uri`: an exchange that names another is refused. */
+  redirectUri?: string;
+}
+
+interface UserTokenState {
+  login: string;
+  expiresAt: number;
+}
+
 interface CodeloadGrant {
   repoKey: string;
   sha: string;
   expiresAt: number;
 }
 
-type Principal = { kind: 'app' } | { kind: 'installation'; token: TokenState } | { kind: 'none'; problem: string };
+type Principal = { kind: 'app' } | { kind: 'installation'; token: TokenState } | { kind: 'user'; user: UserTokenState } | { kind: 'none'; problem: string };
 
 /** An answer in GitHub's error shape; thrown by handlers, rendered by the dispatcher. */
 class GitHubApiError extends Error {
@@ -225,11 +305,76 @@ const notFound = () => new GitHubApiError(404, 'Not Found');
 const noCommit = (ref: string) => new GitHubApiError(422, `No commit found for SHA: ${ref}`);
 
 const repoKey = (fullName: string) => fullName.toLowerCase();
+/** GitHub logins: letters, digits and single hyphens, at most 39 characters. */
+const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+function checkLogin(login: string): string {
+  if (!LOGIN.test(login)) throw new Error(`Not a GitHub login: ${login}`);
+  return login;
+}
+const secretEquals = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 const nowIso = () => new Date().toISOString();
 const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex');
 /** A stable number for a name, so accounts without an explicit id keep the same one across runs. */
 const stableId = (name: string) => Number.parseInt(sha1(name).slice(0, 7), 16);
 const nodeId = (type: string, id: number) => Buffer.from(`0:${type}${id}`).toString('base64');
+const unixTime = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/**
+ * Sends the App's webhooks like GitHub's Hookshot: signed over the exact body, one at a time in
+ * the order they happened, never retried. A failure is recorded and logged, not thrown: GitHub
+ * does not tell the pusher that a receiver is down either.
+ */
+class Hookshot {
+  readonly deliveries: FakeWebhookDelivery[] = [];
+  readonly #webhooks: Webhooks;
+  #last: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly target: FakeWebhookTarget,
+    readonly appId: number,
+  ) {
+    this.#webhooks = new Webhooks({ secret: target.secret });
+  }
+
+  /** Queues a delivery; returns its `X-GitHub-Delivery` id. */
+  send(event: string, payload: object): string {
+    const delivery: FakeWebhookDelivery = { event, deliveryId: randomUUID(), status: 'pending' };
+    this.deliveries.push(delivery);
+    const body = JSON.stringify(payload);
+    this.#last = this.#last.then(() => this.#post(delivery, body));
+    return delivery.deliveryId;
+  }
+
+  settled(): Promise<void> {
+    return this.#last;
+  }
+
+  async #post(delivery: FakeWebhookDelivery, body: string): Promise<void> {
+    const what = `webhook ${delivery.event} ${delivery.deliveryId} to ${this.target.url}`;
+    try {
+      const response = await fetch(this.target.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'GitHub-Hookshot/fake',
+          'x-github-event': delivery.event,
+          'x-github-delivery': delivery.deliveryId,
+          'x-github-hook-installation-target-type': 'integration',
+          'x-github-hook-installation-target-id': String(this.appId),
+          'x-hub-signature-256': await this.#webhooks.sign(body),
+        },
+        body,
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      });
+      delivery.status = response.status;
+      const text = await response.text();
+      if (!response.ok) console.error(`[fake-github] ${what}: ${response.status} ${text.slice(0, 500)}`);
+    } catch (error) {
+      delivery.status = 'failed';
+      console.error(`[fake-github] ${what} failed:`, error);
+    }
+  }
+}
 
 class World {
   url = '';
@@ -237,8 +382,13 @@ class World {
   readonly repos = new Map<string, RepoState>();
   readonly installations = new Map<number, InstallationState>();
   readonly tokens = new Map<string, TokenState>();
+  readonly oauthCodes = new Map<string, OAuthCodeState>();
+  readonly userTokens = new Map<string, UserTokenState>();
+  readonly refreshTokens = new Map<string, UserTokenState>();
   readonly codeload = new Map<string, CodeloadGrant>();
   readonly createdAt = nowIso();
+  readonly clientId = `Iv1.${randomBytes(8).toString('hex')}`;
+  readonly clientSecret = randomBytes(20).toString('hex');
   #lastInstallationId = 0;
   #lastId = 0;
   #lastRepoId = 100_000;
@@ -248,6 +398,8 @@ class World {
     readonly appSlug: string,
     readonly publicKey: KeyObject,
     readonly setupUrl: string | undefined,
+    /** Set when the fake delivers webhooks. */
+    readonly hookshot: Hookshot | undefined,
   ) {}
 
   get webUrl(): string {
@@ -263,10 +415,12 @@ class World {
     if (this.installations.has(input.id)) throw new Error(`Installation ${input.id} already exists`);
     const createdAt = input.createdAt ?? nowIso();
     const { login } = input.account;
+    const users = (input.users ?? [DEFAULT_USER]).map((user) => checkLogin(user).toLowerCase());
     const installation: InstallationState = {
       id: input.id,
       account: { login, id: input.account.id ?? stableId(login), type: input.account.type ?? 'User' },
       repoKeys: new Set(),
+      users: new Set(users),
       createdAt,
       updatedAt: createdAt,
     };
@@ -274,6 +428,24 @@ class World {
     this.#lastInstallationId = Math.max(this.#lastInstallationId, input.id);
     for (const repo of input.repositories ?? []) this.addRepository(input.id, repo);
     return this.installationJson(installation);
+  }
+
+  /** `login` approves the App on the authorize page: a one-time code for `POST /login/oauth/access_token`. */
+  authorize(login: string, redirectUri?: string): string {
+    const code = randomBytes(10).toString('hex');
+    this.oauthCodes.set(code, { login: checkLogin(login), expiresAt: Date.now() + OAUTH_CODE_TTL_MS, ...(redirectUri === undefined ? {} : { redirectUri }) });
+    return code;
+  }
+
+  /** A user access token and its refresh token for `login`, as the code exchange and a refresh answer them. */
+  mintUserToken(login: string) {
+    const accessToken = `ghu_${randomBytes(18).toString('hex')}`;
+    const refreshToken = `ghr_${randomBytes(38).toString('hex')}`;
+    const now = Date.now();
+    this.userTokens.set(accessToken, { login, expiresAt: now + USER_TOKEN_TTL_S * 1000 });
+    this.refreshTokens.set(refreshToken, { login, expiresAt: now + REFRESH_TOKEN_TTL_S * 1000 });
+    // GitHub's field order; `scope` is always empty for a GitHub App (its permissions are the App's).
+    return { access_token: accessToken, expires_in: USER_TOKEN_TTL_S, refresh_token: refreshToken, refresh_token_expires_in: REFRESH_TOKEN_TTL_S, scope: '', token_type: 'bearer' };
   }
 
   /** The next id GitHub would give a new installation. */
@@ -376,7 +548,7 @@ class World {
       id: this.appId,
       slug: this.appSlug,
       node_id: nodeId('Integration', this.appId),
-      client_id: `Iv1.${sha1(String(this.appId)).slice(0, 16)}`,
+      client_id: this.clientId,
       owner: this.userJson(WEB_INSTALL_ACCOUNT.login, stableId(WEB_INSTALL_ACCOUNT.login), WEB_INSTALL_ACCOUNT.type),
       name: `Runway (${this.appSlug})`,
       description: 'Fake GitHub App for local runs and tests',
@@ -455,7 +627,7 @@ class World {
 
   commitJson(repo: RepoState, commit: CommitState) {
     const apiUrl = `${this.url}/repos/${repo.fullName}/commits/${commit.sha}`;
-    const person = { name: 'Runway Local', email: 'local@runway.invalid', date: commit.date };
+    const person = { name: LOCAL_USER.name, email: LOCAL_USER.email, date: commit.date };
     return {
       sha: commit.sha,
       node_id: nodeId('Commit', stableId(commit.sha)),
@@ -527,6 +699,73 @@ class World {
       deployment_url: deploymentUrl,
       repository_url: `${this.url}/repos/${repo.fullName}`,
       performed_via_github_app: this.appJson(),
+    };
+  }
+
+  /** The person who installed or pushed: a webhook's `sender`. */
+  senderJson(login: string = LOCAL_USER.login) {
+    return this.userJson(login, stableId(login), 'User');
+  }
+
+  /** The `installation` webhook's payload for `created` by `installer`. */
+  installationCreatedPayload(installation: InstallationState, installer: string) {
+    const repositories = [...installation.repoKeys].map((key) => this.repos.get(key) as RepoState).sort((a, b) => a.id - b.id);
+    return {
+      action: 'created' as const,
+      installation: this.installationJson(installation),
+      repositories: repositories.map((r) => ({ id: r.id, node_id: nodeId('Repository', r.id), name: r.name, full_name: r.fullName, private: r.private })),
+      sender: this.senderJson(installer),
+    };
+  }
+
+  /**
+   * The `push` webhook's payload for moving `branch` from `before` to `after`: undefined `before`
+   * creates the branch, undefined `after` deletes it. Each push of the fake is one commit.
+   */
+  pushPayload(repo: RepoState, branch: string, before: string | undefined, after: CommitState | undefined) {
+    const installation = this.installationOf(repoKey(repo.fullName));
+    const head = after ? this.pushCommitJson(repo, after) : null;
+    const [from, to] = [before ?? ZERO_SHA, after?.sha ?? ZERO_SHA];
+    const json = this.repoJson(repo);
+    return {
+      ref: `refs/heads/${branch}`,
+      before: from,
+      after: to,
+      // Push payloads carry GitHub's older repository shape: Unix times, an owner with name and email.
+      repository: { ...json, owner: { ...json.owner, name: json.owner.login, email: null }, created_at: unixTime(repo.createdAt), pushed_at: unixTime(repo.updatedAt), master_branch: repo.defaultBranch },
+      pusher: { name: LOCAL_USER.login, email: LOCAL_USER.email },
+      sender: this.senderJson(),
+      ...(installation ? { installation: { id: installation.id, node_id: nodeId('Installation', installation.id) } } : {}),
+      created: before === undefined,
+      deleted: after === undefined,
+      forced: false,
+      base_ref: null,
+      compare: before && after ? `${this.webUrl}/${repo.fullName}/compare/${from.slice(0, 12)}...${to.slice(0, 12)}` : `${this.webUrl}/${repo.fullName}/commit/${to.slice(0, 12)}`,
+      commits: head ? [head] : [],
+      head_commit: head,
+    };
+  }
+
+  pushCommitJson(repo: RepoState, commit: CommitState) {
+    const parent = commit.parents[0] ? repo.commits.get(commit.parents[0])?.files : undefined;
+    const changes = { added: [] as string[], removed: [] as string[], modified: [] as string[] };
+    for (const [file, content] of commit.files) {
+      const old = parent?.get(file);
+      if (!old) changes.added.push(file);
+      else if (!old.equals(content)) changes.modified.push(file);
+    }
+    for (const file of parent?.keys() ?? []) if (!commit.files.has(file)) changes.removed.push(file);
+    const person = { name: LOCAL_USER.name, email: LOCAL_USER.email, username: LOCAL_USER.login };
+    return {
+      id: commit.sha,
+      tree_id: sha1(`tree ${commit.sha}`),
+      distinct: true,
+      message: commit.message,
+      timestamp: commit.date,
+      url: `${this.webUrl}/${repo.fullName}/commit/${commit.sha}`,
+      author: person,
+      committer: person,
+      ...changes,
     };
   }
 
@@ -640,6 +879,8 @@ function authenticate(world: World, authorization: string | undefined): Principa
     const problem = jwtProblem(credential, world.publicKey, world.appId);
     return problem ? { kind: 'none', problem } : { kind: 'app' };
   }
+  const user = world.userTokens.get(credential);
+  if (user) return user.expiresAt > Date.now() ? { kind: 'user', user } : { kind: 'none', problem: 'Bad credentials' };
   const token = world.tokens.get(credential);
   if (!token || token.expiresAt <= Date.now() || !world.installations.has(token.installationId)) return { kind: 'none', problem: 'Bad credentials' };
   return { kind: 'installation', token };
@@ -673,11 +914,18 @@ interface InstallationContext extends RequestContext {
 interface RepoContext extends InstallationContext {
   repo: RepoState;
 }
+interface UserContext extends RequestContext {
+  user: UserTokenState;
+}
 
 interface RouteBase {
   method: string;
   pattern: RegExp;
   keys: string[];
+  /** Also takes an `application/x-www-form-urlencoded` body (as an object), as OAuth endpoints do. */
+  form?: boolean;
+  /** Body fields and query parameters recorded as `[REDACTED]` in `calls`. */
+  redact?: readonly string[];
 }
 type Route = RouteBase &
   (
@@ -686,6 +934,8 @@ type Route = RouteBase &
     | { auth: 'installation'; permission: readonly [Permission, Access]; handle: (ctx: InstallationContext) => Reply | Promise<Reply> }
     /** Under `/repos/{owner}/{repo}`: the dispatcher finds the repository within the token's reach. */
     | { auth: 'repo'; permission: readonly [Permission, Access]; handle: (ctx: RepoContext) => Reply | Promise<Reply> }
+    /** A user access token (`ghu_`, from the OAuth web flow). */
+    | { auth: 'user'; handle: (ctx: UserContext) => Reply | Promise<Reply> }
   );
 
 /** `/repos/{owner}/{repo}/commits/{ref+}`: `{x}` is one path segment, `{x+}` one or more (branch names have slashes). */
@@ -700,6 +950,25 @@ function compile(template: string): Pick<RouteBase, 'pattern' | 'keys'> {
 
 const ok = (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, ...(headers ? { headers } : {}) });
 const created = (body: unknown): Reply => ({ status: 201, body });
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A github.com web page: HTML, not the API's JSON. */
+function htmlPage(status: number, title: string, body: string): Reply {
+  const html = `<!doctype html><meta charset="utf-8"><title>${title}</title>${body}\n`;
+  return { status, raw: Buffer.from(html), headers: { 'content-type': 'text/html; charset=utf-8' } };
+}
+
+const oauthError = (error: string, description: string, uri: string) => ({ error, error_description: description, error_uri: uri });
+
+/** OAuth answers: JSON when the client accepts it (Octokit does), else GitHub's default, a form-encoded body. */
+function oauthReply(accept: string | undefined, fields: Record<string, string | number>): Reply {
+  if (/\bjson\b/i.test(accept ?? '')) return ok(fields);
+  const form = new URLSearchParams(Object.entries(fields).map(([key, value]) => [key, String(value)]));
+  return { status: 200, raw: Buffer.from(form.toString()), headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } };
+}
 
 const StatusBody = z.strictObject({
   state: z.enum(['error', 'failure', 'pending', 'success']),
@@ -736,6 +1005,42 @@ const AccessTokenBody = z.strictObject({
   repositories: z.array(z.string()).optional(),
   repository_ids: z.array(z.number().int()).optional(),
   permissions: z.record(z.string(), z.enum(['read', 'write'])).optional(),
+});
+
+/** The owner and name GitHub allows (`/_fake/repos/{owner}/{repo}/…`): what Runway's webhook accepts too. */
+const ControlRepo = z.object({
+  owner: z.string().regex(/^[A-Za-z0-9-]{1,39}$/),
+  repo: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .refine((name) => name !== '.' && name !== '..'),
+});
+
+/** A branch name `git check-ref-format --branch` accepts: a push payload's ref must be one GitHub could send. */
+const BranchName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(
+    (name) =>
+      !name.startsWith('-') &&
+      name !== '@' &&
+      !name.endsWith('.') &&
+      !name.endsWith('.lock') &&
+      !['..', '@{'].some((bad) => name.includes(bad)) &&
+      // Control characters, space and the characters git reserves for revision syntax.
+      !/[\x00-\x20\x7f~^:?*[\\]/.test(name) &&
+      name.split('/').every((part) => part !== '' && !part.startsWith('.')),
+    'is not a valid git branch name',
+  );
+
+const PushControlBody = z.strictObject({
+  branch: BranchName,
+  /** The whole tree of the new commit: path → UTF-8 text, or bytes as base64. */
+  files: z
+    .record(z.string().min(1).max(4096), z.union([z.string(), z.strictObject({ base64: z.base64() })]))
+    .refine((files) => Object.keys(files).length > 0, 'a commit needs at least one file'),
+  message: z.string().min(1).max(65_536).optional(),
 });
 
 /**
@@ -780,7 +1085,13 @@ function routes(world: World): Route[] {
   const app = (method: string, template: string, handle: (ctx: RequestContext) => Reply | Promise<Reply>): Route => ({ method, ...compile(template), auth: 'app', handle });
   const installation = (method: string, template: string, permission: readonly [Permission, Access], handle: (ctx: InstallationContext) => Reply | Promise<Reply>): Route => ({ method, ...compile(template), auth: 'installation', permission, handle });
   const repo = (method: string, template: string, permission: readonly [Permission, Access], handle: (ctx: RepoContext) => Reply | Promise<Reply>): Route => ({ method, ...compile(`/repos/{owner}/{repo}${template}`), auth: 'repo', permission, handle });
+  const user = (method: string, template: string, handle: (ctx: UserContext) => Reply | Promise<Reply>): Route => ({ method, ...compile(template), auth: 'user', handle });
 
+  const controlRepo = (params: Record<string, string>) => {
+    const parsed = ControlRepo.safeParse(params);
+    if (!parsed.success) throw new GitHubApiError(422, `Not a GitHub repository name: ${params.owner}/${params.repo}`);
+    return `${parsed.data.owner}/${parsed.data.repo}`;
+  };
   const installationOr404 = (id: string | undefined) => {
     const found = world.installations.get(positiveInt(id));
     if (!found) throw notFound();
@@ -803,6 +1114,26 @@ function routes(world: World): Route[] {
     const token = randomBytes(20).toString('hex');
     world.codeload.set(token, { repoKey: repoKey(r.fullName), sha: found.sha, expiresAt: Date.now() + CODELOAD_TTL_MS });
     return { status: 302, headers: { location: `${world.url}/_codeload/${r.owner}/${r.name}/legacy.tar.gz/${found.sha}?token=${token}` } };
+  };
+
+  const authorizePage = ({ url }: RequestContext): Reply => {
+    const query = url.searchParams;
+    if (query.get('client_id') !== world.clientId) return htmlPage(404, 'Page not found', '<p>Not Found</p>');
+    const login = query.get('login') ?? DEFAULT_USER;
+    if (!LOGIN.test(login)) return htmlPage(422, 'Unprocessable', `<p>Not a GitHub login: ${escapeHtml(login)}</p>`);
+    const redirectUri = query.get('redirect_uri') ?? undefined;
+    const target = redirectUri ?? world.setupUrl;
+    let location: URL | undefined;
+    if (target !== undefined) {
+      location = URL.canParse(target) ? new URL(target) : undefined;
+      if (!location || !['http:', 'https:'].includes(location.protocol)) return htmlPage(400, 'Redirect URI mismatch', `<p>The redirect_uri is not valid: ${escapeHtml(target)}</p>`);
+    }
+    const code = world.authorize(login, redirectUri);
+    if (!location) return htmlPage(200, 'Authorized', `<p>${login} authorized ${world.appSlug}: code <strong id="code">${code}</strong>.</p>`);
+    location.searchParams.set('code', code);
+    const state = query.get('state');
+    if (state !== null) location.searchParams.set('state', state);
+    return { status: 302, headers: { location: location.href } };
   };
 
   return [
@@ -996,6 +1327,52 @@ function routes(world: World): Route[] {
       return ok(world.commentJson(r, comment));
     }),
 
+    // --- User access token (OAuth web flow) --------------------------------------------------
+    user('GET', '/user', ({ user: u }) => ok({ ...world.userJson(u.login, stableId(u.login), 'User'), name: null, email: null })),
+    user('GET', '/user/installations', ({ user: u, url }) => {
+      const mine = [...world.installations.values()].filter((i) => i.users.has(u.login.toLowerCase())).sort((a, b) => a.id - b.id);
+      const { items, headers } = page(url, mine);
+      // `total_count` and one list key, like `/installation/repositories`: plugin-paginate-rest unwraps it.
+      return ok({ total_count: mine.length, installations: items.map((i) => world.installationJson(i)) }, headers);
+    }),
+
+    // --- OAuth (at github.com's root, where @octokit/oauth-methods posts: the REST base URL minus `/api/v3`)
+    {
+      ...none('POST', '/login/oauth/access_token', ({ url, body, headers }) => {
+        // GitHub takes the parameters from the query string too; a body field wins.
+        const input: Record<string, unknown> = { ...Object.fromEntries(url.searchParams), ...(typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) };
+        const field = (name: string) => (typeof input[name] === 'string' ? input[name] : undefined);
+        // OAuth answers its errors with 200 and an `error` field; @octokit/oauth-methods turns them into a RequestError.
+        const answer = (fields: Record<string, string | number>) => oauthReply(headers.accept, fields);
+        const secret = field('client_secret');
+        if (field('client_id') !== world.clientId || secret === undefined || !secretEquals(secret, world.clientSecret)) {
+          return answer(oauthError('incorrect_client_credentials', 'The client_id and/or client_secret passed are incorrect.', `${OAUTH_ERRORS_URL}#incorrect-client-credentials`));
+        }
+        const grantType = field('grant_type') ?? 'authorization_code';
+        if (grantType === 'refresh_token') {
+          const refreshToken = field('refresh_token') ?? '';
+          const grant = world.refreshTokens.get(refreshToken);
+          // A refresh token is spent by its refresh: the answer carries the next one.
+          world.refreshTokens.delete(refreshToken);
+          if (!grant || grant.expiresAt <= Date.now()) return answer(oauthError('bad_refresh_token', 'The refresh token passed is incorrect or expired.', 'https://docs.github.com/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens'));
+          return answer(world.mintUserToken(grant.login));
+        }
+        if (grantType !== 'authorization_code') return answer(oauthError('unsupported_grant_type', `The grant type ${grantType} is not supported.`, OAUTH_ERRORS_URL));
+        const code = field('code') ?? '';
+        const grant = world.oauthCodes.get(code);
+        // One exchange per code, whatever its outcome.
+        world.oauthCodes.delete(code);
+        if (!grant || grant.expiresAt <= Date.now()) return answer(oauthError('bad_verification_code', 'The code passed is incorrect or expired.', `${OAUTH_ERRORS_URL}#bad-verification-code`));
+        const redirectUri = field('redirect_uri');
+        if (redirectUri !== undefined && grant.redirectUri !== undefined && redirectUri !== grant.redirectUri) {
+          return answer(oauthError('redirect_uri_mismatch', 'The redirect_uri MUST match the registered callback URL for this application.', `${OAUTH_ERRORS_URL}#redirect-uri-mismatch`));
+        }
+        return answer(world.mintUserToken(grant.login));
+      }),
+      form: true,
+      redact: ['client_secret', 'code', 'refresh_token'],
+    },
+
     // --- codeload (the tarball redirect's target) --------------------------------------------
     none(
       'GET',
@@ -1020,17 +1397,18 @@ function routes(world: World): Route[] {
     // --- github.com web pages ----------------------------------------------------------------
     none('GET', '/_web/apps/{slug}/installations/new', ({ params, url }): Reply => {
       if (params.slug !== world.appSlug) throw notFound();
+      // The signed-in user who installs (`?login=`, not GitHub's): only they can access the installation.
+      const login = url.searchParams.get('login') ?? DEFAULT_USER;
+      if (!LOGIN.test(login)) return htmlPage(422, 'Unprocessable', `<p>Not a GitHub login: ${escapeHtml(login)}</p>`);
       // The user picks "All repositories" on the install page: every repository that exists and
       // has no installation yet.
       const repositories = [...world.repos.entries()]
         .filter(([key, r]) => r.commits.size > 0 && !world.installationOf(key))
         .map(([, r]) => ({ id: r.id, fullName: r.fullName, private: r.private, defaultBranch: r.defaultBranch }));
       const id = world.nextInstallationId();
-      world.addInstallation({ id, account: { ...WEB_INSTALL_ACCOUNT }, repositories });
-      if (!world.setupUrl) {
-        const html = `<!doctype html><meta charset="utf-8"><title>Installed</title><p>Installed ${world.appSlug} on ${WEB_INSTALL_ACCOUNT.login}: installation <strong id="installation-id">${id}</strong>.</p>\n`;
-        return { status: 200, raw: Buffer.from(html), headers: { 'content-type': 'text/html; charset=utf-8' } };
-      }
+      world.addInstallation({ id, account: { ...WEB_INSTALL_ACCOUNT }, repositories, users: [login] });
+      world.hookshot?.send('installation', world.installationCreatedPayload(world.installations.get(id) as InstallationState, login));
+      if (!world.setupUrl) return htmlPage(200, 'Installed', `<p>${login} installed ${world.appSlug} on ${WEB_INSTALL_ACCOUNT.login}: installation <strong id="installation-id">${id}</strong>.</p>`);
       const target = new URL(world.setupUrl);
       target.searchParams.set('installation_id', String(id));
       target.searchParams.set('setup_action', 'install');
@@ -1038,18 +1416,66 @@ function routes(world: World): Route[] {
       if (state !== null) target.searchParams.set('state', state);
       return { status: 302, headers: { location: target.href } };
     }),
+    // The App's "Authorize" page of the OAuth web flow: the user (`?login=`, not GitHub's) approves
+    // at once and the browser goes to `redirect_uri`, else to the App's callback URL (`setupUrl`).
+    // Also at the root, where @octokit/oauth-methods' `getWebFlowAuthorizationUrl` puts it (the REST
+    // base URL minus `/api/v3`, as on GitHub Enterprise Server).
+    ...['/_web/login/oauth/authorize', '/login/oauth/authorize'].map((template) => none('GET', template, authorizePage)),
+
+    // --- control API: the fake's own, what `git push` would do (not recorded in `calls`) -----
+    none(
+      'POST',
+      '/_fake/repos/{owner}/{repo}/push',
+      ({ params, body }) => {
+        const fullName = controlRepo(params);
+        const input = parseBody(PushControlBody, body, 'Push');
+        const files = Object.fromEntries(
+          Object.entries(input.files).map(([file, content]) => {
+            try {
+              return [treePath(file), typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content.base64, 'base64')];
+            } catch (cause) {
+              throw new GitHubApiError(422, 'Validation Failed', { errors: [{ resource: 'Push', field: `files.${file}`, code: 'invalid', message: (cause as Error).message }] });
+            }
+          }),
+        );
+        const before = world.repos.get(repoKey(fullName))?.branches.get(input.branch);
+        const { sha } = world.commit(fullName, input.branch, files, input.message);
+        const r = world.repos.get(repoKey(fullName)) as RepoState;
+        const deliveryId = world.hookshot?.send('push', world.pushPayload(r, input.branch, before, r.commits.get(sha))) ?? null;
+        return created({ sha, created: before === undefined, installationId: world.installationOf(repoKey(fullName))?.id ?? null, deliveryId });
+      },
+      false,
+    ),
+    none(
+      'DELETE',
+      '/_fake/repos/{owner}/{repo}/branches/{branch+}',
+      ({ params }) => {
+        const r = world.repos.get(repoKey(controlRepo(params)));
+        if (!r) throw notFound();
+        const branch = params.branch as string;
+        const before = r.branches.get(branch);
+        if (!before) throw new GitHubApiError(422, 'Reference does not exist');
+        // As on GitHub: the default branch is what clones check out, it cannot go away.
+        if (branch === r.defaultBranch) throw new GitHubApiError(422, `Cannot delete the default branch ${branch}`);
+        r.branches.delete(branch);
+        r.updatedAt = nowIso();
+        const deliveryId = world.hookshot?.send('push', world.pushPayload(r, branch, before, undefined)) ?? null;
+        return ok({ before, installationId: world.installationOf(repoKey(r.fullName))?.id ?? null, deliveryId });
+      },
+      false,
+    ),
   ];
 }
 
 // ---------------------------------------------------------------------------------------------
 // Server
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new GitHubApiError(413, 'Payload too large');
+    if (size > limit) throw new GitHubApiError(413, `Payload too large: at most ${limit} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -1066,6 +1492,23 @@ function errorReply(error: GitHubApiError): Reply {
   return { status: error.status, body: { message: error.message, ...error.extra, documentation_url: DOCS_URL, status: String(error.status) } };
 }
 
+/** The call with the secrets among `fields` replaced, in the body and in the query string. */
+function redactCall(call: FakeGitHubCall, url: URL, fields: readonly string[]): FakeGitHubCall {
+  let { body, path: recorded } = call;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    body = Object.fromEntries(Object.entries(body).map(([key, value]) => [key, fields.includes(key) ? REDACTED : value]));
+  } else if (body !== undefined) {
+    // Text that did not parse may still hold a secret.
+    body = REDACTED;
+  }
+  if (fields.some((field) => url.searchParams.has(field))) {
+    const query = new URLSearchParams(url.search);
+    for (const field of fields) if (query.has(field)) query.set(field, REDACTED);
+    recorded = `${url.pathname}?${query.toString()}`;
+  }
+  return { ...call, body, path: recorded };
+}
+
 function safeDecode(segment: string): string | undefined {
   try {
     return decodeURIComponent(segment);
@@ -1078,18 +1521,7 @@ function safeDecode(segment: string): string | undefined {
 async function dispatch(world: World, table: Route[], req: IncomingMessage): Promise<Reply> {
   // Concatenated, not resolved: a path like `//app` (a baseUrl with a trailing slash) must stay a path.
   const url = new URL(`${world.url}${req.url ?? '/'}`);
-  const raw = await readBody(req);
-  let body: unknown;
-  let badJson = false;
-  if (raw.length > 0) {
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      // Answered below with GitHub's 400; the call log keeps the text that failed.
-      badJson = true;
-      body = raw.toString('utf8');
-    }
-  }
+  const raw = await readBody(req, url.pathname.startsWith('/_fake/') ? MAX_CONTROL_BODY_BYTES : MAX_BODY_BYTES);
   const principal = authenticate(world, req.headers.authorization);
   const method = req.method ?? 'GET';
   let params: Record<string, string> = {};
@@ -1103,7 +1535,26 @@ async function dispatch(world: World, table: Route[], req: IncomingMessage): Pro
     params = Object.fromEntries(candidate.keys.map((key, i) => [key, values[i] as string]));
     return true;
   });
-  if (!(route?.auth === 'none' && !route.record)) world.calls.push({ method, path: url.pathname + url.search, body, auth: principal.kind });
+  let body: unknown;
+  let badJson = false;
+  if (raw.length > 0) {
+    const text = raw.toString('utf8');
+    if (route?.form && /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) {
+      body = Object.fromEntries(new URLSearchParams(text));
+    } else {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // Answered below with GitHub's 400; the call log keeps the text that failed.
+        badJson = true;
+        body = text;
+      }
+    }
+  }
+  if (!(route?.auth === 'none' && !route.record)) {
+    const call: FakeGitHubCall = { method, path: url.pathname + url.search, body, auth: principal.kind };
+    world.calls.push(route?.redact ? redactCall(call, url, route.redact) : call);
+  }
 
   if (badJson) throw new GitHubApiError(400, 'Problems parsing JSON');
   // GitHub answers an unknown path and a known path with the wrong method alike.
@@ -1115,10 +1566,16 @@ async function dispatch(world: World, table: Route[], req: IncomingMessage): Pro
     case 'app':
       if (principal.kind === 'app') return route.handle(ctx);
       throw new GitHubApiError(401, principal.kind === 'none' ? principal.problem : JWT_UNDECODABLE);
+    case 'user':
+      if (principal.kind === 'user') return route.handle({ ...ctx, user: principal.user });
+      if (principal.kind === 'none') throw new GitHubApiError(401, principal.problem);
+      throw new GitHubApiError(403, 'You must authenticate with an access token authorized to a GitHub App in order to list installations');
     case 'installation':
     case 'repo': {
       if (principal.kind === 'none') throw new GitHubApiError(401, principal.problem);
-      if (principal.kind === 'app') throw new GitHubApiError(403, 'Resource not accessible by integration');
+      // A user token reaches repositories on GitHub as far as both the user and the App may; the
+      // fake does not model users' repository access, so it refuses them here.
+      if (principal.kind === 'app' || principal.kind === 'user') throw new GitHubApiError(403, 'Resource not accessible by integration');
       const { token } = principal;
       if (route.auth === 'installation') {
         if (!allows(token.permissions, route.permission)) throw new GitHubApiError(403, 'Resource not accessible by integration');
@@ -1140,9 +1597,10 @@ async function dispatch(world: World, table: Route[], req: IncomingMessage): Pro
  * Point Octokit at it with `Octokit.defaults({ baseUrl: fake.url })`.
  */
 export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
-  const { host = '127.0.0.1', port = 0, appId = 424242, appSlug = 'runway-local', setupUrl } = options;
+  const { host = '127.0.0.1', port = 0, appId = 424242, appSlug = 'runway-local', setupUrl, webhook } = options;
   const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
-  const world = new World(appId, appSlug, publicKey, setupUrl);
+  const hookshot = webhook ? new Hookshot(webhook, appId) : undefined;
+  const world = new World(appId, appSlug, publicKey, setupUrl, hookshot);
   const table = routes(world);
 
   const server = http.createServer((req, res) => {
@@ -1169,7 +1627,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     appId,
     appSlug,
     privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    clientId: world.clientId,
+    clientSecret: world.clientSecret,
+    authorize: (login = DEFAULT_USER) => world.authorize(login),
     calls: world.calls,
+    deliveries: hookshot?.deliveries ?? [],
+    webhooksDelivered: async () => hookshot?.settled(),
     addInstallation: (input) => world.addInstallation(input),
     removeInstallation: (id) => world.removeInstallation(id),
     addRepository: (installationId, repo) => world.addRepository(installationId, repo),
@@ -1177,11 +1640,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     commitDirectory: async (fullName, branch, dir, message) => world.commit(fullName, branch, await readTree(dir), message),
     callsTo: (method, pathOrPattern) =>
       world.calls.filter((call) => call.method === method.toUpperCase() && (typeof pathOrPattern === 'string' ? call.path.startsWith(pathOrPattern) : pathOrPattern.test(call.path))),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      // Deliveries under way finish (or time out) first: none may land after close() returned.
+      await hookshot?.settled();
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Octokit's fetch keeps connections alive; without this, close() waits for them to time out.
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }

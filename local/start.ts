@@ -16,6 +16,8 @@ const Ports = z.object({
   RUNWAY_EDGE_PORT: z.coerce.number().int().min(1).max(65535).default(4001),
   RUNWAY_CONSOLE_PORT: z.coerce.number().int().min(1).max(65535).default(4002),
   RUNWAY_EMULATOR_PORT: z.coerce.number().int().min(1).max(65535).default(4566),
+  /** The fake GitHub's: fixed, so `npm run admin -- push` finds its control API. */
+  RUNWAY_GITHUB_FAKE_PORT: z.coerce.number().int().min(1).max(65535).default(4003),
   /** Where the single-instance lock lives. */
   RUNWAY_STATE_DIR: z.string().min(1).default('.runway'),
 });
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
     ['RUNWAY_API_PORT', ports.RUNWAY_API_PORT],
     ['RUNWAY_EDGE_PORT', ports.RUNWAY_EDGE_PORT],
     ['RUNWAY_CONSOLE_PORT', ports.RUNWAY_CONSOLE_PORT],
+    ['RUNWAY_GITHUB_FAKE_PORT', ports.RUNWAY_GITHUB_FAKE_PORT],
   ] as const) {
     if (!(await isPortFree(port))) fail(`Port ${port} (${name}) is already in use. Stop what uses it or set ${name}.`);
   }
@@ -65,9 +68,19 @@ async function main(): Promise<void> {
     RUNWAY_EDGE_PORT: String(ports.RUNWAY_EDGE_PORT),
     RUNWAY_CONSOLE_URL: `http://localhost:${ports.RUNWAY_CONSOLE_PORT}`,
   });
-  const github = await useLocalGitHub({ setupUrl: `http://localhost:${ports.RUNWAY_CONSOLE_PORT}/git/setup/` });
+  const github = await useLocalGitHub({
+    setupUrl: `http://localhost:${ports.RUNWAY_CONSOLE_PORT}/git/setup/`,
+    webhookUrl: `http://localhost:${ports.RUNWAY_API_PORT}/webhooks/github`,
+    fakePort: ports.RUNWAY_GITHUB_FAKE_PORT,
+    seed: true,
+  });
   cleanups.unshift(() => github.close());
-  log(github.fake ? `GitHub: a local fake at ${github.fake.url} (put a real App in .env.github, see README)` : 'GitHub: the App from .env.github');
+  if (github.fake) {
+    log(`GitHub   a local fake at http://localhost:${ports.RUNWAY_GITHUB_FAKE_PORT} (a real App: .env.github, see README); import octo-org/hello-static or octo-org/hello-vite`);
+    log('         push: npm run admin -- push --repo octo-org/hello-static --dir <folder> [--branch main]');
+  } else {
+    log('GitHub   the App from .env.github');
+  }
 
   const servers: http.Server[] = [];
   cleanups.unshift(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => undefined));

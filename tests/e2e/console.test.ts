@@ -408,7 +408,7 @@ describe('the console in a real browser', () => {
     await expectAccessible('import (not connected)');
     await shoot('import-connect');
 
-    await page.goto(`${base}/git/setup/?installation_id=999999&setup_action=install&state=${'x'.repeat(32)}`);
+    await page.goto(`${base}/git/setup/?installation_id=999999&code=not-a-code&state=${'x'.repeat(32)}`);
     await page.getByRole('alert').getByText('This install link has expired or was already used').waitFor();
     await page.getByRole('button', { name: 'Connect GitHub again' }).waitFor();
     await expectAccessible('git setup (expired link)');

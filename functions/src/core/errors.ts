@@ -53,3 +53,7 @@ export class PayloadTooLargeError extends DomainError {
 export class NotConfiguredError extends DomainError {
   override name = 'NotConfiguredError';
 }
+/** GitHub refused a request for good (400/401/403/404/409/422): retrying will not help. */
+export class GitHubRejectedError extends UnprocessableError {
+  override name = 'GitHubRejectedError';
+}

@@ -75,6 +75,11 @@ export interface GitHubPort {
   /** The installation, or undefined when GitHub does not know it (uninstalled, another App's). */
   installation(installationId: number): Promise<{ id: number; account: { login: string; type?: string }; createdAt: string; suspended: boolean; repositorySelection?: 'all' | 'selected' } | undefined>;
   repositories(installationId: number): Promise<GitRepositoryRef[]>;
+  /**
+   * The installations of this App the person who authorized it (OAuth web flow `code`) can
+   * access. The user token is used for this one question and discarded.
+   */
+  userInstallations(code: string): Promise<number[]>;
   /** The commit a branch or sha names, or undefined. */
   commit(ref: RepoRef, gitRef: string): Promise<{ sha: string; message: string } | undefined>;
   /** A short-lived URL of the repository tarball at `sha`, which needs no further credentials. */

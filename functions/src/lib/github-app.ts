@@ -15,6 +15,9 @@ const GitHubAppSecret = z.object({
   webhookSecret: z.string().min(16),
   /** The App's URL name, for its install page. */
   appSlug: z.string().regex(/^[a-z0-9-]{1,100}$/),
+  /** The App's OAuth client: linking an installation proves the person can access it on GitHub. */
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
 });
 export type GitHubAppSecret = z.infer<typeof GitHubAppSecret>;
 

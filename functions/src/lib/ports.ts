@@ -20,7 +20,7 @@ export function ports(): Ports {
     envCipher: new KmsEnvCipher(),
     buildScheduler: notConfigured('BuildScheduler', ['schedule', 'cancel']),
     edgeStore: notConfigured('EdgeStore', ['put', 'delete', 'get']),
-    github: notConfigured('GitHub', ['installation', 'repositories', 'commit', 'tarballUrl', 'setCommitStatus', 'createDeployment', 'setDeploymentStatus', 'upsertComment']),
+    github: notConfigured('GitHub', ['installation', 'repositories', 'userInstallations', 'commit', 'tarballUrl', 'setCommitStatus', 'createDeployment', 'setDeploymentStatus', 'upsertComment']),
     githubQueue: notConfigured('GitHubQueue', ['send']),
   };
   return { ...builtIn, ...defaults, ...overrides };

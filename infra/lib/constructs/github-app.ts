@@ -37,11 +37,11 @@ export class GitHubApp extends Construct {
     this.apiUrl = props.apiUrl;
     this.webUrl = props.webUrl;
     this.secret = new Secret(this, 'Secret', {
-      description: "Runway's GitHub App: JSON {appId, appSlug, privateKey, webhookSecret}. Created as a placeholder; write the App's values (README, GitHub App).",
+      description: "Runway's GitHub App: JSON {appId, appSlug, privateKey, webhookSecret, clientId, clientSecret}. Created as a placeholder; write the App's values (README, GitHub App).",
       generateSecretString: {
         // Only the webhook secret is generated (usable as the App's webhook secret); the rest
         // exists only in GitHub's App settings and is written here by the operator.
-        secretStringTemplate: JSON.stringify({ placeholder: true, appId: 0, appSlug: '', privateKey: '' }),
+        secretStringTemplate: JSON.stringify({ placeholder: true, appId: 0, appSlug: '', privateKey: '', clientId: '', clientSecret: '' }),
         generateStringKey: 'webhookSecret',
         passwordLength: 64,
         excludePunctuation: true,

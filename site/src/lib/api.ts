@@ -10,7 +10,7 @@ import type { TeamInfo } from './types.ts';
 const TOKEN_KEY = 'runway.token';
 const TEAMS_KEY = 'runway.teams';
 /** The team that started a GitHub install, so the setup page links it with that team's token. */
-const PENDING_INSTALL_KEY = 'runway.pendingInstallTeam';
+const PENDING_INSTALL_KEY = 'runway.pendingInstall';
 
 /** A team this tab is signed in to, with its token. */
 export interface TeamSession {
@@ -99,12 +99,26 @@ export const session = {
     sessionStorage.removeItem(TEAMS_KEY);
     sessionStorage.removeItem(PENDING_INSTALL_KEY);
   },
-  /** Remembers which team is installing the GitHub App while the browser is on GitHub. */
-  startInstall(teamId: string): void {
-    sessionStorage.setItem(PENDING_INSTALL_KEY, teamId);
+  /**
+   * Remembers, while the browser is on GitHub, which team is installing the App and where to
+   * authorize it afterwards (GitHub's redirects say neither).
+   */
+  startInstall(teamId: string, authorizeUrl: string): void {
+    sessionStorage.setItem(PENDING_INSTALL_KEY, JSON.stringify({ teamId, authorizeUrl }));
   },
-  /** The team that started the install: GitHub's redirect back does not say. */
-  installTeam: (): string | null => sessionStorage.getItem(PENDING_INSTALL_KEY),
+  /** The pending install: its team, authorize URL and, once GitHub sent it back, the installation id. */
+  pendingInstall(): { teamId: string; authorizeUrl: string; installationId?: number } | undefined {
+    try {
+      return JSON.parse(sessionStorage.getItem(PENDING_INSTALL_KEY) ?? 'null') ?? undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  /** Keeps the installation GitHub sent back while the person authorizes the App. */
+  rememberInstallation(installationId: number): void {
+    const pending = session.pendingInstall();
+    if (pending) sessionStorage.setItem(PENDING_INSTALL_KEY, JSON.stringify({ ...pending, installationId }));
+  },
   endInstall(): void {
     sessionStorage.removeItem(PENDING_INSTALL_KEY);
   },

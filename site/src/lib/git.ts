@@ -27,7 +27,7 @@ export async function connectGitHub(): Promise<{ ok: boolean; message: string }>
   const team = session.current();
   try {
     const link = await api<InstallLink>('POST', '/v1/git/install', {});
-    if (team) session.startInstall(team.teamId);
+    if (team) session.startInstall(team.teamId, link.authorizeUrl);
     location.assign(link.url);
     return { ok: true, message: 'Opening GitHub to install the Runway App…' };
   } catch (error) {

@@ -3,18 +3,22 @@ import { connectGitHub } from '../lib/git.ts';
 import { announce, $, busy, errorText, h, requireSession, showError } from '../lib/ui.ts';
 import type { InstallationInfo, Page } from '../lib/types.ts';
 
-// The GitHub App's setup URL: GitHub sends the person here after installing the App, with
-// ?installation_id=…&setup_action=install&state=… (the state from POST /v1/git/install).
+// The GitHub App's setup URL and its OAuth callback URL. GitHub sends the person here twice:
+// 1. after installing the App: ?installation_id=…&setup_action=install&state=… — the page keeps
+//    the installation and sends the person on to authorize the App (proving who they are);
+// 2. after authorizing: ?code=…&state=… — the page links the installation with both.
 await requireSession();
 const region = $('#setup');
 const params = new URLSearchParams(location.search);
-const installationId = Number(params.get('installation_id'));
+const pending = session.pendingInstall();
+const code = params.get('code');
+const installationId = Number(params.get('installation_id') ?? (code ? pending?.installationId : undefined));
 const state = params.get('state');
 const action = params.get('setup_action');
 
 // GitHub's redirect does not say which team started the install: the tab remembered it, and its
 // token is the one the state belongs to.
-const installTeam = session.installTeam();
+const installTeam = pending?.teamId;
 if (installTeam && session.current()?.teamId !== installTeam) session.use(installTeam);
 const team = session.current();
 const teamName = team ? `team ${team.teamName}` : 'this team';
@@ -49,13 +53,13 @@ function explain(error: unknown): void {
     case 'installation_taken':
       return fail(
         'This GitHub account is linked to another Runway team',
-        'An installation of the Runway App belongs to one team. Ask that team to unlink it (Import a Git repository → Unlink), or install the App on another GitHub account.',
+        'An installation of the Runway App belongs to one team. Ask that team to unlink it (Import a Git repository → Unlink), then choose Connect GitHub again, or install the App on another GitHub account.',
         { retry: false },
       );
-    case 'installation_predates_claim':
+    case 'installation_not_accessible':
       return fail(
-        'The Runway App was already installed on this GitHub account',
-        'It was installed before you chose Connect GitHub, so Runway cannot tell it was you. On GitHub, uninstall the App (Settings → Applications → Installed GitHub Apps), then choose Connect GitHub again.',
+        'Your GitHub account cannot access this installation',
+        `The GitHub account you authorized has no access to installation ${installationId} of the Runway App. Sign in to GitHub as a member of that account, then choose Connect GitHub again.`,
       );
     case 'installation_not_found':
       return fail('GitHub does not know this installation', `GitHub has no installation ${installationId} of the Runway App: it may have been uninstalled meanwhile. Choose Connect GitHub again.`);
@@ -90,7 +94,14 @@ async function run(): Promise<void> {
       if (known) return location.replace(`/new/?linked=${known.id}`);
       return fail('GitHub did not send back the install link', `Without it Runway cannot tell that installation ${installationId} belongs to ${teamName}. Start again with Connect GitHub.`);
     }
-    const linked = await api<InstallationInfo>('POST', '/v1/git/installations', { installationId, state });
+    if (!code) {
+      // Step 1: keep the installation, then let GitHub tell us who the person is.
+      if (!pending?.authorizeUrl) return fail('This tab did not start the install', 'Start from Import a Git repository → Connect GitHub in the tab you use for Runway.');
+      session.rememberInstallation(installationId);
+      region.replaceChildren(h('p', { class: 'notice' }, 'Installed. Confirming your GitHub account…'));
+      return location.assign(pending.authorizeUrl);
+    }
+    const linked = await api<InstallationInfo>('POST', '/v1/git/installations', { installationId, state, code });
     session.endInstall();
     region.replaceChildren(h('p', { class: 'notice ok' }, `Connected GitHub account ${linked.accountLogin}. Opening its repositories…`));
     location.replace(`/new/?linked=${linked.id}`);

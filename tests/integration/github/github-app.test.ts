@@ -5,7 +5,7 @@ import { dynamoClient } from '../../../functions/src/adapters/aws/clients.ts';
 import { resetConfig } from '../../../functions/src/lib/config.ts';
 import type { FakeGitHub } from '../../../local/fake-github.ts';
 import { newTeam, teamItems, uniqueName, type Client } from '../api/harness.ts';
-import { expectReady, readTree, startPlatform, visit, waitForEnd, type Platform } from '../builds/platform.ts';
+import { expectReady, readTree, startPlatform, visit, waitForBuilding, waitForEnd, type Platform } from '../builds/platform.ts';
 import { deliver, example, githubId, pullRequestPayload, pushPayload } from '../../support/github.ts';
 
 /**
@@ -40,7 +40,8 @@ async function installApp(repos: Array<{ id: number; fullName: string }>): Promi
   const state = new URL(started.body.url).searchParams.get('state')!;
   const installationId = githubId();
   fake.addInstallation({ id: installationId, account: { login: 'acme', type: 'Organization' }, repositories: repos });
-  const linked = await owner.post('/v1/git/installations', { installationId, state });
+  // Back from GitHub: the person authorizes the App, which proves they can access the installation.
+  const linked = await owner.post('/v1/git/installations', { installationId, state, code: fake.authorize() });
   expect(linked.status, linked.text).toBe(201);
   return installationId;
 }
@@ -79,9 +80,10 @@ describe('installations', () => {
     const started = await owner.post('/v1/git/install', {});
     fake.addInstallation({ id: installationId, account: { login: created.installation.account.login }, repositories: repos });
     const state = new URL(started.body.url).searchParams.get('state')!;
-    expect((await owner.post('/v1/git/installations', { installationId, state })).status).toBe(201);
+    expect(new URL(started.body.authorizeUrl).searchParams.get('state')).toBe(state);
+    expect((await owner.post('/v1/git/installations', { installationId, state, code: fake.authorize() })).status).toBe(201);
     // The state is one-time.
-    expect((await owner.post('/v1/git/installations', { installationId, state })).body.error.code).toBe('invalid_install_state');
+    expect((await owner.post('/v1/git/installations', { installationId, state, code: fake.authorize() })).body.error.code).toBe('invalid_install_state');
 
     const listed = await owner.get('/v1/git/repositories');
     expect(listed.body.items.map((r: { fullName: string }) => r.fullName).sort()).toEqual(repos.map((r: { fullName: string }) => r.fullName).sort());
@@ -101,21 +103,30 @@ describe('installations', () => {
     expect((await owner.get('/v1/git/repositories')).body.items).toEqual([]);
   });
 
-  test("another team cannot claim a linked installation, and an old installation cannot be claimed", async () => {
+  test('linking needs a person who can access the installation on GitHub; a linked one cannot be taken; a failed try spends the state', async () => {
     const repo = { id: githubId(), fullName: `acme/${uniqueName('r')}` };
     const installationId = await installApp([repo]);
     const other = platform.client((await newTeam()).tokens.owner);
-    const state = new URL((await other.post('/v1/git/install', {})).body.url).searchParams.get('state')!;
-    const res = await other.post('/v1/git/installations', { installationId, state });
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('installation_taken');
+    const claim = async () => new URL((await other.post('/v1/git/install', {})).body.url).searchParams.get('state')!;
+
+    // Someone who cannot see the installation on GitHub, guessing its id.
+    const state = await claim();
+    const guess = await other.post('/v1/git/installations', { installationId, state, code: fake.authorize('mallory') });
+    expect(guess.status).toBe(403);
+    expect(guess.body.error.code).toBe('installation_not_accessible');
+    expect((await other.post('/v1/git/installations', { installationId, state, code: fake.authorize() })).body.error.code).toBe('invalid_install_state');
+
+    // Someone who can see it, while another team holds it.
+    const taken = await other.post('/v1/git/installations', { installationId, state: await claim(), code: fake.authorize() });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.code).toBe('installation_taken');
     expect((await other.request('DELETE', `/v1/git/installations/${installationId}`)).status).toBe(404);
     expect((await owner.get('/v1/git/installations')).body.items.map((i: { id: number }) => i.id)).toContain(installationId);
 
-    const old = githubId();
-    fake.addInstallation({ id: old, account: { login: 'someone' }, createdAt: new Date(Date.now() - 86_400_000).toISOString() });
-    const state2 = new URL((await other.post('/v1/git/install', {})).body.url).searchParams.get('state')!;
-    expect((await other.post('/v1/git/installations', { installationId: old, state: state2 })).body.error.code).toBe('installation_predates_claim');
+    // A code GitHub never issued.
+    const bogus = await other.post('/v1/git/installations', { installationId, state: await claim(), code: 'not-a-code' });
+    expect(bogus.status).toBe(422);
+    expect(bogus.body.error.code).toBe('github_rejected');
   });
 
   test('without a configured GitHub App, installing answers 503 github_not_configured', async () => {
@@ -317,7 +328,7 @@ describe('redeliveries and bursts', () => {
     await waitForEnd(owner, deployments[0].id);
   });
 
-  test('20 pushes to one branch in quick succession: the alias ends on the last commit, older builds are canceled or superseded', async () => {
+  test('20 pushes to one branch in quick succession: the branch ends on the last commit; older pushes are superseded', async () => {
     const { repo, installationId, name, project } = await linkedProject();
     const commits = Array.from({ length: 20 }, (_, i) => fake.commit(repo.fullName, 'burst', { 'index.html': `burst ${i}` }, `push ${i}`));
     await Promise.all(commits.map((c, i) => send('push', pushPayload({ installationId, repo, branch: 'burst', sha: c.sha, message: `push ${i}` }))));
@@ -327,18 +338,48 @@ describe('redeliveries and bursts', () => {
     expect(last).toBeDefined();
     await expectReady(owner, last.id, 180_000);
     for (const d of deployments) await waitForEnd(owner, d.id, 180_000);
-    const ended = await deploymentsOf(project.id);
-    for (const d of ended.filter((d) => d.id !== last.id)) {
+    // A push whose commit is no longer the branch head is not built at all; one that was built
+    // meanwhile is canceled or, if it finished first, never moves the branch back.
+    for (const d of (await deploymentsOf(project.id)).filter((d) => d.id !== last.id)) {
       expect(['CANCELED', 'READY']).toContain(d.state);
       if (d.state === 'READY') expect(d.createdAt < last.createdAt).toBe(true);
     }
-    expect(ended.filter((d) => d.state === 'CANCELED').length).toBeGreaterThan(0);
+    expect(deployments.length).toBeLessThan(20);
     const aliases = (await owner.get(`/v1/projects/${name}/aliases`)).body.items;
     expect(aliases.find((a: { host: string }) => a.host === `${name}-git-burst.localhost`).deploymentId).toBe(last.id);
     await expect.poll(async () => (await visit(platform.edge, `${name}-git-burst.localhost`, '/')).body.toString(), { timeout: 5000 }).toBe('burst 19');
-    // Canceled deployments are reported as such on their commits.
-    const canceled = ended.find((d) => d.state === 'CANCELED');
-    await expect.poll(() => statusesOf(repo.fullName, canceled.commitSha).map((s) => s.state).at(-1), { timeout: 5000 }).toBe('error');
+  });
+
+  test('a newer push cancels the older commit\'s running build, which GitHub then shows as error', async () => {
+    const { repo, installationId, name, project } = await linkedProject();
+    // A build that takes a while, so the next push finds it running.
+    const slow = (text: string) => ({
+      'package.json': JSON.stringify({ name: 'slow', private: true, scripts: { build: `node -e "setTimeout(()=>{require('fs').mkdirSync('build');require('fs').writeFileSync('build/index.html','${text}')},8000)"` } }),
+    });
+    const a = fake.commit(repo.fullName, 'slow', slow('a'));
+    await send('push', pushPayload({ installationId, repo, branch: 'slow', sha: a.sha }));
+    await drained();
+    const [first] = await deploymentsOf(project.id);
+    await waitForBuilding(owner, first.id);
+    const b = fake.commit(repo.fullName, 'slow', { 'index.html': 'b is live' });
+    await send('push', pushPayload({ installationId, repo, branch: 'slow', sha: b.sha }));
+    await drained();
+    expect((await waitForEnd(owner, first.id)).state).toBe('CANCELED');
+    const second = (await deploymentsOf(project.id)).find((d) => d.commitSha === b.sha);
+    await expectReady(owner, second.id);
+    await expect.poll(async () => (await visit(platform.edge, `${name}-git-slow.localhost`, '/')).body.toString(), { timeout: 5000 }).toBe('b is live');
+    await expect.poll(() => statusesOf(repo.fullName, a.sha).map((s) => s.state).at(-1), { timeout: 10_000 }).toBe('error');
+    expect(statusesOf(repo.fullName, b.sha).map((s) => s.state)).toEqual(['pending', 'success']);
+  });
+
+  test('a late or redelivered push of an older commit deploys nothing', async () => {
+    const { repo, installationId, project } = await linkedProject();
+    const old = fake.commit(repo.fullName, 'main', { 'index.html': 'old' });
+    fake.commit(repo.fullName, 'main', { 'index.html': 'new' });
+    const reply = await send('push', pushPayload({ installationId, repo, branch: 'main', sha: old.sha }));
+    expect(reply.status).toBe(202);
+    await drained();
+    expect(await deploymentsOf(project.id)).toHaveLength(0);
   });
 });
 

@@ -80,6 +80,6 @@ describe('webhook payloads → worker jobs (real @octokit/webhooks-examples payl
     const b = toJob('pull_request', 'd', pullRequestPayload({ action: 'opened', number: 1, installationId: 7, repo, branch: 'main', sha }))!;
     expect(groupOf(a)).toBe(groupOf(b));
     expect(groupOf(toJob('push', 'd', pushPayload({ installationId: 7, repo, branch: 'dev', sha }))!)).not.toBe(groupOf(a));
-    expect(groupOf(toJob('installation', 'd', example('installation', (p) => p.action === 'created'))!)).toMatch(/^installation:/);
+    expect(groupOf(toJob('installation', 'd', example('installation', (p) => p.action === 'created'))!)).toMatch(/^installation-\d+$/);
   });
 });

@@ -68,7 +68,7 @@ export async function rollback(project: ProjectRef, options: { deploymentId?: st
  * Points any host of the project at a READY deployment (branch and deployment hosts after a build).
  * Same guarantees as promote: one versioned write, then the edge.
  */
-export async function assign(input: { host: string; kind: AliasItem['kind']; project: ProjectRef; deployment: DeploymentInfo }): Promise<AliasChange> {
+export async function assign(input: { host: string; kind: AliasItem['kind']; project: ProjectRef; deployment: DeploymentInfo; expectedVersion?: number }): Promise<AliasChange> {
   assertServable(input.project, input.deployment);
   return point(input);
 }

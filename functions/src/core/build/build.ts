@@ -247,14 +247,29 @@ async function moveAliases(deployment: DeploymentInfo): Promise<void> {
   const targets: Array<{ host: string; kind: 'production' | 'branch' }> = [];
   if (deployment.target === 'production') targets.push({ host: Alias.productionHostOf(project), kind: 'production' });
   if (deployment.branch) targets.push({ host: branchHost(project.name, deployment.branch, domain), kind: 'branch' });
-  for (const target of targets) {
+  for (const target of targets) await moveAlias(target, project, deployment);
+}
+
+/**
+ * Points one host at `deployment` unless it serves a newer one. The write is conditional on the
+ * alias version the decision was made on, so of two builds finishing at once the older cannot
+ * win by writing last: the loser re-reads and decides again.
+ */
+async function moveAlias(target: { host: string; kind: 'production' | 'branch' }, project: Awaited<ReturnType<typeof Project.get>>, deployment: DeploymentInfo): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
     const { data: current } = await db().entities.alias.get({ host: target.host }).go({ consistent: true });
     if (current) {
       const serving = await Deployment.get(current.deploymentId).catch(() => undefined);
-      if (serving && serving.createdAt > deployment.createdAt) continue;
+      if (serving && serving.createdAt > deployment.createdAt) return;
     }
-    await Alias.assign({ host: target.host, kind: target.kind, project, deployment });
+    try {
+      await Alias.assign({ host: target.host, kind: target.kind, project, deployment, expectedVersion: current?.version ?? 0 });
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError && error.code === 'alias_conflict')) throw error;
+    }
   }
+  throw new ConflictError('alias_conflict', `The alias ${target.host} kept changing; the event will be retried`);
 }
 
 /** Marks a deployment ERROR with the failed step and a message (its last log lines). */

@@ -1,9 +1,11 @@
 import { Alias } from '#core/alias/index';
 import { Deployment, type DeploymentInfo, type DeploymentSource } from '#core/deployment/index';
+import { Build } from '#core/build/index';
 import { ConflictError } from '#core/errors';
 import type { ProjectInfo } from '#core/project/index';
 import { config } from '#lib/config';
 import { logger } from '#lib/powertools';
+import { ports } from '#lib/ports';
 import { branchHost } from '../../edge/hostnames.ts';
 import { gh } from './entities.ts';
 import * as Installation from './installation.ts';
@@ -31,9 +33,11 @@ export async function handle(job: GitHubJob): Promise<Outcome> {
       if (job.action === 'deleted') await Installation.removeInstallation(job.installationId);
       else if (job.action === 'suspend' || job.action === 'unsuspend') await Installation.setSuspended(job.installationId, job.action === 'suspend');
       else await Installation.recordInstallation(job);
+      if (job.resync) await Installation.resyncRepositories(job.installationId);
       return { outcome: 'recorded', reason: `installation.${job.action}` };
     case 'installation_repositories':
-      await Installation.changeRepositories(job.installationId, job.added, job.removed);
+      if (job.resync) await Installation.resyncRepositories(job.installationId);
+      else await Installation.changeRepositories(job.installationId, job.added, job.removed);
       return { outcome: 'recorded', reason: `installation_repositories.${job.action}` };
     case 'push':
       return onPush(job);
@@ -61,7 +65,7 @@ async function onPullRequest(job: Extract<GitHubJob, { kind: 'pull_request' }>):
   if ('outcome' in linked) return linked;
   const { teamId, projects } = linked;
   if (job.action === 'closed') {
-    for (const project of projects) if (job.branch !== project.productionBranch) await Alias.remove(project, branchHost(project.name, job.branch, config().RUNWAY_PLATFORM_DOMAIN));
+    for (const project of projects) await removeBranch(project, job.branch);
     return { outcome: 'removed', reason: `pull request #${job.number} closed` };
   }
   return deployToAll(projects, {
@@ -75,8 +79,15 @@ async function onPullRequest(job: Extract<GitHubJob, { kind: 'pull_request' }>):
   });
 }
 
-/** Deploys one commit to every project linked to its repository (a monorepo may have several). */
+/**
+ * Deploys one commit to every project linked to its repository (a monorepo may have several),
+ * if it is still the head of its branch: deliveries can arrive late, out of order or redelivered
+ * by hand, and an older commit must never replace a newer one.
+ */
 async function deployToAll(projects: ProjectInfo[], commit: Omit<CommitInput, 'project'>): Promise<Outcome> {
+  const head = await ports().github.commit({ installationId: commit.installationId, repo: commit.repository.fullName }, commit.branch);
+  if (!head) return { outcome: 'ignored', reason: `branch ${commit.branch} no longer exists` };
+  if (head.sha !== commit.sha) return { outcome: 'skipped', reason: `superseded: ${commit.branch} is at ${head.sha.slice(0, 7)} now` };
   const deployments: string[] = [];
   for (const project of projects) deployments.push((await deployCommit({ ...commit, project })).id);
   return { outcome: 'deployed', deployments };
@@ -102,7 +113,15 @@ export async function deployCommit(input: CommitInput): Promise<DeploymentInfo> 
   const { project, branch, sha } = input;
   const recent = await Deployment.list({ teamId: input.teamId, projectId: project.id }, { branch }, { limit: 50 });
   const same = recent.items.find((d) => d.commitSha === sha && d.state !== 'ERROR' && d.state !== 'CANCELED');
-  if (same) {
+  // Reuse it while it builds, or when it is what the branch serves; an older READY one of the
+  // same commit (a force-push back to it) is deployed anew, so the branch moves to it.
+  if (same && (same.state === 'QUEUED' || same.state === 'BUILDING' || same.id === recent.items[0]?.id)) {
+    if (same.state === 'QUEUED' && !(await Build.record(same.id))) {
+      // An earlier attempt stopped between recording and starting it: finish the job.
+      await link(same, input);
+      await launch(same);
+      return same;
+    }
     if (input.prNumber !== undefined) {
       await gh().entities.gitDeployment.patch({ deploymentId: same.id }).set({ prNumber: input.prNumber }).remove(['reportedState']).go();
       await reportSafely(same);
@@ -128,32 +147,51 @@ export async function deployCommit(input: CommitInput): Promise<DeploymentInfo> 
       ...(input.prNumber !== undefined ? { githubPrNumber: String(input.prNumber) } : {}),
     },
   });
-  // The link first: the build may finish (and report) before this function returns.
+  await link(deployment, input);
+  await launch(deployment);
+  return deployment;
+}
+
+/** Records where to report a deployment (and read its source) before anything can report. */
+async function link(deployment: DeploymentInfo, input: Pick<CommitInput, 'installationId' | 'repository' | 'sha' | 'prNumber'>): Promise<void> {
   await gh()
-    .entities.gitDeployment.create({
+    .entities.gitDeployment.upsert({
       deploymentId: deployment.id,
       installationId: input.installationId,
       repo: input.repository.fullName,
-      sha,
+      sha: input.sha,
       ...(input.prNumber !== undefined ? { prNumber: input.prNumber } : {}),
     })
     .go();
-  await Deployment.start(deployment, source);
+}
+
+/**
+ * Reports "pending" and then starts the build, in that order: a fast build's final report must
+ * never be overwritten by a late pending one. A build that cannot be scheduled is reported too.
+ */
+async function launch(deployment: DeploymentInfo): Promise<void> {
   await reportSafely(deployment);
-  return deployment;
+  try {
+    await Deployment.start(deployment, deployment.source as DeploymentSource);
+  } catch (error) {
+    await reportSafely(deployment);
+    throw error;
+  }
 }
 
 /** Redeploys a git deployment: same commit, same installation, reported to GitHub like a push. */
 export async function redeploy(original: DeploymentInfo, project: ProjectInfo, target: DeploymentInfo['target'] | undefined): Promise<DeploymentInfo> {
-  const { data: link } = await gh().entities.gitDeployment.get({ deploymentId: original.id }).go({ consistent: true });
+  const { data: previous } = await gh().entities.gitDeployment.get({ deploymentId: original.id }).go({ consistent: true });
+  // Through the installation that reads the repository now: after an unlink nothing deploys.
+  const repository = await Installation.resolve(original.teamId, previous?.repo ?? (original.source as { repo: string }).repo);
+  const sha = previous?.sha ?? (original.source as { sha: string }).sha;
   const deployment = await Deployment.redeploy(original, project, {
     target,
     beforeStart: async (created) => {
-      if (!link) return;
-      await gh().entities.gitDeployment.create({ deploymentId: created.id, installationId: link.installationId, repo: link.repo, sha: link.sha }).go();
+      await link(created, { installationId: repository.installationId, repository: { id: repository.repoId, fullName: repository.fullName }, sha });
+      await reportSafely(created);
     },
   });
-  await reportSafely(deployment);
   return deployment;
 }
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
-import { assertOnlyConditionFailures, rejectedConditions } from '#core/db/errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#core/errors';
+import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions } from '#core/db/errors';
 import { Project, type ProjectInfo } from '#core/project/index';
 import type { GitRepositoryRef } from '#core/ports';
 import { config } from '#lib/config';
@@ -12,23 +12,22 @@ import type { GitHubRepository, InstallationInfo, RepositoryInfo } from './schem
 /**
  * Installations of the GitHub App and the teams they belong to.
  *
- * GitHub's installation webhook does not say which Runway team installed the App, so linking is a
- * claim: `POST /v1/git/install` gives the team a one-time `state` and the App's install URL;
- * GitHub sends the person back to the setup URL with that `state` and the new installation id;
- * `link` checks the state is the team's and unexpired, asks GitHub (as the App) that the
- * installation exists and was created after the claim, and records it for that team only. An
- * installation another team holds cannot be taken over.
+ * GitHub's installation webhook does not say which Runway team installed the App, so linking is
+ * proven twice: `POST /v1/git/install` gives the team a one-time `state`, with the App's install
+ * URL and its OAuth authorize URL; GitHub sends the person back to the setup URL with the state
+ * and the installation id, then (after they authorize the App) with a `code`. `link` consumes the
+ * state (one attempt per state, whatever the outcome), exchanges the code for the person's user
+ * token and links the installation only if that person can access it on GitHub — so nobody can
+ * link an installation by guessing its id — and only if no other team holds it.
  */
 
 /** How long a person has to finish installing the App. */
 const CLAIM_TTL_MS = 60 * 60_000;
-/** Clock skew allowed between GitHub's `created_at` and ours. */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 
-/** Starts an install: the App's install URL with a fresh `state` bound to the team. */
-export async function createClaim(teamId: string): Promise<{ url: string; expiresAt: string }> {
+/** Starts an install: the App's install and authorize URLs, carrying a fresh `state` bound to the team. */
+export async function createClaim(teamId: string): Promise<{ url: string; authorizeUrl: string; expiresAt: string }> {
   const secret = await gitHubAppSecret();
   const state = randomBytes(24).toString('base64url');
   const now = Date.now();
@@ -36,55 +35,63 @@ export async function createClaim(teamId: string): Promise<{ url: string; expire
   await gh()
     .entities.claim.create({ stateHash: hashState(state), teamId, createdAt: new Date(now).toISOString(), expiresAt, ttl: Math.ceil((now + CLAIM_TTL_MS) / 1000) })
     .go();
-  const url = new URL(`apps/${secret.appSlug}/installations/new`, `${config().RUNWAY_GITHUB_WEB_URL.replace(/\/+$/, '')}/`);
+  const web = `${config().RUNWAY_GITHUB_WEB_URL.replace(/\/+$/, '')}/`;
+  const url = new URL(`apps/${secret.appSlug}/installations/new`, web);
   url.searchParams.set('state', state);
-  return { url: url.toString(), expiresAt };
+  // No redirect_uri: GitHub uses the App's callback URL, the console's setup page.
+  const authorizeUrl = new URL('login/oauth/authorize', web);
+  authorizeUrl.searchParams.set('client_id', secret.clientId);
+  authorizeUrl.searchParams.set('state', state);
+  return { url: url.toString(), authorizeUrl: authorizeUrl.toString(), expiresAt };
 }
 
 /**
- * Links an installation to the team that holds `state`.
- * @throws ValidationError `invalid_install_state` for an unknown, expired or other team's state
- * @throws NotFoundError `installation_not_found` when GitHub does not know the installation
- * @throws ConflictError `installation_taken` / `installation_predates_claim`
+ * Links an installation to the team that holds `state`, for a person (`code`) who can access it.
+ * @throws ValidationError `invalid_install_state` for an unknown, used, expired or other team's state
+ * @throws ForbiddenError `installation_not_accessible` when the person cannot access the installation
+ * @throws ConflictError `installation_taken` when another team holds it
  */
-export async function link(teamId: string, installationId: number, state: string): Promise<InstallationInfo> {
+export async function link(teamId: string, installationId: number, state: string, code: string): Promise<InstallationInfo> {
   const stateHash = hashState(state);
-  const { data: claim } = await gh().entities.claim.get({ stateHash }).go({ consistent: true });
-  if (!claim || claim.teamId !== teamId || claim.expiresAt < new Date().toISOString()) {
-    throw new ValidationError('invalid_install_state', 'This install link is unknown or expired: start again from "Connect GitHub"');
+  // One attempt per state: a failed guess costs the claim.
+  let claim;
+  try {
+    claim = (await gh().entities.claim.delete({ stateHash }).where(({ teamId: t }, { eq }) => eq(t, teamId)).go({ response: 'all_old' })).data;
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
+  if (!claim || claim.expiresAt < new Date().toISOString()) {
+    throw new ValidationError('invalid_install_state', 'This install link is unknown, used or expired: start again from "Connect GitHub"');
+  }
+  if (!(await ports().github.userInstallations(code)).includes(installationId)) {
+    throw new ForbiddenError('installation_not_accessible', `Your GitHub account cannot access installation ${installationId} of this App`);
   }
   const remote = await ports().github.installation(installationId);
   if (!remote) throw new NotFoundError('installation_not_found', `GitHub knows no installation ${installationId} of this App`);
   const existing = (await gh().entities.installation.get({ installationId }).go({ consistent: true })).data;
   if (existing?.teamId && existing.teamId !== teamId) throw taken(installationId);
-  if (existing?.teamId !== teamId && Date.parse(remote.createdAt) < Date.parse(claim.createdAt) - CLOCK_SKEW_MS) {
-    // Only a new installation proves the person holding the state installed it.
-    throw new ConflictError('installation_predates_claim', 'This installation existed before the install link was made: uninstall the App on GitHub and install it again from Runway');
-  }
   const now = new Date().toISOString();
   const outcome = await gh()
-      .transaction.write(({ claim: claims, installation, teamLink }) => [
-        claims.delete({ stateHash }).where(({ teamId: t }, { eq }) => eq(t, teamId)).commit(),
-        installation
-          .upsert({
-            installationId,
-            accountLogin: remote.account.login,
-            ...(remote.account.type ? { accountType: remote.account.type } : {}),
-            ...(remote.repositorySelection ? { repositorySelection: remote.repositorySelection } : {}),
-            teamId,
-            linkedAt: existing?.linkedAt ?? now,
-            createdAt: existing?.createdAt ?? now,
-            updatedAt: now,
-          })
-          .where(({ teamId: t }, { notExists, eq }) => `${notExists(t)} OR ${eq(t, teamId)}`)
-          .commit(),
-        teamLink.upsert({ teamId, installationId, linkedAt: existing?.linkedAt ?? now }).commit(),
-      ])
-      .go();
+    .transaction.write(({ installation, teamLink }) => [
+      installation
+        .upsert({
+          installationId,
+          accountLogin: remote.account.login,
+          ...(remote.account.type ? { accountType: remote.account.type } : {}),
+          ...(remote.repositorySelection ? { repositorySelection: remote.repositorySelection } : {}),
+          teamId,
+          linkedAt: existing?.linkedAt ?? now,
+          createdAt: existing?.createdAt ?? now,
+          updatedAt: now,
+        })
+        .where(({ teamId: t }, { notExists, eq }) => `${notExists(t)} OR ${eq(t, teamId)}`)
+        .commit(),
+      teamLink.upsert({ teamId, installationId, linkedAt: existing?.linkedAt ?? now }).commit(),
+    ])
+    .go();
   assertOnlyConditionFailures(outcome);
-  const rejected = rejectedConditions(outcome);
-  if (rejected.includes(0)) throw new ValidationError('invalid_install_state', 'This install link was already used: start again from "Connect GitHub"');
-  if (rejected.includes(1)) throw taken(installationId);
+  if (rejectedConditions(outcome).includes(0)) throw taken(installationId);
+  await setSuspended(installationId, remote.suspended);
   await replaceRepositories(installationId, await ports().github.repositories(installationId));
   return (await list(teamId)).find((i) => i.id === installationId)!;
 }
@@ -219,6 +226,11 @@ export async function changeRepositories(installationId: number, added: GitHubRe
     await entity.put(added.map((r) => ({ installationId, repoId: r.id, fullName: r.fullName, private: r.private ?? false, ...(r.defaultBranch ? { defaultBranch: r.defaultBranch } : {}) }))).go();
   }
   if (removed.length) await entity.delete(removed.map((r) => ({ installationId, repoId: r.id }))).go();
+}
+
+/** Reads the installation's repositories from GitHub (when a webhook's list was too large to queue). */
+export async function resyncRepositories(installationId: number): Promise<void> {
+  await replaceRepositories(installationId, await ports().github.repositories(installationId));
 }
 
 async function replaceRepositories(installationId: number, repos: GitRepositoryRef[]): Promise<void> {

@@ -1,4 +1,5 @@
-import type { DeploymentInfo } from '#core/deployment/index';
+import { isConditionFailed } from '#core/db/errors';
+import { Deployment, type DeploymentInfo } from '#core/deployment/index';
 import { config } from '#lib/config';
 import { ports } from '#lib/ports';
 import { branchHost } from '../../edge/hostnames.ts';
@@ -14,6 +15,8 @@ import { gh } from './entities.ts';
 export async function report(deployment: DeploymentInfo): Promise<void> {
   const { data: link } = await gh().entities.gitDeployment.get({ deploymentId: deployment.id }).go({ consistent: true });
   if (!link || link.reportedState === deployment.state) return;
+  // Reports only move forward: a late "pending" never replaces a final state.
+  if (link.reportedState && FINAL.has(link.reportedState) && !FINAL.has(deployment.state)) return;
   const github = ports().github;
   const ref = { installationId: link.installationId, repo: link.repo };
   const phase = PHASES[deployment.state];
@@ -37,7 +40,17 @@ export async function report(deployment: DeploymentInfo): Promise<void> {
       description: `Runway deployment ${deployment.shortId} of ${deployment.projectName}`,
       payload: { runwayDeploymentId: deployment.id },
     });
-    await gh().entities.gitDeployment.patch({ deploymentId: deployment.id }).set({ githubDeploymentId }).go();
+    try {
+      await gh()
+        .entities.gitDeployment.patch({ deploymentId: deployment.id })
+        .set({ githubDeploymentId })
+        .where(({ githubDeploymentId: id }, { notExists }) => notExists(id))
+        .go();
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      // A concurrent report created one first: use that one (ours stays without statuses).
+      githubDeploymentId = (await gh().entities.gitDeployment.get({ deploymentId: deployment.id }).go({ consistent: true })).data?.githubDeploymentId ?? githubDeploymentId;
+    }
   }
   await github.setDeploymentStatus(ref, githubDeploymentId, {
     state: phase.deployment,
@@ -46,10 +59,20 @@ export async function report(deployment: DeploymentInfo): Promise<void> {
     ...(logUrl ? { logUrl } : {}),
   });
 
-  if (link.prNumber !== undefined) {
+  // One comment per pull request and project: only the branch's newest deployment writes it, so
+  // a superseded commit's late report cannot replace the current one's.
+  if (link.prNumber !== undefined && (await isNewestOfBranch(deployment))) {
     await github.upsertComment(ref, link.prNumber, commentMarker(deployment.projectId), commentBody(deployment, link.sha));
   }
   await gh().entities.gitDeployment.patch({ deploymentId: deployment.id }).set({ reportedState: deployment.state }).go();
+}
+
+const FINAL = new Set<string>(['READY', 'ERROR', 'CANCELED']);
+
+async function isNewestOfBranch(deployment: DeploymentInfo): Promise<boolean> {
+  if (!deployment.branch) return true;
+  const { items } = await Deployment.list({ teamId: deployment.teamId, projectId: deployment.projectId }, { branch: deployment.branch }, { limit: 1 });
+  return items[0]?.id === deployment.id;
 }
 
 /** The https (or local http) URL of a host, as people open it. */

@@ -87,6 +87,8 @@ export const GitHubJob = z.discriminatedUnion('kind', [
     account: z.strictObject({ login: z.string(), type: z.string().optional() }).optional(),
     repositorySelection: z.enum(['all', 'selected']).optional(),
     repositories: z.array(GitHubRepository).optional(),
+    /** The list was too large for a message: the worker reads it from GitHub. */
+    resync: z.literal(true).optional(),
   }),
   z.strictObject({
     kind: z.literal('installation_repositories'),
@@ -95,6 +97,7 @@ export const GitHubJob = z.discriminatedUnion('kind', [
     installationId: Id,
     added: z.array(GitHubRepository),
     removed: z.array(GitHubRepository),
+    resync: z.literal(true).optional(),
   }),
 ]);
 export type GitHubJob = z.infer<typeof GitHubJob>;
@@ -125,9 +128,11 @@ export const LinkInstallationBody = z.strictObject({
   installationId: Id,
   /** The `state` GitHub passed back to the setup URL, from `POST /v1/git/install`. */
   state: z.string().min(20).max(200),
+  /** The OAuth `code` GitHub passed back after the person authorized the App (`authorizeUrl`). */
+  code: z.string().min(1).max(200),
 });
 
-/** `POST /v1/git/install`: where to send the person to install the App for this team. */
-export const InstallLink = z.strictObject({ url: z.string(), expiresAt: z.string() });
+/** `POST /v1/git/install`: where to send the person to install the App for this team, then to authorize it. */
+export const InstallLink = z.strictObject({ url: z.string(), authorizeUrl: z.string(), expiresAt: z.string() });
 
 export { CommitSha, RepoFullName };

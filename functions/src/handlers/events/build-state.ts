@@ -7,7 +7,7 @@ import { S3ArtifactStore } from '#adapters/artifacts/s3';
 import { CloudWatchBuildLogs } from '#adapters/build-logs/cloudwatch';
 import { Build } from '#core/build/index';
 import { Deployment } from '#core/deployment/index';
-import { ConflictError, NotFoundError } from '#core/errors';
+import { ConflictError, GitHubRejectedError, NotFoundError } from '#core/errors';
 import { logger } from '#lib/powertools';
 import { CloudFrontKvsEdgeStore } from '#adapters/edge-store/cloudfront-kvs';
 import { provideDefaultPorts } from '#lib/ports';
@@ -61,7 +61,14 @@ export async function onBuildState(event: BuildStateEvent): Promise<void> {
   }
   // A git deployment's outcome goes back to GitHub. A failure throws, so EventBridge redelivers
   // the event: applying it again is a no-op, and the report is retried.
-  if (detail['build-status'] !== 'IN_PROGRESS') await reportToGitHub(await Deployment.get(deploymentId));
+  if (detail['build-status'] === 'IN_PROGRESS') return;
+  try {
+    await reportToGitHub(await Deployment.get(deploymentId));
+  } catch (error) {
+    // Uninstalled App, repository gone, no permission: retrying changes nothing.
+    if (!(error instanceof GitHubRejectedError)) throw error;
+    logger.warn('GitHub refused the report', { status: error.details.status });
+  }
 }
 
 async function apply(deploymentId: string, detail: BuildStateEvent['detail']): Promise<void> {

@@ -8,7 +8,7 @@ import { Sha256Hex } from '#core/schemas';
 import { httpHandler, route } from '#lib/http';
 import { ports, provideDefaultPorts } from '#lib/ports';
 import { OctokitGitHub } from '#adapters/github/octokit';
-import { gitLinkOf } from '#core/github/installation';
+import { gitLinkOf, teamOf } from '#core/github/installation';
 
 /**
  * The build API: what a running build may do, authorized by its deployment-scoped capability
@@ -112,7 +112,10 @@ export const routes = {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
       if (deployment.source.type !== 'git') throw new NotFoundError('not_found', 'This deployment is not built from git');
       const link = await gitLinkOf(deployment.id);
-      if (!link) throw new NotFoundError('not_found', 'This deployment has no GitHub installation to read its repository with');
+      // Only while the installation still belongs to the deployment's team (not unlinked, suspended or removed).
+      if (!link || (await teamOf(link.installationId)) !== deployment.teamId) {
+        throw new NotFoundError('not_found', 'No linked GitHub installation can read this repository any more');
+      }
       return redirect(await ports().github.tarballUrl({ installationId: link.installationId, repo: link.repo }, deployment.source.sha));
     },
   }),

@@ -23,11 +23,11 @@ export const routes = {
     handler: async ({ auth }) => ({ body: { items: await Installation.list(auth.teamId), next: null } }),
   }),
   'POST /v1/git/installations': tokenRoute({
-    summary: 'Link the installation GitHub sent back to the setup URL (with the state from /v1/git/install)',
+    summary: 'Link the installation GitHub sent back to the setup URL: the state from /v1/git/install and the OAuth code of a person who can access it',
     access: 'admin',
     body: LinkInstallationBody,
     responds: { status: 201, body: InstallationInfo },
-    handler: async ({ body, auth }) => ({ status: 201, body: await Installation.link(auth.teamId, body.installationId, body.state) }),
+    handler: async ({ body, auth }) => ({ status: 201, body: await Installation.link(auth.teamId, body.installationId, body.state, body.code) }),
   }),
   'DELETE /v1/git/installations/{installationId}': tokenRoute({
     summary: 'Unlink an installation: its pushes no longer deploy (uninstall the App on GitHub to revoke its access)',

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { Webhooks } from '@octokit/webhooks';
 import { createError } from '@middy/util';
 import * as z from 'zod';
 import { SqsGitHubQueue } from '#adapters/github-queue/sqs';
 import { ConflictError, UnauthorizedError, ValidationError } from '#core/errors';
-import { GitHubJob, InstallationPayload, InstallationRepositoriesPayload, PullRequestPayload, PushPayload } from '#core/github/index';
+import { GitHubJob, InstallationPayload, InstallationRepositoriesPayload, PullRequestPayload, PushPayload } from '#core/github/schema';
 import { gitHubAppSecret } from '#lib/github-app';
 import { httpHandler, route } from '#lib/http';
 import { idempotent } from '#lib/idempotency';
@@ -63,7 +64,8 @@ export const routes = {
       }
       const { 'x-github-event': name, 'x-github-delivery': deliveryId } = headers.data;
       logger.appendKeys({ githubEvent: name, deliveryId });
-      const job = toJob(name, deliveryId, parseJson(body));
+      const parsed = toJob(name, deliveryId, parseJson(body));
+      const job = parsed && fitted(parsed);
       if (!job) return { status: 202, body: { status: 'ignored', event: name } };
       try {
         await enqueueOnce(job as GitHubJob & Record<string, unknown>, context);
@@ -141,10 +143,23 @@ export function toJob(name: string, deliveryId: string, payload: unknown): GitHu
   }
 }
 
-/** One FIFO group per repository and branch: a branch's pushes and pull requests run in order. */
+/**
+ * One FIFO group per repository and branch: a branch's pushes and pull requests run in order.
+ * Hashed: SQS group ids allow ASCII punctuation and alphanumerics only, branch names do not.
+ */
 export function groupOf(job: GitHubJob): string {
-  if (job.kind === 'push' || job.kind === 'pull_request') return `${job.repository.id}:${job.branch}`.slice(0, 128);
-  return `installation:${job.installationId}`;
+  if (job.kind === 'push' || job.kind === 'pull_request') return createHash('sha256').update(`${job.repository.id}:${job.branch}`).digest('hex');
+  return `installation-${job.installationId}`;
+}
+
+/** SQS takes messages up to 1 MiB; an installation of thousands of repositories is resynced from GitHub instead. */
+const MAX_MESSAGE_BYTES = 900 * 1024;
+
+function fitted(job: GitHubJob): GitHubJob {
+  if (Buffer.byteLength(JSON.stringify(job)) <= MAX_MESSAGE_BYTES) return job;
+  if (job.kind === 'installation') return { ...job, repositories: undefined, resync: true };
+  if (job.kind === 'installation_repositories') return { ...job, added: [], removed: [], resync: true };
+  return job;
 }
 
 function repo(r: { id: number; full_name: string; private?: boolean | undefined; default_branch?: string | undefined }) {

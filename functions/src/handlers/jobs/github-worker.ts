@@ -33,7 +33,8 @@ export async function onMessages(event: SQSEvent, context: Context) {
     logger.appendKeys({ deliveryId: job.deliveryId });
     await handleOnce(job as GitHubJob & Record<string, unknown>, context);
   };
-  return processPartialResponse(event, onRecord, processor);
+  // A failure holds back only its own group (one repository branch), not the rest of the batch.
+  return processPartialResponse(event, onRecord, processor, { skipGroupOnError: true });
 }
 
 // In AWS: builds in CodeBuild, hosts in the KeyValueStore (a deleted branch's alias), GitHub via octokit.
