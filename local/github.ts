@@ -74,7 +74,8 @@ export interface LocalGitHub {
 export async function useLocalGitHub(options: LocalGitHubOptions = {}): Promise<LocalGitHub> {
   const file = options.envFile ?? '.env.github';
   let fake: FakeGitHub | undefined;
-  let secret: { appId: number; appSlug: string; privateKey: string; webhookSecret: string; clientId: string; clientSecret: string };
+  let secret: { appId: number; appSlug: string; privateKey: string; clientId: string; clientSecret: string };
+  let webhookSecret: string;
   let urls: { api: string; web: string };
   if (fs.existsSync(file)) {
     const parsed = GitHubEnvFile.safeParse(parseEnv(fs.readFileSync(file, 'utf8')));
@@ -83,38 +84,41 @@ export async function useLocalGitHub(options: LocalGitHubOptions = {}): Promise<
     secret = {
       appId: Number(env.RUNWAY_GITHUB_APP_ID),
       appSlug: env.RUNWAY_GITHUB_APP_SLUG,
-      webhookSecret: env.RUNWAY_GITHUB_WEBHOOK_SECRET,
       privateKey: fs.readFileSync(env.RUNWAY_GITHUB_PRIVATE_KEY_FILE, 'utf8'),
       clientId: env.RUNWAY_GITHUB_CLIENT_ID,
       clientSecret: env.RUNWAY_GITHUB_CLIENT_SECRET,
     };
+    webhookSecret = env.RUNWAY_GITHUB_WEBHOOK_SECRET;
     urls = { api: env.RUNWAY_GITHUB_API_URL, web: env.RUNWAY_GITHUB_WEB_URL };
   } else {
-    const webhookSecret = randomBytes(24).toString('hex');
+    webhookSecret = randomBytes(24).toString('hex');
     fake = await startFakeGitHub({
       ...(options.fakePort !== undefined ? { port: options.fakePort } : {}),
       ...(options.setupUrl ? { setupUrl: options.setupUrl } : {}),
       ...(options.webhookUrl ? { webhook: { url: options.webhookUrl, secret: webhookSecret } } : {}),
     });
-    secret = { appId: fake.appId, appSlug: fake.appSlug, privateKey: fake.privateKey, webhookSecret, clientId: fake.clientId, clientSecret: fake.clientSecret };
+    secret = { appId: fake.appId, appSlug: fake.appSlug, privateKey: fake.privateKey, clientId: fake.clientId, clientSecret: fake.clientSecret };
     urls = { api: fake.url, web: fake.webUrl };
   }
   let secretId: string;
+  let webhookSecretId: string;
   try {
     if (fake && options.seed) await seed(fake);
-    secretId = await putSecret(`${LOCAL_GITHUB_SECRET_PREFIX}-${randomBytes(6).toString('hex')}`, JSON.stringify(secret));
+    const suffix = randomBytes(6).toString('hex');
+    secretId = await putSecret(`${LOCAL_GITHUB_SECRET_PREFIX}-${suffix}`, JSON.stringify(secret));
+    webhookSecretId = await putSecret(`${LOCAL_GITHUB_SECRET_PREFIX}-webhook-${suffix}`, webhookSecret);
   } catch (error) {
     // A failed start leaves nothing behind: the fake would keep its port.
     await fake?.close();
     throw error;
   }
-  Object.assign(process.env, { RUNWAY_GITHUB_SECRET_ID: secretId, RUNWAY_GITHUB_API_URL: urls.api, RUNWAY_GITHUB_WEB_URL: urls.web });
+  Object.assign(process.env, { RUNWAY_GITHUB_SECRET_ID: secretId, RUNWAY_GITHUB_WEBHOOK_SECRET_ID: webhookSecretId, RUNWAY_GITHUB_API_URL: urls.api, RUNWAY_GITHUB_WEB_URL: urls.web });
   resetConfig();
   const queue = new InProcessGitHubQueue({ consumer: (event) => onMessages(event, lambdaContext('github-worker', event.Records[0]?.messageId ?? 'local')) });
   const restore = usePorts({ github: new OctokitGitHub(), githubQueue: queue });
   return {
     fake,
-    webhookSecret: secret.webhookSecret,
+    webhookSecret,
     queue,
     close: async () => {
       // Webhooks the fake is still sending may enqueue jobs: let them land before draining.
@@ -122,6 +126,7 @@ export async function useLocalGitHub(options: LocalGitHubOptions = {}): Promise<
       await queue.drain().catch(() => undefined);
       restore();
       await deleteSecret(secretId);
+      await deleteSecret(webhookSecretId);
       await fake?.close();
     },
   };

@@ -47,7 +47,8 @@ const queueId = logicalIdOf(api, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyVa
 const deadLettersId = logicalIdOf(api, 'AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
 const queueArn = { 'Fn::GetAtt': [queueId, 'Arn'] };
 /** The secret as other stacks see it: an import of the state stack's export. */
-const secretRef = { 'Fn::ImportValue': expect.stringMatching(/^RunwayState:ExportsOutputRefGitHubAppSecret/) };
+const secretRef = { 'Fn::ImportValue': expect.stringMatching(/^RunwayState:ExportsOutputRefGitHubAppSecret(?!.*Webhook)/) };
+const webhookSecretRef = { 'Fn::ImportValue': expect.stringMatching(/^RunwayState:ExportsOutputRefGitHubAppWebhookSecret/) };
 
 describe('GitHub deliveries queue', () => {
   test('is FIFO, deduplicated by the sender only, encrypted, with a FIFO dead-letter queue after 5 receives', () => {
@@ -135,9 +136,10 @@ describe('the GitHub webhook', () => {
     expect(webhook.env.RUNWAY_GITHUB_QUEUE_URL).toEqual({ Ref: queueId });
   });
 
-  test("reads the App's secret (to verify signatures)", () => {
-    expect(webhook.resourcesOf('secretsmanager:GetSecretValue')).toEqual([secretRef]);
-    expect(webhook.env.RUNWAY_GITHUB_SECRET_ID).toEqual(secretRef);
+  test("reads the webhook secret only (to verify signatures), never the App's private key", () => {
+    expect(webhook.resourcesOf('secretsmanager:GetSecretValue')).toEqual([webhookSecretRef]);
+    expect(webhook.env.RUNWAY_GITHUB_WEBHOOK_SECRET_ID).toEqual(webhookSecretRef);
+    expect(webhook.env.RUNWAY_GITHUB_SECRET_ID).toBeUndefined();
   });
 
   test('records delivery ids in the idempotency table, and touches no other table', () => {
@@ -155,15 +157,17 @@ describe('the GitHub webhook', () => {
 describe("the GitHub App's secret", () => {
   const state = templates.state;
 
-  test('is created as a placeholder the handlers reject, and retained', () => {
-    const secrets = state.findResources('AWS::SecretsManager::Secret');
-    expect(Object.values(secrets)).toHaveLength(1);
-    const [secret] = Object.values(secrets);
-    expect(secret!.DeletionPolicy).toBe('Retain');
-    expect(secret!.UpdateReplacePolicy).toBe('Retain');
-    const { GenerateSecretString: generate } = secret!.Properties;
-    expect(JSON.parse(generate.SecretStringTemplate)).toMatchObject({ appId: 0, privateKey: '' });
-    expect(generate.GenerateStringKey).toBe('webhookSecret');
+  test('is created as a placeholder the handlers reject, the webhook secret apart and generated, both retained', () => {
+    const secrets = Object.values(state.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(2);
+    for (const secret of secrets) {
+      expect(secret.DeletionPolicy).toBe('Retain');
+      expect(secret.UpdateReplacePolicy).toBe('Retain');
+    }
+    const app = secrets.find((s) => s.Properties.GenerateSecretString.SecretStringTemplate)!;
+    expect(JSON.parse(app.Properties.GenerateSecretString.SecretStringTemplate)).toMatchObject({ placeholder: true, appId: 0, privateKey: '', clientId: '', clientSecret: '' });
+    const hook = secrets.find((s) => !s.Properties.GenerateSecretString.SecretStringTemplate)!;
+    expect(hook.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
   });
 
   test.each(['git', 'deployments', 'builds'])('%s reads it and knows its ARN', (name) => {
@@ -185,7 +189,7 @@ describe("the GitHub App's secret", () => {
         .map((p) => p.Properties.Roles),
     );
     const expected = [
-      ...['git', 'github-webhook', 'deployments', 'builds'].map((name) => roleRef(stacks.api, stacks.api.functions[name]!)),
+      ...['git', 'github-webhook', 'deployments', 'builds'].map((name) => roleRef(stacks.api, stacks.api.functions[name]!)), // the webhook: its own secret
       roleRef(stacks.api, stacks.api.github.worker),
       roleRef(stacks.builds, stacks.builds.buildState),
     ];
@@ -194,8 +198,10 @@ describe("the GitHub App's secret", () => {
   });
 
   test('its ARN and the webhook URL are stack outputs', () => {
-    const [secretId] = Object.keys(state.findResources('AWS::SecretsManager::Secret'));
-    expect(state.toJSON().Outputs.GitHubAppSecretArn.Value).toEqual({ Ref: secretId });
+    const secretIds = Object.keys(state.findResources('AWS::SecretsManager::Secret'));
+    const outputs = state.toJSON().Outputs;
+    expect([outputs.GitHubAppSecretArn.Value, outputs.GitHubWebhookSecretArn.Value].sort((a, b) => a.Ref.localeCompare(b.Ref))).toEqual(secretIds.sort().map((id) => ({ Ref: id })));
+    expect(outputs.GitHubAppSecretArn.Value.Ref).not.toMatch(/Webhook/);
     expect(api.toJSON().Outputs.GitHubWebhookUrl.Value).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^HttpApi/), 'ApiEndpoint'] }, '/webhooks/github']],
     });
@@ -235,7 +241,7 @@ describe('links and GitHub endpoints', () => {
     const built = synthWith({ [GITHUB_API_URL_CONTEXT]: ghe.apiUrl, [GITHUB_WEB_URL_CONTEXT]: ghe.webUrl });
     const gheApi = Template.fromStack(built.api);
     const users = [
-      ...['git', 'github-webhook', 'deployments', 'builds'].map((n) => roleOf(built.api, gheApi, built.api.functions[n]!)),
+      ...['git', 'deployments', 'builds'].map((n) => roleOf(built.api, gheApi, built.api.functions[n]!)),
       roleOf(built.api, gheApi, built.api.github.worker),
       roleOf(built.builds, Template.fromStack(built.builds), built.builds.buildState),
     ];

@@ -26,8 +26,10 @@ const ConfigSchema = z.object({
   RUNWAY_EDGE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** The console's base URL, for "details" links back from GitHub. */
   RUNWAY_CONSOLE_URL: z.url().optional(),
-  /** Secrets Manager secret of the GitHub App: JSON `{appId, privateKey, webhookSecret, appSlug}`. */
+  /** Secrets Manager secret of the GitHub App: JSON `{appId, appSlug, privateKey, clientId, clientSecret}`. */
   RUNWAY_GITHUB_SECRET_ID: z.string().min(1).optional(),
+  /** Secrets Manager secret of the App's webhook secret (a plain string), apart from its key. */
+  RUNWAY_GITHUB_WEBHOOK_SECRET_ID: z.string().min(1).optional(),
   /** GitHub's REST API (GitHub Enterprise Server: `https://<host>/api/v3`; tests: the fake). */
   RUNWAY_GITHUB_API_URL: z.url().default('https://api.github.com'),
   /** GitHub's web origin, where the App's install page lives. */

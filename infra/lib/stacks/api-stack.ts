@@ -101,8 +101,8 @@ export class ApiStack extends Stack {
 
 /** The handler module of GitHub's signed deliveries: public, no token, so no control-plane table. */
 const WEBHOOK_HANDLER = 'github-webhook';
-/** Handlers that read the GitHub App's secret: call GitHub as the App, or verify its deliveries. */
-const GITHUB_HANDLERS = new Set([WEBHOOK_HANDLER, 'git', 'deployments', 'builds']);
+/** Handlers that call GitHub as the App (read its credentials). The webhook only verifies signatures. */
+const GITHUB_HANDLERS = new Set(['git', 'deployments', 'builds']);
 
 /** Handlers that store or read blobs (`blobs/<teamId>/<sha256>`). */
 const BLOB_HANDLERS = new Set(['files', 'deployments']);
@@ -111,16 +111,17 @@ const KMS_HANDLERS = new Set(['env']);
 
 /**
  * The permissions of one handler, all through grant* calls: the health probe reads one key; the
- * OpenAPI document needs nothing; the GitHub webhook reads the App's secret and records delivery
- * ids; every token-authenticated module reads and writes the table (token lookup, rate-limit
+ * OpenAPI document needs nothing; the GitHub webhook verifies signatures and records delivery
+ * ids with the webhook secret only; every token-authenticated module reads and writes the table (token lookup, rate-limit
  * counter, its own items); blobs, KMS and the GitHub App's secret only where used.
  */
 function grantHandler(name: string, fn: RunwayFunction, state: StateStack): void {
   if (name === 'openapi') return;
   if (GITHUB_HANDLERS.has(name)) state.githubApp.grantUse(fn);
   if (name === WEBHOOK_HANDLER) {
-    // Verifies the signature with the App's secret, enqueues once per delivery id; the worker
-    // does everything that touches the control plane.
+    // Verifies the signature with the webhook secret (never the App's key), enqueues once per
+    // delivery id; the worker does everything that touches the control plane or GitHub.
+    state.githubApp.grantVerify(fn);
     state.idempotencyTable.grantReadWriteData(fn);
     return;
   }

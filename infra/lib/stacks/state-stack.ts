@@ -57,6 +57,10 @@ export class StateStack extends Stack {
       description: "Secrets Manager secret to write the GitHub App's credentials to (README, GitHub App)",
       value: this.githubApp.secret.secretArn,
     });
+    new CfnOutput(this, 'GitHubWebhookSecretArn', {
+      description: "Secrets Manager secret holding the GitHub App's webhook secret (enter its value in the App's settings)",
+      value: this.githubApp.webhookSecret.secretArn,
+    });
 
     acknowledge(this.artifactBucket, [
       {

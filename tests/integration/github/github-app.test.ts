@@ -184,8 +184,9 @@ describe('push → deployment → GitHub', () => {
     expect(deployment).toMatchObject({ target: 'preview', branch: 'feature/login' });
     const done = await expectReady(owner, deployment.id, 180_000);
     const branchHost = `${name}-git-feature-login.localhost`;
+    // READY comes first, then the branch alias moves (and the edge reads it within 250 ms).
+    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).status, { timeout: 5000 }).toBe(200);
     const page = await visit(platform.edge, branchHost, '/');
-    expect(page.status).toBe(200);
     expect(page.body.toString()).toContain(`<title>${marker}</title>`);
     expect(page.body.toString()).toMatch(/<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js">/);
     // Production is untouched by a preview.
@@ -345,8 +346,8 @@ describe('redeliveries and bursts', () => {
       if (d.state === 'READY') expect(d.createdAt < last.createdAt).toBe(true);
     }
     expect(deployments.length).toBeLessThan(20);
-    const aliases = (await owner.get(`/v1/projects/${name}/aliases`)).body.items;
-    expect(aliases.find((a: { host: string }) => a.host === `${name}-git-burst.localhost`).deploymentId).toBe(last.id);
+    const branchAlias = async () => (await owner.get(`/v1/projects/${name}/aliases`)).body.items.find((a: { host: string }) => a.host === `${name}-git-burst.localhost`)?.deploymentId;
+    await expect.poll(branchAlias, { timeout: 5000 }).toBe(last.id);
     await expect.poll(async () => (await visit(platform.edge, `${name}-git-burst.localhost`, '/')).body.toString(), { timeout: 5000 }).toBe('burst 19');
   });
 

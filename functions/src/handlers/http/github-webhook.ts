@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { SqsGitHubQueue } from '#adapters/github-queue/sqs';
 import { ConflictError, UnauthorizedError, ValidationError } from '#core/errors';
 import { GitHubJob, InstallationPayload, InstallationRepositoriesPayload, PullRequestPayload, PushPayload } from '#core/github/schema';
-import { gitHubAppSecret } from '#lib/github-app';
+import { gitHubWebhookSecret } from '#lib/github-app';
 import { httpHandler, route } from '#lib/http';
 import { idempotent } from '#lib/idempotency';
 import { logger } from '#lib/powertools';
@@ -30,7 +30,7 @@ const Headers = z.object({
 let verifier: { secret: string; webhooks: Webhooks } | undefined;
 
 async function verify(body: string, signature: string): Promise<boolean> {
-  const { webhookSecret } = await gitHubAppSecret();
+  const webhookSecret = await gitHubWebhookSecret();
   if (verifier?.secret !== webhookSecret) verifier = { secret: webhookSecret, webhooks: new Webhooks({ secret: webhookSecret }) };
   return verifier.webhooks.verify(body, signature);
 }
