@@ -130,6 +130,22 @@ describe('the GitHub worker', () => {
   });
 });
 
+describe('dead letters', () => {
+  test.each([
+    ['GitHub deliveries', () => api, () => deadLettersId],
+    ['build-state events', () => templates.builds, () => logicalIdOf(templates.builds, 'AWS::SQS::Queue', {})],
+  ])('%s that failed every attempt raise an alarm', (_label, template, queue) => {
+    template().hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue(), 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+});
+
 describe('the GitHub webhook', () => {
   test('may send to the deliveries queue only, and knows its URL', () => {
     expect(webhook.resourcesOf('sqs:SendMessage')).toEqual([queueArn]);

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { type Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -39,6 +40,7 @@ export interface GitHubIntegrationProps {
 export class GitHubIntegration extends Construct {
   readonly queue: Queue;
   readonly deadLetters: Queue;
+  readonly deadLettersAlarm: Alarm;
   readonly worker: RunwayFunction;
 
   constructor(scope: Construct, id: string, props: GitHubIntegrationProps) {
@@ -79,6 +81,16 @@ export class GitHubIntegration extends Construct {
       props.table.tableArn,
       "Installations, projects and deployments are found through the gsi1/gsi2 indexes of the control-plane table; the grant names the table's own indexes only.",
     );
+
+    // Deliveries that failed every attempt wait here for a person: say so (subscribe the alarm
+    // to a topic of your choice).
+    this.deadLettersAlarm = this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }).createAlarm(this, 'DeadLettersAlarm', {
+      alarmDescription: 'Runway: GitHub deliveries the worker could not handle are waiting in the dead-letter queue',
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
 
     acknowledge(this.deadLetters, [
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the GitHub deliveries queue.' },

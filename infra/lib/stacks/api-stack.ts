@@ -45,8 +45,9 @@ export class ApiStack extends Stack {
         handlerFile: `http/${name}.ts`,
         serviceName: `api-${name}`,
         environment,
-        // Checking up to 20,000 blobs of a new deployment takes longer than the default 10 s.
-        ...(name === 'deployments' ? { timeout: Duration.seconds(29) } : {}),
+        // Checking up to 20,000 blobs of a new deployment, or listing the repositories of a large
+        // organisation's installation when linking it, takes longer than the default 10 s.
+        ...(name === 'deployments' || name === 'git' ? { timeout: Duration.seconds(29) } : {}),
       });
       grantHandler(name, fn, state);
       this.functions[name] = fn;
