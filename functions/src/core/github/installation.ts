@@ -149,11 +149,12 @@ export async function repositories(teamId: string): Promise<RepositoryInfo[]> {
 }
 
 /**
- * The team's repository named `fullName` (case-insensitive, as GitHub's names are).
+ * The team's repository with GitHub id `repoId`, or without one named `fullName` (case-insensitive, as GitHub's names are).
  * @throws ValidationError `git_repository_not_accessible`
  */
-export async function resolve(teamId: string, fullName: string): Promise<{ installationId: number; repoId: number; fullName: string }> {
-  const found = (await repositories(teamId)).find((r) => r.fullName.toLowerCase() === fullName.toLowerCase());
+export async function resolve(teamId: string, fullName: string, repoId?: number): Promise<{ installationId: number; repoId: number; fullName: string }> {
+  // By GitHub's id when known: a renamed repository keeps it, a new one under the old name does not.
+  const found = (await repositories(teamId)).find((r) => (repoId !== undefined ? r.id === repoId : r.fullName.toLowerCase() === fullName.toLowerCase()));
   if (!found) {
     throw new ValidationError('git_repository_not_accessible', `No installation of the GitHub App in this team can read ${fullName}: install the App on it first`, { repo: fullName });
   }

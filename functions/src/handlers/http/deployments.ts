@@ -109,7 +109,7 @@ async function deployBranch(teamId: string, project: ProjectInfo, branch: string
   const linked = project.gitRepository;
   if (!linked) throw new ValidationError('no_git_repository', 'This project has no GitHub repository: link one in its settings, or deploy files');
   // Through whichever of the team's installations reads the repository now (the App may have been reinstalled).
-  const repository = await Installation.resolve(teamId, linked.repo);
+  const repository = await Installation.resolve(teamId, linked.repo, linked.repoId);
   const ref = { installationId: repository.installationId, repo: repository.fullName };
   const commit = await ports().github.commit(ref, branch);
   if (!commit) throw new NotFoundError('branch_not_found', `${repository.fullName} has no branch "${branch}"`);
