@@ -181,7 +181,7 @@ async function launch(deployment: DeploymentInfo): Promise<void> {
 
 /** Redeploys a git deployment: same commit, same installation, reported to GitHub like a push. */
 export async function redeploy(original: DeploymentInfo, project: ProjectInfo, target: DeploymentInfo['target'] | undefined): Promise<DeploymentInfo> {
-  const { data: previous } = await gh().entities.gitDeployment.get({ deploymentId: original.id }).go({ consistent: true });
+  const previous = await Installation.gitLinkOf(original.id);
   // Through the installation that reads the repository now: after an unlink nothing deploys.
   const repository = await Installation.resolve(original.teamId, previous?.repo ?? (original.source as { repo: string }).repo);
   const sha = previous?.sha ?? (original.source as { sha: string }).sha;

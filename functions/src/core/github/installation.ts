@@ -129,14 +129,8 @@ export async function teamOf(installationId: number): Promise<string | undefined
 
 /** Repositories the team can import, each with the names of the projects already linked to it. */
 export async function repositories(teamId: string): Promise<RepositoryInfo[]> {
-  // A suspended installation's repositories can be neither read nor deployed until it is unsuspended.
-  const installations = (await list(teamId)).filter((i) => !i.suspended);
-  const projects = await allProjects(teamId);
-  const repos = await Promise.all(
-    installations.map(async (i) => (await gh().entities.repository.query.byInstallation({ installationId: i.id }).go({ pages: 'all' })).data),
-  );
+  const [repos, projects] = await Promise.all([readableRepositories(teamId), allProjects(teamId)]);
   return repos
-    .flat()
     .map((r) => ({
       id: r.repoId,
       fullName: r.fullName,
@@ -148,17 +142,28 @@ export async function repositories(teamId: string): Promise<RepositoryInfo[]> {
     .sort((a, b) => a.fullName.localeCompare(b.fullName));
 }
 
+/** The repositories of the team's installations, as stored. */
+async function readableRepositories(teamId: string) {
+  // A suspended installation's repositories can be neither read nor deployed until it is unsuspended.
+  const installations = (await list(teamId)).filter((i) => !i.suspended);
+  const repos = await Promise.all(
+    installations.map(async (i) => (await gh().entities.repository.query.byInstallation({ installationId: i.id }).go({ pages: 'all' })).data),
+  );
+  return repos.flat();
+}
+
 /**
  * The team's repository with GitHub id `repoId`, or without one named `fullName` (case-insensitive, as GitHub's names are).
  * @throws ValidationError `git_repository_not_accessible`
  */
 export async function resolve(teamId: string, fullName: string, repoId?: number): Promise<{ installationId: number; repoId: number; fullName: string }> {
   // By GitHub's id when known: a renamed repository keeps it, a new one under the old name does not.
-  const found = (await repositories(teamId)).find((r) => (repoId !== undefined ? r.id === repoId : r.fullName.toLowerCase() === fullName.toLowerCase()));
+  // (Only the installations' repositories are read: which projects use them does not matter here.)
+  const found = (await readableRepositories(teamId)).find((r) => (repoId !== undefined ? r.repoId === repoId : r.fullName.toLowerCase() === fullName.toLowerCase()));
   if (!found) {
     throw new ValidationError('git_repository_not_accessible', `No installation of the GitHub App in this team can read ${fullName}: install the App on it first`, { repo: fullName });
   }
-  return { installationId: found.installationId, repoId: found.id, fullName: found.fullName };
+  return { installationId: found.installationId, repoId: found.repoId, fullName: found.fullName };
 }
 
 /** Every project of the team (a team has tens, rarely thousands: one paged index query). */

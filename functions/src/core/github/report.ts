@@ -13,6 +13,8 @@ import { gh } from './entities.ts';
  * side, the Deployment is created once (its id kept), the comment is found by its marker.
  */
 export async function report(deployment: DeploymentInfo): Promise<void> {
+  // Uploaded-file deployments have nothing on GitHub: no read for them on every build event.
+  if (deployment.source.type !== 'git') return;
   const { data: link } = await gh().entities.gitDeployment.get({ deploymentId: deployment.id }).go({ consistent: true });
   if (!link || link.reportedState === deployment.state) return;
   // Reports only move forward: a late "pending" never replaces a final state.
