@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { killProcessGroup } from '../functions/src/builder/process.ts';
 
@@ -46,6 +47,17 @@ export async function isEmulatorAt(port: number): Promise<boolean> {
   }
 }
 
+/**
+ * The Fetch standard's bad ports (https://fetch.spec.whatwg.org/#port-blocking), as undici — the
+ * fetch inside Node — lists and enforces them; browsers refuse the same ports.
+ */
+const BAD_PORTS = (createRequire(import.meta.url)('undici/lib/web/fetch/constants.js') as { badPortsSet: ReadonlySet<string> }).badPortsSet;
+
+/** True when fetch (Node's, browsers') refuses to connect to this port. */
+export function isBadPort(port: number): boolean {
+  return BAD_PORTS.has(String(port));
+}
+
 /** Whether a TCP port on 127.0.0.1 can be bound. */
 export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -55,16 +67,19 @@ export function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port the OS says is free right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+/** A port the OS says is free right now (never one fetch refuses, see {@link isBadPort}). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
     });
-  });
+    if (!isBadPort(port)) return port;
+  }
 }
 
 export function hasMotoServer(): boolean {

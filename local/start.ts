@@ -4,20 +4,36 @@ import type http from 'node:http';
 import { z } from 'zod';
 import { createGateway } from './gateway.ts';
 import { startLocalAws, type LocalAws } from './environment.ts';
-import { EmulatorMissingError, isPortFree } from './emulator.ts';
+import { EmulatorMissingError, isBadPort, isPortFree } from './emulator.ts';
 import { createConsoleServer } from './console.ts';
 import { createEdgeServer } from './edge.ts';
 import { useLocalPlatformPorts } from './platform.ts';
 import { useLocalGitHub } from './github.ts';
 
+/**
+ * A TCP port Node's fetch and browsers can reach: 1-65535 and not on the Fetch standard's
+ * bad-port list (https://fetch.spec.whatwg.org/#port-blocking), which would otherwise pass here
+ * and fail later with a misleading error.
+ */
+const Port = (fallback: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(fallback)
+    .refine((port) => !isBadPort(port), {
+      message: 'is on the Fetch standard\'s "bad port" list (https://fetch.spec.whatwg.org/#port-blocking): browsers and Node\'s fetch refuse to connect to it. Pick another port',
+    });
+
 /** Ports of `npm start`, each overridable by env. */
 const Ports = z.object({
-  RUNWAY_API_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
-  RUNWAY_EDGE_PORT: z.coerce.number().int().min(1).max(65535).default(4001),
-  RUNWAY_CONSOLE_PORT: z.coerce.number().int().min(1).max(65535).default(4002),
-  RUNWAY_EMULATOR_PORT: z.coerce.number().int().min(1).max(65535).default(4566),
+  RUNWAY_API_PORT: Port(4000),
+  RUNWAY_EDGE_PORT: Port(4001),
+  RUNWAY_CONSOLE_PORT: Port(4002),
+  RUNWAY_EMULATOR_PORT: Port(4566),
   /** The fake GitHub's: fixed, so `npm run admin -- push` finds its control API. */
-  RUNWAY_GITHUB_FAKE_PORT: z.coerce.number().int().min(1).max(65535).default(4003),
+  RUNWAY_GITHUB_FAKE_PORT: Port(4003),
   /** Where the single-instance lock lives. */
   RUNWAY_STATE_DIR: z.string().min(1).default('.runway'),
 });
@@ -25,16 +41,35 @@ const Ports = z.object({
 /** Things to undo on exit, run in order: servers first, then the emulator. */
 const cleanups: Array<() => Promise<void>> = [];
 
-async function cleanup(): Promise<void> {
-  for (const step of cleanups.splice(0)) await step().catch((error) => process.stderr.write(`[runway] cleanup: ${error}\n`));
-  releaseLock();
+let stopping: Promise<void> | undefined;
+
+/** Undoes what was started, once: a second caller (a signal during a failed start) waits for the first. */
+function cleanup(): Promise<void> {
+  stopping ??= (async () => {
+    for (const step of cleanups.splice(0)) await step().catch((error) => process.stderr.write(`[runway] cleanup: ${error}\n`));
+    releaseLock();
+  })();
+  return stopping;
 }
 
 let LOCK_FILE = '';
 
 async function main(): Promise<void> {
-  const ports = Ports.parse(process.env);
+  const parsed = Ports.safeParse(process.env);
+  if (!parsed.success) {
+    fail(parsed.error.issues.map((i) => `${i.path.join('.')}=${process.env[String(i.path[0])] ?? ''} ${i.message}.`).join('\n'));
+  }
+  const ports = parsed.data;
+  const external = process.env.AWS_ENDPOINT_URL || undefined;
+  if (external && isBadPort(endpointPort(external))) {
+    fail(`AWS_ENDPOINT_URL=${external} uses port ${endpointPort(external)}, which is on the Fetch standard's "bad port" list (https://fetch.spec.whatwg.org/#port-blocking): Node's fetch refuses to connect to it. Run the emulator on another port.`);
+  }
+  // Signals from the first moment: a Ctrl-C during start-up still undoes what was started, and
+  // a second Ctrl-C (or the copy tsx relays) does not kill the process halfway through cleanup.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
   claimLock(path.resolve(ports.RUNWAY_STATE_DIR));
+  // Whatever ends the process through process.exit (ours, or a library's), the lock goes with it.
+  process.on('exit', releaseLock);
   for (const [name, port] of [
     ['RUNWAY_API_PORT', ports.RUNWAY_API_PORT],
     ['RUNWAY_EDGE_PORT', ports.RUNWAY_EDGE_PORT],
@@ -50,7 +85,7 @@ async function main(): Promise<void> {
     local = await startLocalAws({
       port: ports.RUNWAY_EMULATOR_PORT,
       mode: 'shared',
-      externalEndpoint: process.env.AWS_ENDPOINT_URL || undefined,
+      externalEndpoint: external,
     });
   } catch (error) {
     if (error instanceof EmulatorMissingError) fail(error.message);
@@ -84,14 +119,6 @@ async function main(): Promise<void> {
 
   const servers: http.Server[] = [];
   cleanups.unshift(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => undefined));
-  const stop = async (signal: string) => {
-    log(`${signal}: stopping…`);
-    await cleanup();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-
   servers.push(await listen(createGateway(), ports.RUNWAY_API_PORT));
   servers.push(await listen(createEdgeServer(), ports.RUNWAY_EDGE_PORT));
   servers.push(await listen(await createConsoleServer({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}`, edgePort: ports.RUNWAY_EDGE_PORT }), ports.RUNWAY_CONSOLE_PORT));
@@ -100,6 +127,19 @@ async function main(): Promise<void> {
   log(`edge     http://<project>.localhost:${ports.RUNWAY_EDGE_PORT}`);
   log(`console  http://localhost:${ports.RUNWAY_CONSOLE_PORT}`);
   log('first token: npm run admin -- create-token --team <name>   ·   Ctrl-C stops everything');
+}
+
+/** The first signal stops everything and exits 0; later ones only say that it is under way. */
+async function stop(signal: string): Promise<void> {
+  if (stopping) return void log(`${signal}: already stopping…`);
+  log(`${signal}: stopping…`);
+  await cleanup();
+  process.exit(0);
+}
+
+function endpointPort(endpoint: string): number {
+  const url = new URL(endpoint);
+  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
 }
 
 function listen(server: http.Server, port: number): Promise<http.Server> {

@@ -10,7 +10,6 @@ import { startLocalAws } from '../../local/environment.ts';
 import { createGateway } from '../../local/gateway.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
-const tsx = path.join(repo, 'node_modules/.bin/tsx');
 
 describe('local gateway', () => {
   let server: http.Server;
@@ -73,8 +72,12 @@ describe('npm start', () => {
     };
   }
 
+  /**
+   * `npm start` as a terminal runs it: `npm` itself, in a process group of its own (the terminal's
+   * foreground group, which Ctrl-C signals as a whole).
+   */
   function start(env: Record<string, string>) {
-    const child = spawn(tsx, ['local/start.ts'], { cwd: repo, env: { ...process.env, ...env, AWS_ENDPOINT_URL: '' } });
+    const child = spawn('npm', ['start'], { cwd: repo, detached: true, env: { ...process.env, AWS_ENDPOINT_URL: '', ...env } });
     children.push(child);
     let output = '';
     child.stdout.on('data', (d) => (output += d));
@@ -94,12 +97,28 @@ describe('npm start', () => {
     expect(await second.exited).toBe(1);
     expect(second.output()).toMatch(/already running \(npm start, pid \d+\)/);
 
-    first.child.kill('SIGINT');
-    expect(await first.exited).toBe(0);
+    await expect.poll(first.output, { timeout: 60_000 }).toContain('Ctrl-C stops everything');
+    // Ctrl-C: the terminal signals the whole group (npm, node), and npm forwards it once more;
+    // an impatient second Ctrl-C on top must not kill the process halfway through its cleanup.
+    process.kill(-first.child.pid!, 'SIGINT');
+    process.kill(-first.child.pid!, 'SIGINT');
+    await first.exited;
+    await expect.poll(() => fs.existsSync(path.join(stateDir, 'start.pid')), { timeout: 15_000 }).toBe(false);
+    expect(first.output()).toContain('SIGINT: stopping');
     expect(await isEmulatorAt(Number(env.RUNWAY_EMULATOR_PORT))).toBe(false);
     await expect(fetch(`http://localhost:${env.RUNWAY_API_PORT}/v1/health`)).rejects.toThrow();
-    expect(fs.existsSync(path.join(stateDir, 'start.pid'))).toBe(false);
-  }, 90_000);
+  }, 120_000);
+
+  test('a port on the Fetch standard\'s bad-port list is refused at start, naming its variable', async () => {
+    for (const [name, value] of [['RUNWAY_EMULATOR_PORT', '6566'], ['RUNWAY_EDGE_PORT', '6000'], ['RUNWAY_API_PORT', '10080']] as const) {
+      const run = start({ ...(await ports()), [name]: value });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(`${name}=${value} is on the Fetch standard's "bad port" list`);
+    }
+    const external = start({ ...(await ports()), AWS_ENDPOINT_URL: 'http://localhost:6665' });
+    expect(await external.exited).toBe(1);
+    expect(external.output()).toContain('AWS_ENDPOINT_URL=http://localhost:6665 uses port 6665');
+  }, 60_000);
 
   test('without moto_server on PATH it says how to install it', async () => {
     const env = await ports();
