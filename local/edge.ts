@@ -77,6 +77,10 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
     // The distribution allows GET and HEAD only; CloudFront refuses the rest before any function runs.
     if (method !== 'GET' && method !== 'HEAD') return sendText(res, method, 403, 'This distribution does not allow this method.');
     if (!target.startsWith('/')) return sendText(res, method, 400, 'Bad Request');
+    // RFC 9112 §3.2: more than one Host field line (or none, in HTTP/1.1) is a 400. Node keeps
+    // only the first in `req.headers`; serving by it would let the two hosts disagree.
+    const hosts = req.headersDistinct.host ?? [];
+    if (hosts.length > 1 || (hosts.length === 0 && req.httpVersion !== '1.0')) return sendText(res, method, 400, 'Bad Request');
     const q = target.indexOf('?');
     const event = viewerRequestEvent({
       method,

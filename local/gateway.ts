@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { HTTP_ROUTES, routeKey, type HttpRoute } from '../functions/src/handlers/http/routes.ts';
+import { DEFAULT_ROUTE, HTTP_ROUTES, routeKey, type HttpRoute } from '../functions/src/handlers/http/routes.ts';
 
 /** API Gateway HTTP APIs refuse request bodies above 10 MB. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -25,9 +25,10 @@ export function createGateway(options: { loadHandler?: (name: string) => Promise
   const cache = new Map<string, Promise<LambdaHandler>>();
   const routes = HTTP_ROUTES.map(compile);
 
-  return http.createServer(async (req, res) => {
+  const server = http.createServer(async (req, res) => {
     try {
-      const url = new URL(req.url ?? '/', 'http://gateway');
+      const url = parseTarget(req.url);
+      if (!url) return send(res, 400, { error: { code: 'bad_request', message: 'The request target is not a valid path' } });
       const method = (req.method ?? 'GET').toUpperCase();
       const chunks: Buffer[] = [];
       let size = 0;
@@ -37,15 +38,15 @@ export function createGateway(options: { loadHandler?: (name: string) => Promise
         chunks.push(chunk as Buffer);
       }
       if (method === 'OPTIONS') return preflight(req, res);
-      const match = matchRoute(routes, method, url.pathname);
-      if (!match) return send(res, 404, { message: 'Not Found' });
-      let handler = cache.get(match.route.handler);
+      // No route of the table: API Gateway's `$default` route, as the API stack configures it.
+      const match = matchRoute(routes, method, url.pathname) ?? { key: DEFAULT_ROUTE.key, handler: DEFAULT_ROUTE.handler, params: {} };
+      let handler = cache.get(match.handler);
       if (!handler) {
-        handler = load(match.route.handler);
-        cache.set(match.route.handler, handler);
+        handler = load(match.handler);
+        cache.set(match.handler, handler);
       }
-      const event = toEvent(req, url, match.compiled.key, match.params, Buffer.concat(chunks));
-      const result = await (await handler)(event, lambdaContext(match.route.handler, event.requestContext.requestId));
+      const event = toEvent(req, url, match.key, match.params, Buffer.concat(chunks));
+      const result = await (await handler)(event, lambdaContext(match.handler, event.requestContext.requestId));
       writeResult(res, result);
     } catch (error) {
       // API Gateway answers a failed integration with 500 and this body; the cause is in our log.
@@ -54,6 +55,24 @@ export function createGateway(options: { loadHandler?: (name: string) => Promise
       else res.end();
     }
   });
+  // A request Node cannot parse (bad framing, a body without a length, oversized headers) never
+  // reaches a handler: answer it with the error shape too, instead of Node's bare 400.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({ error: { code: status === 431 ? 'headers_too_large' : 'bad_request', message: 'The request is not valid HTTP/1.1' } });
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  return server;
+}
+
+/** The request target as a URL, or undefined when it is not one (API Gateway refuses those itself). */
+function parseTarget(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://gateway');
+  } catch {
+    return undefined;
+  }
 }
 
 async function defaultLoader(name: string): Promise<LambdaHandler> {
@@ -82,11 +101,23 @@ function matchRoute(routes: CompiledRoute[], method: string, path: string) {
     if (!m) continue;
     const params: Record<string, string> = {};
     compiled.names.forEach((name, i) => {
-      params[name] = decodeURIComponent(m[i + 1] as string);
+      params[name] = decodePathParameter(m[i + 1] as string);
     });
-    return { compiled, route: compiled.route, params };
+    return { key: compiled.key, handler: compiled.route.handler, params };
   }
   return undefined;
+}
+
+/**
+ * A path parameter percent-decoded, as API Gateway hands it over. A malformed escape (`%`, `%ff`,
+ * `%zz`) is left as it came, so the handler's own validation answers it with a 400.
+ */
+function decodePathParameter(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 const TEXT_TYPES = /^(application\/(json|x-www-form-urlencoded|xml|javascript)|text\/)/i;

@@ -22,8 +22,8 @@ function statementsOf(handler: string): Statement[] {
 const actionsOf = (handler: string): string[] => statementsOf(handler).flatMap((s) => [s.Action].flat());
 
 describe('api handlers get only what they use', () => {
-  test('the OpenAPI document needs nothing but tracing', () => {
-    expect(actionsOf('openapi').filter((a) => !a.startsWith('xray:'))).toEqual([]);
+  test.each(['openapi', 'not-found'])('%s needs nothing but tracing', (handler) => {
+    expect(actionsOf(handler).filter((a) => !a.startsWith('xray:'))).toEqual([]);
   });
 
   test.each(['teams', 'tokens', 'projects', 'aliases', 'files', 'deployments'])('%s cannot use the env-var key', (handler) => {

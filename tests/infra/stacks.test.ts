@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
-import { HTTP_ROUTES, routeKey } from '../../functions/src/handlers/http/routes.ts';
+import { DEFAULT_ROUTE, HTTP_ROUTES, routeKey } from '../../functions/src/handlers/http/routes.ts';
 import { synthRunway } from './synth.ts';
 
 const { stacks, templates } = synthRunway();
@@ -52,9 +52,18 @@ describe('state stack', () => {
 
 describe('api stack', () => {
   const t = templates.api;
-  test('every route of the shared route table is an API Gateway route', () => {
+  test('every route of the shared route table is an API Gateway route, plus $default', () => {
     const keys = Object.values(t.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey).sort();
-    expect(keys).toEqual(HTTP_ROUTES.map(routeKey).sort());
+    expect(keys).toEqual([...HTTP_ROUTES.map(routeKey), DEFAULT_ROUTE.key].sort());
+  });
+
+  test('requests no route matches go to the not-found handler (the error shape), not API Gateway\'s own 404', () => {
+    const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route'));
+    const fallback = routes.find((r) => r.Properties.RouteKey === '$default');
+    const integrationId = (fallback!.Properties.Target['Fn::Join'][1] as unknown[]).at(-1) as { Ref: string };
+    const integration = t.findResources('AWS::ApiGatewayV2::Integration')[integrationId.Ref]!;
+    const fnId = stacks.api.getLogicalId(stacks.api.functions[DEFAULT_ROUTE.handler]!.node.defaultChild as never);
+    expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(fnId);
   });
 
   test('functions run Node.js 22 or newer on arm64 with tracing', () => {

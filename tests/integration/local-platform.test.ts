@@ -32,9 +32,10 @@ describe('local gateway', () => {
     expect(body.services.s3.reachable).toBe(true);
   });
 
-  test('an unknown route is a 404 like API Gateway', async () => {
+  test('an unknown route is a 404 with the error shape, from the $default route as in AWS', async () => {
     const res = await fetch(`${base}/v1/nope`);
     expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'route_not_found', message: 'No route GET /v1/nope' } });
   });
 });
 

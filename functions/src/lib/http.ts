@@ -10,7 +10,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { PayloadTooLargeError, ValidationError, DomainError } from '#core/errors';
+import { NotFoundError, PayloadTooLargeError, ValidationError } from '#core/errors';
 import { INTERNAL_ERROR, toHttpError } from '#lib/http-errors';
 import { logger, metrics, tracer } from '#lib/powertools';
 
@@ -88,7 +88,7 @@ export type AnyRoute = RouteDef<any, any, any, any>;
 export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHandlerOptions<A> = {}) {
   const dispatch = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const def = routes[event.routeKey];
-    if (!def) throw new DomainError('route_not_found', `No route ${event.routeKey}`);
+    if (!def) throw new NotFoundError('route_not_found', `No route ${event.routeKey}`);
     metrics.addMetric('Requests', MetricUnit.Count, 1);
     const rawBody = decodeBody(event, def.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     const auth = def.auth === 'token' ? await requireAuthenticator(options)(event, def) : undefined;

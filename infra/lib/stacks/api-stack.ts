@@ -1,10 +1,10 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpMethod, HttpRoute, HttpRouteKey } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { acknowledge, acknowledgeArnWildcard, acknowledgeTableIndexes } from '../nag.ts';
 import type { Construct } from 'constructs';
-import { HTTP_HANDLERS, HTTP_ROUTES } from '../../../functions/src/handlers/http/routes.ts';
+import { DEFAULT_ROUTE, HTTP_HANDLERS, HTTP_ROUTES } from '../../../functions/src/handlers/http/routes.ts';
 import { GitHubIntegration } from '../constructs/github-integration.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 import type { StateStack } from './state-stack.ts';
@@ -55,6 +55,8 @@ export class ApiStack extends Stack {
       for (const route of HTTP_ROUTES.filter((r) => r.handler === name)) {
         this.api.addRoutes({ path: route.path, methods: [route.method as HttpMethod], integration });
       }
+      // Unmatched requests reach a handler too, so they get the error shape, not API Gateway's own 404.
+      if (name === DEFAULT_ROUTE.handler) new HttpRoute(this.api, 'DefaultRoute', { httpApi: this.api, routeKey: HttpRouteKey.DEFAULT, integration });
     }
 
     this.github = new GitHubIntegration(this, 'GitHub', {
@@ -94,7 +96,7 @@ export class ApiStack extends Stack {
       {
         id: 'AwsSolutions-APIG4',
         reason:
-          'Every route except health, the OpenAPI document and the signed GitHub webhook checks a hashed bearer token inside the handler, where object-level authorization also happens.',
+          'Every route except health, the OpenAPI document, the signed GitHub webhook and the catch-all 404 ($default) checks a hashed bearer token inside the handler, where object-level authorization also happens.',
       },
     ]);
   }
@@ -117,7 +119,8 @@ const KMS_HANDLERS = new Set(['env']);
  * counter, its own items); blobs, KMS and the GitHub App's secret only where used.
  */
 function grantHandler(name: string, fn: RunwayFunction, state: StateStack): void {
-  if (name === 'openapi') return;
+  // The OpenAPI document and the catch-all 404 read nothing.
+  if (name === 'openapi' || name === DEFAULT_ROUTE.handler) return;
   if (GITHUB_HANDLERS.has(name)) state.githubApp.grantUse(fn);
   if (name === WEBHOOK_HANDLER) {
     // Verifies the signature with the webhook secret (never the App's key), enqueues once per

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PLATFORM_NOT_FOUND_HTML } from '../../../functions/src/edge/origin-response.ts';
 import { createEdgeServer } from '../../../local/edge.ts';
@@ -24,6 +25,12 @@ const html = (name: string) => ({ body: page(name), type: 'text/html; charset=ut
 let port: number;
 let close: () => Promise<void>;
 const get = (host: string, path: string, headers: Record<string, string> = {}) => request(port, host, path, { headers });
+/** A request written byte for byte (Node's client refuses to send two Host headers); the whole answer as text. */
+async function raw(message: string): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.end(message);
+  return Buffer.concat((await socket.toArray()) as Buffer[]).toString('utf8');
+}
 
 beforeAll(async () => {
   await Promise.all([
@@ -228,6 +235,17 @@ describe('tenant isolation', () => {
       expect(r.status, host).toBe(404);
       neverLeaks(r);
     }
+  });
+
+  test('two Host headers are a 400 whichever comes first; so is an HTTP/1.1 request without one', async () => {
+    for (const [first, second] of [[hostA, hostB], [hostB, hostA], [hostA, hostA]]) {
+      const answer = await raw(`GET / HTTP/1.1\r\nHost: ${first}\r\nHost: ${second}\r\nConnection: close\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).not.toContain('A home');
+    }
+    expect(await raw('GET / HTTP/1.1\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
+    // One Host is served as ever.
+    expect(await raw(`GET / HTTP/1.1\r\nHost: ${hostA}\r\nConnection: close\r\n\r\n`)).toContain(page('A home'));
   });
 
   test('a deployment id in the path stays inside the host\'s own deployment', async () => {

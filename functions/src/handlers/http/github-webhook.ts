@@ -55,6 +55,8 @@ export const routes = {
       if (!signature || !/^sha256=[0-9a-f]{64}$/.test(signature)) {
         throw new UnauthorizedError('invalid_signature', 'X-Hub-Signature-256 is missing or malformed');
       }
+      // GitHub never sends an empty delivery (and the verifier refuses one by throwing).
+      if (rawBody.length === 0) throw new ValidationError('invalid_payload', 'The payload is empty');
       const body = rawBody.toString('utf8');
       if (!(await verify(body, signature))) throw new UnauthorizedError('invalid_signature', 'The signature does not match the payload');
       const headers = Headers.safeParse(event.headers);

@@ -74,8 +74,15 @@ export interface HttpRoute {
   readonly handler: string;
 }
 
+/**
+ * API Gateway's catch-all route (`$default`): a request no route of the table matches goes to this
+ * handler, which answers 404 with the API's error shape. Without it API Gateway answers such
+ * requests itself with `{"message":"Not Found"}` (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html#http-api-develop-routes.default).
+ */
+export const DEFAULT_ROUTE = { key: '$default', handler: 'not-found' } as const;
+
 /** Handler module names, one Lambda function each. */
-export const HTTP_HANDLERS = [...new Set(HTTP_ROUTES.map((r) => r.handler))];
+export const HTTP_HANDLERS = [...new Set([...HTTP_ROUTES.map((r) => r.handler), DEFAULT_ROUTE.handler])];
 
 /** The API Gateway route key of a route, `"GET /v1/health"`. */
 export const routeKey = (r: Pick<HttpRoute, 'method' | 'path'>): string => `${r.method} ${r.path}`;
