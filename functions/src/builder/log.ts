@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { inspect } from 'node:util';
 import type { LogSink } from './ports.ts';
 
 export const REDACTED = '[redacted]';
@@ -8,8 +9,62 @@ export const MIN_SECRET_LENGTH = 4;
 export const MAX_LINE_LENGTH = 64 * 1024;
 
 /**
- * Replaces secret values in text. Multi-line values (PEM keys) are also matched line by line,
- * because log lines are redacted one at a time.
+ * The forms a value takes when a build prints it through common encoders, each of which a log
+ * line may hold instead of the raw value:
+ * - escaped inside a string literal: `JSON.stringify` (once, and twice, as when a JSON document is
+ *   embedded in another), JSON with non-ASCII as `\uXXXX` (Python's `json.dumps`), and Node's
+ *   `util.inspect` (`console.log(process.env)`);
+ * - then, of the raw and of each escaped form (a JSON document put in a URL or base64-encoded):
+ *   - URL-encoded: `encodeURIComponent`, `encodeURI` and the form encoding (`URLSearchParams`,
+ *     spaces as `+`), each also with lowercase hex digits;
+ *   - base64 and base64url of its UTF-8 bytes, at each of the three byte alignments it can have
+ *     inside a longer encoded text: only the characters that depend on the value's bytes alone
+ *     are kept (RFC 4648 §4/§5: a character carries 6 bits, so the n bytes at offset `a` (0-2)
+ *     fill characters `ceil(8a/6)` to `floor(8(a+n)/6) - 1`);
+ *   - hex of its UTF-8 bytes, lower and upper case.
+ */
+export function encodedForms(value: string): string[] {
+  const json = JSON.stringify(value).slice(1, -1);
+  const escaped = new Set<string>([
+    value,
+    json,
+    JSON.stringify(json).slice(1, -1),
+    json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    inspect(value).slice(1, -1),
+  ]);
+  const forms = new Set<string>(escaped);
+  for (const text of escaped) {
+    for (const encoded of [encodeURIComponent(text), safeEncodeUri(text), new URLSearchParams({ v: text }).toString().slice(2)]) {
+      forms.add(encoded);
+      forms.add(encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()));
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    for (let alignment = 0; alignment < 3; alignment++) {
+      const padded = Buffer.concat([Buffer.alloc(alignment), bytes]);
+      const from = Math.ceil((8 * alignment) / 6);
+      const to = Math.floor((8 * (alignment + bytes.length)) / 6);
+      forms.add(padded.toString('base64').slice(from, to));
+      forms.add(padded.toString('base64url').slice(from, to));
+    }
+    const hex = bytes.toString('hex');
+    forms.add(hex);
+    forms.add(hex.toUpperCase());
+  }
+  return [...forms];
+}
+
+/** `encodeURI`, which throws on a lone surrogate; such a value has no URI form to hide. */
+function safeEncodeUri(value: string): string {
+  try {
+    return encodeURI(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Replaces secret values in text, in every form of {@link encodedForms}. Multi-line values (PEM
+ * keys) are also matched line by line, because log lines are redacted one at a time.
  */
 export class Redactor {
   readonly #values: readonly string[];
@@ -17,7 +72,7 @@ export class Redactor {
   constructor(values: Iterable<string>) {
     const all = new Set<string>();
     for (const value of values) {
-      for (const candidate of [value, ...value.split(/\r?\n/)]) {
+      for (const candidate of [value, ...value.split(/\r?\n/)].flatMap(encodedFormsOrNone)) {
         if (candidate.length >= MIN_SECRET_LENGTH) all.add(candidate);
       }
     }
@@ -41,6 +96,11 @@ export class Redactor {
     }
     return out;
   }
+}
+
+/** Forms of a value long enough to redact (a short one would shred every line, and so would its encodings). */
+function encodedFormsOrNone(value: string): string[] {
+  return value.length >= MIN_SECRET_LENGTH ? encodedForms(value) : [];
 }
 
 /** The values of the job's sensitive env vars (plus any extra secrets such as the upload token). */

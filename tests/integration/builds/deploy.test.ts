@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { decodings } from '../../support/decodings.ts';
 import { newTeam, uniqueName, type Client } from '../api/harness.ts';
 import { buildLog, deployFiles, startPlatform, visit, waitForBuilding, waitForEnd, type Platform } from './platform.ts';
 
@@ -87,6 +88,41 @@ describe('upload → build → READY → served by the edge', () => {
     expect(log).not.toContain(secret);
     const page = await visit(platform.edge, done.url, '/');
     expect(page.body.toString()).toBe(`<p>hello-plain-value:${secret.length}</p>`);
+  });
+
+  test('a sensitive value with ", \\, spaces, & and non-ASCII appears in no form (escaped, URL-encoded, base64) in the log or the error', async () => {
+    const name = await project();
+    const marker = uniqueName('m');
+    const secret = `p@ss "${marker}" \\ & é€ end`;
+    const res = await c.post(`/v1/projects/${name}/env`, { key: 'TRICKY', value: secret, sensitive: true, target: ['preview'] });
+    expect(res.status).toBe(201);
+    const files = {
+      'package.json': JSON.stringify({ name: 'site', private: true, scripts: { build: 'node build.mjs' } }),
+      'build.mjs': [
+        'const v = process.env.TRICKY;',
+        'console.log(JSON.stringify(process.env));',
+        'console.log(JSON.stringify(JSON.stringify({ v })));',
+        'console.log(process.env);',
+        'console.log(encodeURIComponent(v), encodeURI(v), new URLSearchParams({ v }).toString());',
+        "for (const pad of ['', 'a', 'ab', 'abc']) console.log(Buffer.from(pad + v).toString('base64'), Buffer.from(pad + v).toString('base64url'));",
+        "console.log(Buffer.from(JSON.stringify(process.env)).toString('base64'));",
+        "console.log(Buffer.from(v).toString('hex'));",
+        'console.error(JSON.stringify({ failingWith: v }));',
+        'process.exit(1);',
+      ].join('\n'),
+    };
+    const { deployment } = await deployFiles(c, name, files);
+    const done = await waitForEnd(c, deployment.id);
+    expect(done.state).toBe('ERROR');
+    const lines = await buildLog(c, deployment.id);
+    expect(lines.join('\n')).toContain('[redacted]');
+    // Stored log lines, the error tail on the deployment, and the API's answers: nothing decodes back to the value.
+    const stored = [...lines, done.errorMessage as string, JSON.stringify(done), JSON.stringify((await c.get(`/v1/deployments/${deployment.id}`)).body)];
+    for (const text of stored) {
+      for (const piece of text.split(/\[redacted\]|\s+/)) {
+        for (const decoded of decodings(piece)) expect(decoded, piece).not.toContain(marker);
+      }
+    }
   });
 
   test('a failing build ends ERROR with the step and its last log lines, and nothing goes live', async () => {

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { decodings } from '../../support/decodings.ts';
 import { LineSplitter, Logger, MemorySink, REDACTED, Redactor, sensitiveValues } from '../../../functions/src/builder/log.ts';
 
 const SECRET = 's3cr3t-value-XYZ';
@@ -33,6 +35,55 @@ describe('Redactor', () => {
     splitter.push(`key:\n${pem}\n`);
     splitter.end();
     expect(log.tail().join('\n')).not.toContain('MIIBOgIBAAJBAK');
+  });
+});
+
+describe('Redactor: encoded forms (a value with ", \\, spaces, & and non-ASCII)', () => {
+  const PLANTED = 'p@ss "q" \\ & é€ 😀 end';
+  const redactor = new Redactor([PLANTED]);
+  const env = { BEFORE: 'x', SECRET: PLANTED, AFTER: 'y' };
+
+  it.each([
+    ['JSON.stringify(process.env)', JSON.stringify(env)],
+    ['JSON of JSON', JSON.stringify(JSON.stringify(env))],
+    ['JSON with \\u escapes (Python json.dumps)', JSON.stringify(env).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)],
+    ['console.log(process.env)', inspect(env)],
+    ['encodeURIComponent', `?s=${encodeURIComponent(PLANTED)}&n=1`],
+    ['encodeURIComponent, lowercase hex', `?s=${encodeURIComponent(PLANTED).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())}`],
+    ['encodeURI', encodeURI(`https://x.example/${PLANTED}`)],
+    ['form encoding (URLSearchParams, + for spaces)', new URLSearchParams(env).toString()],
+    ['a URL-encoded JSON document', encodeURIComponent(JSON.stringify(env))],
+    ['hex', Buffer.from(`k=${PLANTED}`).toString('hex')],
+    ['HEX', Buffer.from(`k=${PLANTED}`).toString('hex').toUpperCase()],
+    ...[0, 1, 2, 3, 4, 5].flatMap((offset) => [
+      [`base64 at byte offset ${offset}`, Buffer.from(`${'p'.repeat(offset)}${PLANTED}tail`).toString('base64')],
+      [`base64url at byte offset ${offset}`, Buffer.from(`${'p'.repeat(offset)}${PLANTED}tail`).toString('base64url')],
+      [`base64 of a JSON document at byte offset ${offset}`, Buffer.from(`${'p'.repeat(offset)}${JSON.stringify(env)}`).toString('base64')],
+    ]),
+  ])('%s', (_, text) => {
+    const out = redactor.redact(text);
+    expect(out).toContain(REDACTED);
+    // Nothing left decodes back to the value: every piece between the markers is decoded on its own.
+    for (const piece of out.split(REDACTED)) {
+      for (const decoded of decodings(piece)) expect(decoded).not.toContain('"q" \\ & é€');
+    }
+  });
+
+  it('never leaves base64 of a value decodable, at any offset and length (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 4, maxLength: 24 }), fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), (value, before, after) => {
+        const encoded = Buffer.concat([Buffer.from(before), Buffer.from(value), Buffer.from(after)]).toString('base64');
+        const out = new Redactor([value]).redact(encoded);
+        for (const piece of out.split(REDACTED)) {
+          // Decoding from each of the 4 character phases covers every alignment of what is left.
+          for (let phase = 0; phase < 4; phase++) expect(Buffer.from(piece.slice(phase), 'base64').includes(Buffer.from(value))).toBe(false);
+        }
+      }),
+    );
+  });
+
+  it('keeps text that merely shares characters with the value', () => {
+    expect(redactor.redact('p@ss is a word; end & é')).toBe('p@ss is a word; end & é');
   });
 });
 
