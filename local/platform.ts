@@ -3,6 +3,7 @@ import { LocalBuildScheduler } from '../functions/src/adapters/build-scheduler/l
 import { EmulatorEdgeStore } from '../functions/src/adapters/edge-store/emulator.ts';
 import { onBuildState } from '../functions/src/handlers/events/build-state.ts';
 import { usePorts } from '../functions/src/lib/ports.ts';
+import { sandboxedBuilds } from './build-sandbox.ts';
 
 export interface LocalPlatformPorts {
   scheduler: LocalBuildScheduler;
@@ -11,13 +12,15 @@ export interface LocalPlatformPorts {
 }
 
 /**
- * The adapters that differ locally, and only those: builds run in child processes (CodeBuild's
- * stand-in) whose end is delivered to the same build-state handler EventBridge would call, and the
+ * The adapters that differ locally, and only those: builds run in sandboxed child processes
+ * (CodeBuild's stand-in, see local/build-sandbox.ts) whose end is delivered to the same build-state handler EventBridge would call, and the
  * edge's key-value store lives in the emulator. Everything else is the handlers' own default.
  */
 export function useLocalPlatformPorts(options: { apiUrl: string; buildConcurrency?: number; buildTimeoutMs?: number }): LocalPlatformPorts {
   const scheduler = new LocalBuildScheduler({
     apiUrl: options.apiUrl,
+    // Builds run untrusted code: in a sandbox with no route to the emulator or the platform.
+    launch: sandboxedBuilds({ apiUrl: options.apiUrl }),
     logs: new CloudWatchBuildLogs(),
     onEvent: (event) => onBuildState(event),
     ...(options.buildConcurrency !== undefined ? { concurrency: options.buildConcurrency } : {}),

@@ -19,6 +19,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
 import * as z from 'zod';
 import { HttpStore } from './adapters/http-store.ts';
 import { InvalidJobError, type Job, parseJob } from './job.ts';
@@ -138,6 +139,9 @@ export async function main(options: MainOptions): Promise<number> {
 
 async function cli(): Promise<void> {
   const env = { ...process.env };
+  // Behind an egress proxy (a VPC's, or the local sandbox's only way out) the builder's own
+  // requests honour HTTP(S)_PROXY / NO_PROXY as the package managers do.
+  if (env.HTTPS_PROXY || env.HTTP_PROXY || env.https_proxy || env.http_proxy) setGlobalDispatcher(new EnvHttpProxyAgent());
   // Defense in depth: child envs are built from nothing anyway (see process.ts).
   delete process.env.RUNWAY_UPLOAD_TOKEN;
   delete process.env.RUNWAY_JOB;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,7 +24,36 @@ export interface LocalBuildSchedulerOptions {
   timeoutMs?: number;
   /** Where the bundled builder is written. @default a temp dir */
   workRoot?: string;
+  /**
+   * Starts the builder process. `npm start` runs it in a sandbox (`local/sandbox`) with no route
+   * to the platform. @default a plain child process in its own process group
+   */
+  launch?: BuildLauncher;
 }
+
+/** One builder process to start: the program, its scrubbed environment, and its own temp dir (cwd and HOME). */
+export interface BuildLaunch {
+  deploymentId: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  workDir: string;
+}
+
+/** A started builder: a child whose stdout/stderr are pipes, leading its own process group. */
+export interface LaunchedBuild {
+  child: ChildProcess;
+  /** Called once the child has closed: frees what the launcher holds for it. */
+  release(): Promise<void>;
+}
+
+export type BuildLauncher = (launch: BuildLaunch) => Promise<LaunchedBuild>;
+
+/** Today's launcher: a plain child process. */
+export const spawnBuild: BuildLauncher = async (launch) => ({
+  child: spawn(launch.command, launch.args, { cwd: launch.workDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: launch.env }),
+  release: async () => {},
+});
 
 interface Job {
   deployment: SchedulableDeployment;
@@ -103,13 +132,15 @@ export class LocalBuildScheduler implements BuildScheduler {
     const id = job.deployment.id;
     const workDir = await mkdtemp(path.join(os.tmpdir(), `runway-build-${id}-`));
     const lines = new LogBuffer(this.options.logs, id);
+    let release = async (): Promise<void> => {};
     try {
       await this.emit(job, 'IN_PROGRESS');
       const builder = await this.builder();
-      const child = spawn(process.execPath, [builder], {
-        cwd: workDir,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const launched = await (this.options.launch ?? spawnBuild)({
+        deploymentId: id,
+        command: process.execPath,
+        args: [builder],
+        workDir,
         env: {
           // Trust and proxy settings of the machine, as CodeBuild's image has its own.
           ...pickPassthroughEnv(process.env),
@@ -121,17 +152,27 @@ export class LocalBuildScheduler implements BuildScheduler {
           RUNWAY_WORK_DIR: path.join(workDir, 'work'),
         },
       });
+      release = launched.release;
+      const child = launched.child;
       job.child = child;
       const timer = setTimeout(() => {
         job.timedOut = true;
         stop(child);
       }, this.timeoutMs);
-      for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => lines.push(line));
-      const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+      for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => lines.push(line));
+      const code = await new Promise<number | null>((resolve) => {
+        child.once('close', (c) => resolve(c));
+        // A builder that cannot even start (a missing binary) fails the build, not the platform.
+        child.once('error', (error) => {
+          lines.push(`the builder could not start: ${error.message}`);
+          resolve(null);
+        });
+      });
       clearTimeout(timer);
       await lines.flush();
       await this.emit(job, job.canceled ? 'STOPPED' : job.timedOut ? 'TIMED_OUT' : code === 0 ? 'SUCCEEDED' : 'FAILED');
     } finally {
+      await release();
       await lines.flush().catch(() => undefined);
       await rm(workDir, { recursive: true, force: true });
     }
@@ -183,6 +224,9 @@ export class LocalBuildScheduler implements BuildScheduler {
       const dir = this.options.workRoot ?? (await mkdtemp(path.join(os.tmpdir(), 'runway-builder-')));
       const outfile = path.join(dir, 'builder.mjs');
       await esbuild({ ...BUILDER_BUNDLE, outfile });
+      // Public code, run by a sandbox's own uid: readable by all.
+      await chmod(dir, 0o755);
+      await chmod(outfile, 0o644);
       return outfile;
     })();
     return this.builderPath;

@@ -1,0 +1,250 @@
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+
+/**
+ * An HTTP service the sandboxed process may call: it connects to `127.0.0.1:<port>` (or `::1`) in
+ * its own network namespace — the same port as the real service, so URLs stay valid — and the
+ * broker forwards each request that `allow` accepts to `upstream`. Everything else gets a 403.
+ */
+export interface HttpForward {
+  kind: 'http';
+  port: number;
+  /** Origin the allowed requests go to, e.g. `http://127.0.0.1:4000`. */
+  upstream: string;
+  /** Whether this request may pass. `url` is normalized (dot segments resolved) and is what is sent on. */
+  allow(request: { method: string; url: URL }): boolean;
+  /**
+   * Sees each forwarded answer, JSON bodies parsed (up to {@link MAX_OBSERVED_BYTES}): how a policy
+   * learns URLs the service hands out (see `CapabilitySet`).
+   */
+  observe?(exchange: { method: string; url: URL; status: number; headers: http.IncomingHttpHeaders; json: unknown }): void;
+}
+
+/**
+ * An HTTP proxy (for `HTTPS_PROXY` / `HTTP_PROXY`): `CONNECT host:port` tunnels and absolute-form
+ * `http://` requests, each only to a destination `allow` accepts. When the broker's own process
+ * has `HTTPS_PROXY`/`HTTP_PROXY`, tunnels go through that proxy (the machine's way out).
+ */
+export interface ProxyForward {
+  kind: 'proxy';
+  port: number;
+  allow(destination: { host: string; port: number }): boolean;
+}
+
+export type Forward = HttpForward | ProxyForward;
+
+/** JSON answers up to this size are parsed for {@link HttpForward.observe}; larger ones pass unread. */
+export const MAX_OBSERVED_BYTES = 16 * 1024 * 1024;
+
+/** What the broker refused, for the runner's log (never request bodies or query strings). */
+export interface Refusal {
+  port: number;
+  what: string;
+}
+
+/**
+ * The outside half of a sandbox's network: one unix socket per forward in a directory only the
+ * platform's user can enter. The sandbox's init process pipes each loopback connection to its
+ * socket; the broker applies the forward's policy and talks to the real service.
+ */
+export class Broker {
+  readonly refusals: Refusal[] = [];
+  private readonly servers: http.Server[] = [];
+  private readonly agent = new http.Agent({ keepAlive: true });
+
+  private constructor(readonly dir: string) {}
+
+  /** Opens a socket per forward under `dir` (created, mode 0700). */
+  static async open(dir: string, forwards: readonly Forward[]): Promise<Broker> {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const broker = new Broker(dir);
+    try {
+      for (const forward of forwards) await broker.listen(forward);
+    } catch (error) {
+      await broker.close();
+      throw error;
+    }
+    return broker;
+  }
+
+  /** The socket the init process connects a forward's port to. */
+  socketOf(port: number): string {
+    return path.join(this.dir, `${port}.sock`);
+  }
+
+  async close(): Promise<void> {
+    for (const server of this.servers) server.closeAllConnections();
+    await Promise.all(this.servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    this.agent.destroy();
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async listen(forward: Forward): Promise<void> {
+    const server = forward.kind === 'http' ? this.httpServer(forward) : this.proxyServer(forward);
+    this.servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketOf(forward.port), resolve);
+    });
+  }
+
+  private refuse(port: number, what: string, res: http.ServerResponse | net.Socket): void {
+    this.refusals.push({ port, what });
+    const body = `Runway's build sandbox does not allow ${what}\n`;
+    if (res instanceof net.Socket) {
+      res.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      return;
+    }
+    res.writeHead(403, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  private httpServer(forward: HttpForward): http.Server {
+    const upstream = new URL(forward.upstream);
+    return http.createServer((req, res) => {
+      const method = req.method ?? 'GET';
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', upstream.origin);
+      } catch {
+        return this.refuse(forward.port, `${method} of a malformed target`, res);
+      }
+      if (!(req.url ?? '/').startsWith('/') || !forward.allow({ method, url })) {
+        return this.refuse(forward.port, `${method} ${url.pathname} on port ${forward.port}`, res);
+      }
+      const headers = { ...req.headers, host: req.headers.host ?? upstream.host };
+      const out = http.request(
+        { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method, path: `${url.pathname}${url.search}`, headers, agent: this.agent },
+        (answer) => void this.answer(forward, method, url, answer, res),
+      );
+      out.on('error', () => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream unavailable\n');
+        else res.destroy();
+      });
+      req.on('error', () => out.destroy());
+      req.pipe(out);
+    });
+  }
+
+  private async answer(forward: HttpForward, method: string, url: URL, answer: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    answer.on('error', () => res.destroy());
+    const status = answer.statusCode ?? 502;
+    const length = Number(answer.headers['content-length'] ?? 0);
+    const isJson = /^application\/json\b/i.test(answer.headers['content-type'] ?? '');
+    if (!forward.observe || !isJson || length > MAX_OBSERVED_BYTES) {
+      forward.observe?.({ method, url, status, headers: answer.headers, json: undefined });
+      res.writeHead(status, answer.headers);
+      answer.pipe(res);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of answer) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_OBSERVED_BYTES) return void res.destroy();
+      chunks.push(chunk as Buffer);
+    }
+    const body = Buffer.concat(chunks);
+    forward.observe({ method, url, status, headers: answer.headers, json: parseJson(body) });
+    const headers = { ...answer.headers, 'content-length': String(body.length) };
+    delete headers['transfer-encoding'];
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  private proxyServer(forward: ProxyForward): http.Server {
+    const server = http.createServer((req, res) => {
+      // Absolute-form requests: a plain-HTTP registry reached through HTTP_PROXY.
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '');
+      } catch {
+        return this.refuse(forward.port, 'a proxy request without an absolute http:// URL', res);
+      }
+      const port = Number(url.port || 80);
+      if (url.protocol !== 'http:' || !forward.allow({ host: url.hostname, port })) {
+        return this.refuse(forward.port, `the destination ${url.hostname}:${port}`, res);
+      }
+      const out = http.request({ hostname: url.hostname, port, method: req.method, path: `${url.pathname}${url.search}`, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      out.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+      req.pipe(out);
+    });
+    server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+      const target = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(req.url ?? '');
+      const host = target?.[1];
+      const port = Number(target?.[2]);
+      client.on('error', () => undefined);
+      if (!host || !forward.allow({ host, port })) return this.refuse(forward.port, `a tunnel to ${req.url}`, client);
+      void tunnel(host, port).then(
+        (upstream) => {
+          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          if (head.length > 0) upstream.write(head);
+          upstream.on('error', () => client.destroy());
+          client.on('error', () => upstream.destroy());
+          upstream.pipe(client).pipe(upstream);
+        },
+        () => client.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n'),
+      );
+    });
+    return server;
+  }
+}
+
+/**
+ * A TCP connection to `host:port`: direct, or through the CONNECT proxy the broker's own process
+ * is configured with (`HTTPS_PROXY`/`https_proxy`, then `HTTP_PROXY`/`http_proxy`), with its
+ * basic credentials when the URL carries them.
+ */
+async function tunnel(host: string, port: number): Promise<net.Socket> {
+  const proxy = process.env.HTTPS_PROXY || process.env.https_proxy || process.env.HTTP_PROXY || process.env.http_proxy;
+  if (!proxy) return connect(host, port);
+  const via = new URL(proxy);
+  const socket = await connect(via.hostname, Number(via.port || 80));
+  const auth = via.username ? `proxy-authorization: Basic ${Buffer.from(`${decodeURIComponent(via.username)}:${decodeURIComponent(via.password)}`).toString('base64')}\r\n` : '';
+  socket.write(`CONNECT ${host}:${port} HTTP/1.1\r\nhost: ${host}:${port}\r\n${auth}\r\n`);
+  const head = await new Promise<string>((resolve, reject) => {
+    let received = '';
+    const onData = (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      const end = received.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      socket.off('data', onData);
+      // Bytes after the proxy's answer belong to the tunnel.
+      const rest = Buffer.from(received.slice(end + 4), 'latin1');
+      if (rest.length > 0) socket.unshift(rest);
+      resolve(received.slice(0, end));
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.once('end', () => reject(new Error('the proxy closed the connection')));
+  });
+  if (!/^HTTP\/1\.[01] 200/.test(head)) {
+    socket.destroy();
+    throw new Error(`the proxy refused the tunnel: ${head.split('\r\n')[0]}`);
+  }
+  return socket;
+}
+
+function connect(host: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

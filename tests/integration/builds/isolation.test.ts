@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { dynamoClient } from '../../../functions/src/adapters/aws/clients.ts';
+import { detectSandbox } from '../../../local/sandbox/index.ts';
+import { newTeam, uniqueName, type Client } from '../api/harness.ts';
+import { buildLog, deployFiles, expectReady, startPlatform, visit, type Platform } from './platform.ts';
+
+/**
+ * Invariant 8: a build runs untrusted code and reaches nothing of the platform. An attacker's
+ * build script tries what worked before the sandbox — DynamoDB Scan of the control-plane table,
+ * Secrets Manager GetSecretValue, KMS Decrypt of another team's sensitive env var, moto's
+ * unauthenticated `/moto-api/data.json`, the platform process's `/proc/<pid>/environ` — on every
+ * loopback address; the same script run outside the sandbox proves each probe gets data there.
+ * That real builds with real npm dependencies still install and deploy in the same sandbox is
+ * what tests/integration/builds/frameworks.test.ts shows, framework by framework.
+ */
+let platform: Platform;
+let attacker: Client;
+let victim: { project: string; plaintext: string; ciphertext: { CiphertextBlob: string; EncryptionContext: Record<string, string> }; secretId: string; secretValue: string; teamId: string };
+const secrets = new SecretsManagerClient({});
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  const victimTeam = await newTeam();
+  const v = platform.client(victimTeam.tokens.owner);
+  const project = uniqueName('victim');
+  expect((await v.post('/v1/projects', { name: project })).status).toBe(201);
+  const plaintext = `victim-plaintext-${uniqueName('p')}`;
+  expect((await v.post(`/v1/projects/${project}/env`, { key: 'DATABASE_PASSWORD', value: plaintext, sensitive: true, target: ['production', 'preview'] })).status).toBe(201);
+  const items = await dynamoClient().send(new ScanCommand({ TableName: process.env.RUNWAY_TABLE_NAME, FilterExpression: 'teamId = :t AND attribute_exists(ciphertext)', ExpressionAttributeValues: { ':t': victimTeam.id } }));
+  const item = items.Items![0]!;
+  // What an attacker who scanned the table would send: the stored ciphertext with its context.
+  const ciphertext = { CiphertextBlob: item.ciphertext as string, EncryptionContext: { teamId: item.teamId, projectId: item.projectId, key: item.key } };
+  expect(ciphertext.CiphertextBlob).toBeTruthy();
+  // Like the GitHub App's private key: a secret only the platform's handlers read.
+  const secretValue = `-----BEGIN PRIVATE KEY-----${uniqueName('k')}`;
+  const created = await secrets.send(new CreateSecretCommand({ Name: uniqueName('app-key'), SecretString: secretValue }));
+  victim = { project, plaintext, ciphertext, secretId: created.ARN!, secretValue, teamId: victimTeam.id };
+  attacker = platform.client((await newTeam()).tokens.owner);
+});
+afterAll(async () => {
+  await secrets.send(new DeleteSecretCommand({ SecretId: victim.secretId, ForceDeleteWithoutRecovery: true }));
+  secrets.destroy();
+  await platform?.close();
+});
+
+/** The attacker's build script: every probe prints `PROBE <name> <what came back>`. */
+function attackScript(): string {
+  const port = new URL(process.env.AWS_ENDPOINT_URL!).port;
+  const settings = { port, table: process.env.RUNWAY_TABLE_NAME, secretId: victim.secretId, ciphertext: victim.ciphertext, platformPid: process.pid };
+  return `
+import fs from 'node:fs';
+const s = ${JSON.stringify(settings)};
+const print = (name, text) => console.log('PROBE', name, String(text).replace(/\\s+/g, ' ').slice(0, 8000));
+const aws = (service, target, json, body) => ({
+  method: 'POST',
+  headers: {
+    'content-type': json, 'x-amz-target': target, 'x-amz-date': '20260101T000000Z',
+    authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/' + service + '/aws4_request, SignedHeaders=host;x-amz-date, Signature=00',
+  },
+  body: JSON.stringify(body),
+});
+const probes = {
+  scan: ['/', aws('dynamodb', 'DynamoDB_20120810.Scan', 'application/x-amz-json-1.0', { TableName: s.table })],
+  secret: ['/', aws('secretsmanager', 'secretsmanager.GetSecretValue', 'application/x-amz-json-1.1', { SecretId: s.secretId })],
+  decrypt: ['/', aws('kms', 'TrentService.Decrypt', 'application/x-amz-json-1.1', s.ciphertext)],
+  dump: ['/moto-api/data.json', { method: 'GET' }],
+};
+for (const host of ['127.0.0.1', 'localhost', '[::1]']) {
+  for (const [name, [pathname, init]] of Object.entries(probes)) {
+    try {
+      const res = await fetch('http://' + host + ':' + s.port + pathname, { ...init, signal: AbortSignal.timeout(5000) });
+      const text = await res.text();
+      let plaintext = '';
+      try { plaintext = JSON.parse(text).Plaintext ? ' plaintext=' + Buffer.from(JSON.parse(text).Plaintext, 'base64') : ''; } catch {}
+      print(name + '@' + host, res.status + ' ' + text + plaintext);
+    } catch (error) {
+      print(name + '@' + host, 'failed: ' + (error.cause?.code ?? error.message));
+    }
+  }
+}
+for (const pid of [s.platformPid, process.ppid, 1]) {
+  try {
+    print('environ@' + pid, fs.readFileSync('/proc/' + pid + '/environ', 'utf8').replaceAll('\\0', ' '));
+  } catch (error) {
+    print('environ@' + pid, 'failed: ' + error.code);
+  }
+}
+fs.mkdirSync('dist', { recursive: true });
+fs.writeFileSync('dist/index.html', '<p>attacker</p>');
+`;
+}
+
+/** What the probes printed: no table item, no secret, no plaintext, no platform environment. */
+function leaks(text: string): string[] {
+  const markers = [victim.plaintext, victim.secretValue, victim.teamId, process.env.RUNWAY_TABLE_NAME!, 'RUNWAY_ARTIFACT_BUCKET', 'AWS_SECRET_ACCESS_KEY', '"Items"'];
+  return markers.filter((m) => text.includes(m));
+}
+
+describe('a build reaches nothing of the platform', () => {
+  test('control: outside the sandbox the same probes read the table, the secret, the plaintext and the environment', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-probe-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'probe.mjs'), attackScript());
+      const child = spawn(process.execPath, ['probe.mjs'], { cwd: dir, env: { PATH: process.env.PATH! } });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      await new Promise((r) => child.once('close', r));
+      expect(leaks(out).sort()).toEqual(['"Items"', 'AWS_SECRET_ACCESS_KEY', 'RUNWAY_ARTIFACT_BUCKET', process.env.RUNWAY_TABLE_NAME!, victim.plaintext, victim.secretValue, victim.teamId].sort());
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('inside a build every probe gets nothing, and the build still deploys', async () => {
+    expect(detectSandbox().mode, 'this machine runs builds without a sandbox').not.toBe('none');
+    const name = uniqueName('attacker');
+    expect((await attacker.post('/v1/projects', { name })).status).toBe(201);
+    const files = {
+      'package.json': JSON.stringify({ name: 'site', private: true, type: 'module', scripts: { build: 'node attack.mjs' } }),
+      'attack.mjs': attackScript(),
+    };
+    const { deployment } = await deployFiles(attacker, name, files);
+    const done = await expectReady(attacker, deployment.id);
+    const log = (await buildLog(attacker, deployment.id)).join('\n');
+    const probes = log.split('\n').filter((l) => l.includes('PROBE '));
+    expect(probes.length).toBe(15);
+    expect(leaks(log)).toEqual([]);
+    for (const line of probes.filter((l) => !l.includes('environ@'))) expect(line).toMatch(/PROBE \S+ (403 Runway's build sandbox does not allow|failed: )/);
+    expect((await visit(platform.edge, done.url, '/')).body.toString()).toBe('<p>attacker</p>');
+  });
+});
