@@ -9,6 +9,7 @@ import { createConsoleServer } from './console.ts';
 import { createEdgeServer } from './edge.ts';
 import { useLocalPlatformPorts } from './platform.ts';
 import { useLocalGitHub } from './github.ts';
+import { describeSandbox, detectSandbox } from './sandbox/index.ts';
 
 /**
  * A TCP port Node's fetch and browsers can reach: 1-65535 and not on the Fetch standard's
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
   claimLock(path.resolve(ports.RUNWAY_STATE_DIR));
   // Whatever ends the process through process.exit (ours, or a library's), the lock goes with it.
   process.on('exit', releaseLock);
+  closeToOthers(path.resolve(ports.RUNWAY_STATE_DIR));
+  logSandbox();
   for (const [name, port] of [
     ['RUNWAY_API_PORT', ports.RUNWAY_API_PORT],
     ['RUNWAY_EDGE_PORT', ports.RUNWAY_EDGE_PORT],
@@ -127,6 +130,35 @@ async function main(): Promise<void> {
   log(`edge     http://<project>.localhost:${ports.RUNWAY_EDGE_PORT}`);
   log(`console  http://localhost:${ports.RUNWAY_CONSOLE_PORT}`);
   log('first token: npm run admin -- create-token --team <name>   ·   Ctrl-C stops everything');
+}
+
+/**
+ * The state dir and the GitHub App's settings hold secrets: readable by this user only (what keeps
+ * them from a build's own uid when `npm start` runs as root; see local/sandbox).
+ */
+function closeToOthers(stateDir: string): void {
+  fs.chmodSync(stateDir, 0o700);
+  for (const file of ['.env.github', privateKeyFileOf('.env.github')]) {
+    if (file && fs.existsSync(file) && (fs.statSync(file).mode & 0o077) !== 0) {
+      fs.chmodSync(file, 0o600);
+      log(`${file} was readable by others: now 0600`);
+    }
+  }
+}
+
+function privateKeyFileOf(envFile: string): string | undefined {
+  if (!fs.existsSync(envFile)) return undefined;
+  return /^RUNWAY_GITHUB_PRIVATE_KEY_FILE=(.+)$/m.exec(fs.readFileSync(envFile, 'utf8'))?.[1]?.trim().replace(/^["']|["']$/g, '');
+}
+
+/** Says what a build can and cannot reach here, before the first one runs. */
+function logSandbox(): void {
+  const support = detectSandbox();
+  const { isolated, notIsolated } = describeSandbox(support);
+  const label = { root: 'sandboxed (root: a uid of their own)', userns: 'sandboxed (user namespace)', none: 'NOT sandboxed' }[support.mode];
+  log(`builds   ${label}`);
+  for (const line of isolated) log(`         isolated: ${line}`);
+  for (const line of notIsolated) log(`         NOT isolated: ${line}`);
 }
 
 /** The first signal stops everything and exits 0; later ones only say that it is under way. */

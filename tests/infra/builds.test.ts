@@ -44,6 +44,44 @@ describe('builds stack', () => {
     }
   });
 
+  test('the build role names nothing of the platform: no state-stack resource (table, key, secrets, artifact bucket) in any statement', () => {
+    const project = Object.values(t.findResources('AWS::CodeBuild::Project'))[0]!;
+    const roleId = project.Properties.ServiceRole['Fn::GetAtt'][0] as string;
+    const all = statementsOfRole(roleId);
+    // Cross-stack references to the state stack's resources appear as imports: the build log
+    // group (CodeBuild writes the build's output there as this role) is the only one.
+    for (const statement of all.filter((st) => JSON.stringify(st.Resource).includes('Fn::ImportValue'))) {
+      expect([statement.Action].flat().every((a) => a.startsWith('logs:')), JSON.stringify(statement)).toBe(true);
+      expect(JSON.stringify(statement.Resource)).toMatch(/BuildLogs/);
+    }
+    const statements = JSON.stringify(all);
+    for (const resource of [stacks.state.table.tableName, stacks.state.artifactBucket.bucketName, stacks.state.secretsKey.keyArn]) {
+      expect(statements).not.toContain(JSON.stringify(stacks.builds.resolve(resource)).slice(1, -1));
+    }
+  });
+
+  test('the platform\'s key, bucket and secrets grant nothing by resource policy: only IAM policies (which the build role lacks) open them', () => {
+    const state = templates.state;
+    for (const key of Object.values(state.findResources('AWS::KMS::Key'))) {
+      for (const statement of key.Properties.KeyPolicy.Statement as Array<{ Principal: unknown; Effect: string }>) {
+        // The account itself (which delegates to IAM): no role, service or other account.
+        expect(JSON.stringify(statement.Principal)).toMatch(/^\{"AWS":\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":iam::",\{"Ref":"AWS::AccountId"\},":root"\]\]\}\}$/);
+      }
+    }
+    for (const policy of Object.values(state.findResources('AWS::S3::BucketPolicy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement as Array<{ Effect: string; Principal: unknown; Condition?: unknown }>) {
+        // Deny-only statements (TLS) or the edge's CloudFront origin access by its distribution.
+        if (statement.Effect === 'Allow') expect(JSON.stringify(statement.Principal)).toMatch(/cloudfront\.amazonaws\.com|CanonicalUser/);
+      }
+    }
+    state.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
+  });
+
+  test('the build runs outside any VPC: it reaches the internet, and nothing of the platform answers there without credentials it lacks', () => {
+    const project = Object.values(t.findResources('AWS::CodeBuild::Project'))[0]!;
+    expect(project.Properties.VpcConfig).toBeUndefined();
+  });
+
   test('build state changes of this project reach the build-state function, with a dead-letter queue', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
