@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -20,6 +21,7 @@ import {
   type KvsGet,
 } from '../functions/src/edge/sandbox.ts';
 import { config } from '../functions/src/lib/config.ts';
+import { isDependencyUnavailable } from '../functions/src/lib/http-errors.ts';
 
 /**
  * Local stand-in for CloudFront on :4001 — a thin adapter around the production pieces:
@@ -60,7 +62,16 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
   const store = options.store ?? new EmulatorEdgeStore();
   const s3 = options.s3 ?? s3Client();
   const bucket = options.bucket ?? config().RUNWAY_ARTIFACT_BUCKET;
-  const kvsGet = cachedReads((key) => store.get(key), options.kvsCacheMs ?? 250);
+  const cached = cachedReads((key) => store.get(key), options.kvsCacheMs ?? 250);
+  // The function cannot tell "no such key" from "store unreachable" (both reject, as in
+  // CloudFront): note the second for the request in flight, which then gets a 503, not a 404.
+  const storeDown = new AsyncLocalStorage<{ error?: unknown }>();
+  const kvsGet: KvsGet = (key) =>
+    cached(key).catch((error: unknown) => {
+      const request = storeDown.getStore();
+      if (request) request.error = error;
+      throw error;
+    });
   const viewerRequest = loadCloudFrontFunction(path.join(EDGE_SOURCES, 'viewer-request.js'), kvsGet);
   const viewerResponse = loadCloudFrontFunction(path.join(EDGE_SOURCES, 'viewer-response.js'), kvsGet);
   const origin = new S3Origin(s3, bucket, options.maxCachedObjectBytes ?? 2 * 1024 * 1024, options.maxCacheBytes ?? 64 * 1024 * 1024);
@@ -91,11 +102,16 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
     });
 
     let result: ReturnType<typeof toResult>;
+    const read: { error?: unknown } = {};
     try {
-      result = toResult(await viewerRequest.handle(event));
+      result = toResult(await storeDown.run(read, () => viewerRequest.handle(event)));
     } catch (error) {
       console.error('[edge] viewer-request failed', error);
       return sendText(res, method, 503, 'The CloudFront function failed.');
+    }
+    if (read.error !== undefined) {
+      console.error('[edge] the edge store is unreachable', (read.error as Error).name);
+      return sendText(res, method, 503, 'Service Unavailable: the edge store cannot be read right now.', { 'retry-after': '5' });
     }
     if (result.kind === 'response') return sendGenerated(res, method, result.response);
     const request = result.request;
@@ -151,10 +167,12 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
 
   return http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      // CloudFront answers an origin it cannot read with 502; the cause stays in our log.
+      // An origin that cannot be reached is a 503 (retry later); one that answers wrongly, a
+      // 502 as CloudFront gives. The cause stays in our log.
       console.error('[edge] request failed', error);
-      if (!res.headersSent) sendText(res, req.method ?? 'GET', 502, 'Bad Gateway');
-      else res.destroy();
+      if (res.headersSent) return void res.destroy();
+      if (isDependencyUnavailable(error)) sendText(res, req.method ?? 'GET', 503, 'Service Unavailable', { 'retry-after': '5' });
+      else sendText(res, req.method ?? 'GET', 502, 'Bad Gateway');
     });
   });
 }

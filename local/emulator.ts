@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import path from 'node:path';
 import { killProcessGroup } from '../functions/src/builder/process.ts';
 
 /** How to get the emulator on a machine without it. */
@@ -20,6 +21,8 @@ export interface Emulator {
   readonly port: number;
   /** True when this process started the emulator (and so stops it). */
   readonly owned: boolean;
+  /** The emulator's process, when this process started it. */
+  readonly pid?: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -86,20 +89,8 @@ export function hasMotoServer(): boolean {
   return spawnSync('sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' }).status === 0;
 }
 
-/**
- * moto server with one request at a time. `moto_server` serves requests on parallel threads and
- * its DynamoDB then evaluates two racing condition expressions without a lock, so both writes
- * can pass — DynamoDB itself never lets that happen. Serialized, the emulator keeps DynamoDB's
- * atomicity (and loses little: moto is bound by Python's GIL anyway). Same app as `moto_server`.
- */
-const SERIAL_MOTO = [
-  'import os, sys',
-  'from werkzeug.serving import run_simple',
-  'from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app',
-  'host, port = sys.argv[1], int(sys.argv[2])',
-  'os.environ.setdefault("MOTO_PORT", str(port))',
-  'run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False, use_reloader=False)',
-].join('\n');
+/** moto server serving one request at a time, optionally keeping its state in a file (see the script's docstring). */
+const MOTO_SERVER_SCRIPT = path.join(import.meta.dirname, 'moto_server.py');
 
 /** The Python that has moto installed, if `python3` is it. */
 function hasMotoModule(): boolean {
@@ -111,16 +102,19 @@ function hasMotoModule(): boolean {
  * importable by `python3`; `moto_server` otherwise) and waits until it answers. The child gets its own process
  * group so `stop()` ends it and anything it spawned.
  */
-export async function startMoto(port: number, { timeoutMs = 30_000 } = {}): Promise<Emulator> {
+export async function startMoto(port: number, { timeoutMs = 30_000, stateFile, onLog }: { timeoutMs?: number; stateFile?: string; onLog?: (line: string) => void } = {}): Promise<Emulator> {
   const serial = hasMotoModule();
   if (!serial && !hasMotoServer()) throw new EmulatorMissingError();
+  if (stateFile && !serial) onLog?.('moto is not importable by python3 (only moto_server is on PATH): its state will not survive a restart');
   const [command, args] = serial
-    ? ['python3', ['-c', SERIAL_MOTO, '127.0.0.1', String(port)]]
+    ? ['python3', [MOTO_SERVER_SCRIPT, '127.0.0.1', String(port), ...(stateFile ? [stateFile] : [])]]
     : ['moto_server', ['-H', '127.0.0.1', '-p', String(port)]];
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
+    const text = chunk.toString();
+    stderr = (stderr + text).slice(-4000);
+    for (const line of text.split('\n')) if (line.startsWith('[emulator] ')) onLog?.(line.slice('[emulator] '.length));
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const deadline = Date.now() + timeoutMs;
@@ -136,10 +130,12 @@ export async function startMoto(port: number, { timeoutMs = 30_000 } = {}): Prom
     endpoint: `http://localhost:${port}`,
     port,
     owned: true,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       killProcessGroup(child);
-      await Promise.race([exited, sleep(5000).then(() => killProcessGroup(child, 'SIGKILL'))]);
+      // With a state file, SIGTERM first saves the state: give it time.
+      await Promise.race([exited, sleep(stateFile ? 60_000 : 5000).then(() => killProcessGroup(child, 'SIGKILL'))]);
     },
   };
 }
@@ -148,14 +144,14 @@ export async function startMoto(port: number, { timeoutMs = 30_000 } = {}): Prom
  * The emulator for `npm start`: reuses one already answering on the port (and leaves it running
  * at exit), otherwise starts moto there.
  */
-export async function useOrStartEmulator(port: number): Promise<Emulator> {
+export async function useOrStartEmulator(port: number, options: { stateFile?: string; onLog?: (line: string) => void } = {}): Promise<Emulator> {
   if (await isEmulatorAt(port)) {
     return { endpoint: `http://localhost:${port}`, port, owned: false, stop: async () => {} };
   }
   if (!(await isPortFree(port))) {
     throw new Error(`Port ${port} is taken by something that is not an AWS emulator. Free it or set RUNWAY_EMULATOR_PORT.`);
   }
-  return startMoto(port);
+  return startMoto(port, options);
 }
 
 

@@ -20,11 +20,14 @@ export async function startLocalAws(options: {
   /** An emulator someone else runs (LocalStack): used as is, never started or stopped. */
   externalEndpoint?: string;
   platformDomain?: string;
+  /** Where a moto this call starts keeps its state across restarts (`npm start`: `<RUNWAY_STATE_DIR>/emulator.pickle`). @default none: in memory */
+  stateFile?: string;
+  onLog?: (line: string) => void;
 }): Promise<LocalAws> {
   const emulator: Emulator = options.externalEndpoint
     ? { endpoint: options.externalEndpoint, port: Number(new URL(options.externalEndpoint).port), owned: false, stop: async () => {} }
     : options.mode === 'shared'
-      ? await useOrStartEmulator(options.port)
+      ? await useOrStartEmulator(options.port, { ...(options.stateFile ? { stateFile: options.stateFile } : {}), ...(options.onLog ? { onLog: options.onLog } : {}) })
       : await startMoto((await isPortFree(options.port)) ? options.port : await freePort());
   try {
     const state = await deployLocalState(emulator.endpoint);

@@ -61,6 +61,9 @@ async function main(): Promise<void> {
     fail(parsed.error.issues.map((i) => `${i.path.join('.')}=${process.env[String(i.path[0])] ?? ''} ${i.message}.`).join('\n'));
   }
   const ports = parsed.data;
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--reset');
+  if (unknown.length > 0) fail(`Unknown argument ${unknown[0]}. Usage: npm start [-- --reset]   (--reset: start with an empty emulator state)`);
   const external = process.env.AWS_ENDPOINT_URL || undefined;
   if (external && isBadPort(endpointPort(external))) {
     fail(`AWS_ENDPOINT_URL=${external} uses port ${endpointPort(external)}, which is on the Fetch standard's "bad port" list (https://fetch.spec.whatwg.org/#port-blocking): Node's fetch refuses to connect to it. Run the emulator on another port.`);
@@ -82,6 +85,12 @@ async function main(): Promise<void> {
     if (!(await isPortFree(port))) fail(`Port ${port} (${name}) is already in use. Stop what uses it or set ${name}.`);
   }
 
+  // The emulator's state (teams, tokens, projects, deployments, files, keys) lives here across restarts.
+  const stateFile = path.resolve(ports.RUNWAY_STATE_DIR, 'emulator.pickle');
+  if (args.includes('--reset')) {
+    fs.rmSync(stateFile, { force: true });
+    log(`--reset: starting with an empty emulator (removed ${stateFile})`);
+  }
   log(`starting the AWS emulator on port ${ports.RUNWAY_EMULATOR_PORT} and deploying the state stack…`);
   let local: LocalAws;
   try {
@@ -89,6 +98,8 @@ async function main(): Promise<void> {
       port: ports.RUNWAY_EMULATOR_PORT,
       mode: 'shared',
       externalEndpoint: external,
+      stateFile,
+      onLog: (line) => log(`emulator ${line}`),
     });
   } catch (error) {
     if (error instanceof EmulatorMissingError) fail(error.message);
@@ -99,7 +110,11 @@ async function main(): Promise<void> {
   // The adapters that differ locally: builds in child processes, the edge store in the emulator.
   const platform = useLocalPlatformPorts({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}` });
   cleanups.unshift(() => platform.close());
-  log(`emulator ${local.emulator.owned ? 'started' : 'reused'} at ${local.emulator.endpoint}`);
+  log(
+    local.emulator.owned
+      ? `emulator started at ${local.emulator.endpoint} (pid ${local.emulator.pid}; state in ${stateFile}, \`npm start -- --reset\` starts empty)`
+      : `emulator reused at ${local.emulator.endpoint} (its state is its own: not saved by npm start)`,
+  );
   // Links the platform writes (GitHub statuses, PR comments) point at the local edge and console.
   Object.assign(process.env, {
     RUNWAY_EDGE_SCHEME: 'http',
@@ -230,6 +245,10 @@ function fail(message: string): never {
 }
 
 class StartAborted extends Error {}
+
+// A backstop, not the fix: every source of a rejection is handled where it happens (a failing
+// dependency degrades a request or a build, see README "Security model"). Logged so it is found.
+process.on('unhandledRejection', (reason) => process.stderr.write(`[runway] unhandled rejection (a bug): ${(reason as Error)?.stack ?? reason}\n`));
 
 main().catch((error) => {
   if (error instanceof StartAborted) return;

@@ -53,6 +53,10 @@ export class PayloadTooLargeError extends DomainError {
 export class NotConfiguredError extends DomainError {
   override name = 'NotConfiguredError';
 }
+/** A service the platform depends on (storage, keys) cannot be reached right now: retry later. */
+export class ServiceUnavailableError extends DomainError {
+  override name = 'ServiceUnavailableError';
+}
 /** GitHub refused a request for good (400/401/403/404/409/422): retrying will not help. */
 export class GitHubRejectedError extends UnprocessableError {
   override name = 'GitHubRejectedError';

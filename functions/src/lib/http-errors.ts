@@ -6,6 +6,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RateLimitedError,
+  ServiceUnavailableError,
   UnauthorizedError,
   UnprocessableError,
   ValidationError,
@@ -22,6 +23,7 @@ const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => DomainError, num
   [UnprocessableError, 422],
   [RateLimitedError, 429],
   [NotConfiguredError, 503],
+  [ServiceUnavailableError, 503],
 ];
 
 /** Error body shape of every non-2xx response. */
@@ -58,11 +60,15 @@ export const INTERNAL_ERROR: ErrorBody = {
  * (then the caller answers 500 with `INTERNAL_ERROR` and logs the cause; nothing internal leaks).
  */
 export function toHttpError(error: unknown): HttpErrorResponse | undefined {
+  if (!(error instanceof DomainError) && isDependencyUnavailable(error)) {
+    return toHttpError(new ServiceUnavailableError('service_unavailable', 'A service Runway depends on cannot be reached right now; try again shortly', {}, { cause: error }));
+  }
   if (error instanceof DomainError) {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1];
     if (status === undefined) return undefined;
     const headers: Record<string, string> = {};
     if (error instanceof RateLimitedError) headers['Retry-After'] = String(error.retryAfterSeconds);
+    if (error instanceof ServiceUnavailableError) headers['Retry-After'] = String(UNAVAILABLE_RETRY_AFTER_SECONDS);
     return { statusCode: status, headers, body: { error: { ...error.details, code: error.code, message: error.message } } };
   }
   // Errors from middy's own http middlewares carry statusCode/expose.
@@ -80,4 +86,37 @@ function isExposedHttpError(e: unknown): e is { statusCode: number; message: str
   if (typeof e !== 'object' || e === null) return false;
   const { statusCode, expose } = e as { statusCode?: unknown; expose?: unknown };
   return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && expose !== false;
+}
+
+/** What a 503 for an unreachable dependency asks clients to wait. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/** Node's codes for a connection that could not be made or was cut (net, dns, undici). */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT',
+]);
+
+/**
+ * Names AWS SDK v3 gives errors that mean "not now" rather than "not this request": its own
+ * timeouts, and the services' unavailable and throttling answers (retryable per
+ * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+ */
+const UNAVAILABLE_ERROR_NAMES = new Set([
+  'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ServiceUnavailable', 'ServiceUnavailableException',
+  'ThrottlingException', 'Throttling', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'SlowDown',
+]);
+
+/**
+ * True when `error` (or anything in its `cause` chain, or an AggregateError's `errors`) says a
+ * dependency could not be reached: the answer is a 503, not a 500, and it passes when the
+ * dependency is back.
+ */
+export function isDependencyUnavailable(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 8) return false;
+  const { code, name, cause, errors } = error as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+  if (typeof name === 'string' && UNAVAILABLE_ERROR_NAMES.has(name)) return true;
+  if (Array.isArray(errors) && errors.some((e) => isDependencyUnavailable(e, depth + 1))) return true;
+  return isDependencyUnavailable(cause, depth + 1);
 }

@@ -168,7 +168,9 @@ function errorMapper(): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStr
     onError: async (request) => {
       const mapped = toHttpError(request.error);
       if (mapped) {
-        if (mapped.statusCode !== 401 && mapped.statusCode !== 404) {
+        if (mapped.statusCode >= 500) {
+          logger.warn('Request failed: a dependency is unavailable or not configured', { status: mapped.statusCode, code: mapped.body.error.code, error: request.error as Error });
+        } else if (mapped.statusCode !== 401 && mapped.statusCode !== 404) {
           logger.info('Request rejected', { status: mapped.statusCode, code: mapped.body.error.code });
         }
         // http-error-handler renders statusCode, message and headers of an exposed HttpError.

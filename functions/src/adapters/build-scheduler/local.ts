@@ -169,11 +169,11 @@ export class LocalBuildScheduler implements BuildScheduler {
         });
       });
       clearTimeout(timer);
-      await lines.flush();
+      await lines.drain();
       await this.emit(job, job.canceled ? 'STOPPED' : job.timedOut ? 'TIMED_OUT' : code === 0 ? 'SUCCEEDED' : 'FAILED');
     } finally {
       await release();
-      await lines.flush().catch(() => undefined);
+      await lines.flush();
       await rm(workDir, { recursive: true, force: true });
     }
   }
@@ -233,25 +233,59 @@ export class LocalBuildScheduler implements BuildScheduler {
   }
 }
 
-/** Batches log lines into PutLogEvents calls (at most every 250 ms). */
+/** Lines kept while the log store is unreachable; beyond this the oldest go (and a line says how many). */
+const MAX_PENDING_LINES = 10_000;
+
+/**
+ * Batches log lines into PutLogEvents calls (at most every 250 ms). A failed call (the emulator
+ * or CloudWatch unreachable) keeps its lines, in order, for the next one, up to
+ * {@link MAX_PENDING_LINES}; `flush` never rejects, so an outage degrades the log and never
+ * takes the runner (or `npm start`) down.
+ */
 class LogBuffer {
   private pending: LogEvent[] = [];
+  private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<boolean> = Promise.resolve(true);
 
   constructor(private readonly logs: BuildLogs, private readonly stream: string) {}
 
   push(message: string): void {
     this.pending.push({ timestamp: Date.now(), message });
+    if (this.pending.length > MAX_PENDING_LINES) this.dropped += this.pending.splice(0, this.pending.length - MAX_PENDING_LINES).length;
     this.timer ??= setTimeout(() => void this.flush(), 250);
   }
 
-  flush(): Promise<void> {
+  /** Sends what is pending; true when the store took all of it. Never rejects. */
+  flush(): Promise<boolean> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.pending.splice(0);
-    if (batch.length > 0) this.chain = this.chain.then(() => this.logs.append(this.stream, batch));
+    this.chain = this.chain.then(async () => {
+      if (this.pending.length === 0) return true;
+      const batch = this.pending.splice(0);
+      if (this.dropped > 0) {
+        batch.unshift({ timestamp: batch[0]!.timestamp, message: `[runway] ${this.dropped} log lines were lost while the log store was unreachable` });
+        this.dropped = 0;
+      }
+      try {
+        await this.logs.append(this.stream, batch);
+        return true;
+      } catch (error) {
+        this.pending.unshift(...batch);
+        console.error(`[builds] ${this.stream}: storing ${batch.length} log lines failed; kept for the next attempt (${(error as Error).name})`);
+        return false;
+      }
+    });
     return this.chain;
+  }
+
+  /** Flushes, retrying for a while when the store is unreachable (the end of a build). */
+  async drain(attempts = 5): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      if (await this.flush()) return true;
+      if (attempt >= attempts) return false;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
   }
 }
 
