@@ -98,7 +98,7 @@ function hasMotoModule(): boolean {
 }
 
 /**
- * Starts moto server on the port (serialized, see SERIAL_MOTO, when moto's Python package is
+ * Starts moto server on the port (serialized, with an optional state file: see moto_server.py; when moto's Python package is
  * importable by `python3`; `moto_server` otherwise) and waits until it answers. The child gets its own process
  * group so `stop()` ends it and anything it spawned.
  */

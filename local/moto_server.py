@@ -160,8 +160,14 @@ def stop(signum, _frame):
 if state_file:
     if os.path.exists(state_file):
         started = time.monotonic()
-        restore()
-        print(f"[emulator] state restored from {state_file} in {(time.monotonic() - started) * 1000:.0f} ms", file=sys.stderr, flush=True)
+        try:
+            restore()
+            print(f"[emulator] state restored from {state_file} in {(time.monotonic() - started) * 1000:.0f} ms", file=sys.stderr, flush=True)
+        except Exception as error:
+            # A snapshot this moto cannot read (another moto version): kept aside, never lost, and said.
+            aside = f"{state_file}.unreadable-{int(time.time())}"
+            os.replace(state_file, aside)
+            print(f"[emulator] cannot restore {state_file} ({type(error).__name__}: {error}); moved to {aside}, starting empty", file=sys.stderr, flush=True)
     threading.Thread(target=saver, daemon=True).start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
