@@ -21,6 +21,12 @@ async function project(settings: Record<string, unknown> = {}): Promise<string> 
 
 const host = (label: string) => `${label}.localhost`;
 
+/** A project whose build script is `build.mjs` made of these lines. */
+const scriptSite = (...lines: string[]) => ({
+  'package.json': JSON.stringify({ name: 'site', private: true, scripts: { build: 'node build.mjs' } }),
+  'build.mjs': lines.join('\n'),
+});
+
 describe('upload → build → READY → served by the edge', () => {
   test('a static site deploys as is, production follows it, and the edge serves its pages', async () => {
     const name = await project();
@@ -69,16 +75,13 @@ describe('upload → build → READY → served by the edge', () => {
       const res = await c.post(`/v1/projects/${name}/env`, { key, value, sensitive, target: ['preview'] });
       expect(res.status).toBe(201);
     }
-    const files = {
-      'package.json': JSON.stringify({ name: 'site', private: true, scripts: { build: 'node build.mjs' } }),
-      'build.mjs': [
-        "import fs from 'node:fs';",
-        "console.log('greeting', process.env.PUBLIC_GREETING);",
-        "console.log('secret is', process.env.API_SECRET);",
-        "fs.mkdirSync('dist', { recursive: true });",
-        "fs.writeFileSync('dist/index.html', `<p>${process.env.PUBLIC_GREETING}:${process.env.API_SECRET.length}</p>`);",
-      ].join('\n'),
-    };
+    const files = scriptSite(
+      "import fs from 'node:fs';",
+      "console.log('greeting', process.env.PUBLIC_GREETING);",
+      "console.log('secret is', process.env.API_SECRET);",
+      "fs.mkdirSync('dist', { recursive: true });",
+      "fs.writeFileSync('dist/index.html', `<p>${process.env.PUBLIC_GREETING}:${process.env.API_SECRET.length}</p>`);",
+    );
     const { deployment } = await deployFiles(c, name, files);
     const done = await waitForEnd(c, deployment.id);
     expect(done.state).toBe('READY');
@@ -96,21 +99,18 @@ describe('upload → build → READY → served by the edge', () => {
     const secret = `p@ss "${marker}" \\ & é€ end`;
     const res = await c.post(`/v1/projects/${name}/env`, { key: 'TRICKY', value: secret, sensitive: true, target: ['preview'] });
     expect(res.status).toBe(201);
-    const files = {
-      'package.json': JSON.stringify({ name: 'site', private: true, scripts: { build: 'node build.mjs' } }),
-      'build.mjs': [
-        'const v = process.env.TRICKY;',
-        'console.log(JSON.stringify(process.env));',
-        'console.log(JSON.stringify(JSON.stringify({ v })));',
-        'console.log(process.env);',
-        'console.log(encodeURIComponent(v), encodeURI(v), new URLSearchParams({ v }).toString());',
-        "for (const pad of ['', 'a', 'ab', 'abc']) console.log(Buffer.from(pad + v).toString('base64'), Buffer.from(pad + v).toString('base64url'));",
-        "console.log(Buffer.from(JSON.stringify(process.env)).toString('base64'));",
-        "console.log(Buffer.from(v).toString('hex'));",
-        'console.error(JSON.stringify({ failingWith: v }));',
-        'process.exit(1);',
-      ].join('\n'),
-    };
+    const files = scriptSite(
+      'const v = process.env.TRICKY;',
+      'console.log(JSON.stringify(process.env));',
+      'console.log(JSON.stringify(JSON.stringify({ v })));',
+      'console.log(process.env);',
+      'console.log(encodeURIComponent(v), encodeURI(v), new URLSearchParams({ v }).toString());',
+      "for (const pad of ['', 'a', 'ab', 'abc']) console.log(Buffer.from(pad + v).toString('base64'), Buffer.from(pad + v).toString('base64url'));",
+      "console.log(Buffer.from(JSON.stringify(process.env)).toString('base64'));",
+      "console.log(Buffer.from(v).toString('hex'));",
+      'console.error(JSON.stringify({ failingWith: v }));',
+      'process.exit(1);',
+    );
     const { deployment } = await deployFiles(c, name, files);
     const done = await waitForEnd(c, deployment.id);
     expect(done.state).toBe('ERROR');
