@@ -195,13 +195,15 @@ describe('npm start', () => {
     const stateFile = path.join(stateDir, 'emulator.pickle');
     const liveAt = Date.now();
     await expect.poll(() => fs.statSync(stateFile).mtimeMs > liveAt, { timeout: 15_000 }).toBe(true);
-    // A build that keeps printing (the runner keeps flushing its log) for a while.
+    // A build that prints now and then: each line is flushed on its own, with silence after it.
     const slow = await deploy(c, project, {
       'package.json': JSON.stringify({ name: 'slow', private: true, scripts: { build: 'node build.mjs' } }),
-      'build.mjs': "import fs from 'node:fs';\nlet n = 0;\nconst t = setInterval(() => {\n  console.log('tick', ++n);\n  if (n === 150) { clearInterval(t); fs.mkdirSync('dist'); fs.writeFileSync('dist/index.html', 'slow'); }\n}, 100);",
+      'build.mjs': "import fs from 'node:fs';\nlet n = 0;\nconst t = setInterval(() => {\n  console.log('tick', ++n);\n  if (n === 12) { clearInterval(t); fs.mkdirSync('dist'); fs.writeFileSync('dist/index.html', 'slow'); }\n}, 2000);",
     }, 'preview');
     await stateOf(c, slow.id, ['BUILDING']);
-    await expect.poll(async () => fs.readdirSync(os.tmpdir()).some((d) => d.startsWith(`runway-build-${slow.id}-`)), { timeout: 30_000 }).toBe(true);
+    // Mid-build: its own script is running (and its log is being stored) when the emulator dies.
+    await expect.poll(async () => logOf(c, slow.id), { timeout: 60_000, interval: 500 }).toContain('tick 1');
+    expect(fs.readdirSync(os.tmpdir()).some((d) => d.startsWith(`runway-build-${slow.id}-`))).toBe(true);
 
     const pid = Number(/emulator started at \S+ \(pid (\d+)/.exec(runway.output())?.[1]);
     expect(pid).toBeGreaterThan(0);
