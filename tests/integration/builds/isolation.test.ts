@@ -116,7 +116,6 @@ describe('a build reaches nothing of the platform', () => {
       await new Promise((r) => child.once('close', r));
       // (The victim's own item may lie beyond what a probe prints of a large table: any item will do.)
       expect(leaks(out)).toEqual(expect.arrayContaining(['"Items"', process.env.RUNWAY_TABLE_NAME!, victim.plaintext, victim.secretValue]));
-      expect(out).toMatch(/PROBE dump@\S+ 200 \{/);
       expect(platformEnviron(out)).toMatch(/PATH=/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

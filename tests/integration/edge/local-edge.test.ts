@@ -28,7 +28,9 @@ const get = (host: string, path: string, headers: Record<string, string> = {}) =
 /** A request written byte for byte (Node's client refuses to send two Host headers); the whole answer as text. */
 async function raw(message: string): Promise<string> {
   const socket = net.connect(port, '127.0.0.1');
-  socket.end(message);
+  // Written, not ended: a request whose connection is half-closed at once may be dropped before an
+  // asynchronous answer. `Connection: close` ends it from the server's side.
+  socket.write(message);
   return Buffer.concat((await socket.toArray()) as Buffer[]).toString('utf8');
 }
 

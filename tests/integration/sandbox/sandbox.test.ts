@@ -83,12 +83,17 @@ describe.runIf(process.platform === 'linux')('sandbox', () => {
       expect(out).toContain('UMOUNT refused');
     });
 
-    test.runIf(mode !== 'root' || support.mode === 'root')('a signal to its process group ends everything inside, background processes included', async () => {
+    test.runIf(mode !== 'root' || support.mode === 'root')('the runner\'s stop (SIGTERM to its process group, SIGKILL 5 s later) ends everything inside, background processes included', async () => {
       const work = fs.mkdtempSync(path.join(dir, 'work-'));
       const sandboxed = await spawnSandboxed({ mode }, { command: '/bin/sh', args: ['-c', 'sleep 300 & sleep 300 & echo started; wait'], env: { PATH: process.env.PATH! }, cwd: work, writable: [work], forwards: [] });
-      await new Promise<void>((resolve) => sandboxed.child.stdout!.on('data', (d: Buffer) => d.toString().includes('started') && resolve()));
+      let out = '';
+      sandboxed.child.stdout!.on('data', (d: Buffer) => (out += d));
+      await expect.poll(() => out, { timeout: 30_000 }).toContain('started');
       process.kill(-sandboxed.child.pid!, 'SIGTERM');
+      const escalate = setTimeout(() => process.kill(-sandboxed.child.pid!, 'SIGKILL'), 5000);
+      // The background sleeps hold the output pipe: it closes only when every process inside is gone.
       await sandboxed.close();
+      clearTimeout(escalate);
       expect(sandboxed.child.exitCode ?? sandboxed.child.signalCode).not.toBeNull();
     });
   });
