@@ -74,6 +74,8 @@ const PROJECT_NAME = 'runway-local-builds';
 export class LocalBuildScheduler implements BuildScheduler {
   private readonly queue: Job[] = [];
   private readonly running = new Map<string, Job>();
+  /** Each running build's whole run, cleanup included. */
+  private readonly runs = new Set<Promise<void>>();
   private readonly concurrency: number;
   private readonly timeoutMs: number;
   private builderPath: Promise<string> | undefined;
@@ -112,19 +114,28 @@ export class LocalBuildScheduler implements BuildScheduler {
   /** Kills every running build (npm start's Ctrl-C). */
   async close(): Promise<void> {
     this.queue.length = 0;
-    for (const job of this.running.values()) if (job.child) killProcessGroup(job.child, 'SIGKILL');
+    for (const job of this.running.values()) {
+      // Stopped with the platform: CANCELED, not left BUILDING in the state a restart keeps.
+      job.canceled = true;
+      if (job.child) killProcessGroup(job.child, 'SIGKILL');
+    }
+    // Each run removes its temp dir and sandbox as it ends: wait for that (bounded), so the
+    // process can exit without leaving them behind.
+    await Promise.race([Promise.allSettled(this.runs), new Promise((r) => setTimeout(r, 15_000).unref())]);
   }
 
   private pump(): void {
     while (this.running.size < this.concurrency && this.queue.length > 0) {
       const job = this.queue.shift()!;
       this.running.set(job.deployment.id, job);
-      void this.run(job)
+      const run: Promise<void> = this.run(job)
         .catch((error) => console.error(`[builds] ${job.deployment.id}: runner error`, error))
         .finally(() => {
+          this.runs.delete(run);
           this.running.delete(job.deployment.id);
           this.pump();
         });
+      this.runs.add(run);
     }
   }
 
