@@ -60,7 +60,15 @@ describe('npm start', () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-start-'));
   const children: ChildProcessWithoutNullStreams[] = [];
   afterAll(() => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const child of children) {
+      try {
+        // Its whole process group: npm and the platform under it.
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
   async function ports() {

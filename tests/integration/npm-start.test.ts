@@ -17,6 +17,7 @@ const running: ChildProcessWithoutNullStreams[] = [];
 /** This machine's environment without the test run's emulator settings: what a person's shell has. */
 const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(RUNWAY_|AWS_|POWERTOOLS_)/.test(k)));
 const emulators: Emulator[] = [];
+const stateDirs: string[] = [];
 afterAll(async () => {
   for (const child of running) {
     try {
@@ -26,7 +27,14 @@ afterAll(async () => {
     }
   }
   for (const emulator of emulators) await emulator.stop();
+  for (const dir of stateDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+function makeStateDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  stateDirs.push(dir);
+  return dir;
+}
 
 interface Runway {
   child: ChildProcessWithoutNullStreams;
@@ -139,7 +147,7 @@ const siteFiles = (page: string) => ({
 
 describe('npm start', () => {
   test('a restart keeps the team\'s token, project, deployment and its served bytes, and a sensitive env var still decrypts for a build; --reset starts empty', async () => {
-    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-persist-'));
+    const stateDir = makeStateDir('runway-persist-');
     const ports = await portsFor(stateDir);
     const first = await start(ports);
     const secret = await token(ports, 'persisted');
@@ -182,7 +190,7 @@ describe('npm start', () => {
   }, 600_000);
 
   test('an emulator killed mid-build: npm start stays up, answers 503 with the error shape while it is down, recovers when it is back, leaves no temp dir', async () => {
-    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-outage-'));
+    const stateDir = makeStateDir('runway-outage-');
     const ports = await portsFor(stateDir);
     const runway = await start(ports);
     const c = client({ base: runway.api } as never, await token(ports, 'outage'));
