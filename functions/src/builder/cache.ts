@@ -201,11 +201,15 @@ export async function saveCache(store: CacheStore, plan: CachePlan, projectDir: 
   try {
     const fw = path.join(plan.root, FRAMEWORK_SUBDIR);
     await emptyDir(fw);
+    let found = 0;
     for (const rel of FRAMEWORK_CACHE_DIRS) {
       const from = path.join(projectDir, rel);
-      if (await exists(from)) await moveDir(from, path.join(fw, rel));
+      if (!(await exists(from))) continue;
+      await moveDir(from, path.join(fw, rel));
+      found++;
     }
-    await timed(log, plan.frameworkKey, () => store.save(plan.frameworkKey, fw));
+    // Nothing to keep: no upload (an entry restored earlier stays as it was).
+    if (found > 0) await timed(log, plan.frameworkKey, () => store.save(plan.frameworkKey, fw));
   } catch (error) {
     log.info(`cache: save failed, the next build starts cold: ${describe(error)}`);
   }
