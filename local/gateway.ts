@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { HTTP_ROUTES, routeKey, type HttpRoute } from '../functions/src/handlers/http/routes.ts';
+import { HTTP_ROUTES, routeKey } from '../functions/src/handlers/http/routes.ts';
+import { createRouteMatcher } from './route-matcher.ts';
 
 /** API Gateway HTTP APIs refuse request bodies above 10 MB. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
-
-interface CompiledRoute {
-  route: HttpRoute;
-  key: string;
-  pattern: RegExp;
-  names: string[];
-}
 
 /**
  * Local stand-in for API Gateway (HTTP API, payload format 2.0): matches the request against the
@@ -23,7 +17,7 @@ interface CompiledRoute {
 export function createGateway(options: { loadHandler?: (name: string) => Promise<LambdaHandler> } = {}): http.Server {
   const load = options.loadHandler ?? defaultLoader;
   const cache = new Map<string, Promise<LambdaHandler>>();
-  const routes = HTTP_ROUTES.map(compile);
+  const matchRoute = createRouteMatcher(HTTP_ROUTES);
 
   return http.createServer(async (req, res) => {
     try {
@@ -37,14 +31,14 @@ export function createGateway(options: { loadHandler?: (name: string) => Promise
         chunks.push(chunk as Buffer);
       }
       if (method === 'OPTIONS') return preflight(req, res);
-      const match = matchRoute(routes, method, url.pathname);
+      const match = matchRoute(method, url.pathname);
       if (!match) return send(res, 404, { message: 'Not Found' });
       let handler = cache.get(match.route.handler);
       if (!handler) {
         handler = load(match.route.handler);
         cache.set(match.route.handler, handler);
       }
-      const event = toEvent(req, url, match.compiled.key, match.params, Buffer.concat(chunks));
+      const event = toEvent(req, url, routeKey(match.route), match.params, Buffer.concat(chunks));
       const result = await (await handler)(event, lambdaContext(match.route.handler, event.requestContext.requestId));
       writeResult(res, result);
     } catch (error) {
@@ -59,34 +53,6 @@ export function createGateway(options: { loadHandler?: (name: string) => Promise
 async function defaultLoader(name: string): Promise<LambdaHandler> {
   const mod = (await import(`../functions/src/handlers/http/${name}.ts`)) as { handler: LambdaHandler };
   return mod.handler;
-}
-
-function compile(route: HttpRoute): CompiledRoute {
-  const names: string[] = [];
-  const source = route.path
-    .split('/')
-    .map((segment) => {
-      const param = /^\{(\w+)(\+)?\}$/.exec(segment);
-      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(param[1] as string);
-      return param[2] ? '(.+)' : '([^/]+)';
-    })
-    .join('/');
-  return { route, key: routeKey(route), pattern: new RegExp(`^${source}$`), names };
-}
-
-function matchRoute(routes: CompiledRoute[], method: string, path: string) {
-  for (const compiled of routes) {
-    if (compiled.route.method !== method) continue;
-    const m = compiled.pattern.exec(path);
-    if (!m) continue;
-    const params: Record<string, string> = {};
-    compiled.names.forEach((name, i) => {
-      params[name] = decodeURIComponent(m[i + 1] as string);
-    });
-    return { compiled, route: compiled.route, params };
-  }
-  return undefined;
 }
 
 const TEXT_TYPES = /^(application\/(json|x-www-form-urlencoded|xml|javascript)|text\/)/i;
