@@ -27,7 +27,7 @@ const AVG_BYTES = 10_000;
 const ONLY_CACHE = process.env.BENCH_SECTIONS === 'cache';
 const RESULTS_FILE = 'bench/results/deploy.json';
 
-const local = await startLocalAws({ port: 4566, mode: 'private' });
+const local = await startLocalAws({ port: await freePort(), mode: 'private' });
 Object.assign(process.env, local.env);
 // One CLI deploy of 5,000 files is 5,000 uploads: far above the per-token API limit meant for
 // scripts gone wrong, so the benchmark's token gets a limit that measures uploads, not the limiter.

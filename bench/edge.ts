@@ -24,6 +24,7 @@ import sirv from 'sirv';
 import { compileRoutingConfig } from '../functions/src/edge/config.ts';
 import { loadCloudFrontFunction, viewerRequestEvent, type CfEvent } from '../functions/src/edge/sandbox.ts';
 import { createEdgeServer } from '../local/edge.ts';
+import { freePort } from '../local/emulator.ts';
 import { startLocalAws, type LocalAws } from '../local/environment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   const usPerRequest = await sandboxSpeed();
 
   log('starting a private emulator…');
-  const local = await startLocalAws({ port: 4566, mode: 'private' });
+  const local = await startLocalAws({ port: await freePort(), mode: 'private' });
   // The handlers' EMF metrics and info logs would bury the table.
   Object.assign(process.env, local.env, { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' });
   const servers: http.Server[] = [];

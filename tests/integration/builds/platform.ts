@@ -134,6 +134,40 @@ export async function buildLog(c: Client, id: string): Promise<string[]> {
   throw new Error('the log never ended');
 }
 
+/**
+ * Polls the build log until a line matches `pattern` (while the build runs); returns the match.
+ * Fails when the build ends without such a line, or after `timeoutMs`.
+ */
+export async function waitForLogLine(c: Client, id: string, pattern: RegExp, timeoutMs = 120_000): Promise<RegExpExecArray> {
+  const deadline = Date.now() + timeoutMs;
+  let cursor = '';
+  for (;;) {
+    const res = await c.get(`/v1/deployments/${id}/events${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+    if (res.status !== 200) throw new Error(`events: ${res.status} ${res.text}`);
+    for (const { text } of res.body.items as Array<{ text: string }>) {
+      const found = pattern.exec(text);
+      if (found) return found;
+    }
+    if (res.body.done) throw new Error(`${id}: the build ended without a log line matching ${pattern}`);
+    if (Date.now() > deadline) throw new Error(`${id}: no log line matching ${pattern} after ${timeoutMs} ms`);
+    cursor = res.body.next ?? cursor;
+    if (res.body.items.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Whether a process is running (a zombie, killed but not yet reaped, is not). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A build command that prints its pid (`build pid <n>`) and then runs until it is killed. */
+export const BUILD_UNTIL_KILLED = `node -e "console.log('build pid ' + process.pid); setInterval(() => {}, 1000)"`;
+
 /** The builder's result line of a finished deployment (`Build.resultOf` over its whole log). */
 export async function buildResult(c: Client, id: string): Promise<any> {
   const result = Build.resultOf(await buildLog(c, id));
