@@ -37,17 +37,22 @@ const { newTeam, sha256 } = await import('../tests/integration/api/harness.ts');
 const { startPlatform, buildResult, expectReady, readTree } = await import('../tests/integration/builds/platform.ts');
 
 const platform = await startPlatform();
-try {
-  const team = await newTeam();
-  const c = platform.client(team.tokens.owner);
-  if (ONLY_CACHE) {
-    const cache = await buildCacheColdWarm(c);
+if (ONLY_CACHE) {
+  try {
+    const cache = await buildCacheColdWarm(platform.client((await newTeam()).tokens.owner));
     console.table(cache);
     const previous = fs.existsSync(RESULTS_FILE) ? JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8')) : {};
     fs.mkdirSync('bench/results', { recursive: true });
     fs.writeFileSync(RESULTS_FILE, `${JSON.stringify({ ...previous, ...cache, cache_date: new Date().toISOString() }, null, 2)}\n`);
-    process.exit(0);
+  } finally {
+    await platform.close();
+    await local.emulator.stop();
   }
+  process.exit(0);
+}
+try {
+  const team = await newTeam();
+  const c = platform.client(team.tokens.owner);
   const project = `bench-${Date.now().toString(36)}`;
   await c.post('/v1/projects', { name: project });
 

@@ -1,9 +1,14 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { create, extract } from 'tar';
 
-/** Packs a directory's contents into a tar.gz file; returns its size in bytes. */
+/**
+ * Packs a directory's contents into a tar.gz file; returns its size in bytes. Synchronously: node-tar's
+ * async packer deadlocks on hard-linked files in different directories (pnpm links its store into
+ * node_modules), and with `file` its promise then never settles, so the process just exits
+ * (isaacs/node-tar#458, #460, open on 7.5.23). The sync packer has no such queue.
+ */
 export async function packDir(dir: string, file: string): Promise<number> {
-  await create({ gzip: true, file, cwd: dir, portable: true }, ['.']);
+  create({ gzip: true, file, cwd: dir, portable: true, sync: true }, ['.']);
   return (await stat(file)).size;
 }
 
