@@ -62,7 +62,7 @@ async function seed(): Promise<Seeded> {
   const { Team } = await import('../functions/src/core/team/index.ts');
   const { Token } = await import('../functions/src/core/auth/index.ts');
   const { Project } = await import('../functions/src/core/project/index.ts');
-  const { db } = await import('../functions/src/core/db/model.ts');
+  const { db } = await import('../functions/src/adapters/db/dynamodb/model.ts');
   const { newId, shortIdOf } = await import('../functions/src/core/ids.ts');
   const team = await Team.create('bench');
   const { secret } = await Token.create(team.id, { name: 'bench', role: 'viewer' }, 'owner');

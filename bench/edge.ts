@@ -21,8 +21,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sirv from 'sirv';
-import { compileRoutingConfig } from '../functions/src/edge/config.ts';
-import { loadCloudFrontFunction, viewerRequestEvent, type CfEvent } from '../functions/src/edge/sandbox.ts';
+import { compileRoutingConfig } from '../functions/src/core/routing/config.ts';
+import { loadCloudFrontFunction, viewerRequestEvent, type CfEvent } from '../local/cloudfront-sandbox.ts';
 import { createEdgeServer } from '../local/edge.ts';
 import { startLocalAws, type LocalAws } from '../local/environment.ts';
 
@@ -295,7 +295,7 @@ async function controlPlane(seeded: Seeded) {
   }));
   const { Project } = await import('../functions/src/core/project/index.ts');
   const { Deployment } = await import('../functions/src/core/deployment/index.ts');
-  const { productionHost } = await import('../functions/src/edge/hostnames.ts');
+  const { productionHost } = await import('../functions/src/core/routing/hostnames.ts');
   const { createGateway } = await import('../local/gateway.ts');
 
   const restore = usePorts({ edgeStore: new EmulatorEdgeStore() });

@@ -1,8 +1,8 @@
-import { productionHost } from '../../edge/hostnames.ts';
+import { productionHost } from '#core/routing/hostnames';
 import { ConflictError, NotFoundError, UnprocessableError } from '#core/errors';
-import { conversions, db, type AliasItem } from '#core/db/model';
-import { assertOnlyConditionFailures, rejectedConditions } from '#core/db/errors';
-import { queryPage, type Page } from '#core/db/page';
+import { conversions, db, type AliasItem } from '#adapters/db/dynamodb/model';
+import { assertOnlyConditionFailures, rejectedConditions } from '#adapters/db/dynamodb/errors';
+import { queryPage, type Page } from '#adapters/db/dynamodb/page';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
 import { config } from '#lib/config';
 import { ports } from '#lib/ports';

@@ -1,6 +1,6 @@
 import { RateLimitedError } from '#core/errors';
-import { db } from '#core/db/model';
-import { isConditionFailed } from '#core/db/errors';
+import { db } from '#adapters/db/dynamodb/model';
+import { isConditionFailed } from '#adapters/db/dynamodb/errors';
 
 /** Length of one counting window. */
 export const WINDOW_MS = 60_000;

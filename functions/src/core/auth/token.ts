@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '#core/errors';
 import { newId } from '#core/ids';
-import { conversions, db, type TokenItem } from '#core/db/model';
-import { queryPage, type Page } from '#core/db/page';
+import { conversions, db, type TokenItem } from '#adapters/db/dynamodb/model';
+import { queryPage, type Page } from '#adapters/db/dynamodb/page';
 import type { Role } from '#core/schemas';
 import { mayGrant } from './access.ts';
 import type { Caller, CreatedToken, TokenInfo } from './schema.ts';

@@ -5,8 +5,8 @@ import * as z from 'zod';
 import { dynamoClient } from '#adapters/aws/clients';
 import { blobKey, deploymentFileKey, manifestKey } from '#core/artifact-keys';
 import { Alias } from '#core/alias/index';
-import { db } from '#core/db/model';
-import { isConditionFailed } from '#core/db/errors';
+import { db } from '#adapters/db/dynamodb/model';
+import { isConditionFailed } from '#adapters/db/dynamodb/errors';
 import { Deployment, FilePath, type DeploymentInfo } from '#core/deployment/index';
 import { Env } from '#core/env/index';
 import { ConflictError, NotFoundError, UnauthorizedError } from '#core/errors';
@@ -15,8 +15,8 @@ import { Sha256Hex } from '#core/schemas';
 import { config } from '#lib/config';
 import { logger } from '#lib/powertools';
 import { ports } from '#lib/ports';
-import { branchHost } from '../../edge/hostnames.ts';
-import { compileRoutingConfig, InvalidRoutingConfigError, RoutingConfigTooLargeError } from '../../edge/config.ts';
+import { branchHost } from '#core/routing/hostnames';
+import { compileRoutingConfig, InvalidRoutingConfigError, RoutingConfigTooLargeError } from '#core/routing/config';
 import type { ArtifactStore, BuildLogs } from './ports.ts';
 
 /**

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { deploymentHost } from '../../edge/hostnames.ts';
+import { deploymentHost } from '#core/routing/hostnames';
 import { ConflictError, NotFoundError } from '#core/errors';
 import { newId, shortIdOf } from '#core/ids';
-import { conversions, db, type DeploymentItem } from '#core/db/model';
-import { isConditionFailed } from '#core/db/errors';
-import { queryPage, type Page } from '#core/db/page';
+import { conversions, db, type DeploymentItem } from '#adapters/db/dynamodb/model';
+import { isConditionFailed } from '#adapters/db/dynamodb/errors';
+import { queryPage, type Page } from '#adapters/db/dynamodb/page';
 import type { SchedulableDeployment } from '#core/ports';
 import type { DeploymentTarget } from '#core/schemas';
 import { config } from '#lib/config';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEPLOYMENT_STATES } from '#core/db/model';
+import { DEPLOYMENT_STATES } from '#adapters/db/dynamodb/model';
 import { DeploymentId, DeploymentTarget, ProjectId, Sha256Hex, TeamId, Timestamp } from '#core/schemas';
 import { FileList } from './files.ts';
 

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from '#core/errors';
 import { newId } from '#core/ids';
-import { db, type EnvVarItem } from '#core/db/model';
-import { assertOnlyConditionFailures, rejectedConditions } from '#core/db/errors';
+import { db, type EnvVarItem } from '#adapters/db/dynamodb/model';
+import { assertOnlyConditionFailures, rejectedConditions } from '#adapters/db/dynamodb/errors';
 import type { Role } from '#core/schemas';
 import { ports } from '#lib/ports';
 import type { CreateEnvBody, EnvTarget, EnvVarInfo, UpdateEnvBody } from './schema.ts';

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#core/errors';
-import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions } from '#core/db/errors';
+import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions } from '#adapters/db/dynamodb/errors';
 import { Project, type ProjectInfo } from '#core/project/index';
 import type { GitRepositoryRef } from '#core/ports';
 import { config } from '#lib/config';
 import { gitHubAppSecret } from '#lib/github-app';
 import { ports } from '#lib/ports';
-import { gh } from './entities.ts';
+import { gh } from '#adapters/db/dynamodb/github-model';
 import type { GitHubRepository, InstallationInfo, RepositoryInfo } from './schema.ts';
 
 /**

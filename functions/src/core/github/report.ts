@@ -1,9 +1,9 @@
-import { isConditionFailed } from '#core/db/errors';
+import { isConditionFailed } from '#adapters/db/dynamodb/errors';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
 import { config } from '#lib/config';
 import { ports } from '#lib/ports';
-import { branchHost } from '../../edge/hostnames.ts';
-import { gh } from './entities.ts';
+import { branchHost } from '#core/routing/hostnames';
+import { gh } from '#adapters/db/dynamodb/github-model';
 
 /**
  * Reports a git deployment back to GitHub: a commit status (pending → success / failure / error,

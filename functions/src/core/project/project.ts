@@ -1,8 +1,8 @@
 import { ConflictError, NotFoundError } from '#core/errors';
 import { newId } from '#core/ids';
-import { conversions, db, type ProjectItem } from '#core/db/model';
-import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions } from '#core/db/errors';
-import { queryPage, type Page } from '#core/db/page';
+import { conversions, db, type ProjectItem } from '#adapters/db/dynamodb/model';
+import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions } from '#adapters/db/dynamodb/errors';
+import { queryPage, type Page } from '#adapters/db/dynamodb/page';
 import { Alias } from '#core/alias/index';
 import { Env } from '#core/env/index';
 import type { CreateProjectBody, ProjectInfo as Project, UpdateProjectBody } from './schema.ts';

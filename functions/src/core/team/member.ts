@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from '#core/errors';
-import { conversions, db, type MemberItem } from '#core/db/model';
-import { isConditionFailed } from '#core/db/errors';
-import { queryPage, type Page } from '#core/db/page';
+import { conversions, db, type MemberItem } from '#adapters/db/dynamodb/model';
+import { isConditionFailed } from '#adapters/db/dynamodb/errors';
+import { queryPage, type Page } from '#adapters/db/dynamodb/page';
 import type { Role } from '#core/schemas';
 import type { MemberInfo } from './schema.ts';
 

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from '#core/errors';
 import { newId } from '#core/ids';
-import { db, type TeamItem } from '#core/db/model';
-import { assertOnlyConditionFailures, rejectedConditions } from '#core/db/errors';
+import { db, type TeamItem } from '#adapters/db/dynamodb/model';
+import { assertOnlyConditionFailures, rejectedConditions } from '#adapters/db/dynamodb/errors';
 import type { TeamInfo } from './schema.ts';
 
 /** Creates a team; names are unique across the installation (a uniqueness item, same transaction). */
