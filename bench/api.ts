@@ -64,6 +64,9 @@ async function seed(): Promise<Seeded> {
   const { Project } = await import('../functions/src/core/project/index.ts');
   const { db } = await import('../functions/src/adapters/db/dynamodb/model.ts');
   const { newId, shortIdOf } = await import('../functions/src/core/ids.ts');
+  const { wire } = await import('../functions/src/lib/context.ts');
+  const { dynamoDbRepositories } = await import('../functions/src/adapters/db/dynamodb/index.ts');
+  wire(dynamoDbRepositories);
   const team = await Team.create('bench');
   const { secret } = await Token.create(team.id, { name: 'bench', role: 'viewer' }, 'owner');
   const projects: Array<{ id: string; name: string }> = [];

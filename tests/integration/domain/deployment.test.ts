@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Deployment } from '../../../functions/src/core/deployment/index.ts';
 import { ConflictError, NotFoundError } from '../../../functions/src/core/errors.ts';
-import { usePorts } from '../../../functions/src/lib/ports.ts';
+import { override } from '../../../functions/src/core/context.ts';
 import { InMemoryBlobStore, RecordingScheduler } from '../../support/fakes.ts';
 
 /** The state machine against the emulator's DynamoDB, with in-memory blobs and scheduler. */
 const scheduler = new RecordingScheduler();
 let restore: () => void;
 beforeAll(() => {
-  restore = usePorts({ blobStore: new InMemoryBlobStore(), buildScheduler: scheduler });
+  restore = override({ blobStore: new InMemoryBlobStore(), buildScheduler: scheduler });
 });
 afterAll(() => restore());
 

@@ -28,3 +28,23 @@ test('the layers hold: core imports no adapter, lib, handler, SDK, ElectroDB or 
   const violations = cruise().map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
   expect(violations).toEqual([]);
 });
+
+/** Every handler module (Lambda entry points). */
+function handlerSources(): Array<[string, string]> {
+  const dir = path.join(ROOT, 'functions/src/handlers');
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => [`handlers/${f}`, fs.readFileSync(path.join(dir, f), 'utf8')]);
+}
+
+const REPOSITORIES = ['teams', 'members', 'tokens', 'rateLimits', 'projects', 'env', 'deployments', 'aliases', 'builds', 'installations', 'claims', 'gitDeployments'];
+
+test('handlers hold no domain decisions: they change no deployment state and read no repository', () => {
+  const found = handlerSources().flatMap(([file, source]) => [
+    ...(/\.transition\(/.test(source) ? [`${file}: a state transition (belongs to the build lifecycle)`] : []),
+    ...[...source.matchAll(new RegExp(String.raw`context\(\)\.(${REPOSITORIES.join('|')})\b`, 'g'))].map((m) => `${file}: reads the ${m[1]} repository`),
+  ]);
+  expect(handlerSources().length).toBeGreaterThan(10);
+  expect(found).toEqual([]);
+});

@@ -21,6 +21,11 @@ export class OctokitGitHub implements GitHubPort {
   #identity: string | undefined;
   #appId: number | undefined;
 
+  async app(): Promise<{ slug: string; clientId: string }> {
+    const secret = await gitHubAppSecret();
+    return { slug: secret.appSlug, clientId: secret.clientId };
+  }
+
   async installation(installationId: number) {
     const app = await this.#appClient();
     try {

@@ -1,22 +1,24 @@
 import * as z from 'zod';
 import { S3ArtifactStore } from '#adapters/artifacts/s3';
+import { S3BlobStore } from '#adapters/blob-store/s3';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
+import { KmsEnvCipher } from '#adapters/env-cipher/kms';
+import { OctokitGitHub } from '#adapters/github/octokit';
 import { blobKey, buildCacheKey, manifestKey } from '#core/artifact-keys';
 import { Build } from '#core/build/index';
-import { Deployment } from '#core/deployment/index';
+import { context } from '#core/context';
+import { Deployment, type DeploymentInfo } from '#core/deployment/index';
 import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
-import { Sha256Hex } from '#core/schemas';
-import { httpHandler, route } from '#lib/http';
-import { ports, provideDefaultPorts } from '#lib/ports';
-import { OctokitGitHub } from '#adapters/github/octokit';
 import { gitLinkOf, teamOf } from '#core/github/installation';
+import { Sha256Hex } from '#core/schemas';
+import { wire } from '#lib/context';
+import { httpHandler, route } from '#lib/http';
 
 /**
  * The build API: what a running build may do, authorized by its deployment-scoped capability
  * token (`Authorization: Bearer rwb_…`), and only while its deployment is QUEUED or BUILDING.
  * Bytes never pass through here: uploads and downloads are short-lived presigned S3 URLs.
  */
-const artifacts = new S3ArtifactStore();
-
 const Params = z.strictObject({ deploymentId: z.string().regex(/^dpl_[a-z0-9]{9}$/) });
 const ShaParams = Params.extend({ sha: Sha256Hex });
 const CacheParams = Params.extend({ key: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/) });
@@ -34,9 +36,7 @@ export const routes = {
     params: Params,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      const building =
-        deployment.state === 'QUEUED' ? await Deployment.transition(deployment.id, { from: ['QUEUED'], to: 'BUILDING' }) : deployment;
-      return { body: await Build.job(building) };
+      return { body: await Build.job(await Build.begin(deployment.id)) };
     },
   }),
   'POST /v1/builds/{deploymentId}/missing': route({
@@ -46,9 +46,9 @@ export const routes = {
     body: MissingBody,
     handler: async ({ params, body, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      const missing = await ports().blobStore.missing(deployment.teamId, body.shas);
+      const missing = await context().blobStore.missing(deployment.teamId, body.shas);
       const uploads = Object.fromEntries(
-        await Promise.all(missing.map(async (sha) => [sha, await artifacts.presignPut(blobKey(deployment.teamId, sha), { sha256Hex: sha })] as const)),
+        await Promise.all(missing.map(async (sha) => [sha, await context().artifacts.presignPut(blobKey(deployment.teamId, sha), { sha256Hex: sha })] as const)),
       );
       return { body: { missing, uploads } };
     },
@@ -61,7 +61,7 @@ export const routes = {
     params: ShaParams,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      return redirect(await artifacts.presignPut(blobKey(deployment.teamId, params.sha), { sha256Hex: params.sha }));
+      return redirect(await context().artifacts.presignPut(blobKey(deployment.teamId, params.sha), { sha256Hex: params.sha }));
     },
   }),
   'PUT /v1/builds/{deploymentId}/manifest': route({
@@ -76,8 +76,8 @@ export const routes = {
       if (!parsed.success || parsed.data.deploymentId !== deployment.id) {
         throw new ValidationError('invalid_manifest', 'The manifest does not match the schema or names another deployment');
       }
-      const written = await artifacts.putTextIfAbsent(manifestKey(deployment.id), rawBody.toString('utf8'), 'application/json');
-      if (!written && (await artifacts.getText(manifestKey(deployment.id))) !== rawBody.toString('utf8')) {
+      const written = await context().artifacts.putTextIfAbsent(manifestKey(deployment.id), rawBody.toString('utf8'), 'application/json');
+      if (!written && (await context().artifacts.getText(manifestKey(deployment.id))) !== rawBody.toString('utf8')) {
         throw new ConflictError('manifest_exists', 'This build already wrote a different manifest');
       }
       return { status: 204 };
@@ -90,7 +90,7 @@ export const routes = {
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
       if (!(await sourceShas(deployment)).has(params.sha)) throw new NotFoundError('not_found', 'No such source file in this deployment');
-      return redirect(await artifacts.presignGet(blobKey(deployment.teamId, params.sha)));
+      return redirect(await context().artifacts.presignGet(blobKey(deployment.teamId, params.sha)));
     },
   }),
   'GET /v1/builds/{deploymentId}/cache/{key}': route({
@@ -100,8 +100,8 @@ export const routes = {
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
       const key = buildCacheKey(deployment.projectId, params.key);
-      if (!(await artifacts.exists(key))) throw new NotFoundError('not_found', 'No build cache yet');
-      return redirect(await artifacts.presignGet(key));
+      if (!(await context().artifacts.exists(key))) throw new NotFoundError('not_found', 'No build cache yet');
+      return redirect(await context().artifacts.presignGet(key));
     },
   }),
   'GET /v1/builds/{deploymentId}/tarball': route({
@@ -116,7 +116,7 @@ export const routes = {
       if (!link || (await teamOf(link.installationId)) !== deployment.teamId) {
         throw new NotFoundError('not_found', 'No linked GitHub installation can read this repository any more');
       }
-      return redirect(await ports().github.tarballUrl({ installationId: link.installationId, repo: link.repo }, deployment.source.sha));
+      return redirect(await context().github.tarballUrl({ installationId: link.installationId, repo: link.repo }, deployment.source.sha));
     },
   }),
   'POST /v1/builds/{deploymentId}/cache/{key}': route({
@@ -125,7 +125,7 @@ export const routes = {
     params: CacheParams,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      return { body: { url: await artifacts.presignPut(buildCacheKey(deployment.projectId, params.key)) } };
+      return { body: { url: await context().artifacts.presignPut(buildCacheKey(deployment.projectId, params.key)) } };
     },
   }),
 };
@@ -135,10 +135,10 @@ export const routes = {
  * read once per deployment and kept while the function is warm (a few deployments at most).
  */
 const sourceCache = new Map<string, Promise<Set<string>>>();
-function sourceShas(deployment: Parameters<typeof Build.sourceFiles>[0]): Promise<Set<string>> {
+function sourceShas(deployment: DeploymentInfo): Promise<Set<string>> {
   let shas = sourceCache.get(deployment.id);
   if (!shas) {
-    shas = Build.sourceFiles(deployment).then((files) => new Set(files.map((f) => f.sha)));
+    shas = Deployment.sourceOf(deployment).then((source) => new Set(source.type === 'files' ? source.files.map((f) => f.sha) : []));
     shas.catch(() => sourceCache.delete(deployment.id));
     sourceCache.set(deployment.id, shas);
     if (sourceCache.size > 8) sourceCache.delete(sourceCache.keys().next().value as string);
@@ -154,7 +154,14 @@ function parseJson(bytes: Buffer): unknown {
   }
 }
 
-// Git sources: the tarball URL comes from GitHub, asked as the App's installation.
-provideDefaultPorts({ github: new OctokitGitHub() });
+// Uploads and downloads are presigned S3 URLs; the job decrypts the project's env vars (KMS);
+// git sources: the tarball URL comes from GitHub, asked as the App's installation.
+wire({
+  ...dynamoDbRepositories,
+  artifacts: () => new S3ArtifactStore(),
+  blobStore: () => new S3BlobStore(),
+  envCipher: () => new KmsEnvCipher(),
+  github: () => new OctokitGitHub(),
+});
 
 export const handler = httpHandler(routes);

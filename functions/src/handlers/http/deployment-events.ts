@@ -1,11 +1,12 @@
 import * as z from 'zod';
 import { CloudWatchBuildLogs } from '#adapters/build-logs/cloudwatch';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
 import { Build } from '#core/build/index';
+import { context } from '#core/context';
 import { Deployment, DeploymentState } from '#core/deployment/index';
 import { DeploymentId } from '#core/schemas';
 import { apiHandler, tokenRoute } from '#lib/api';
-
-const logs = new CloudWatchBuildLogs();
+import { wire } from '#lib/context';
 
 const Query = z.strictObject({
   cursor: z.string().max(512).optional(),
@@ -33,8 +34,8 @@ export const routes = {
     handler: async ({ params, query, auth }) => {
       const deployment = await Deployment.get(params.id, { teamId: auth.teamId });
       const stream = (await Build.record(deployment.id))?.logStream;
-      const page = stream ? await logs.read(stream, { cursor: query.cursor, limit: query.limit }) : { events: [], next: query.cursor ?? '' };
-      const ended = deployment.state === 'READY' || deployment.state === 'ERROR' || deployment.state === 'CANCELED';
+      const page = stream ? await context().buildLogs.read(stream, { cursor: query.cursor, limit: query.limit }) : { events: [], next: query.cursor ?? '' };
+      const ended = Deployment.isFinal(deployment.state);
       return {
         body: {
           state: deployment.state,
@@ -46,5 +47,7 @@ export const routes = {
     },
   }),
 };
+
+wire({ ...dynamoDbRepositories, buildLogs: () => new CloudWatchBuildLogs() });
 
 export const handler = apiHandler(routes);

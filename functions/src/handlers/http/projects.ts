@@ -2,9 +2,10 @@ import * as z from 'zod';
 import { CreateProjectBody, Project, ProjectInfo, UpdateProjectBody } from '#core/project/index';
 import { IdOrName, PageQuery, pageOf } from '#core/schemas';
 import { apiHandler, etag, expectedVersion, tokenRoute } from '#lib/api';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
 import { CloudFrontKvsEdgeStore } from '#adapters/edge-store/cloudfront-kvs';
-import { provideDefaultPorts } from '#lib/ports';
 import { resolve as resolveRepository } from '#core/github/installation';
+import { wire } from '#lib/context';
 
 const ProjectParams = z.strictObject({ idOrName: IdOrName });
 
@@ -67,6 +68,6 @@ async function withRepository<T extends { gitRepository?: ProjectInfo['gitReposi
 }
 
 // Deleting a project removes its hosts from the edge.
-provideDefaultPorts({ edgeStore: new CloudFrontKvsEdgeStore() });
+wire({ ...dynamoDbRepositories, edgeStore: () => new CloudFrontKvsEdgeStore() });
 
 export const handler = apiHandler(routes);
