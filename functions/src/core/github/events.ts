@@ -1,5 +1,6 @@
 import { Alias } from '#core/alias/index';
-import { Build } from '#core/build/index';
+import * as Build from '#core/build/lifecycle';
+import { record as buildRecord } from '#core/build/tokens';
 import { context } from '#core/context';
 import { Deployment, type DeploymentInfo, type DeploymentSource } from '#core/deployment/index';
 import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
@@ -112,7 +113,7 @@ export async function deployCommit(input: CommitInput): Promise<DeploymentInfo> 
   // Reuse it while it builds, or when it is what the branch serves; an older READY one of the
   // same commit (a force-push back to it) is deployed anew, so the branch moves to it.
   if (same && (!Deployment.isFinal(same.state) || same.id === recent.items[0]?.id)) {
-    if (same.state === 'QUEUED' && !(await Build.record(same.id))) {
+    if (same.state === 'QUEUED' && !(await buildRecord(same.id))) {
       // An earlier attempt stopped between recording and starting it: finish the job.
       await link(same, input);
       await launch(same);
