@@ -4,10 +4,10 @@ import { Alias } from '../../../functions/src/core/alias/index.ts';
 import { Build } from '../../../functions/src/core/build/index.ts';
 import { resultLine } from '../../../functions/src/core/build/contract.ts';
 import { Deployment, DEPLOYMENT_STATES, type DeploymentInfo } from '../../../functions/src/core/deployment/index.ts';
-import { ConflictError, NotFoundError } from '../../../functions/src/core/errors.ts';
 import { GitHubEvents } from '../../../functions/src/core/github/index.ts';
 import { Project, type ProjectInfo } from '../../../functions/src/core/project/index.ts';
 import { useMemoryContext, type MemoryContext } from '../../support/memory-context.ts';
+import { stateMachineCases } from '../../support/state-machine-cases.ts';
 
 /**
  * The domain's decisions on in-memory repositories (no emulator): the state machine, the build
@@ -57,35 +57,9 @@ async function ready(deployment: DeploymentInfo, files: Record<string, string> =
 }
 
 describe('the deployment state machine', () => {
-  test('QUEUED → BUILDING → READY, stamping each step and bumping the version', async () => {
-    const d = await filesDeployment(await newProject());
-    const building = await Deployment.transition(d.id, { from: ['QUEUED'], to: 'BUILDING' });
-    const done = await Deployment.transition(d.id, { from: ['BUILDING'], to: 'READY', set: { configKey: 'cfg1' } });
-    expect(building).toMatchObject({ state: 'BUILDING', buildingAt: expect.any(String), version: 2 });
-    expect(done).toMatchObject({ state: 'READY', readyAt: expect.any(String), configKey: 'cfg1', version: 3 });
-    expect(await Deployment.get(d.id)).toEqual(done);
-  });
+  stateMachineCases(async () => filesDeployment(await newProject()));
 
-  test('from a state it is not in: ConflictError with the current state, nothing written', async () => {
-    const d = await filesDeployment(await newProject());
-    const error = await Deployment.transition(d.id, { from: ['BUILDING'], to: 'READY' }).catch((e) => e);
-    expect(error).toBeInstanceOf(ConflictError);
-    expect(error.details).toEqual({ state: 'QUEUED' });
-    expect((await Deployment.get(d.id)).version).toBe(1);
-  });
-
-  test('READY and CANCELED racing: exactly one wins', async () => {
-    const d = await filesDeployment(await newProject());
-    await Deployment.transition(d.id, { from: ['QUEUED'], to: 'BUILDING' });
-    const results = await Promise.allSettled([
-      Deployment.transition(d.id, { from: ['BUILDING'], to: 'READY' }),
-      Deployment.transition(d.id, { from: ['QUEUED', 'BUILDING'], to: 'CANCELED' }),
-    ]);
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-  });
-
-  test('an unknown deployment is NotFoundError; final states are READY, ERROR and CANCELED', async () => {
-    await expect(Deployment.transition('dpl_000000000', { from: ['QUEUED'], to: 'BUILDING' })).rejects.toBeInstanceOf(NotFoundError);
+  test('final states are READY, ERROR and CANCELED; the others are active', () => {
     expect(DEPLOYMENT_STATES.filter((s) => Deployment.isFinal(s))).toEqual(['READY', 'ERROR', 'CANCELED']);
     expect(Deployment.ACTIVE_STATES).toEqual(['QUEUED', 'BUILDING']);
   });

@@ -1,17 +1,11 @@
 import type { BuildRecord, BuildRepository } from '#core/build/repository';
-import { isConditionFailed } from './errors.ts';
+import { unlessConditionFails } from './errors.ts';
 import { db } from './model.ts';
 
 /** Build records `build#<deploymentId>`. */
 export class DynamoDbBuilds implements BuildRepository {
   async create(build: BuildRecord): Promise<boolean> {
-    try {
-      await db().entities.build.create(build).go();
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
+    return unlessConditionFails(db().entities.build.create(build).go().then(() => true), false);
   }
 
   async attach(deploymentId: string, where: { buildId: string; logStream?: string | undefined }): Promise<void> {

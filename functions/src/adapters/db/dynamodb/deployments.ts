@@ -1,7 +1,7 @@
 import type { DeploymentChange, DeploymentFilter, DeploymentRecord, DeploymentRepository, DeploymentScope } from '#core/deployment/repository';
 import type { DeploymentState } from '#core/deployment/schema';
 import type { Page, PageRequest } from '#core/page';
-import { isConditionFailed } from './errors.ts';
+import { unlessConditionFails } from './errors.ts';
 import { conversions, db, type DeploymentItem } from './model.ts';
 import { queryPage } from './page.ts';
 
@@ -52,17 +52,12 @@ export class DynamoDbDeployments implements DeploymentRepository {
   }
 
   async update(id: string, change: DeploymentChange, ifStateIn: readonly DeploymentState[]): Promise<DeploymentRecord | undefined> {
-    try {
-      const { data } = await db()
-        .entities.deployment.patch({ id })
-        .set(change)
-        .add({ version: 1 })
-        .where(({ state }, { eq }) => ifStateIn.map((s) => eq(state, s)).join(' OR '))
-        .go({ response: 'all_new' });
-      return data as DeploymentRecord;
-    } catch (error) {
-      if (isConditionFailed(error)) return undefined;
-      throw error;
-    }
+    const write = db()
+      .entities.deployment.patch({ id })
+      .set(change)
+      .add({ version: 1 })
+      .where(({ state }, { eq }) => ifStateIn.map((s) => eq(state, s)).join(' OR '))
+      .go({ response: 'all_new' });
+    return unlessConditionFails(write.then(({ data }) => data as DeploymentRecord), undefined);
   }
 }

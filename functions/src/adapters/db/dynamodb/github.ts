@@ -7,7 +7,7 @@ import type {
   InstallationRepository,
   RepositoryRecord,
 } from '#core/github/repository';
-import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions } from './errors.ts';
+import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions, unlessConditionFails } from './errors.ts';
 import { gh } from './github-model.ts';
 
 /** Installations `gh-installation#<id>` with their repositories, and team links `team#<teamId>` / `gh-installation#<id>`. */
@@ -80,16 +80,11 @@ export class DynamoDbClaims implements ClaimRepository {
   }
 
   async take(stateHash: string, teamId: string): Promise<ClaimRecord | undefined> {
-    try {
-      const { data } = await gh()
-        .entities.claim.delete({ stateHash })
-        .where(({ teamId: t }, { eq }) => eq(t, teamId))
-        .go({ response: 'all_old' });
-      return data ?? undefined;
-    } catch (error) {
-      if (isConditionFailed(error)) return undefined;
-      throw error;
-    }
+    const take = gh()
+      .entities.claim.delete({ stateHash })
+      .where(({ teamId: t }, { eq }) => eq(t, teamId))
+      .go({ response: 'all_old' });
+    return unlessConditionFails(take.then(({ data }) => data ?? undefined), undefined);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Page, PageRequest } from '#core/page';
 import type { ClearableSetting, ProjectRecord, ProjectRepository } from '#core/project/repository';
-import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions } from './errors.ts';
+import { assertOnlyConditionFailures, rejectedConditions, unlessConditionFails } from './errors.ts';
 import { conversions, db, type ProjectItem } from './model.ts';
 import { queryPage } from './page.ts';
 
@@ -43,19 +43,14 @@ export class DynamoDbProjects implements ProjectRepository {
   }
 
   async update(id: string, change: { set: Partial<ProjectRecord>; clear: ClearableSetting[] }, expectedVersion: number): Promise<ProjectRecord | undefined> {
-    try {
-      const { data } = await db()
-        .entities.project.patch({ id })
-        .set(change.set as Partial<ProjectItem>)
-        .remove(change.clear)
-        .add({ version: 1 })
-        .where(({ version, deletedAt }, { eq, notExists }) => `${eq(version, expectedVersion)} AND ${notExists(deletedAt)}`)
-        .go({ response: 'all_new' });
-      return data as ProjectRecord;
-    } catch (error) {
-      if (isConditionFailed(error)) return undefined;
-      throw error;
-    }
+    const write = db()
+      .entities.project.patch({ id })
+      .set(change.set as Partial<ProjectItem>)
+      .remove(change.clear)
+      .add({ version: 1 })
+      .where(({ version, deletedAt }, { eq, notExists }) => `${eq(version, expectedVersion)} AND ${notExists(deletedAt)}`)
+      .go({ response: 'all_new' });
+    return unlessConditionFails(write.then(({ data }) => data as ProjectRecord), undefined);
   }
 
   async markDeleted(id: string, at: string): Promise<void> {

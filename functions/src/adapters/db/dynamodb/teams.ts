@@ -1,7 +1,7 @@
 import type { Page, PageRequest } from '#core/page';
 import type { Role } from '#core/schemas';
 import type { MemberRecord, MemberRepository, TeamRecord, TeamRepository } from '#core/team/repository';
-import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions } from './errors.ts';
+import { assertOnlyConditionFailures, rejectedConditions, unlessConditionFails } from './errors.ts';
 import { conversions, db } from './model.ts';
 import { queryPage } from './page.ts';
 
@@ -38,35 +38,19 @@ export class DynamoDbMembers implements MemberRepository {
   }
 
   async create(member: MemberRecord): Promise<boolean> {
-    try {
-      await db().entities.member.create(member).go();
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
+    return unlessConditionFails(db().entities.member.create(member).go().then(() => true), false);
   }
 
   async update(teamId: string, principal: string, change: { role: Role; updatedAt: string }): Promise<MemberRecord | undefined> {
-    try {
-      const { data } = await db().entities.member.patch({ teamId, principal }).set(change).go({ response: 'all_new' });
-      return data as MemberRecord;
-    } catch (error) {
-      if (isConditionFailed(error)) return undefined;
-      throw error;
-    }
+    const write = db().entities.member.patch({ teamId, principal }).set(change).go({ response: 'all_new' });
+    return unlessConditionFails(write.then(({ data }) => data as MemberRecord), undefined);
   }
 
   async delete(teamId: string, principal: string): Promise<boolean> {
-    try {
-      await db()
-        .entities.member.delete({ teamId, principal })
-        .where(({ principal: p }, { exists }) => exists(p))
-        .go();
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
+    const write = db()
+      .entities.member.delete({ teamId, principal })
+      .where(({ principal: p }, { exists }) => exists(p))
+      .go();
+    return unlessConditionFails(write.then(() => true), false);
   }
 }

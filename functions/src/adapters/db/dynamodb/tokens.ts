@@ -1,6 +1,6 @@
 import type { RateLimitRepository, TokenRecord, TokenRepository } from '#core/auth/repository';
 import type { Page, PageRequest } from '#core/page';
-import { isConditionFailed } from './errors.ts';
+import { unlessConditionFails } from './errors.ts';
 import { conversions, db } from './model.ts';
 import { queryPage } from './page.ts';
 
@@ -40,17 +40,12 @@ export class DynamoDbTokens implements TokenRepository {
 /** Fixed-window counters `rate#<tokenId>` / `window#<start>`, removed by DynamoDB TTL. */
 export class DynamoDbRateLimits implements RateLimitRepository {
   async consume(tokenId: string, windowStart: number, limit: number, expiresAt: number): Promise<boolean> {
-    try {
-      await db()
-        .entities.rateLimit.update({ tokenId, window: String(windowStart) })
-        .add({ count: 1 })
-        .set({ ttl: expiresAt })
-        .where(({ count }, { notExists, lt }) => `${notExists(count)} OR ${lt(count, limit)}`)
-        .go({ response: 'none' });
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
+    const write = db()
+      .entities.rateLimit.update({ tokenId, window: String(windowStart) })
+      .add({ count: 1 })
+      .set({ ttl: expiresAt })
+      .where(({ count }, { notExists, lt }) => `${notExists(count)} OR ${lt(count, limit)}`)
+      .go({ response: 'none' });
+    return unlessConditionFails(write.then(() => true), false);
   }
 }
