@@ -2,18 +2,30 @@ import { provideDefaults, type Context, type Logger, type Provided, type Setting
 import { config } from '#lib/config';
 import { logger } from '#lib/powertools';
 
-/** The domain's settings, from the environment validated once (`config()`). */
-export function settingsFromConfig(): Settings {
-  const c = config();
-  return {
-    platformDomain: c.RUNWAY_PLATFORM_DOMAIN,
-    rateLimitPerMinute: c.RUNWAY_RATE_LIMIT_PER_MINUTE,
-    edgeScheme: c.RUNWAY_EDGE_SCHEME,
-    edgePort: c.RUNWAY_EDGE_PORT,
-    consoleUrl: c.RUNWAY_CONSOLE_URL,
-    githubWebUrl: c.RUNWAY_GITHUB_WEB_URL,
-  };
-}
+/**
+ * The domain's settings, read from the environment validated once (`config()`, cached): each is
+ * read when used, so `resetConfig()` (tests, `npm start` wiring the local edge) is seen at once.
+ */
+export const settingsFromConfig: Settings = {
+  get platformDomain() {
+    return config().RUNWAY_PLATFORM_DOMAIN;
+  },
+  get rateLimitPerMinute() {
+    return config().RUNWAY_RATE_LIMIT_PER_MINUTE;
+  },
+  get edgeScheme() {
+    return config().RUNWAY_EDGE_SCHEME;
+  },
+  get edgePort() {
+    return config().RUNWAY_EDGE_PORT;
+  },
+  get consoleUrl() {
+    return config().RUNWAY_CONSOLE_URL;
+  },
+  get githubWebUrl() {
+    return config().RUNWAY_GITHUB_WEB_URL;
+  },
+};
 
 /** Powertools' logger, as the domain's `Logger`: one structured line per call, attributes as keys. */
 const domainLogger: Logger = {

@@ -12,11 +12,13 @@ export function windowOf(now: number): { start: number; retryAfterSeconds: numbe
 
 /**
  * Counts one request of a token in the current fixed window: a single conditional update of a
- * counter shared by every Lambda instance. Over `limitPerWindow` → 429 with `Retry-After` (the
- * rest of the window). Counters expire a window after theirs ends.
+ * counter shared by every Lambda instance. Over the installation's limit
+ * (`settings.rateLimitPerMinute`) → 429 with `Retry-After` (the rest of the window). Counters
+ * expire a window after theirs ends.
  */
-export async function consume(tokenId: string, limitPerWindow: number, now = Date.now()): Promise<void> {
+export async function consume(tokenId: string, now = Date.now()): Promise<void> {
   const { start, retryAfterSeconds } = windowOf(now);
-  const counted = await context().rateLimits.consume(tokenId, start, limitPerWindow, Math.floor((start + 2 * WINDOW_MS) / 1000));
+  const { rateLimits, settings } = context();
+  const counted = await rateLimits.consume(tokenId, start, settings.rateLimitPerMinute, Math.floor((start + 2 * WINDOW_MS) / 1000));
   if (!counted) throw new RateLimitedError(retryAfterSeconds);
 }
