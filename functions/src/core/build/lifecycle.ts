@@ -1,7 +1,9 @@
 import { context } from '#core/context';
 import type { CreateInput } from '#core/deployment/deployment';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
-import { ConflictError } from '#core/errors';
+import type { DeploymentFile } from '#core/deployment/files';
+import { ConflictError, ValidationError } from '#core/errors';
+import { Files } from '#core/files/index';
 import type { DeploymentTarget } from '#core/schemas';
 import { attach, prepare, record } from './tokens.ts';
 
@@ -26,6 +28,20 @@ export async function submit(input: CreateInput): Promise<DeploymentInfo> {
   const deployment = await Deployment.create(input);
   await schedule(deployment);
   return deployment;
+}
+
+/**
+ * A deployment of uploaded files (`POST /v1/deployments` with `files`): every file's blob must be
+ * uploaded first (`POST /v1/files`), as on Vercel.
+ * @throws ValidationError `missing_files`, with `missing`: the shas to upload before trying again
+ */
+export async function submitFiles(input: Omit<CreateInput, 'source'> & { files: DeploymentFile[] }): Promise<DeploymentInfo> {
+  const { files, ...rest } = input;
+  const missing = await Files.missing(input.teamId, files);
+  if (missing.length > 0) {
+    throw new ValidationError('missing_files', `${missing.length} file(s) are not uploaded yet: POST them to /v1/files, then retry`, { missing });
+  }
+  return submit({ ...rest, source: { type: 'files', files } });
 }
 
 /**

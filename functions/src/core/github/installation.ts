@@ -144,6 +144,18 @@ export async function resolve(teamId: string, fullName: string, repoId?: number)
   return { installationId: found.installationId, repoId: found.repoId, fullName: found.fullName };
 }
 
+/**
+ * Project settings with their repository resolved: a project links only a repository one of the
+ * team's GitHub App installations can read, and the installation and GitHub's repository id are
+ * filled in here, whatever the client sent.
+ * @throws ValidationError `git_repository_not_accessible`
+ */
+export async function withRepository<T extends { gitRepository?: ProjectInfo['gitRepository'] | null | undefined }>(teamId: string, settings: T): Promise<T> {
+  if (!settings.gitRepository) return settings;
+  const found = await resolve(teamId, settings.gitRepository.repo);
+  return { ...settings, gitRepository: { provider: 'github', repo: found.fullName, installationId: found.installationId, repoId: found.repoId } };
+}
+
 /** Every project of the team (a team has tens, rarely thousands: one paged index query). */
 export async function allProjects(teamId: string): Promise<ProjectInfo[]> {
   const projects: ProjectInfo[] = [];

@@ -5,9 +5,7 @@ import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
 import { OctokitGitHub } from '#adapters/github/octokit';
 import { Build } from '#core/build/index';
 import { Deployment, DeploymentInfo, DeploymentState, FileList, Meta } from '#core/deployment/index';
-import { ValidationError } from '#core/errors';
 import { GitHubEvents } from '#core/github/index';
-import { Files } from '#core/files/index';
 import { BranchName, Project } from '#core/project/index';
 import { DeploymentId, DeploymentTarget, IdOrName, PageQuery, pageOf } from '#core/schemas';
 import { apiHandler, tokenRoute } from '#lib/api';
@@ -66,18 +64,7 @@ export const routes = {
     handler: async ({ body, auth }) => {
       const project = await Project.get(auth.teamId, body.project);
       if (body.gitSource) return { status: 201, body: await GitHubEvents.deployBranch(auth.teamId, project, body.gitSource.branch) };
-      const files = body.files ?? [];
-      const missing = await Files.missing(auth.teamId, files);
-      if (missing.length > 0) {
-        throw new ValidationError('missing_files', `${missing.length} file(s) are not uploaded yet: POST them to /v1/files, then retry`, { missing });
-      }
-      const deployment = await Build.submit({
-        teamId: auth.teamId,
-        project,
-        target: body.target ?? 'preview',
-        source: { type: 'files', files },
-        meta: body.meta,
-      });
+      const deployment = await Build.submitFiles({ teamId: auth.teamId, project, target: body.target ?? 'preview', files: body.files ?? [], meta: body.meta });
       return { status: 201, body: deployment };
     },
   }),
