@@ -30,11 +30,14 @@ const PAGE_SIZE = 20;
 const DEEP_PAGE = 50;
 const SAMPLES = 200;
 const WARMUP = 10;
-const INIT_RUNS = 5;
+const INIT_RUNS = 7;
 const MAX_RATIO = 1.5;
 const SDK_MODES: SdkMode[] = ['bundled', 'external'];
 
 const log = (message: string) => process.stderr.write(`[bench:api] ${message}\n`);
+
+/** 1-minute load average when the run started: the machine may be shared, and timings with it. */
+const LOAD_AT_START = os.loadavg()[0] as number;
 
 async function main(): Promise<void> {
   // A port of its own: nothing else (npm start, a test run) can reuse or stop this emulator.
@@ -261,6 +264,7 @@ function report(latency: Latency, bundles: Bundle[], seedMs: number): void {
     ...figures,
     page50_over_page1: ratio,
     page50_over_page1_ok: ratio <= MAX_RATIO,
+    load_average_1m: { start: round(LOAD_AT_START), end: round(os.loadavg()[0] as number) },
     sdk_mode: SDK_MODE,
     max_bundle_bytes: maxBundle,
     bundle_limit_bytes: MAX_BUNDLE_BYTES,
@@ -273,6 +277,8 @@ function report(latency: Latency, bundles: Bundle[], seedMs: number): void {
 
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
   const lines = [
+    `Load average (1 min) at start / end: ${round(LOAD_AT_START)} / ${round(os.loadavg()[0] as number)} on ${os.cpus().length} cores${os.loadavg()[0]! > os.cpus().length ? ' — the machine was shared while measuring: timings are noisy' : ''}.`,
+    '',
     `list-deployments of one project (${MEASURED_PROJECT_DEPLOYMENTS} of its deployments; ${DEPLOYMENTS} across ${PROJECTS} projects in the table), limit ${PAGE_SIZE}, ${SAMPLES} samples each:`,
     '',
     '| page | p50 ms | p99 ms |',
