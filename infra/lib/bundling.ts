@@ -30,8 +30,15 @@ export function esbuildTargetOf(runtimeName: string): string {
 export const RUNTIME_PROVIDED = ['@aws-sdk/client-*', '@aws-sdk/lib-*', '@aws-sdk/util-*', '@aws-sdk/core', '@aws-sdk/credential-provider-*', '@aws-sdk/s3-request-presigner', '@smithy/*'];
 
 /**
- * Whether the AWS SDK is bundled or left to the runtime. `bench:api` measures both (bundle bytes
- * and module init per function); the figures in bench/RESULTS.md decided: external.
+ * Whether the AWS SDK is bundled or left to the runtime. `bench:api` measures both, per function
+ * (bench/RESULTS.md, 2026-12-06): with the SDK bundled the control-plane functions are 585–1088 KB
+ * and none that reads the table fits 512 KB (ElectroDB 190 KB + zod 99 KB + the DynamoDB client
+ * and @smithy/core ≈ 250 KB before any of our code); left to the runtime they are 148–503 KB.
+ * Module init measured lower with the SDK bundled (minified and tree-shaken, as the AWS SDK team
+ * advises for cold starts) — about +70 to +190 ms per function for external on the rows measured
+ * when the shared machine was quieter — so external buys the 512 KB limit with some init time.
+ * External it is: the limit is a requirement, and the runtime's SDK also gets its security fixes
+ * without a redeploy. Revisit if the ORM or zod shrink enough for the bundled mode to fit.
  */
 export type SdkMode = 'bundled' | 'external';
 export const SDK_MODE: SdkMode = 'external';

@@ -104,7 +104,8 @@ function resolve<K extends keyof Context>(key: K): Context[K] {
 }
 
 const view = new Proxy({} as Context, {
-  get: (_, key) => (typeof key === 'string' ? resolve(key as keyof Context) : undefined),
+  // `then` is asked by `await` and promise helpers: the context is no promise.
+  get: (_, key) => (typeof key === 'string' && key !== 'then' ? resolve(key as keyof Context) : undefined),
 });
 
 /** The current context; each part is resolved when read. @throws PortNotConfiguredError for a part nobody provided */

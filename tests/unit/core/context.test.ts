@@ -36,3 +36,7 @@ test('a default given as a factory is built on first use, once', () => {
   expect(context().buildScheduler).toBe(first);
   expect(built).toBe(1);
 });
+
+test('the context can be awaited and inspected without resolving anything', async () => {
+  expect(await context()).toBe(context());
+});
