@@ -31,14 +31,15 @@ export const RUNTIME_PROVIDED = ['@aws-sdk/client-*', '@aws-sdk/lib-*', '@aws-sd
 
 /**
  * Whether the AWS SDK is bundled or left to the runtime. `bench:api` measures both, per function
- * (bench/RESULTS.md, 2026-12-06): with the SDK bundled the control-plane functions are 585–1088 KB
- * and none that reads the table fits 512 KB (ElectroDB 190 KB + zod 99 KB + the DynamoDB client
- * and @smithy/core ≈ 250 KB before any of our code); left to the runtime they are 148–503 KB.
- * Module init measured lower with the SDK bundled (minified and tree-shaken, as the AWS SDK team
- * advises for cold starts) — about +70 to +190 ms per function for external on the rows measured
- * when the shared machine was quieter — so external buys the 512 KB limit with some init time.
- * External it is: the limit is a requirement, and the runtime's SDK also gets its security fixes
- * without a redeploy. Revisit if the ORM or zod shrink enough for the bundled mode to fit.
+ * (bench/RESULTS.md, 2026-12-06, on a shared 2-core machine): with the SDK bundled the control-plane
+ * functions are 585–1088 KB and none that reads the table fits 512 KB (ElectroDB 190 KB + zod
+ * 99 KB + the DynamoDB client and @smithy/core ≈ 250 KB before any of our code); left to the
+ * runtime they are 148–503 KB. Module init measured lower with the SDK bundled (minified and
+ * tree-shaken): 155–331 ms against 270–690 ms for the same functions, 3.6 s against 6.0 s summed
+ * over the 16 — loading the SDK's many unbundled files costs more than parsing it minified.
+ * External it is, for the 512 KB limit (and the runtime's SDK gets its fixes without a redeploy),
+ * at that init cost; `bundled` here is the one-line switch back, which the size test would refuse
+ * until ElectroDB or zod shrink.
  */
 export type SdkMode = 'bundled' | 'external';
 export const SDK_MODE: SdkMode = 'external';
