@@ -1,20 +1,22 @@
-import type { DeploymentInfo as Deployment, DeploymentSource } from './deployment/schema.ts';
-
 /**
- * Ports of the control plane: what the domain needs from the outside world, declared once.
- * Implementations live in `functions/src/adapters/<port>/<impl>.ts`; the registry in
- * `lib/ports.ts` hands them out (`ports()`) and lets `npm start` and tests swap them (`usePorts`).
+ * Ports of the control plane to the world outside the domain, declared once. Implementations
+ * live in `functions/src/adapters/<port>/<impl>.ts`; the context (`core/context.ts`) hands them
+ * out. The domain's own state is behind repositories (`core/<domain>/repository.ts`).
  */
 
-/** A deployment as handed to the build system: the record plus its full source (file list inline). */
-export type SchedulableDeployment = Omit<Deployment, 'source'> & { source: DeploymentSource };
-
-/** Starts and stops builds (CodeBuild in AWS, the local runner under `npm start`). */
+/**
+ * Starts and stops builds (CodeBuild in AWS, the local runner under `npm start`), and nothing
+ * else: the build lifecycle (`core/build/lifecycle.ts`) mints the capability token, records
+ * where the build runs, and turns its end into the deployment's state.
+ */
 export interface BuildScheduler {
-  /** Starts the build of a QUEUED deployment. The build reports back through `Deployment.transition`. */
-  schedule(deployment: SchedulableDeployment): Promise<void>;
-  /** Stops the build of a deployment that was just CANCELED; a build that already ended is no error. */
-  cancel(deployment: Deployment): Promise<void>;
+  /**
+   * Starts the build of a deployment: the builder fetches its job with `token` from the build API.
+   * @returns the build's id and its log stream
+   */
+  start(build: { deploymentId: string; token: string }): Promise<{ buildId: string; logStream?: string | undefined }>;
+  /** Stops a build; one that already ended is no error. */
+  stop(build: { deploymentId: string; buildId: string }): Promise<void>;
 }
 
 /**
@@ -72,6 +74,8 @@ export interface RepoRef {
  * adapter mints and keeps to itself: tokens never reach the domain, a record or a log.
  */
 export interface GitHubPort {
+  /** The App's public identity: its URL name (install page) and OAuth client id (authorize page). */
+  app(): Promise<{ slug: string; clientId: string }>;
   /** The installation, or undefined when GitHub does not know it (uninstalled, another App's). */
   installation(installationId: number): Promise<{ id: number; account: { login: string; type?: string }; createdAt: string; suspended: boolean; repositorySelection?: 'all' | 'selected' } | undefined>;
   repositories(installationId: number): Promise<GitRepositoryRef[]>;
@@ -104,19 +108,30 @@ export interface GitHubQueue {
   send(message: { body: string; groupId: string; dedupId: string }): Promise<void>;
 }
 
-export interface Ports {
-  buildScheduler: BuildScheduler;
-  edgeStore: EdgeStore;
-  blobStore: BlobStore;
-  envCipher: EnvCipher;
-  github: GitHubPort;
-  githubQueue: GitHubQueue;
+/** What builds need from the artifact bucket (S3 in AWS and in the emulator). */
+export interface ArtifactStore {
+  /** A URL that accepts one PUT of exactly these bytes (S3 checks the sha256 when given). */
+  presignPut(key: string, options?: { sha256Hex?: string; contentType?: string }): Promise<string>;
+  /** A URL for one GET, valid for minutes. */
+  presignGet(key: string): Promise<string>;
+  exists(key: string): Promise<boolean>;
+  /** The object's text, or `undefined` when there is none. */
+  getText(key: string): Promise<string | undefined>;
+  /** Writes only when no object has that key; `false` when one exists already. */
+  putTextIfAbsent(key: string, text: string, contentType: string): Promise<boolean>;
+  /** Server-side copy, setting the served object's headers. */
+  copy(fromKey: string, toKey: string, headers: { contentType: string; cacheControl?: string }): Promise<void>;
 }
 
-/** A port has no implementation in this environment (a wiring bug, answered with a 500). */
-export class PortNotConfiguredError extends Error {
-  override name = 'PortNotConfiguredError';
-  constructor(port: keyof Ports | string) {
-    super(`${port} not configured: inject an implementation with usePorts() or wire its default adapter`);
-  }
+export interface LogEvent {
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  message: string;
+}
+
+/** Build log lines, one stream per build (CodeBuild's own stream in AWS, CloudWatch Logs in the emulator). */
+export interface BuildLogs {
+  append(stream: string, events: LogEvent[]): Promise<void>;
+  /** Lines after `cursor` (oldest first), at most `limit`, and the cursor to continue from. */
+  read(stream: string, options: { cursor?: string | undefined; limit: number }): Promise<{ events: LogEvent[]; next: string }>;
 }

@@ -1,6 +1,6 @@
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { ArtifactStore } from '#core/build/ports';
+import type { ArtifactStore } from '#core/ports';
 import { s3Client } from '#adapters/aws/clients';
 import { config } from '#lib/config';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { context } from '#core/context';
 import { ValidationError } from '#core/errors';
-import { ports } from '#lib/ports';
 
 /** `x-runway-digest: sha256=<hex>` of an upload. */
 export const DIGEST_HEADER = 'x-runway-digest';
@@ -24,11 +24,11 @@ export async function upload(teamId: string, digestHeader: string | undefined, b
   if (actual !== claimed) {
     throw new ValidationError('digest_mismatch', 'The body does not hash to the digest in the header', { expected: claimed, actual });
   }
-  await ports().blobStore.put(teamId, actual, bytes);
+  await context().blobStore.put(teamId, actual, bytes);
   return { sha: actual, size: bytes.length };
 }
 
 /** The shas of `files` the team has not uploaded yet (each once). */
 export async function missing(teamId: string, files: ReadonlyArray<{ sha: string }>): Promise<string[]> {
-  return ports().blobStore.missing(teamId, [...new Set(files.map((f) => f.sha))]);
+  return context().blobStore.missing(teamId, [...new Set(files.map((f) => f.sha))]);
 }
