@@ -50,7 +50,8 @@ export class RunwayFunction extends NodejsFunction {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        // No `target`: NodejsFunction derives it from the runtime (nodejs24.x -> node24), so the
+        // two cannot drift.
         minify: true,
         sourceMap: true,
         mainFields: ['module', 'main'],
