@@ -1,16 +1,23 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, CorsHttpMethod, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { acknowledge, acknowledgeArnWildcard, acknowledgeTableIndexes } from '../nag.ts';
 import type { Construct } from 'constructs';
+import { API_CORS, corsAllowOrigins } from '../../../functions/src/handlers/http/cors.ts';
 import { HTTP_HANDLERS, HTTP_ROUTES } from '../../../functions/src/handlers/http/routes.ts';
+import { ConsoleSite } from '../constructs/console-site.ts';
 import { GitHubIntegration } from '../constructs/github-integration.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
+import type { ConsoleStack } from './console-stack.ts';
 import type { StateStack } from './state-stack.ts';
 
 export interface ApiStackProps extends StackProps {
   readonly state: StateStack;
+  /** The console: its origin may call the API (CORS), and this stack publishes its files. */
+  readonly console: ConsoleStack;
+  /** Another URL the console is served at (a custom domain in front of it), also allowed by CORS. */
+  readonly consoleUrl?: string;
   /** Platform domain deployments are served under, e.g. `runway.example.com`. */
   readonly platformDomain: string;
   /** Steady-state request rate limit of the whole API (requests per second). @default 50 */
@@ -22,8 +29,10 @@ export interface ApiStackProps extends StackProps {
 }
 
 /**
- * The public HTTP API: one Lambda per handler module, routes from the shared route table; and the
- * GitHub integration behind its webhook (queue and worker).
+ * The public HTTP API: one Lambda per handler module, routes from the shared route table, CORS
+ * from the shared definition (handlers/http/cors.ts, which the local gateway reads too); the
+ * GitHub integration behind its webhook (queue and worker); and the console's files with a
+ * `config.json` naming this API.
  */
 export class ApiStack extends Stack {
   readonly api: HttpApi;
@@ -33,7 +42,16 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { state } = props;
-    this.api = new HttpApi(this, 'HttpApi', { description: 'Runway control-plane API' });
+    this.api = new HttpApi(this, 'HttpApi', {
+      description: 'Runway control-plane API',
+      corsPreflight: {
+        allowOrigins: corsAllowOrigins(props.console.origin, props.consoleUrl),
+        allowMethods: API_CORS.allowMethods.map((m) => CorsHttpMethod[m]),
+        allowHeaders: [...API_CORS.allowHeaders],
+        exposeHeaders: [...API_CORS.exposeHeaders],
+        maxAge: Duration.seconds(API_CORS.maxAgeSeconds),
+      },
+    });
 
     const environment = {
       ...state.controlPlaneEnvironment(props.platformDomain),
@@ -45,9 +63,10 @@ export class ApiStack extends Stack {
         handlerFile: `http/${name}.ts`,
         serviceName: `api-${name}`,
         environment,
-        // Checking up to 20,000 blobs of a new deployment, or listing the repositories of a large
-        // organisation's installation when linking it, takes longer than the default 10 s.
-        ...(name === 'deployments' || name === 'git' ? { timeout: Duration.seconds(29) } : {}),
+        // Checking up to 20,000 blobs of a new deployment, verifying a batch of 100 direct
+        // uploads, or listing the repositories of a large organisation's installation when
+        // linking it, takes longer than the default 10 s (the HTTP API waits 30 s at most).
+        ...(LONG_HANDLERS.has(name) ? { timeout: Duration.seconds(29) } : {}),
       });
       grantHandler(name, fn, state);
       this.functions[name] = fn;
@@ -84,6 +103,12 @@ export class ApiStack extends Stack {
       }),
     };
 
+    new ConsoleSite(this, 'ConsoleSite', {
+      bucket: props.console.bucket,
+      distribution: props.console.distribution,
+      config: { apiUrl: this.api.apiEndpoint },
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'GitHubWebhookUrl', {
       description: "The GitHub App's webhook URL",
@@ -105,8 +130,12 @@ const WEBHOOK_HANDLER = 'github-webhook';
 /** Handlers that call GitHub as the App (read its credentials). The webhook only verifies signatures. */
 const GITHUB_HANDLERS = new Set(['git', 'deployments', 'builds']);
 
+/** Handlers that may run up to 29 s (the HTTP API's integration timeout is 30 s). */
+const LONG_HANDLERS = new Set(['deployments', 'git', 'files']);
 /** Handlers that store or read blobs (`blobs/<teamId>/<sha256>`). */
 const BLOB_HANDLERS = new Set(['files', 'deployments']);
+/** Handlers that hand out and verify direct uploads (`uploads/<teamId>/<sha256>`). */
+const UPLOAD_HANDLERS = new Set(['files']);
 /** Handlers that encrypt or decrypt env var values. */
 const KMS_HANDLERS = new Set(['env']);
 
@@ -158,6 +187,16 @@ function grantHandler(name: string, fn: RunwayFunction, state: StateStack): void
       state.artifactBucket.bucketArn,
       '/blobs/*',
       'Blobs are keyed blobs/<teamId>/<sha256>: the prefix is the narrowest resource that covers every team.',
+    );
+  }
+  if (UPLOAD_HANDLERS.has(name)) {
+    // Presigned PUTs carry this role's rights; completion reads, copies and deletes them.
+    state.artifactBucket.grantReadWrite(fn, 'uploads/*');
+    acknowledgeArnWildcard(
+      fn,
+      state.artifactBucket.bucketArn,
+      '/uploads/*',
+      'Direct uploads are keyed uploads/<teamId>/<sha256>: the prefix is the narrowest resource that covers every team.',
     );
   }
   if (KMS_HANDLERS.has(name)) {

@@ -16,7 +16,7 @@ export class S3ArtifactStore implements ArtifactStore {
     return this.bucketName ?? config().RUNWAY_ARTIFACT_BUCKET;
   }
 
-  presignPut(key: string, options: { sha256Hex?: string; contentType?: string } = {}): Promise<string> {
+  presignPut(key: string, options: { sha256Hex?: string; contentType?: string; size?: number; ifNoneMatch?: boolean } = {}): Promise<string> {
     return getSignedUrl(
       s3Client(),
       new PutObjectCommand({
@@ -25,6 +25,10 @@ export class S3ArtifactStore implements ArtifactStore {
         ...(options.contentType ? { ContentType: options.contentType } : {}),
         // S3 rejects a body whose sha256 differs: an upload cannot poison a content address.
         ...(options.sha256Hex ? { ChecksumSHA256: Buffer.from(options.sha256Hex, 'hex').toString('base64') } : {}),
+        // Signed, so the client must send exactly this length.
+        ...(options.size !== undefined ? { ContentLength: options.size } : {}),
+        // Conditional write: S3 answers 412 when the key exists (written once).
+        ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
       }),
       { expiresIn: URL_TTL_SECONDS, unhoistableHeaders: new Set(['x-amz-checksum-sha256']) },
     );
@@ -50,17 +54,6 @@ export class S3ArtifactStore implements ArtifactStore {
       return await res.Body!.transformToString('utf8');
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  }
-
-  async putTextIfAbsent(key: string, text: string, contentType: string): Promise<boolean> {
-    try {
-      await s3Client().send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: contentType, IfNoneMatch: '*' }));
-      return true;
-    } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412 || status === 409) return false;
       throw error;
     }
   }

@@ -3,15 +3,16 @@
  * `adapters/build-logs/cloudwatch.ts` (the same ones serve AWS and the emulator).
  */
 export interface ArtifactStore {
-  /** A URL that accepts one PUT of exactly these bytes (S3 checks the sha256 when given). */
-  presignPut(key: string, options?: { sha256Hex?: string; contentType?: string }): Promise<string>;
+  /**
+   * A URL that accepts one PUT of exactly these bytes: S3 checks the sha256 and the length (bytes)
+   * when given, and with `ifNoneMatch` refuses (412) to replace an existing object.
+   */
+  presignPut(key: string, options?: { sha256Hex?: string; contentType?: string; size?: number; ifNoneMatch?: boolean }): Promise<string>;
   /** A URL for one GET, valid for minutes. */
   presignGet(key: string): Promise<string>;
   exists(key: string): Promise<boolean>;
   /** The object's text, or `undefined` when there is none. */
   getText(key: string): Promise<string | undefined>;
-  /** Writes only when no object has that key; `false` when one exists already. */
-  putTextIfAbsent(key: string, text: string, contentType: string): Promise<boolean>;
   /** Server-side copy, setting the served object's headers. */
   copy(fromKey: string, toKey: string, headers: { contentType: string; cacheControl?: string }): Promise<void>;
 }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { MAX_FILE_BYTES } from '#core/deployment/files';
 import { ValidationError } from '#core/errors';
+import { Sha256Hex } from '#core/schemas';
 import { ports } from '#lib/ports';
 
 /** `x-runway-digest: sha256=<hex>` of an upload. */
@@ -31,4 +33,81 @@ export async function upload(teamId: string, digestHeader: string | undefined, b
 /** The shas of `files` the team has not uploaded yet (each once). */
 export async function missing(teamId: string, files: ReadonlyArray<{ sha: string }>): Promise<string[]> {
   return ports().blobStore.missing(teamId, [...new Set(files.map((f) => f.sha))]);
+}
+
+/** Files one `POST /v1/files/uploads` (or `…/complete`) names: a batch a client uploads in minutes. */
+export const MAX_UPLOADS_PER_REQUEST = 100;
+
+/** One file of an upload batch: its sha256 and its exact size in bytes. */
+export const UploadFile = z.strictObject({ sha: Sha256Hex, size: z.number().int().min(0).max(MAX_FILE_BYTES) });
+export type UploadFile = z.infer<typeof UploadFile>;
+
+/** `{files: [{sha, size}]}`: 1–100 files, each sha once. */
+export const UploadBatch = z.strictObject({
+  files: z
+    .array(UploadFile)
+    .min(1)
+    .max(MAX_UPLOADS_PER_REQUEST)
+    .refine((files) => new Set(files.map((f) => f.sha)).size === files.length, 'each sha at most once'),
+});
+export type UploadBatch = z.infer<typeof UploadBatch>;
+
+/** Where and how to PUT one file's bytes, straight to storage. */
+export const DirectUpload = z.strictObject({
+  sha: Sha256Hex,
+  size: z.number().int(),
+  method: z.literal('PUT'),
+  url: z.string(),
+  /** Send exactly these headers: storage checks the body against the sha256 and the size. */
+  headers: z.record(z.string(), z.string()),
+});
+export type DirectUpload = z.infer<typeof DirectUpload>;
+
+/** What verifying a finished direct upload found. */
+export type UploadOutcome = 'stored' | 'missing' | 'size_mismatch' | 'digest_mismatch';
+
+/**
+ * Direct uploads of a team's files to storage (S3 presigned PUTs in AWS and in the emulator):
+ * bytes never pass through a Lambda, so a file is not bound by the 6 MB invoke payload.
+ */
+export interface DirectUploads {
+  /** A URL (with the headers to send) that accepts one PUT of exactly `size` bytes hashing to `sha`. */
+  presign(teamId: string, file: UploadFile): Promise<DirectUpload>;
+  /**
+   * Moves a finished upload into the team's blobs once its size and sha256 are proven; an upload
+   * that fails the check is deleted. `stored` also when the team already held the blob.
+   */
+  complete(teamId: string, file: UploadFile): Promise<UploadOutcome>;
+}
+
+/**
+ * Upload URLs for the files of `batch` the team does not hold yet (files it holds are left out:
+ * nothing to send).
+ */
+export async function createUploads(teamId: string, batch: UploadBatch, deps: { uploads: DirectUploads }): Promise<{ uploads: DirectUpload[] }> {
+  const lacking = new Set(await ports().blobStore.missing(teamId, batch.files.map((f) => f.sha)));
+  return { uploads: await Promise.all(batch.files.filter((f) => lacking.has(f.sha)).map((f) => deps.uploads.presign(teamId, f))) };
+}
+
+/**
+ * Verifies and stores the direct uploads of `batch`. The client's sha and size are not trusted:
+ * the stored bytes must have exactly that size and hash to that sha before they become the
+ * team's blob.
+ * @throws ValidationError `upload_missing` (nothing was uploaded for a sha), `size_mismatch`,
+ *   `digest_mismatch` (the upload was deleted), each with `{ sha }`; files before it are stored
+ */
+export async function completeUploads(teamId: string, batch: UploadBatch, deps: { uploads: DirectUploads }): Promise<{ files: UploadFile[] }> {
+  const outcomes = await Promise.all(batch.files.map(async (file) => ({ file, outcome: await deps.uploads.complete(teamId, file) })));
+  const failed = outcomes.find((o) => o.outcome !== 'stored');
+  if (failed) {
+    const { sha, size } = failed.file;
+    const message: Record<Exclude<UploadOutcome, 'stored'>, string> = {
+      missing: `Nothing was uploaded for ${sha}: PUT the bytes to its upload URL first`,
+      size_mismatch: `The upload of ${sha} is not ${size} bytes long; it was discarded`,
+      digest_mismatch: `The upload of ${sha} does not hash to that sha256; it was discarded`,
+    };
+    const code = failed.outcome === 'missing' ? 'upload_missing' : failed.outcome;
+    throw new ValidationError(code, message[failed.outcome as Exclude<UploadOutcome, 'stored'>], { sha });
+  }
+  return { files: batch.files };
 }

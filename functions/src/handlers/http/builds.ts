@@ -3,12 +3,13 @@ import { S3ArtifactStore } from '#adapters/artifacts/s3';
 import { blobKey, buildCacheKey, manifestKey } from '#core/artifact-keys';
 import { Build } from '#core/build/index';
 import { Deployment } from '#core/deployment/index';
-import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
+import { NotFoundError } from '#core/errors';
 import { Sha256Hex } from '#core/schemas';
 import { httpHandler, route } from '#lib/http';
 import { ports, provideDefaultPorts } from '#lib/ports';
 import { OctokitGitHub } from '#adapters/github/octokit';
 import { gitLinkOf, teamOf } from '#core/github/installation';
+import { MAX_BINARY_BODY_BYTES } from './limits.ts';
 
 /**
  * The build API: what a running build may do, authorized by its deployment-scoped capability
@@ -22,8 +23,12 @@ const ShaParams = Params.extend({ sha: Sha256Hex });
 const CacheParams = Params.extend({ key: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/) });
 const MissingBody = z.strictObject({ shas: z.array(Sha256Hex).max(1000) });
 
-/** Manifests of 20,000 files are a few MB. */
-const MAX_MANIFEST_BYTES = 10 * 1024 * 1024;
+/**
+ * Manifests of 20,000 files are a few MB, of the 100,000 the schema allows about 20 MB. They go
+ * straight to S3, so they are not bound by Lambda's 6 MB invoke payload.
+ */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+const ManifestUpload = z.strictObject({ sha256: Sha256Hex, size: z.number().int().min(2).max(MAX_MANIFEST_BYTES) });
 
 const redirect = (location: string) => ({ status: 307, headers: { location }, raw: '' });
 
@@ -56,7 +61,8 @@ export const routes = {
   'PUT /v1/builds/{deploymentId}/blobs/{sha}': route({
     auth: 'public',
     rawBody: true,
-    maxBodyBytes: 10 * 1024 * 1024,
+    // Builders use the direct upload URLs of /missing; this fallback must fit a Lambda invoke.
+    maxBodyBytes: MAX_BINARY_BODY_BYTES,
     summary: 'Build API: redirects the upload of one blob to its presigned URL',
     params: ShaParams,
     handler: async ({ params, event }) => {
@@ -64,23 +70,16 @@ export const routes = {
       return redirect(await artifacts.presignPut(blobKey(deployment.teamId, params.sha), { sha256Hex: params.sha }));
     },
   }),
-  'PUT /v1/builds/{deploymentId}/manifest': route({
+  'POST /v1/builds/{deploymentId}/manifest': route({
     auth: 'public',
-    rawBody: true,
-    maxBodyBytes: MAX_MANIFEST_BYTES,
-    summary: 'Build API: the immutable manifest of the build (written once)',
+    summary: 'Build API: a presigned URL to write the immutable manifest of the build once (412 from storage if one exists)',
     params: Params,
-    handler: async ({ params, event, rawBody }) => {
+    body: ManifestUpload,
+    handler: async ({ params, body, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      const parsed = Build.ManifestSchema.safeParse(parseJson(rawBody));
-      if (!parsed.success || parsed.data.deploymentId !== deployment.id) {
-        throw new ValidationError('invalid_manifest', 'The manifest does not match the schema or names another deployment');
-      }
-      const written = await artifacts.putTextIfAbsent(manifestKey(deployment.id), rawBody.toString('utf8'), 'application/json');
-      if (!written && (await artifacts.getText(manifestKey(deployment.id))) !== rawBody.toString('utf8')) {
-        throw new ConflictError('manifest_exists', 'This build already wrote a different manifest');
-      }
-      return { status: 204 };
+      // The manifest is checked when the build ends (Build.finalize): the build is untrusted.
+      const url = await artifacts.presignPut(manifestKey(deployment.id), { sha256Hex: body.sha256, size: body.size, ifNoneMatch: true });
+      return { body: { url, headers: { 'x-amz-checksum-sha256': Buffer.from(body.sha256, 'hex').toString('base64'), 'if-none-match': '*' } } };
     },
   }),
   'GET /v1/builds/{deploymentId}/source/{sha}': route({
@@ -144,14 +143,6 @@ function sourceShas(deployment: Parameters<typeof Build.sourceFiles>[0]): Promis
     if (sourceCache.size > 8) sourceCache.delete(sourceCache.keys().next().value as string);
   }
   return shas;
-}
-
-function parseJson(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 // Git sources: the tarball URL comes from GitHub, asked as the App's installation.

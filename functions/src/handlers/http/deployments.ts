@@ -9,6 +9,7 @@ import { apiHandler, tokenRoute } from '#lib/api';
 import { CodeBuildScheduler } from '#adapters/build-scheduler/codebuild';
 import { ports, provideDefaultPorts } from '#lib/ports';
 import { OctokitGitHub } from '#adapters/github/octokit';
+import { MAX_JSON_BODY_BYTES } from './limits.ts';
 
 const DeploymentParams = z.strictObject({ id: DeploymentId });
 
@@ -41,8 +42,11 @@ export const MissingFiles = z.strictObject({
   error: z.strictObject({ code: z.literal('missing_files'), message: z.string(), missing: z.array(z.string()) }),
 });
 
-/** A file list of 20,000 paths of up to 1 KB each needs more than the default 1 MB. */
-const MAX_CREATE_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * A file list of 20,000 files (~200 bytes each with typical paths) needs more than the default
+ * 1 MB, and must still fit a Lambda invoke (6 MB): 5 MiB.
+ */
+const MAX_CREATE_BODY_BYTES = MAX_JSON_BODY_BYTES;
 
 export const routes = {
   'GET /v1/deployments': tokenRoute({
