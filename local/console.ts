@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import sirv from 'sirv';
 import type { ConsoleConfig } from '../site/src/lib/api.ts';
-import { buildConsoleSite } from '../infra/lib/constructs/console-site.ts';
+import { buildConsoleSite } from '../infra/lib/console-build.ts';
 
 const SITE_DIR = path.resolve('site');
 const DIST_DIR = path.join(SITE_DIR, 'dist');

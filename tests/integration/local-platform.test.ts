@@ -69,6 +69,8 @@ describe('npm start', () => {
       RUNWAY_EDGE_PORT: String(await freePort()),
       RUNWAY_CONSOLE_PORT: String(await freePort()),
       RUNWAY_EMULATOR_PORT: String(await freePort()),
+      // Not the fixed default 4003: another `npm start` on the machine may hold it.
+      RUNWAY_GITHUB_FAKE_PORT: String(await freePort()),
       RUNWAY_STATE_DIR: stateDir,
     };
   }

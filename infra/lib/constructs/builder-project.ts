@@ -10,7 +10,7 @@ import path from 'node:path';
 import { BUILDER_BUNDLE } from '../../../functions/src/builder/bundle.ts';
 import { EC2_COMPUTE_TIMEOUT_MINUTES, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor, type StepLimits } from '../../../functions/src/builder/limits.ts';
 import { REPO_ROOT } from './runway-function.ts';
-import { acknowledge } from '../nag.ts';
+import { acknowledge, renderedEnv } from '../nag.ts';
 
 /**
  * Where builds run. `lambda`: CodeBuild's Lambda compute (ARM, 4 GB), which starts in seconds and
@@ -95,16 +95,8 @@ export class BuilderProject extends Construct {
   }
 
   private acknowledgeFindings(): void {
-    // cdk-nag renders ARNs with the stack's region/account, or their pseudo parameters when the
-    // stack is environment-agnostic.
     const stack = Stack.of(this);
-    const literal = (value: string, pseudo: string) => {
-      const resolved: unknown = stack.resolve(value);
-      return typeof resolved === 'string' ? resolved : `<${pseudo}>`;
-    };
-    const partition = literal(stack.partition, 'AWS::Partition');
-    const region = literal(stack.region, 'AWS::Region');
-    const account = literal(stack.account, 'AWS::AccountId');
+    const { partition, region, account } = renderedEnv(this);
     const projectId = stack.getLogicalId(this.project.node.defaultChild as CfnProject);
     acknowledge(this.project, [
       ...['s3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => ({

@@ -1,35 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
-import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { DockerImage, Duration, Stack } from 'aws-cdk-lib';
 import type { IDistribution } from 'aws-cdk-lib/aws-cloudfront';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import type { ConsoleConfig } from '../../../site/src/lib/api.ts';
-import { acknowledge, acknowledgeArnWildcard } from '../nag.ts';
-import { REPO_ROOT } from './runway-function.ts';
-
-/** The Astro console's project directory. */
-export const SITE_DIR = path.join(REPO_ROOT, 'site');
-
-/** `astro build` of the console into `outDir` (site/dist when omitted), as `npm start` and `cdk deploy` run it. */
-function astroBuild(outDir?: string) {
-  return {
-    command: 'astro',
-    args: ['build', ...(outDir ? ['--outDir', outDir] : [])],
-    options: { cwd: SITE_DIR, env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' } },
-  };
-}
-
-/** Builds the console (`astro build` in site/) into `outDir`, or site/dist. */
-export function buildConsoleSite(outDir?: string): Promise<void> {
-  const { command, args, options } = astroBuild(outDir);
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'inherit', 'inherit'] });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`astro build exited with ${code}`))));
-  });
-}
+import { astroBuild, SITE_DIR } from '../console-build.ts';
+import { acknowledge, acknowledgeArnWildcard, renderedEnv } from '../nag.ts';
 
 export interface ConsoleSiteProps {
   /** The console stack's private site bucket. */
@@ -85,13 +62,10 @@ export class ConsoleSite extends Construct {
 
   /** The CDK asset bucket's objects as cdk-nag names them (pseudo parameters when env-agnostic). */
   private assetBucketObjects(): string {
-    const stack = Stack.of(this);
-    const literal = (value: string, pseudo: string) => {
-      const resolved: unknown = stack.resolve(value);
-      return typeof resolved === 'string' ? resolved : `<${pseudo}>`;
-    };
-    const qualifier = (stack.synthesizer as { qualifier?: string }).qualifier ?? 'hnb659fds';
-    return `arn:${literal(stack.partition, 'AWS::Partition')}:s3:::cdk-${qualifier}-assets-${literal(stack.account, 'AWS::AccountId')}-${literal(stack.region, 'AWS::Region')}/*`;
+    const { partition, region, account } = renderedEnv(this);
+    // The default synthesizer's bootstrap qualifier (a custom one makes cdk-nag name another ARN).
+    const qualifier = (Stack.of(this).synthesizer as { qualifier?: string }).qualifier ?? 'hnb659fds';
+    return `arn:${partition}:s3:::cdk-${qualifier}-assets-${account}-${region}/*`;
   }
 
   /** The deployment's singleton handler lives at the stack's root, outside this construct. */
