@@ -27,8 +27,15 @@ import { synthRunway } from './synth.ts';
 const { stacks, templates } = synthRunway();
 const cdkContext = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../cdk.json'), 'utf8')).context;
 
-/** Synthesizes the app with more context (no bundling), optionally bound to an account. */
+/** Synthesizes the app with more context (no bundling), optionally bound to an account; once per input. */
+const synthesized = new Map<string, ReturnType<typeof synthOnce>>();
 function synthWith(context: Record<string, unknown>, env?: { account: string; region: string }) {
+  const key = JSON.stringify([context, env]);
+  if (!synthesized.has(key)) synthesized.set(key, synthOnce(context, env));
+  return synthesized.get(key)!;
+}
+
+function synthOnce(context: Record<string, unknown>, env?: { account: string; region: string }) {
   const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'runway-fidelity-')), context: { ...cdkContext, 'aws:cdk:bundling-stacks': [], ...context } });
   const built = buildRunway(app, env);
   app.synth();
