@@ -26,7 +26,9 @@ Object.assign(process.env, local.env);
 // One CLI deploy of 5,000 files is 5,000 uploads: far above the per-token API limit meant for
 // scripts gone wrong, so the benchmark's token gets a limit that measures uploads, not the limiter.
 process.env.RUNWAY_RATE_LIMIT_PER_MINUTE = '1000000';
-// Imported after the environment is set: the handlers read it once.
+// Imported after the environment is set: the handlers read it once. The benchmark seeds through
+// the domain too, wired to the emulator as the tests are.
+await import('../tests/support/aws-context.ts');
 const { newTeam, sha256 } = await import('../tests/integration/api/harness.ts');
 const { startPlatform, buildResult, expectReady } = await import('../tests/integration/builds/platform.ts');
 

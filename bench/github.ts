@@ -21,7 +21,9 @@ const PUSH_RUNS = Number(process.env.BENCH_PUSHES ?? 5);
 
 const local = await startLocalAws({ port: 4566, mode: 'private' });
 Object.assign(process.env, local.env, { RUNWAY_RATE_LIMIT_PER_MINUTE: '1000000' });
-// Imported after the environment is set: the handlers read it once.
+// Imported after the environment is set: the handlers read it once. The benchmark seeds through
+// the domain too, wired to the emulator as the tests are.
+await import('../tests/support/aws-context.ts');
 const { newTeam, uniqueName } = await import('../tests/integration/api/harness.ts');
 const { startPlatform, expectReady, visit, waitForEnd } = await import('../tests/integration/builds/platform.ts');
 const { deliver, githubId, pushPayload } = await import('../tests/support/github.ts');

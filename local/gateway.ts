@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { API_CORS, corsAllowOrigins } from '../functions/src/handlers/http/cors.ts';
-import { HTTP_API_INTEGRATION_TIMEOUT_MS, HTTP_API_MAX_PAYLOAD_BYTES, LAMBDA_SYNC_PAYLOAD_BYTES } from '../functions/src/handlers/http/limits.ts';
+import { HTTP_API_INTEGRATION_TIMEOUT_MS, HTTP_API_MAX_PAYLOAD_BYTES, LAMBDA_SYNC_PAYLOAD_BYTES } from '../functions/src/lib/limits.ts';
 import { HTTP_ROUTES, routeKey, type HttpRoute } from '../functions/src/handlers/http/routes.ts';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
@@ -30,7 +30,7 @@ export interface GatewayOptions {
  * shared route table, builds the same event API Gateway would, and calls the real handler export
  * in-process. Handler modules are imported once, on first use, like a Lambda cold start.
  *
- * It is no more lenient than AWS (functions/src/handlers/http/limits.ts): a body above 10 MB, an
+ * It is no more lenient than AWS (functions/src/lib/limits.ts): a body above 10 MB, an
  * event above Lambda's 6 MB invoke payload (a binary body counts base64-encoded) and an
  * integration running past 30 s fail as they do there; CORS is answered from the same
  * definition as the HTTP API's `corsPreflight`, and CORS headers a handler sets are dropped, as

@@ -1,9 +1,11 @@
 import { CloudWatchBuildLogs } from '../functions/src/adapters/build-logs/cloudwatch.ts';
 import { LocalBuildScheduler } from '../functions/src/adapters/build-scheduler/local.ts';
+import { buildEndOf } from '../functions/src/adapters/build-scheduler/codebuild-event.ts';
 import type { StepLimits } from '../functions/src/builder/limits.ts';
 import { EmulatorEdgeStore } from '../functions/src/adapters/edge-store/emulator.ts';
+import { Build } from '../functions/src/core/build/index.ts';
+import { override } from '../functions/src/core/context.ts';
 import { onBuildState } from '../functions/src/handlers/events/build-state.ts';
-import { usePorts } from '../functions/src/lib/ports.ts';
 
 export interface LocalPlatformPorts {
   scheduler: LocalBuildScheduler;
@@ -21,11 +23,17 @@ export function useLocalPlatformPorts(options: { apiUrl: string; buildConcurrenc
     apiUrl: options.apiUrl,
     logs: new CloudWatchBuildLogs(),
     onEvent: (event) => onBuildState(event),
+    // EventBridge would keep an undeliverable event in the dead-letter queue (and alarm); locally
+    // nobody watches one, so the deployment ends ERROR instead of staying BUILDING forever.
+    onUndelivered: async (event) => {
+      const end = buildEndOf(event);
+      if (end && end.status !== 'started') await Build.fail(end.deploymentId, 'finalize', 'The platform could not finish this deployment');
+    },
     ...(options.buildConcurrency !== undefined ? { concurrency: options.buildConcurrency } : {}),
     ...(options.buildTimeoutMs !== undefined ? { timeoutMs: options.buildTimeoutMs } : {}),
     ...(options.buildStepLimits !== undefined ? { stepLimits: options.buildStepLimits } : {}),
   });
-  const restore = usePorts({ buildScheduler: scheduler, edgeStore: new EmulatorEdgeStore() });
+  const restore = override({ buildScheduler: scheduler, edgeStore: new EmulatorEdgeStore() });
   return {
     scheduler,
     close: async () => {

@@ -14,3 +14,6 @@ export const uploadKey = (teamId: string, sha: string): string => `uploads/${tea
 export const manifestKey = (deploymentId: string): string => `manifests/${deploymentId}.json`;
 export const deploymentFileKey = (deploymentId: string, path: string): string => `d/${deploymentId}/${path}`;
 export const buildCacheKey = (projectId: string, key: string): string => `cache/${projectId}/${key}.tgz`;
+
+/** Why a key is too long for S3, or `undefined` (the build contract's rule). */
+export { keyProblem as artifactKeyProblem } from './build/contract.ts';

@@ -6,12 +6,12 @@ import { createError } from '@middy/util';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { PayloadTooLargeError, ValidationError, DomainError } from '#core/errors';
 import { INTERNAL_ERROR, toHttpError } from '#lib/http-errors';
-import { logger, metrics, tracer } from '#lib/powertools';
+import { metrics } from '#lib/metrics';
+import { logger } from '#lib/powertools';
 
 /** Default cap on JSON request bodies. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -80,7 +80,7 @@ export interface HttpHandlerOptions<A> {
 export type AnyRoute = RouteDef<any, any, any, any>;
 
 /**
- * Builds the Lambda handler of one HTTP module: Powertools logging/metrics/tracing, security
+ * Builds the Lambda handler of one HTTP module: Powertools logging and metrics, security
  * headers, a correlation id header, the one error mapping, then dispatch on `routeKey`
  * with zod validation of params, query and body.
  */
@@ -101,8 +101,6 @@ export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHa
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     // Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries bearer tokens and env values.
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    // Responses can carry a secret shown once (a new token): never copy them into trace metadata.
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .use(correlationId())
     .use(httpSecurityHeaders())

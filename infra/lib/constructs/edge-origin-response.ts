@@ -5,19 +5,19 @@ import { Architecture, Runtime, type IVersion } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { esbuildTargetOf, LAMBDA_EDGE_NODE_RUNTIMES, LAMBDA_EDGE_RUNTIME } from '../bundling.ts';
 import { acknowledge, acknowledgeArnWildcard } from '../nag.ts';
 import { REPO_ROOT } from './runway-function.ts';
 
-/**
- * The Node.js runtimes Lambda@Edge accepts, from "Restrictions on Lambda@Edge → Supported
- * runtimes" (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-edge-function-restrictions.html#lambda-at-edge-restrictions-runtime).
- * Copies of that page disagree: older ones list Node.js 20 as the newest, the newest explicit
- * list has Node.js 22, 20 and 18 (16 and older are end-of-life), and a later rewording defers to
- * the Lambda runtime list without naming versions. Only runtimes an explicit list names are
- * here; Node.js 22 is the newest one, so it is what the function runs (Lambda deprecates
- * nodejs22.x on 2027-04-30: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
- */
-export const LAMBDA_EDGE_NODE_RUNTIMES: readonly string[] = ['nodejs22.x', 'nodejs20.x', 'nodejs18.x'];
+/** Re-exported for the runtime tests: the list lives with the other bundling facts (no CDK import there). */
+export { LAMBDA_EDGE_NODE_RUNTIMES };
+
+/** The CDK runtime of {@link LAMBDA_EDGE_RUNTIME}. */
+const RUNTIME = (() => {
+  const runtime = Runtime.ALL.find((r) => r.name === LAMBDA_EDGE_RUNTIME);
+  if (!runtime || !LAMBDA_EDGE_NODE_RUNTIMES.includes(runtime.name)) throw new Error(`Lambda@Edge does not list the runtime ${LAMBDA_EDGE_RUNTIME}`);
+  return runtime;
+})();
 
 export interface EdgeOriginResponseProps {
   /** The artifact bucket; the function reads `d/<deploymentId>/404.html` from it. */
@@ -52,13 +52,15 @@ export class EdgeOriginResponse extends Construct {
       entry: path.join(REPO_ROOT, 'functions/src/edge/origin-response-aws.ts'),
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       projectRoot: REPO_ROOT,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: RUNTIME,
       architecture: Architecture.X86_64,
       memorySize: 256,
       // Origin-facing triggers may run up to 30 s; a 404 page read that takes longer than 5 s has failed.
       timeout: Duration.seconds(5),
       bundling: {
         format: OutputFormat.ESM,
+        // As buildOptionsOf() in infra/lib/bundling.ts, which the bundle-size test bundles with.
+        target: esbuildTargetOf(RUNTIME.name),
         minify: true,
         sourceMap: false,
         mainFields: ['module', 'main'],

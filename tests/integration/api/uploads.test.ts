@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { s3Client } from '../../../functions/src/adapters/aws/clients.ts';
 import { uploadKey } from '../../../functions/src/core/artifact-keys.ts';
 import { UPLOAD_CORS } from '../../../functions/src/handlers/http/cors.ts';
-import { MAX_BINARY_BODY_BYTES } from '../../../functions/src/handlers/http/limits.ts';
+import { MAX_BINARY_BODY_BYTES } from '../../../functions/src/lib/limits.ts';
 import { type Api, client, type Client, newTeam, sha256, startApi, teamBlobs, uniqueName } from './harness.ts';
 
 /**

@@ -18,7 +18,7 @@ describe('HttpStore against the upload endpoint contract (loopback server)', () 
   beforeEach(async () => {
     server = await startUploadServer();
     ({ dir, cleanup } = await tempDir());
-    store = new HttpStore({ baseUrl: server.baseUrl, token: server.token, tmpDir: dir, backoffMs: () => 1 });
+    store = new HttpStore({ baseUrl: server.baseUrl, token: server.token, tmpDir: dir, backoff: { minMs: 1, factor: 1 } });
   });
   afterEach(async () => {
     await server.close();
@@ -69,7 +69,7 @@ describe('HttpStore against the upload endpoint contract (loopback server)', () 
   });
 
   it('does not retry a rejected token', async () => {
-    const bad = new HttpStore({ baseUrl: server.baseUrl, token: 'wrong-token-0123456789', backoffMs: () => 1 });
+    const bad = new HttpStore({ baseUrl: server.baseUrl, token: 'wrong-token-0123456789', backoff: { minMs: 1, factor: 1 } });
     const error = await bad.missing([sha256('x')]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpStatusError);
     expect(error).toMatchObject({ status: 401 });

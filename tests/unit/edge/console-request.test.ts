@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { loadCloudFrontFunction, viewerRequestEvent, type CfRequest } from '../../../functions/src/edge/sandbox.ts';
+import { loadCloudFrontFunction, viewerRequestEvent, type CfRequest } from '../../../local/cloudfront-sandbox.ts';
 import { CONSOLE_REQUEST } from './helpers.ts';
 
 /** The console distribution's viewer-request function, run as CloudFront runs it (no KeyValueStore). */

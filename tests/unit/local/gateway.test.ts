@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { API_CORS } from '../../../functions/src/handlers/http/cors.ts';
-import { HTTP_API_MAX_PAYLOAD_BYTES, LAMBDA_SYNC_PAYLOAD_BYTES } from '../../../functions/src/handlers/http/limits.ts';
+import { HTTP_API_MAX_PAYLOAD_BYTES, LAMBDA_SYNC_PAYLOAD_BYTES } from '../../../functions/src/lib/limits.ts';
 import { createGateway } from '../../../local/gateway.ts';
 
 /**

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
 import * as z from 'zod';
+import { blobKey, uploadKey } from '#core/artifact-keys';
+import { context } from '#core/context';
 import { MAX_FILE_BYTES } from '#core/deployment/files';
 import { ValidationError } from '#core/errors';
 import { Sha256Hex } from '#core/schemas';
-import { ports } from '#lib/ports';
 
 /** `x-runway-digest: sha256=<hex>` of an upload. */
 export const DIGEST_HEADER = 'x-runway-digest';
@@ -26,13 +28,13 @@ export async function upload(teamId: string, digestHeader: string | undefined, b
   if (actual !== claimed) {
     throw new ValidationError('digest_mismatch', 'The body does not hash to the digest in the header', { expected: claimed, actual });
   }
-  await ports().blobStore.put(teamId, actual, bytes);
+  await context().blobStore.put(teamId, actual, bytes);
   return { sha: actual, size: bytes.length };
 }
 
 /** The shas of `files` the team has not uploaded yet (each once). */
 export async function missing(teamId: string, files: ReadonlyArray<{ sha: string }>): Promise<string[]> {
-  return ports().blobStore.missing(teamId, [...new Set(files.map((f) => f.sha))]);
+  return context().blobStore.missing(teamId, [...new Set(files.map((f) => f.sha))]);
 }
 
 /** Files one `POST /v1/files/uploads` (or `…/complete`) names: a batch a client uploads in minutes. */
@@ -66,27 +68,49 @@ export type DirectUpload = z.infer<typeof DirectUpload>;
 /** What verifying a finished direct upload found. */
 export type UploadOutcome = 'stored' | 'missing' | 'size_mismatch' | 'digest_mismatch';
 
-/**
- * Direct uploads of a team's files to storage (S3 presigned PUTs in AWS and in the emulator):
- * bytes never pass through a Lambda, so a file is not bound by the 6 MB invoke payload.
- */
-export interface DirectUploads {
-  /** A URL (with the headers to send) that accepts one PUT of exactly `size` bytes hashing to `sha`. */
-  presign(teamId: string, file: UploadFile): Promise<DirectUpload>;
-  /**
-   * Moves a finished upload into the team's blobs once its size and sha256 are proven; an upload
-   * that fails the check is deleted. `stored` also when the team already held the blob.
-   */
-  complete(teamId: string, file: UploadFile): Promise<UploadOutcome>;
-}
+/** Verifications in flight at once (per warm function): each is one to three storage requests. */
+const verifying = pLimit(16);
+
+/** Direct uploads are written as opaque bytes; what a deployment serves gets its type at finalize. */
+const UPLOAD_CONTENT_TYPE = 'application/octet-stream';
 
 /**
  * Upload URLs for the files of `batch` the team does not hold yet (files it holds are left out:
- * nothing to send).
+ * nothing to send). Each URL accepts one PUT, for 15 minutes, to `uploads/<teamId>/<sha>`, a
+ * staging key builds and deployments never read; storage checks the signed length and sha256.
+ * Bytes never pass through a Lambda, so a file is not bound by its 6 MB invoke payload.
  */
-export async function createUploads(teamId: string, batch: UploadBatch, deps: { uploads: DirectUploads }): Promise<{ uploads: DirectUpload[] }> {
-  const lacking = new Set(await ports().blobStore.missing(teamId, batch.files.map((f) => f.sha)));
-  return { uploads: await Promise.all(batch.files.filter((f) => lacking.has(f.sha)).map((f) => deps.uploads.presign(teamId, f))) };
+export async function createUploads(teamId: string, batch: UploadBatch): Promise<{ uploads: DirectUpload[] }> {
+  const { blobStore, artifacts } = context();
+  const lacking = new Set(await blobStore.missing(teamId, batch.files.map((f) => f.sha)));
+  const uploads = await Promise.all(
+    batch.files
+      .filter((f) => lacking.has(f.sha))
+      .map(async (f): Promise<DirectUpload> => {
+        const put = await artifacts.presignPut(uploadKey(teamId, f.sha), { sha256Hex: f.sha, size: f.size, contentType: UPLOAD_CONTENT_TYPE });
+        return { sha: f.sha, size: f.size, method: 'PUT', url: put.url, headers: put.headers };
+      }),
+  );
+  return { uploads };
+}
+
+/**
+ * Proves one staged upload and makes it the team's blob: the staged object must be exactly
+ * `size` bytes and hash to `sha` — by the checksum storage verified on upload (S3), or else by
+ * hashing the stored bytes (the emulator keeps none). The staged object is deleted either way.
+ */
+async function verify(teamId: string, file: UploadFile): Promise<UploadOutcome> {
+  const { artifacts } = context();
+  const staged = uploadKey(teamId, file.sha);
+  const head = await artifacts.head(staged);
+  // Nothing staged: done already (a retried completion), or never uploaded.
+  if (!head) return (await artifacts.exists(blobKey(teamId, file.sha))) ? 'stored' : 'missing';
+  let outcome: UploadOutcome = 'stored';
+  if (head.size !== file.size) outcome = 'size_mismatch';
+  else if ((head.sha256Hex ?? (await artifacts.digest(staged))) !== file.sha) outcome = 'digest_mismatch';
+  if (outcome === 'stored') await artifacts.copy(staged, blobKey(teamId, file.sha), { contentType: UPLOAD_CONTENT_TYPE });
+  await artifacts.delete(staged);
+  return outcome;
 }
 
 /**
@@ -94,10 +118,11 @@ export async function createUploads(teamId: string, batch: UploadBatch, deps: { 
  * the stored bytes must have exactly that size and hash to that sha before they become the
  * team's blob.
  * @throws ValidationError `upload_missing` (nothing was uploaded for a sha), `size_mismatch`,
- *   `digest_mismatch` (the upload was deleted), each with `{ sha }`; files before it are stored
+ *   `digest_mismatch` (the upload was deleted), each with `{ sha }` of the first failed file;
+ *   the batch's other files are stored
  */
-export async function completeUploads(teamId: string, batch: UploadBatch, deps: { uploads: DirectUploads }): Promise<{ files: UploadFile[] }> {
-  const outcomes = await Promise.all(batch.files.map(async (file) => ({ file, outcome: await deps.uploads.complete(teamId, file) })));
+export async function completeUploads(teamId: string, batch: UploadBatch): Promise<{ files: UploadFile[] }> {
+  const outcomes = await Promise.all(batch.files.map(async (file) => ({ file, outcome: await verifying(() => verify(teamId, file)) })));
   const failed = outcomes.find((o) => o.outcome !== 'stored');
   if (failed) {
     const { sha, size } = failed.file;

@@ -1,34 +1,28 @@
 import * as z from 'zod';
 import { S3ArtifactStore } from '#adapters/artifacts/s3';
-import { blobKey, buildCacheKey, manifestKey } from '#core/artifact-keys';
-import { Build } from '#core/build/index';
-import { Deployment } from '#core/deployment/index';
-import { NotFoundError } from '#core/errors';
-import { Sha256Hex } from '#core/schemas';
-import { httpHandler, route } from '#lib/http';
-import { ports, provideDefaultPorts } from '#lib/ports';
+import { S3BlobStore } from '#adapters/blob-store/s3';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
+import { KmsEnvCipher } from '#adapters/env-cipher/kms';
 import { OctokitGitHub } from '#adapters/github/octokit';
-import { gitLinkOf, teamOf } from '#core/github/installation';
-import { MAX_BINARY_BODY_BYTES } from './limits.ts';
+import { Build } from '#core/build/index';
+import * as BuildApi from '#core/build/build-api';
+import { Sha256Hex } from '#core/schemas';
+import { wire } from '#lib/context';
+import { httpHandler, route } from '#lib/http';
+import { MAX_BINARY_BODY_BYTES } from '#lib/limits';
 
 /**
  * The build API: what a running build may do, authorized by its deployment-scoped capability
  * token (`Authorization: Bearer rwb_…`), and only while its deployment is QUEUED or BUILDING.
  * Bytes never pass through here: uploads and downloads are short-lived presigned S3 URLs.
  */
-const artifacts = new S3ArtifactStore();
-
 const Params = z.strictObject({ deploymentId: z.string().regex(/^dpl_[a-z0-9]{9}$/) });
 const ShaParams = Params.extend({ sha: Sha256Hex });
 const CacheParams = Params.extend({ key: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/) });
 const MissingBody = z.strictObject({ shas: z.array(Sha256Hex).max(1000) });
-
-/**
- * Manifests of 20,000 files are a few MB, of the 100,000 the schema allows about 20 MB. They go
- * straight to S3, so they are not bound by Lambda's 6 MB invoke payload.
- */
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-const ManifestUpload = z.strictObject({ sha256: Sha256Hex, size: z.number().int().min(2).max(MAX_MANIFEST_BYTES) });
+/** The manifest JSON's sha256 and length in bytes (it goes straight to storage). */
+const ManifestUpload = z.strictObject({ sha256: Sha256Hex, size: z.number().int().min(2).max(BuildApi.MAX_MANIFEST_BYTES) });
+const PresignedPut = z.strictObject({ url: z.string(), headers: z.record(z.string(), z.string()) });
 
 const redirect = (location: string) => ({ status: 307, headers: { location }, raw: '' });
 
@@ -39,9 +33,7 @@ export const routes = {
     params: Params,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      const building =
-        deployment.state === 'QUEUED' ? await Deployment.transition(deployment.id, { from: ['QUEUED'], to: 'BUILDING' }) : deployment;
-      return { body: await Build.job(building) };
+      return { body: await Build.job(await Build.begin(deployment.id)) };
     },
   }),
   'POST /v1/builds/{deploymentId}/missing': route({
@@ -51,11 +43,7 @@ export const routes = {
     body: MissingBody,
     handler: async ({ params, body, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      const missing = await ports().blobStore.missing(deployment.teamId, body.shas);
-      const uploads = Object.fromEntries(
-        await Promise.all(missing.map(async (sha) => [sha, await artifacts.presignPut(blobKey(deployment.teamId, sha), { sha256Hex: sha })] as const)),
-      );
-      return { body: { missing, uploads } };
+      return { body: await BuildApi.missingBlobs(deployment, body.shas) };
     },
   }),
   'PUT /v1/builds/{deploymentId}/blobs/{sha}': route({
@@ -67,7 +55,7 @@ export const routes = {
     params: ShaParams,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      return redirect(await artifacts.presignPut(blobKey(deployment.teamId, params.sha), { sha256Hex: params.sha }));
+      return redirect(await BuildApi.blobUploadUrl(deployment, params.sha));
     },
   }),
   'POST /v1/builds/{deploymentId}/manifest': route({
@@ -75,11 +63,10 @@ export const routes = {
     summary: 'Build API: a presigned URL to write the immutable manifest of the build once (412 from storage if one exists)',
     params: Params,
     body: ManifestUpload,
+    responds: { status: 200, body: PresignedPut },
     handler: async ({ params, body, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      // The manifest is checked when the build ends (Build.finalize): the build is untrusted.
-      const url = await artifacts.presignPut(manifestKey(deployment.id), { sha256Hex: body.sha256, size: body.size, ifNoneMatch: true });
-      return { body: { url, headers: { 'x-amz-checksum-sha256': Buffer.from(body.sha256, 'hex').toString('base64'), 'if-none-match': '*' } } };
+      return { body: await BuildApi.manifestUpload(deployment, body) };
     },
   }),
   'GET /v1/builds/{deploymentId}/source/{sha}': route({
@@ -88,8 +75,7 @@ export const routes = {
     params: ShaParams,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      if (!(await sourceShas(deployment)).has(params.sha)) throw new NotFoundError('not_found', 'No such source file in this deployment');
-      return redirect(await artifacts.presignGet(blobKey(deployment.teamId, params.sha)));
+      return redirect(await BuildApi.sourceFileUrl(deployment, params.sha));
     },
   }),
   'GET /v1/builds/{deploymentId}/cache/{key}': route({
@@ -98,9 +84,7 @@ export const routes = {
     params: CacheParams,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      const key = buildCacheKey(deployment.projectId, params.key);
-      if (!(await artifacts.exists(key))) throw new NotFoundError('not_found', 'No build cache yet');
-      return redirect(await artifacts.presignGet(key));
+      return redirect(await BuildApi.cacheUrl(deployment, params.key));
     },
   }),
   'GET /v1/builds/{deploymentId}/tarball': route({
@@ -109,13 +93,7 @@ export const routes = {
     params: Params,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      if (deployment.source.type !== 'git') throw new NotFoundError('not_found', 'This deployment is not built from git');
-      const link = await gitLinkOf(deployment.id);
-      // Only while the installation still belongs to the deployment's team (not unlinked, suspended or removed).
-      if (!link || (await teamOf(link.installationId)) !== deployment.teamId) {
-        throw new NotFoundError('not_found', 'No linked GitHub installation can read this repository any more');
-      }
-      return redirect(await ports().github.tarballUrl({ installationId: link.installationId, repo: link.repo }, deployment.source.sha));
+      return redirect(await BuildApi.tarballUrl(deployment));
     },
   }),
   'POST /v1/builds/{deploymentId}/cache/{key}': route({
@@ -124,28 +102,19 @@ export const routes = {
     params: CacheParams,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      return { body: { url: await artifacts.presignPut(buildCacheKey(deployment.projectId, params.key)) } };
+      return { body: { url: await BuildApi.cacheUploadUrl(deployment, params.key) } };
     },
   }),
 };
 
-/**
- * The shas of a deployment's uploaded sources. A build fetches every source file, so the list is
- * read once per deployment and kept while the function is warm (a few deployments at most).
- */
-const sourceCache = new Map<string, Promise<Set<string>>>();
-function sourceShas(deployment: Parameters<typeof Build.sourceFiles>[0]): Promise<Set<string>> {
-  let shas = sourceCache.get(deployment.id);
-  if (!shas) {
-    shas = Build.sourceFiles(deployment).then((files) => new Set(files.map((f) => f.sha)));
-    shas.catch(() => sourceCache.delete(deployment.id));
-    sourceCache.set(deployment.id, shas);
-    if (sourceCache.size > 8) sourceCache.delete(sourceCache.keys().next().value as string);
-  }
-  return shas;
-}
-
-// Git sources: the tarball URL comes from GitHub, asked as the App's installation.
-provideDefaultPorts({ github: new OctokitGitHub() });
+// Uploads and downloads are presigned S3 URLs; the job decrypts the project's env vars (KMS);
+// git sources: the tarball URL comes from GitHub, asked as the App's installation.
+wire({
+  ...dynamoDbRepositories,
+  artifacts: () => new S3ArtifactStore(),
+  blobStore: () => new S3BlobStore(),
+  envCipher: () => new KmsEnvCipher(),
+  github: () => new OctokitGitHub(),
+});
 
 export const handler = httpHandler(routes);
