@@ -6,7 +6,6 @@ import { BuildsStack } from './stacks/builds-stack.ts';
 import { ConsoleStack } from './stacks/console-stack.ts';
 import { EdgeStack } from './stacks/edge-stack.ts';
 import { StateStack } from './stacks/state-stack.ts';
-import { acknowledge, acknowledgeArnWildcard } from './nag.ts';
 
 export interface RunwayStacks {
   readonly state: StateStack;
@@ -37,9 +36,9 @@ function edgeStoreWriters(api: ApiStack, builds: BuildsStack): RunwayFunction[] 
 
 /**
  * The build wiring across stacks (api → builds → state, no cycle): the deployments API and the
- * GitHub worker start and stop builds and tell them where the build API is; the build API hands
- * out presigned URLs for the artifact bucket and decrypts the job's env values; the events API
- * reads build logs.
+ * GitHub worker start and stop builds and tell them where the build API is; the events API reads
+ * build logs. (The build API's own rights on the artifact bucket and the env-var key are granted
+ * with the other handlers', in stacks/api-stack.ts.)
  */
 function wireBuilds(api: ApiStack, builds: BuildsStack, state: StateStack): void {
   const fn = (name: string) => {
@@ -52,20 +51,6 @@ function wireBuilds(api: ApiStack, builds: BuildsStack, state: StateStack): void
     scheduler.addEnvironment('RUNWAY_BUILD_PROJECT', builds.builder.project.projectName);
     scheduler.addEnvironment('RUNWAY_API_URL', api.api.apiEndpoint);
   }
-
-  const buildApi = fn('builds');
-  for (const prefix of ['blobs', 'manifests', 'cache']) {
-    state.artifactBucket.grantReadWrite(buildApi, `${prefix}/*`);
-    acknowledgeArnWildcard(buildApi, state.artifactBucket.bucketArn, `/${prefix}/*`, `Presigned URLs of a build's ${prefix} (the URL carries this role's rights, scoped per key by the handler).`);
-  }
-  state.secretsKey.grantDecrypt(buildApi);
-  acknowledge(
-    buildApi,
-    ['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
-      id: `AwsSolutions-IAM5[Action::${action}]`,
-      reason: "grantReadWrite of the build prefixes; the action wildcards are the grant's set (List lets HeadObject tell 404 from 403).",
-    })),
-  );
 
   state.buildLogs.grantRead(fn('deployment-events'));
 }
