@@ -54,6 +54,8 @@ export function createGateway(options: GatewayOptions = {}): http.Server {
         if (size > HTTP_API_MAX_PAYLOAD_BYTES) return send(res, 413, { message: 'Request Entity Too Large' });
         chunks.push(chunk as Buffer);
       }
+      // Before route matching, as API Gateway does while the HTTP API has no `$default` route;
+      // with one, preflights go to it (functions/src/handlers/http/cors.ts).
       if (method === 'OPTIONS' && req.headers.origin && req.headers['access-control-request-method']) {
         return preflight(req, res, allowOrigins);
       }

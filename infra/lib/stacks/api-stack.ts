@@ -44,6 +44,8 @@ export class ApiStack extends Stack {
     const { state } = props;
     this.api = new HttpApi(this, 'HttpApi', {
       description: 'Runway control-plane API',
+      // API Gateway answers preflights itself only while no route matches them: a `$default`
+      // route would receive every preflight (handlers/http/cors.ts says what it must then do).
       corsPreflight: {
         allowOrigins: corsAllowOrigins(props.console.origin, props.consoleUrl),
         allowMethods: API_CORS.allowMethods.map((m) => CorsHttpMethod[m]),

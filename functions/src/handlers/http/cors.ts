@@ -9,6 +9,29 @@ import { HTTP_ROUTES } from './routes.ts';
  * headers to integration responses, and ignores CORS headers returned by the Lambda
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html), so the
  * handlers set none.
+ *
+ * **Preflights and a `$default` route** (none today; a branch that adds one, e.g. to answer
+ * unknown routes with 404 `route_not_found`, must read this). The same AWS page says, in its own
+ * words: "If you configure CORS for an API, API Gateway automatically sends a response to
+ * preflight OPTIONS requests, even if there isn't an OPTIONS route configured for your API", and,
+ * under "Configuring CORS for an HTTP API with a `$default` route and an authorizer": "The
+ * `$default` route catches requests for all methods and routes that you haven't explicitly
+ * defined, including `OPTIONS` requests. To support unauthorized `OPTIONS` requests, add an
+ * `OPTIONS /{proxy+}` route to your API that doesn't require authorization and attach an
+ * integration to the route. The `OPTIONS /{proxy+}` route has higher priority than the
+ * `$default` route." So configuring CORS does not keep preflights away from `$default`: no route
+ * of the route table is an OPTIONS route, so once `$default` exists every preflight
+ * (`OPTIONS` + `Origin` + `Access-Control-Request-Method`, on any path) is routed to the
+ * `$default` integration instead of being answered by API Gateway. API Gateway still puts the
+ * configured `Access-Control-*` headers on that integration's response (and drops any the Lambda
+ * sets), but the status is the integration's: a 404 `route_not_found` is not an "ok status", so
+ * the browser fails the preflight (https://fetch.spec.whatwg.org/#cors-preflight-fetch) and with
+ * it every console request that sends `Authorization`. A `$default` route therefore needs one of:
+ * its handler answering `OPTIONS` with 204 and no body (and no CORS headers of its own); or an
+ * `OPTIONS /{proxy+}` route to a function that answers 204. local/gateway.ts answers preflights
+ * before it matches routes; with a `$default` route it must send them to it as API Gateway does,
+ * or the local preflight test keeps passing while AWS fails. (Read from AWS's documentation, not
+ * tried against a live API: there is no AWS account here.)
  */
 export const API_CORS = {
   /** Every method of the route table (the console uses GET, POST, PATCH and DELETE). */
