@@ -1,23 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { API_CORS, corsAllowOrigins } from '../functions/src/handlers/http/cors.ts';
+import { HTTP_API_INTEGRATION_TIMEOUT_MS, HTTP_API_MAX_PAYLOAD_BYTES, LAMBDA_SYNC_PAYLOAD_BYTES } from '../functions/src/lib/limits.ts';
 import { HTTP_ROUTES, routeKey } from '../functions/src/handlers/http/routes.ts';
 import { createRouteMatcher } from './route-matcher.ts';
 
-/** API Gateway HTTP APIs refuse request bodies above 10 MB. */
-const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+export interface GatewayOptions {
+  loadHandler?: (name: string) => Promise<LambdaHandler>;
+  /**
+   * Origins the API's CORS configuration allows (see `API_CORS`), as `corsPreflight` does in AWS.
+   * @default the origin of `RUNWAY_CONSOLE_URL` when set, else none
+   */
+  allowOrigins?: readonly string[];
+  /** How long an integration may run before the client gets 503. @default 30 s, the HTTP API quota */
+  integrationTimeoutMs?: number;
+}
 
 /**
  * Local stand-in for API Gateway (HTTP API, payload format 2.0): matches the request against the
  * shared route table, builds the same event API Gateway would, and calls the real handler export
  * in-process. Handler modules are imported once, on first use, like a Lambda cold start.
+ *
+ * It is no more lenient than AWS (functions/src/lib/limits.ts): a body above 10 MB, an
+ * event above Lambda's 6 MB invoke payload (a binary body counts base64-encoded) and an
+ * integration running past 30 s fail as they do there; CORS is answered from the same
+ * definition as the HTTP API's `corsPreflight`, and CORS headers a handler sets are dropped, as
+ * API Gateway ignores them.
  */
-export function createGateway(options: { loadHandler?: (name: string) => Promise<LambdaHandler> } = {}): http.Server {
+export function createGateway(options: GatewayOptions = {}): http.Server {
   const load = options.loadHandler ?? defaultLoader;
   const cache = new Map<string, Promise<LambdaHandler>>();
   const matchRoute = createRouteMatcher(HTTP_ROUTES);
+  const allowOrigins = new Set(options.allowOrigins ?? (process.env.RUNWAY_CONSOLE_URL ? corsAllowOrigins(new URL(process.env.RUNWAY_CONSOLE_URL).origin) : []));
+  const timeoutMs = options.integrationTimeoutMs ?? HTTP_API_INTEGRATION_TIMEOUT_MS;
 
   return http.createServer(async (req, res) => {
     try {
@@ -27,10 +45,14 @@ export function createGateway(options: { loadHandler?: (name: string) => Promise
       let size = 0;
       for await (const chunk of req) {
         size += (chunk as Buffer).length;
-        if (size > MAX_PAYLOAD_BYTES) return send(res, 413, { message: 'Request Entity Too Large' });
+        if (size > HTTP_API_MAX_PAYLOAD_BYTES) return send(res, 413, { message: 'Request Entity Too Large' });
         chunks.push(chunk as Buffer);
       }
-      if (method === 'OPTIONS') return preflight(req, res);
+      // Before route matching, as API Gateway does while the HTTP API has no `$default` route;
+      // with one, preflights go to it (functions/src/handlers/http/cors.ts).
+      if (method === 'OPTIONS' && req.headers.origin && req.headers['access-control-request-method']) {
+        return preflight(req, res, allowOrigins);
+      }
       const match = matchRoute(method, url.pathname);
       if (!match) return send(res, 404, { message: 'Not Found' });
       let handler = cache.get(match.route.handler);
@@ -38,9 +60,23 @@ export function createGateway(options: { loadHandler?: (name: string) => Promise
         handler = load(match.route.handler);
         cache.set(match.route.handler, handler);
       }
-      const event = toEvent(req, url, routeKey(match.route), match.params, Buffer.concat(chunks));
-      const result = await (await handler)(event, lambdaContext(match.route.handler, event.requestContext.requestId));
-      writeResult(res, result);
+      const key = routeKey(match.route);
+      const event = toEvent(req, url, key, match.params, Buffer.concat(chunks));
+      const payloadBytes = Buffer.byteLength(JSON.stringify(event));
+      if (payloadBytes > LAMBDA_SYNC_PAYLOAD_BYTES) {
+        // Lambda refuses the invoke (RequestEntityTooLargeException) before any code runs; the
+        // client gets 413 {"message":"Request Too Long"} (as observed on API Gateway, e.g.
+        // https://github.com/koki-develop/lgtm-generator/issues/10).
+        console.error(`[gateway] ${key}: the event is ${payloadBytes} bytes, over Lambda's ${LAMBDA_SYNC_PAYLOAD_BYTES}-byte invoke payload; AWS refuses this request`);
+        return send(res, 413, { message: 'Request Too Long' });
+      }
+      const invoked = (await handler)(event, lambdaContext(match.route.handler, event.requestContext.requestId));
+      const result = await withTimeout(invoked, timeoutMs);
+      if (result === TIMED_OUT) {
+        console.error(`[gateway] ${key}: no answer within ${timeoutMs} ms, the HTTP API's integration timeout`);
+        return send(res, 503, { message: 'Service Unavailable' });
+      }
+      writeResult(res, result, corsHeaders(req.headers.origin, allowOrigins));
     } catch (error) {
       // API Gateway answers a failed integration with 500 and this body; the cause is in our log.
       console.error('[gateway] integration error', error);
@@ -119,7 +155,17 @@ export function lambdaContext(name: string, requestId: string): Context {
   };
 }
 
-function writeResult(res: http.ServerResponse, result: APIGatewayProxyResultV2): void {
+const TIMED_OUT = Symbol('timed out');
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function writeResult(res: http.ServerResponse, result: APIGatewayProxyResultV2, cors: Record<string, string>): void {
   // A bare string or object result is what API Gateway would JSON-encode with status 200.
   const structured: APIGatewayProxyStructuredResultV2 =
     typeof result === 'object' && result !== null && 'statusCode' in result
@@ -127,9 +173,11 @@ function writeResult(res: http.ServerResponse, result: APIGatewayProxyResultV2):
       : { statusCode: 200, body: typeof result === 'string' ? result : JSON.stringify(result), headers: { 'content-type': 'application/json' } };
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(structured.headers ?? {})) {
-    // Middlewares "remove" a header by setting it undefined; API Gateway drops those.
-    if (v !== undefined && v !== null) headers[k.toLowerCase()] = String(v);
+    // Middlewares "remove" a header by setting it undefined; API Gateway drops those, and the
+    // integration's own CORS headers when CORS is configured.
+    if (v !== undefined && v !== null && !/^access-control-/i.test(k)) headers[k.toLowerCase()] = String(v);
   }
+  Object.assign(headers, cors);
   if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
   const body = structured.body === undefined ? Buffer.alloc(0) : Buffer.from(structured.body, structured.isBase64Encoded ? 'base64' : 'utf8');
   res.writeHead(structured.statusCode ?? 200, { ...headers, 'content-length': String(body.length) });
@@ -142,13 +190,39 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** CORS preflight, as the HTTP API's CORS configuration answers it. */
-function preflight(req: http.IncomingMessage, res: http.ServerResponse): void {
-  res.writeHead(204, {
-    'access-control-allow-origin': req.headers.origin ?? '*',
-    'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
-    'access-control-allow-headers': 'authorization,content-type,if-match,x-runway-digest',
-    'access-control-max-age': '600',
-  });
+/**
+ * A preflight, answered from `API_CORS` as the HTTP API's CORS configuration answers it: the
+ * `Access-Control-Allow-*` headers only when the origin, the method and every requested header
+ * are allowed, so the browser refuses anything else
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html).
+ */
+function preflight(req: http.IncomingMessage, res: http.ServerResponse, allowOrigins: ReadonlySet<string>): void {
+  const origin = req.headers.origin ?? '';
+  const method = String(req.headers['access-control-request-method']).toUpperCase();
+  const requested = String(req.headers['access-control-request-headers'] ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const allowed =
+    allowOrigins.has(origin) &&
+    (API_CORS.allowMethods as readonly string[]).includes(method) &&
+    requested.every((h) => (API_CORS.allowHeaders as readonly string[]).includes(h));
+  res.writeHead(
+    204,
+    allowed
+      ? {
+          'access-control-allow-origin': origin,
+          'access-control-allow-methods': API_CORS.allowMethods.join(','),
+          'access-control-allow-headers': API_CORS.allowHeaders.join(','),
+          'access-control-max-age': String(API_CORS.maxAgeSeconds),
+        }
+      : {},
+  );
   res.end();
+}
+
+/** The CORS headers API Gateway adds to an integration's response for an allowed origin. */
+function corsHeaders(origin: string | undefined, allowOrigins: ReadonlySet<string>): Record<string, string> {
+  if (!origin || !allowOrigins.has(origin)) return {};
+  return { 'access-control-allow-origin': origin, 'access-control-expose-headers': API_CORS.exposeHeaders.join(',') };
 }

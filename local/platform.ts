@@ -1,6 +1,7 @@
 import { CloudWatchBuildLogs } from '../functions/src/adapters/build-logs/cloudwatch.ts';
 import { LocalBuildScheduler } from '../functions/src/adapters/build-scheduler/local.ts';
 import { buildEndOf } from '../functions/src/adapters/build-scheduler/codebuild-event.ts';
+import type { StepLimits } from '../functions/src/builder/limits.ts';
 import { EmulatorEdgeStore } from '../functions/src/adapters/edge-store/emulator.ts';
 import { Build } from '../functions/src/core/build/index.ts';
 import { override } from '../functions/src/core/context.ts';
@@ -17,7 +18,7 @@ export interface LocalPlatformPorts {
  * stand-in) whose end is delivered to the same build-state handler EventBridge would call, and the
  * edge's key-value store lives in the emulator. Everything else is the handlers' own default.
  */
-export function useLocalPlatformPorts(options: { apiUrl: string; buildConcurrency?: number; buildTimeoutMs?: number }): LocalPlatformPorts {
+export function useLocalPlatformPorts(options: { apiUrl: string; buildConcurrency?: number; buildTimeoutMs?: number; buildStepLimits?: StepLimits }): LocalPlatformPorts {
   const scheduler = new LocalBuildScheduler({
     apiUrl: options.apiUrl,
     logs: new CloudWatchBuildLogs(),
@@ -30,6 +31,7 @@ export function useLocalPlatformPorts(options: { apiUrl: string; buildConcurrenc
     },
     ...(options.buildConcurrency !== undefined ? { concurrency: options.buildConcurrency } : {}),
     ...(options.buildTimeoutMs !== undefined ? { timeoutMs: options.buildTimeoutMs } : {}),
+    ...(options.buildStepLimits !== undefined ? { stepLimits: options.buildStepLimits } : {}),
   });
   const restore = override({ buildScheduler: scheduler, edgeStore: new EmulatorEdgeStore() });
   return {

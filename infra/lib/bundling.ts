@@ -14,6 +14,21 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 /** The Lambda runtime of every control-plane function (https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html). */
 export const LAMBDA_RUNTIME = 'nodejs24.x';
 
+/**
+ * The Node.js runtimes Lambda@Edge accepts, from "Restrictions on Lambda@Edge → Supported
+ * runtimes" (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-edge-function-restrictions.html#lambda-at-edge-restrictions-runtime).
+ * Copies of that page disagree: older ones list Node.js 20 as the newest, the newest explicit
+ * list has Node.js 22, 20 and 18 (16 and older are end-of-life), and a later rewording defers to
+ * the Lambda runtime list without naming versions. Only runtimes an explicit list names are here.
+ */
+export const LAMBDA_EDGE_NODE_RUNTIMES: readonly string[] = ['nodejs22.x', 'nodejs20.x', 'nodejs18.x'];
+
+/**
+ * The runtime of the origin-response Lambda@Edge: the newest one {@link LAMBDA_EDGE_NODE_RUNTIMES}
+ * names (Lambda deprecates nodejs22.x on 2027-04-30: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
+ */
+export const LAMBDA_EDGE_RUNTIME = 'nodejs22.x';
+
 /** The esbuild target of a Lambda Node.js runtime: `nodejs24.x` → `node24`, so the bundle uses what the runtime has. */
 export function esbuildTargetOf(runtimeName: string): string {
   const major = /^nodejs(\d+)\.x$/.exec(runtimeName)?.[1];
@@ -88,8 +103,12 @@ export function deployableEntries(): DeployableEntry[] {
   ];
 }
 
-/** The esbuild options an entry is deployed with (for `edge`, the Lambda options with the SDK bundled, as its construct does). */
+/**
+ * The esbuild options an entry is deployed with (for `edge`, the Lambda options with the SDK
+ * bundled and the Lambda@Edge runtime's target, as its construct does).
+ */
 export function buildOptionsOf(entry: DeployableEntry, sdk: SdkMode = SDK_MODE): BuildOptions {
   if (entry.kind === 'codebuild') return { ...BUILDER_BUNDLE, entryPoints: [entry.entry] };
-  return { ...lambdaBuildOptions(entry.kind === 'edge' ? 'bundled' : sdk), entryPoints: [entry.entry], absWorkingDir: REPO_ROOT };
+  const options = entry.kind === 'edge' ? lambdaBuildOptions('bundled', LAMBDA_EDGE_RUNTIME) : lambdaBuildOptions(sdk);
+  return { ...options, entryPoints: [entry.entry], absWorkingDir: REPO_ROOT };
 }

@@ -1,14 +1,31 @@
+import { createHash } from 'node:crypto';
 import { memoryRepositories } from '../../functions/src/adapters/db/memory/repositories.ts';
 import { override, type Logger, type Repositories, type Settings } from '../../functions/src/core/context.ts';
-import type { ArtifactStore, BuildLogs, GitHubPort, LogEvent, RepoRef } from '../../functions/src/core/ports.ts';
+import type { ArtifactStore, BuildLogs, GitHubPort, LogEvent, ObjectHead, PresignedPut, RepoRef } from '../../functions/src/core/ports.ts';
 import { FakeEnvCipher, InMemoryBlobStore, InMemoryEdgeStore, RecordingScheduler } from './fakes.ts';
 
-/** The artifact bucket as a map of key → text (what finalize reads and copies). */
+/**
+ * The artifact bucket as a map of key → text (what finalize reads and copies). A "presigned" PUT
+ * is a `memory://put/<key>` URL that {@link InMemoryArtifacts.putDirect} stands in for; like the
+ * emulator (and unlike S3), the store checks nothing about what is put there.
+ */
 export class InMemoryArtifacts implements ArtifactStore {
-  readonly objects = new Map<string, { text: string; contentType?: string }>();
+  readonly objects = new Map<string, { text: string; contentType?: string; sha256Hex?: string }>();
 
-  async presignPut(key: string): Promise<string> {
-    return `memory://put/${key}`;
+  async presignPut(key: string, options: { sha256Hex?: string; contentType?: string; size?: number; ifNoneMatch?: boolean } = {}): Promise<PresignedPut> {
+    return {
+      url: `memory://put/${key}`,
+      headers: {
+        ...(options.contentType ? { 'content-type': options.contentType } : {}),
+        ...(options.sha256Hex ? { 'x-amz-checksum-sha256': Buffer.from(options.sha256Hex, 'hex').toString('base64') } : {}),
+        ...(options.ifNoneMatch ? { 'if-none-match': '*' } : {}),
+      },
+    };
+  }
+  /** What a client's PUT to a `memory://put/<key>` URL stores; `sha256Hex` is a checksum storage verified (as S3 keeps one). */
+  putDirect(url: string, text: string, options: { sha256Hex?: string } = {}): void {
+    const key = url.replace(/^memory:\/\/put\//, '');
+    this.objects.set(key, { text, ...(options.sha256Hex ? { sha256Hex: options.sha256Hex } : {}) });
   }
   async presignGet(key: string): Promise<string> {
     return `memory://get/${key}`;
@@ -16,18 +33,24 @@ export class InMemoryArtifacts implements ArtifactStore {
   async exists(key: string): Promise<boolean> {
     return this.objects.has(key);
   }
+  async head(key: string): Promise<ObjectHead | undefined> {
+    const object = this.objects.get(key);
+    return object && { size: Buffer.byteLength(object.text), sha256Hex: object.sha256Hex };
+  }
+  async digest(key: string): Promise<string | undefined> {
+    const object = this.objects.get(key);
+    return object && createHash('sha256').update(object.text).digest('hex');
+  }
   async getText(key: string): Promise<string | undefined> {
     return this.objects.get(key)?.text;
-  }
-  async putTextIfAbsent(key: string, text: string, contentType: string): Promise<boolean> {
-    if (this.objects.has(key)) return false;
-    this.objects.set(key, { text, contentType });
-    return true;
   }
   async copy(fromKey: string, toKey: string, headers: { contentType: string }): Promise<void> {
     const from = this.objects.get(fromKey);
     if (!from) throw Object.assign(new Error(`NoSuchKey ${fromKey}`), { name: 'NoSuchKey' });
     this.objects.set(toKey, { text: from.text, contentType: headers.contentType });
+  }
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
   }
 }
 

@@ -8,7 +8,8 @@ import type { Logger } from './log.ts';
 import { buildManifest, type CollectedFile, collectOutput, type Manifest, readProjectConfig } from './manifest.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
-import { childEnv, pickPassthroughEnv, runCommand } from './process.ts';
+import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
+import { childEnv, CommandFailedError, pickPassthroughEnv, runCommand, type RunCommandOptions } from './process.ts';
 
 export const STEPS = ['source', 'detect', 'install', 'build', 'collect', 'upload', 'manifest'] as const;
 export type StepName = (typeof STEPS)[number];
@@ -27,13 +28,14 @@ export class BuildStepError extends Error {
 }
 
 export interface StepTimeouts {
-  /** @default 15 minutes */
+  /** @default 4.8 minutes (what fits CodeBuild's 15-minute Lambda compute, see limits.ts) */
   installMs: number;
-  /** @default 30 minutes */
+  /** @default 7.2 minutes */
   buildMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: StepTimeouts = { installMs: 15 * 60_000, buildMs: 30 * 60_000 };
+/** The step limits of the default compute, CodeBuild on Lambda (15 minutes for the whole build). */
+export const DEFAULT_TIMEOUTS: StepTimeouts = stepLimitsFor(LAMBDA_COMPUTE_MAX_MINUTES * 60_000);
 
 export interface PipelinePorts {
   source: SourcePort;
@@ -164,7 +166,7 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     }
     if (plan.installCommand === null) log.info('no install command, skipping');
     else if (!installSkipped) {
-      await runCommand({ command: plan.installCommand, cwd: installDir, env: envFor('install'), log, timeoutMs: timeouts.installMs, ...signalOption(options) });
+      await runStep('install', { command: plan.installCommand, cwd: installDir, env: envFor('install'), log, timeoutMs: timeouts.installMs, ...signalOption(options) });
     }
     if (cachePlan !== null && ports.cache !== undefined) {
       const started = performance.now();
@@ -178,7 +180,7 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
       log.info('no build command, skipping');
       return;
     }
-    await runCommand({ command: plan.buildCommand, cwd: projectDir, env: envFor('build'), log, timeoutMs: timeouts.buildMs, ...signalOption(options) });
+    await runStep('build', { command: plan.buildCommand, cwd: projectDir, env: envFor('build'), log, timeoutMs: timeouts.buildMs, ...signalOption(options) });
   });
 
   const { outputDirectory, files } = await step('collect', async () => {
@@ -264,4 +266,21 @@ async function uploadMissing(
   );
   log.info(`uploaded ${missing.length} of ${bySha.size} unique blobs (${bytes} bytes); ${bySha.size - missing.length} already stored`);
   return { files: missing.length, bytes };
+}
+
+/**
+ * Runs a step's command; one that outlives its limit fails with what happened and what to do,
+ * instead of the compute's generic timeout a few minutes later.
+ */
+async function runStep(step: 'install' | 'build', options: RunCommandOptions): Promise<void> {
+  try {
+    await runCommand(options);
+  } catch (error) {
+    if (!(error instanceof CommandFailedError) || !error.timedOut) throw error;
+    throw new Error(
+      `${step} exceeded ${formatLimit(options.timeoutMs)} and was stopped: the ${step} step limit of this build compute ` +
+        `(CodeBuild's Lambda compute stops a whole build at ${LAMBDA_COMPUTE_MAX_MINUTES} min; for longer builds deploy with -c runway:buildCompute=ec2)`,
+      { cause: error },
+    );
+  }
 }

@@ -108,19 +108,50 @@ export interface GitHubQueue {
   send(message: { body: string; groupId: string; dedupId: string }): Promise<void>;
 }
 
-/** What builds need from the artifact bucket (S3 in AWS and in the emulator). */
+/**
+ * A presigned PUT: the URL and the headers the client must send with it, each with exactly this
+ * value (they are signed, and storage checks the body against them).
+ */
+export interface PresignedPut {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** What an object in storage is, without reading it. */
+export interface ObjectHead {
+  /** Length in bytes. */
+  size: number;
+  /**
+   * SHA-256 of the whole object (hex) when storage verified and kept one on upload (S3 does for a
+   * PUT sent with `x-amz-checksum-sha256`); `undefined` when it kept none.
+   */
+  sha256Hex?: string | undefined;
+}
+
+/**
+ * The artifact bucket (S3 in AWS and in the emulator): content-addressed blobs, direct uploads,
+ * manifests, deployment files and build caches, by the keys of `core/artifact-keys.ts`.
+ */
 export interface ArtifactStore {
-  /** A URL that accepts one PUT of exactly these bytes (S3 checks the sha256 when given). */
-  presignPut(key: string, options?: { sha256Hex?: string; contentType?: string }): Promise<string>;
+  /**
+   * A URL that accepts one PUT of exactly these bytes, for minutes, with the headers to send:
+   * storage checks the sha256 and the length (bytes) when given, and with `ifNoneMatch` refuses
+   * (412) to replace an existing object.
+   */
+  presignPut(key: string, options?: { sha256Hex?: string; contentType?: string; size?: number; ifNoneMatch?: boolean }): Promise<PresignedPut>;
   /** A URL for one GET, valid for minutes. */
   presignGet(key: string): Promise<string>;
   exists(key: string): Promise<boolean>;
+  /** Size and stored checksum of the object, or `undefined` when there is none. */
+  head(key: string): Promise<ObjectHead | undefined>;
+  /** SHA-256 (hex) of the object's bytes, read from storage; `undefined` when there is no object. */
+  digest(key: string): Promise<string | undefined>;
   /** The object's text, or `undefined` when there is none. */
   getText(key: string): Promise<string | undefined>;
-  /** Writes only when no object has that key; `false` when one exists already. */
-  putTextIfAbsent(key: string, text: string, contentType: string): Promise<boolean>;
   /** Server-side copy, setting the served object's headers. */
   copy(fromKey: string, toKey: string, headers: { contentType: string; cacheControl?: string }): Promise<void>;
+  /** Deletes the object; deleting one that is not there is no error. */
+  delete(key: string): Promise<void>;
 }
 
 export interface LogEvent {

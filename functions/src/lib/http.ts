@@ -1,5 +1,4 @@
 import middy, { type MiddlewareObj } from '@middy/core';
-import httpCors from '@middy/http-cors';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
@@ -82,7 +81,7 @@ export type AnyRoute = RouteDef<any, any, any, any>;
 
 /**
  * Builds the Lambda handler of one HTTP module: Powertools logging and metrics, security
- * headers, CORS, a correlation id header, the one error mapping, then dispatch on `routeKey`
+ * headers, a correlation id header, the one error mapping, then dispatch on `routeKey`
  * with zod validation of params, query and body.
  */
 export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHandlerOptions<A> = {}) {
@@ -105,7 +104,7 @@ export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHa
     .use(logMetrics(metrics))
     .use(correlationId())
     .use(httpSecurityHeaders())
-    .use(httpCors({ origins: ['*'], headers: 'authorization,content-type,if-match,x-runway-digest', exposeHeaders: 'etag,x-correlation-id,retry-after' }))
+    // No CORS here: the HTTP API answers it from handlers/http/cors.ts and ignores a Lambda's CORS headers.
     .use(httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify(INTERNAL_ERROR) }))
     .use(errorMapper())
     .use(httpHeaderNormalizer())

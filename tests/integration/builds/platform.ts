@@ -9,6 +9,7 @@ import { client, sha256, type Client } from '../api/harness.ts';
 import { Build } from '../../../functions/src/core/build/index.ts';
 import { resetConfig } from '../../../functions/src/lib/config.ts';
 import { useLocalGitHub, type LocalGitHub } from '../../../local/github.ts';
+import type { StepLimits } from '../../../functions/src/builder/limits.ts';
 
 /**
  * The whole local platform in-process, as `npm start` wires it: the real gateway and handlers,
@@ -24,12 +25,18 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-export async function startPlatform(options: { buildTimeoutMs?: number; github?: boolean } = {}): Promise<Platform> {
-  const gateway: http.Server = createGateway();
+export async function startPlatform(
+  options: { buildTimeoutMs?: number; buildStepLimits?: StepLimits; github?: boolean; consoleOrigins?: string[] } = {},
+): Promise<Platform> {
+  const gateway: http.Server = createGateway({ allowOrigins: options.consoleOrigins ?? [] });
   const apiPort = await freePort();
   await new Promise<void>((r) => gateway.listen(apiPort, '127.0.0.1', r));
   const api = `http://127.0.0.1:${apiPort}`;
-  const ports = useLocalPlatformPorts({ apiUrl: api, ...(options.buildTimeoutMs ? { buildTimeoutMs: options.buildTimeoutMs } : {}) });
+  const ports = useLocalPlatformPorts({
+    apiUrl: api,
+    ...(options.buildTimeoutMs ? { buildTimeoutMs: options.buildTimeoutMs } : {}),
+    ...(options.buildStepLimits ? { buildStepLimits: options.buildStepLimits } : {}),
+  });
   const edgeServer: http.Server = createEdgeServer();
   const edgePort = await freePort();
   await new Promise<void>((r) => edgeServer.listen(edgePort, '127.0.0.1', r));

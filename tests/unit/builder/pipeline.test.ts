@@ -93,6 +93,21 @@ describe('runPipeline with the fs-store (no network)', () => {
     await expect(readdir(path.join(store.root, 'manifests'))).rejects.toThrow();
   });
 
+  it('an install that outlives its step limit fails with "install exceeded …", not a generic timeout', async () => {
+    const project = await copyFixture('static', path.join(dir, 'static'));
+    const source = await store.importSource(project);
+    const job = parseJob({ deploymentId: 'dpl_slow', projectId: 'prj_1', source, overrides: { installCommand: 'sleep 30' } });
+    const log = new Logger({ sink });
+    const error = await runPipeline(job, { source: store, blobs: store, log }, {
+      workDir: path.join(dir, 'slow'),
+      hasBinary: () => false,
+      timeouts: { installMs: 300, buildMs: 60_000 },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildStepError);
+    expect((error as BuildStepError).step).toBe('install');
+    expect((error as Error).message).toMatch(/^step install failed: install exceeded 0\.3 s and was stopped: .*Lambda compute stops a whole build at 15 min; .*runway:buildCompute=ec2/);
+  });
+
   it('Next.js without a static export fails in detect, before installing anything', async () => {
     const project = path.join(dir, 'next');
     await writeTree(project, { 'package.json': JSON.stringify({ dependencies: { next: '16.0.0' } }), 'next.config.js': 'module.exports = {}' });

@@ -11,6 +11,7 @@ import {
 
 export const VIEWER_REQUEST = fileURLToPath(new URL('../../../functions/src/edge/viewer-request.js', import.meta.url));
 export const VIEWER_RESPONSE = fileURLToPath(new URL('../../../functions/src/edge/viewer-response.js', import.meta.url));
+export const CONSOLE_REQUEST = fileURLToPath(new URL('../../../functions/src/edge/console-request.js', import.meta.url));
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 export const DOMAIN = 'runway.example.com';

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { build as esbuild } from 'esbuild';
 import PQueue from 'p-queue';
 import { BUILDER_BUNDLE } from '../../builder/bundle.ts';
+import { LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor, type StepLimits } from '../../builder/limits.ts';
 import { killProcessGroup, pickPassthroughEnv } from '../../builder/process.ts';
 import type { BuildLogs, BuildScheduler, LogEvent } from '#core/ports';
 import type { BuildStateEvent, CodeBuildStatus } from './codebuild-event.ts';
@@ -23,6 +24,8 @@ export interface LocalBuildSchedulerOptions {
   concurrency?: number;
   /** A build running longer is killed and reported TIMED_OUT. @default 15 minutes (CodeBuild's Lambda compute limit) */
   timeoutMs?: number;
+  /** The builder's step limits. @default `stepLimitsFor(timeoutMs)`, as the builds stack sets them */
+  stepLimits?: StepLimits;
   /** Where the bundled builder is written. @default a temp dir */
   workRoot?: string;
 }
@@ -51,11 +54,13 @@ export class LocalBuildScheduler implements BuildScheduler {
   /** Builds waiting or running, by deployment. */
   private readonly jobs = new Map<string, Job>();
   private readonly timeoutMs: number;
+  private readonly stepLimits: StepLimits;
   private builderPath: Promise<string> | undefined;
 
   constructor(private readonly options: LocalBuildSchedulerOptions) {
     this.queue = new PQueue({ concurrency: options.concurrency ?? 2 });
-    this.timeoutMs = options.timeoutMs ?? 15 * 60_000;
+    this.timeoutMs = options.timeoutMs ?? LAMBDA_COMPUTE_MAX_MINUTES * 60_000;
+    this.stepLimits = options.stepLimits ?? stepLimitsFor(this.timeoutMs);
   }
 
   async start(build: { deploymentId: string; token: string }): Promise<{ buildId: string; logStream: string }> {
@@ -119,6 +124,9 @@ export class LocalBuildScheduler implements BuildScheduler {
           RUNWAY_UPLOAD_URL: `${this.options.apiUrl.replace(/\/$/, '')}/v1/builds/${id}`,
           RUNWAY_UPLOAD_TOKEN: job.token,
           RUNWAY_WORK_DIR: path.join(workDir, 'work'),
+          // As the CodeBuild project sets them: each step stops with its own message before the ceiling.
+          RUNWAY_INSTALL_TIMEOUT_SECONDS: String(Math.max(1, Math.floor(this.stepLimits.installMs / 1000))),
+          RUNWAY_BUILD_TIMEOUT_SECONDS: String(Math.max(1, Math.floor(this.stepLimits.buildMs / 1000))),
         },
       });
       job.child = child;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,15 +26,17 @@ import { extractTarball, materializeFiles } from '../source.ts';
  * | `GET /job` | – | 200 the job JSON |
  * | `POST /missing` | `{"shas": [hex, …]}` (≤ 1000) | 200 `{"missing": [hex, …], "uploads"?: {hex: url}}` |
  * | `PUT /blobs/{sha}` | the bytes; `content-length`, `x-runway-digest: sha256=<hex>` | 200/201/204 |
- * | `PUT /manifest` | the manifest JSON | 200/201/204; 409 if a different one exists |
+ * | `POST /manifest` | `{"sha256": hex, "size": n}` of the manifest JSON | 200 `{"url": …, "headers": {…}}` where to PUT it |
  * | `GET /source/{sha}` | – | 200 the bytes |
  * | `GET /tarball` | – | 200 the repository tarball of a git job (usually by redirect) |
  * | `GET /cache/{key}` | – | 200 tar.gz, 404 no entry |
  * | `PUT /cache/{key}` | tar.gz with `content-length` | 200/201/204 |
  * | `POST /cache/{key}` | – | 200 `{"url": …}` where to PUT the archive instead (tried first) |
  *
- * `uploads` and the cache `url` are presigned URLs: bytes go there directly (with
- * `x-amz-checksum-sha256`, so storage checks the content address), never through the API.
+ * `uploads`, the manifest's and the cache `url` are presigned URLs: bytes go there directly (with
+ * `x-amz-checksum-sha256`, so storage checks the content address), never through the API, whose
+ * requests are capped by Lambda's 6 MB invoke payload. The manifest's URL writes once: storage
+ * answers 412 when it exists, which a retry after a lost response takes as done.
  *
  * Any request may be answered with a 307/308 redirect (for instance to a presigned S3 URL); the
  * builder repeats it there with the same body and without the `authorization` header.
@@ -153,14 +156,28 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
   }
 
   async putManifest(_deploymentId: string, manifest: Manifest): Promise<void> {
-    const json = JSON.stringify(manifest);
-    await this.#sendAndDrain({
-      method: 'PUT',
+    const json = Buffer.from(JSON.stringify(manifest));
+    const sha256 = createHash('sha256').update(json).digest('hex');
+    const asked = await this.#send({
+      method: 'POST',
       url: `${this.#base}/manifest`,
       headers: { 'content-type': 'application/json' },
-      body: () => json,
-      accept: [200, 201, 204],
+      body: () => JSON.stringify({ sha256, size: json.length }),
+      accept: [200],
     });
+    const direct = (await asked.json()) as { url?: unknown; headers?: unknown };
+    if (typeof direct.url !== 'string') throw new Error('POST /manifest: response has no "url"');
+    const headers = Object.fromEntries(Object.entries(direct.headers ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    await this.#sendAndDrain(
+      {
+        method: 'PUT',
+        url: direct.url,
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(json.length) },
+        body: () => json,
+        accept: [200, 201, 204, 412],
+      },
+      false,
+    );
   }
 
   async restore(key: string, dir: string): Promise<boolean> {

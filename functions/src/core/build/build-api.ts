@@ -1,9 +1,9 @@
 import { blobKey, buildCacheKey, manifestKey } from '#core/artifact-keys';
 import { context } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
-import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
+import { NotFoundError } from '#core/errors';
 import { gitLinkOf, teamOf } from '#core/github/installation';
-import { ManifestSchema } from './contract.ts';
+import type { PresignedPut } from '#core/ports';
 
 /**
  * What a running build may do through the build API, once `authorize` let it in: bytes never pass
@@ -16,32 +16,36 @@ export async function missingBlobs(deployment: DeploymentInfo, shas: string[]): 
   const { artifacts, blobStore } = context();
   const missing = await blobStore.missing(deployment.teamId, shas);
   const uploads = Object.fromEntries(
-    await Promise.all(missing.map(async (sha) => [sha, await artifacts.presignPut(blobKey(deployment.teamId, sha), { sha256Hex: sha })] as const)),
+    await Promise.all(missing.map(async (sha) => [sha, (await artifacts.presignPut(blobKey(deployment.teamId, sha), { sha256Hex: sha })).url] as const)),
   );
   return { missing, uploads };
 }
 
 /** A presigned upload URL of one blob of the team. */
-export function blobUploadUrl(deployment: DeploymentInfo, sha: string): Promise<string> {
-  return context().artifacts.presignPut(blobKey(deployment.teamId, sha), { sha256Hex: sha });
+export async function blobUploadUrl(deployment: DeploymentInfo, sha: string): Promise<string> {
+  return (await context().artifacts.presignPut(blobKey(deployment.teamId, sha), { sha256Hex: sha })).url;
 }
 
 /**
- * Writes the build's manifest, once: the build is untrusted, so the manifest is checked against
- * the build contract and must name this deployment.
- * @throws ValidationError `invalid_manifest`
- * @throws ConflictError `manifest_exists` when this build already wrote a different one
+ * Largest manifest, in bytes: 20,000 files make a few MB, the 100,000 the contract allows about
+ * 20 MB. It goes straight to storage, so Lambda's 6 MB invoke payload does not bound it.
  */
-export async function writeManifest(deployment: DeploymentInfo, text: string): Promise<void> {
-  const parsed = ManifestSchema.safeParse(safeJson(text));
-  if (!parsed.success || parsed.data.deploymentId !== deployment.id) {
-    throw new ValidationError('invalid_manifest', 'The manifest does not match the schema or names another deployment');
-  }
-  const { artifacts } = context();
-  const written = await artifacts.putTextIfAbsent(manifestKey(deployment.id), text, 'application/json');
-  if (!written && (await artifacts.getText(manifestKey(deployment.id))) !== text) {
-    throw new ConflictError('manifest_exists', 'This build already wrote a different manifest');
-  }
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Where the build writes its manifest, once: a presigned PUT of exactly `size` bytes hashing to
+ * `sha256` (hex) that storage refuses (412) when a manifest exists, which a builder retrying
+ * after a lost response takes as done. Nothing of it passes through the API. The manifest is not
+ * checked here: the build is untrusted, so `finalize` checks it against the build contract (and
+ * that it names this deployment) when the build ends.
+ */
+export function manifestUpload(deployment: DeploymentInfo, manifest: { sha256: string; size: number }): Promise<PresignedPut> {
+  return context().artifacts.presignPut(manifestKey(deployment.id), {
+    sha256Hex: manifest.sha256,
+    size: manifest.size,
+    contentType: 'application/json',
+    ifNoneMatch: true,
+  });
 }
 
 /**
@@ -65,8 +69,8 @@ export async function cacheUrl(deployment: DeploymentInfo, key: string): Promise
 }
 
 /** A presigned URL to upload the project's build cache archive. */
-export function cacheUploadUrl(deployment: DeploymentInfo, key: string): Promise<string> {
-  return context().artifacts.presignPut(buildCacheKey(deployment.projectId, key));
+export async function cacheUploadUrl(deployment: DeploymentInfo, key: string): Promise<string> {
+  return (await context().artifacts.presignPut(buildCacheKey(deployment.projectId, key))).url;
 }
 
 /**
@@ -98,12 +102,4 @@ function sourceShas(deployment: DeploymentInfo): Promise<Set<string>> {
     if (sourceCache.size > 8) sourceCache.delete(sourceCache.keys().next().value as string);
   }
   return shas;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -7,7 +7,10 @@ export { MAX_PATH_BYTES } from '#core/build/contract';
 
 /** Most files one deployment may have. */
 export const MAX_FILES = 20_000;
-/** Largest single file: what one `POST /v1/files` can carry through API Gateway. */
+/**
+ * Largest single file, in bytes (10 MiB). Files go straight to storage (`POST /v1/files/uploads`);
+ * only small ones (lib/limits.ts `MAX_BINARY_BODY_BYTES`) may pass through the API.
+ */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 
 /**

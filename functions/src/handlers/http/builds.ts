@@ -9,6 +9,7 @@ import * as BuildApi from '#core/build/build-api';
 import { Sha256Hex } from '#core/schemas';
 import { wire } from '#lib/context';
 import { httpHandler, route } from '#lib/http';
+import { MAX_BINARY_BODY_BYTES } from '#lib/limits';
 
 /**
  * The build API: what a running build may do, authorized by its deployment-scoped capability
@@ -19,9 +20,9 @@ const Params = z.strictObject({ deploymentId: z.string().regex(/^dpl_[a-z0-9]{9}
 const ShaParams = Params.extend({ sha: Sha256Hex });
 const CacheParams = Params.extend({ key: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/) });
 const MissingBody = z.strictObject({ shas: z.array(Sha256Hex).max(1000) });
-
-/** Manifests of 20,000 files are a few MB. */
-const MAX_MANIFEST_BYTES = 10 * 1024 * 1024;
+/** The manifest JSON's sha256 and length in bytes (it goes straight to storage). */
+const ManifestUpload = z.strictObject({ sha256: Sha256Hex, size: z.number().int().min(2).max(BuildApi.MAX_MANIFEST_BYTES) });
+const PresignedPut = z.strictObject({ url: z.string(), headers: z.record(z.string(), z.string()) });
 
 const redirect = (location: string) => ({ status: 307, headers: { location }, raw: '' });
 
@@ -48,7 +49,8 @@ export const routes = {
   'PUT /v1/builds/{deploymentId}/blobs/{sha}': route({
     auth: 'public',
     rawBody: true,
-    maxBodyBytes: 10 * 1024 * 1024,
+    // Builders use the direct upload URLs of /missing; this fallback must fit a Lambda invoke.
+    maxBodyBytes: MAX_BINARY_BODY_BYTES,
     summary: 'Build API: redirects the upload of one blob to its presigned URL',
     params: ShaParams,
     handler: async ({ params, event }) => {
@@ -56,16 +58,15 @@ export const routes = {
       return redirect(await BuildApi.blobUploadUrl(deployment, params.sha));
     },
   }),
-  'PUT /v1/builds/{deploymentId}/manifest': route({
+  'POST /v1/builds/{deploymentId}/manifest': route({
     auth: 'public',
-    rawBody: true,
-    maxBodyBytes: MAX_MANIFEST_BYTES,
-    summary: 'Build API: the immutable manifest of the build (written once)',
+    summary: 'Build API: a presigned URL to write the immutable manifest of the build once (412 from storage if one exists)',
     params: Params,
-    handler: async ({ params, event, rawBody }) => {
+    body: ManifestUpload,
+    responds: { status: 200, body: PresignedPut },
+    handler: async ({ params, body, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      await BuildApi.writeManifest(deployment, rawBody.toString('utf8'));
-      return { status: 204 };
+      return { body: await BuildApi.manifestUpload(deployment, body) };
     },
   }),
   'GET /v1/builds/{deploymentId}/source/{sha}': route({

@@ -10,6 +10,7 @@ import { BranchName, Project } from '#core/project/index';
 import { DeploymentId, DeploymentTarget, IdOrName, PageQuery, pageOf } from '#core/schemas';
 import { apiHandler, tokenRoute } from '#lib/api';
 import { wire } from '#lib/context';
+import { MAX_JSON_BODY_BYTES } from '#lib/limits';
 
 const DeploymentParams = z.strictObject({ id: DeploymentId });
 
@@ -42,8 +43,11 @@ export const MissingFiles = z.strictObject({
   error: z.strictObject({ code: z.literal('missing_files'), message: z.string(), missing: z.array(z.string()) }),
 });
 
-/** A file list of 20,000 paths of up to 1 KB each needs more than the default 1 MB. */
-const MAX_CREATE_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * A file list of 20,000 files (~200 bytes each with typical paths) needs more than the default
+ * 1 MB, and must still fit a Lambda invoke (6 MB): 5 MiB.
+ */
+const MAX_CREATE_BODY_BYTES = MAX_JSON_BODY_BYTES;
 
 export const routes = {
   'GET /v1/deployments': tokenRoute({
