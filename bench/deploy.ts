@@ -3,8 +3,12 @@
  * 1. deploy a generated static site of 5,000 files (~50 MB) through the upload protocol;
  * 2. change one file and deploy again: what is uploaded (by the client and by the build);
  * 3. the same redeploy with `aws s3 sync` of the rebuilt output over the previous build;
- * 4. platform overhead of a small deployment: create → READY minus the build's own install+build.
- * Prints a table and writes bench/results/deploy.json.
+ * 4. platform overhead of a small deployment: create → READY minus the build's own install+build;
+ * 5. the build cache: a lockfile-less Vite template (the fake GitHub's hello-vite seed without its
+ *    package-lock.json, real packages from the npm registry) built twice in one project — the
+ *    first install cold, the second with the cache restored.
+ * Prints a table and writes bench/results/deploy.json. `BENCH_SECTIONS=cache` runs section 5
+ * alone and updates only its figures in that file.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -20,17 +24,34 @@ const execFileAsync = promisify(execFile);
 /** Site size; BENCH_FILES makes a quick smoke run of the script itself. */
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
 const AVG_BYTES = 10_000;
+const ONLY_CACHE = process.env.BENCH_SECTIONS === 'cache';
+const RESULTS_FILE = 'bench/results/deploy.json';
 
-const local = await startLocalAws({ port: 4566, mode: 'private' });
+const local = await startLocalAws({ port: await freePort(), mode: 'private' });
 Object.assign(process.env, local.env);
 // One CLI deploy of 5,000 files is 5,000 uploads: far above the per-token API limit meant for
 // scripts gone wrong, so the benchmark's token gets a limit that measures uploads, not the limiter.
 process.env.RUNWAY_RATE_LIMIT_PER_MINUTE = '1000000';
-// Imported after the environment is set: the handlers read it once.
+// Imported after the environment is set: the handlers read it once. The benchmark seeds through
+// the domain too, wired to the emulator as the tests are.
+await import('../tests/support/aws-context.ts');
 const { newTeam, sha256 } = await import('../tests/integration/api/harness.ts');
-const { startPlatform, buildResult, expectReady } = await import('../tests/integration/builds/platform.ts');
+const { startPlatform, buildResult, expectReady, readTree } = await import('../tests/integration/builds/platform.ts');
 
 const platform = await startPlatform();
+if (ONLY_CACHE) {
+  try {
+    const cache = await buildCacheColdWarm(platform.client((await newTeam()).tokens.owner));
+    console.table(cache);
+    const previous = fs.existsSync(RESULTS_FILE) ? JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8')) : {};
+    fs.mkdirSync('bench/results', { recursive: true });
+    fs.writeFileSync(RESULTS_FILE, `${JSON.stringify({ ...previous, ...cache, cache_date: new Date().toISOString() }, null, 2)}\n`);
+  } finally {
+    await platform.close();
+    await local.emulator.stop();
+  }
+  process.exit(0);
+}
 try {
   const team = await newTeam();
   const c = platform.client(team.tokens.owner);
@@ -54,6 +75,7 @@ try {
   const synced = await syncComparison(siteDir, site, changed);
 
   const overhead = await smallDeploymentOverhead(c);
+  const cache = await buildCacheColdWarm(c);
 
   const results = {
     machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
@@ -75,16 +97,67 @@ try {
     overhead_ms: overhead.overheadMs,
     overhead_create_to_ready_ms: overhead.totalMs,
     overhead_build_command_ms: overhead.buildMs,
+    ...cache,
   };
   console.table(results);
   if (FILES === 5000) {
     fs.mkdirSync('bench/results', { recursive: true });
-    fs.writeFileSync('bench/results/deploy.json', `${JSON.stringify(results, null, 2)}\n`);
+    fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   }
   fs.rmSync(siteDir, { recursive: true, force: true });
 } finally {
   await platform.close();
   await local.emulator.stop();
+}
+
+/**
+ * Section 5. Another project deploys the same files first, so both measured builds find every
+ * source file uploaded (the cache is per project: the measured project's first build is cold).
+ * `install` is the builder's install step, cache restore included.
+ */
+async function buildCacheColdWarm(c: Client) {
+  const files = readTree(path.resolve(import.meta.dirname, '../local/fake-github-seed/hello-vite'));
+  delete files['package-lock.json'];
+  const upload = `vite-up-${Date.now().toString(36)}`;
+  await c.post('/v1/projects', { name: upload });
+  await deployTimed(c, upload, files);
+  const project = `vite-${Date.now().toString(36)}`;
+  await c.post('/v1/projects', { name: project });
+  const list = Object.entries(files).map(([file, b]) => ({ file, sha: sha256(b), size: b.length }));
+  const run = async () => {
+    const started = performance.now();
+    const res = await c.post('/v1/deployments', { project, target: 'preview', files: list });
+    if (res.status !== 201) throw new Error(`create failed: ${res.status} ${res.text}`);
+    await expectReady(c, res.body.id, 600_000);
+    const createToReadyMs = Math.round(performance.now() - started);
+    const result = await buildResult(c, res.body.id);
+    return { createToReadyMs, installMs: result.durationsMs.install as number, buildMs: result.durationsMs.build as number, cache: result.cache, projectId: res.body.projectId as string };
+  };
+  const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+  const { s3Client } = await import('../functions/src/adapters/aws/clients.ts');
+  const { buildCacheKey } = await import('../functions/src/core/artifact-keys.ts');
+  // 0: no entry (a build with no framework cache directory stores none).
+  const archiveBytes = async (projectId: string, key: string) =>
+    s3Client()
+      .send(new HeadObjectCommand({ Bucket: process.env.RUNWAY_ARTIFACT_BUCKET, Key: buildCacheKey(projectId, key) }))
+      .then((head) => head.ContentLength ?? 0, () => 0);
+  const cold = await run();
+  const warm = await run();
+  if (cold.cache.restored || !warm.cache.installSkipped) throw new Error(`unexpected cache state: cold ${JSON.stringify(cold.cache)}, warm ${JSON.stringify(warm.cache)}`);
+  return {
+    cache_fixture: 'hello-vite without package-lock.json (npm install)',
+    cache_cold_install_ms: cold.installMs,
+    cache_warm_install_ms: warm.installMs,
+    cache_warm_restore_ms: warm.cache.restoreMs as number,
+    cache_warm_install_skipped: warm.cache.installSkipped as boolean,
+    cache_cold_build_ms: cold.buildMs,
+    cache_warm_build_ms: warm.buildMs,
+    cache_cold_create_to_ready_ms: cold.createToReadyMs,
+    cache_warm_create_to_ready_ms: warm.createToReadyMs,
+    cache_warm_over_cold_install: +(warm.installMs / cold.installMs).toFixed(2),
+    cache_node_modules_archive_bytes: await archiveBytes(cold.projectId, cold.cache.key),
+    cache_framework_archive_bytes: await archiveBytes(cold.projectId, cold.cache.frameworkKey),
+  };
 }
 
 /** 5,000 text files of random content, ~10 KB on average, under a few directories. */

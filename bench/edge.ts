@@ -21,9 +21,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sirv from 'sirv';
-import { compileRoutingConfig } from '../functions/src/edge/config.ts';
-import { loadCloudFrontFunction, viewerRequestEvent, type CfEvent } from '../functions/src/edge/sandbox.ts';
+import { compileRoutingConfig } from '../functions/src/core/routing/config.ts';
+import { loadCloudFrontFunction, viewerRequestEvent, type CfEvent } from '../local/cloudfront-sandbox.ts';
 import { createEdgeServer } from '../local/edge.ts';
+import { freePort } from '../local/emulator.ts';
 import { startLocalAws, type LocalAws } from '../local/environment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   const usPerRequest = await sandboxSpeed();
 
   log('starting a private emulator…');
-  const local = await startLocalAws({ port: 4566, mode: 'private' });
+  const local = await startLocalAws({ port: await freePort(), mode: 'private' });
   // The handlers' EMF metrics and info logs would bury the table.
   Object.assign(process.env, local.env, { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' });
   const servers: http.Server[] = [];
@@ -287,7 +288,7 @@ async function switchLatency(
  */
 async function controlPlane(seeded: Seeded) {
   // Imported only now: the domain code reads its configuration from the emulator's environment.
-  const { usePorts } = await import('../functions/src/lib/ports.ts');
+  const { override } = await import('../functions/src/core/context.ts');
   const { EmulatorEdgeStore } = await import('../functions/src/adapters/edge-store/emulator.ts');
   const { Team, Token } = await import('../functions/src/core/auth/index.ts').then(async (auth) => ({
     Token: auth.Token,
@@ -295,10 +296,13 @@ async function controlPlane(seeded: Seeded) {
   }));
   const { Project } = await import('../functions/src/core/project/index.ts');
   const { Deployment } = await import('../functions/src/core/deployment/index.ts');
-  const { productionHost } = await import('../functions/src/edge/hostnames.ts');
+  const { productionHost } = await import('../functions/src/core/routing/hostnames.ts');
   const { createGateway } = await import('../local/gateway.ts');
+  const { wire } = await import('../functions/src/lib/context.ts');
+  const { dynamoDbRepositories } = await import('../functions/src/adapters/db/dynamodb/index.ts');
+  wire(dynamoDbRepositories);
 
-  const restore = usePorts({ edgeStore: new EmulatorEdgeStore() });
+  const restore = override({ edgeStore: new EmulatorEdgeStore() });
   const gateway = await listen(createGateway());
   const close = async () => {
     restore();

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
+import { freePort } from '../local/emulator.ts';
 import { startLocalAws } from '../local/environment.ts';
 import { writeResultsSection } from './results-md.ts';
 
@@ -19,9 +20,11 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const WEBHOOK_SAMPLES = Number(process.env.BENCH_WEBHOOKS ?? 200);
 const PUSH_RUNS = Number(process.env.BENCH_PUSHES ?? 5);
 
-const local = await startLocalAws({ port: 4566, mode: 'private' });
+const local = await startLocalAws({ port: await freePort(), mode: 'private' });
 Object.assign(process.env, local.env, { RUNWAY_RATE_LIMIT_PER_MINUTE: '1000000' });
-// Imported after the environment is set: the handlers read it once.
+// Imported after the environment is set: the handlers read it once. The benchmark seeds through
+// the domain too, wired to the emulator as the tests are.
+await import('../tests/support/aws-context.ts');
 const { newTeam, uniqueName } = await import('../tests/integration/api/harness.ts');
 const { startPlatform, expectReady, visit, waitForEnd } = await import('../tests/integration/builds/platform.ts');
 const { deliver, githubId, pushPayload } = await import('../tests/support/github.ts');

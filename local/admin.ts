@@ -67,6 +67,9 @@ async function createToken(args: string[]): Promise<void> {
   const { Name, Role } = await import('../functions/src/core/schemas.ts');
   const { CreateTokenBody, Token } = await import('../functions/src/core/auth/index.ts');
   const { Team } = await import('../functions/src/core/team/index.ts');
+  const { wire } = await import('../functions/src/lib/context.ts');
+  const { dynamoDbRepositories } = await import('../functions/src/adapters/db/dynamodb/index.ts');
+  wire(dynamoDbRepositories);
 
   const team = Name.safeParse(values.team);
   if (!team.success) fail(`--team must be a team name (lowercase a-z, 0-9 and "-", ≤ 40 characters)\n\n${USAGE}`);

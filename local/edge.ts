@@ -19,7 +19,7 @@ import {
   type CfResponse,
   type CfValues,
   type KvsGet,
-} from '../functions/src/edge/sandbox.ts';
+} from './cloudfront-sandbox.ts';
 import { config } from '../functions/src/lib/config.ts';
 import { isDependencyUnavailable } from '../functions/src/lib/http-errors.ts';
 

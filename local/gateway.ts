@@ -1,29 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DEFAULT_ROUTE, HTTP_ROUTES, routeKey, type HttpRoute } from '../functions/src/handlers/http/routes.ts';
-
-/** API Gateway HTTP APIs refuse request bodies above 10 MB. */
-const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+import { API_CORS, corsAllowOrigins } from '../functions/src/handlers/http/cors.ts';
+import { HTTP_API_INTEGRATION_TIMEOUT_MS, HTTP_API_MAX_PAYLOAD_BYTES, LAMBDA_SYNC_PAYLOAD_BYTES } from '../functions/src/lib/limits.ts';
+import { isCorsPreflight } from '../functions/src/lib/cors-preflight.ts';
+import { DEFAULT_ROUTE, HTTP_ROUTES, routeKey } from '../functions/src/handlers/http/routes.ts';
+import { createRouteMatcher } from './route-matcher.ts';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
-interface CompiledRoute {
-  route: HttpRoute;
-  key: string;
-  pattern: RegExp;
-  names: string[];
+export interface GatewayOptions {
+  loadHandler?: (name: string) => Promise<LambdaHandler>;
+  /**
+   * Origins the API's CORS configuration allows (see `API_CORS`), as `corsPreflight` does in AWS.
+   * @default the origin of `RUNWAY_CONSOLE_URL` when set, else none
+   */
+  allowOrigins?: readonly string[];
+  /** How long an integration may run before the client gets 503. @default 30 s, the HTTP API quota */
+  integrationTimeoutMs?: number;
 }
 
 /**
  * Local stand-in for API Gateway (HTTP API, payload format 2.0): matches the request against the
  * shared route table, builds the same event API Gateway would, and calls the real handler export
  * in-process. Handler modules are imported once, on first use, like a Lambda cold start.
+ *
+ * It is no more lenient than AWS (functions/src/lib/limits.ts): a body above 10 MB, an
+ * event above Lambda's 6 MB invoke payload (a binary body counts base64-encoded) and an
+ * integration running past 30 s fail as they do there. Requests no route matches go to the
+ * `$default` route (DEFAULT_ROUTE), preflights included, as API Gateway routes them; CORS headers
+ * come from the same definition as the HTTP API's `corsPreflight` and are put on the handler's
+ * answer, and CORS headers a handler sets are dropped, as API Gateway ignores them.
  */
-export function createGateway(options: { loadHandler?: (name: string) => Promise<LambdaHandler> } = {}): http.Server {
+export function createGateway(options: GatewayOptions = {}): http.Server {
   const load = options.loadHandler ?? defaultLoader;
   const cache = new Map<string, Promise<LambdaHandler>>();
-  const routes = HTTP_ROUTES.map(compile);
+  const matchRoute = createRouteMatcher(HTTP_ROUTES);
+  const allowOrigins = new Set(options.allowOrigins ?? (process.env.RUNWAY_CONSOLE_URL ? corsAllowOrigins(new URL(process.env.RUNWAY_CONSOLE_URL).origin) : []));
+  const timeoutMs = options.integrationTimeoutMs ?? HTTP_API_INTEGRATION_TIMEOUT_MS;
 
   const server = http.createServer(async (req, res) => {
     try {
@@ -34,20 +48,40 @@ export function createGateway(options: { loadHandler?: (name: string) => Promise
       let size = 0;
       for await (const chunk of req) {
         size += (chunk as Buffer).length;
-        if (size > MAX_PAYLOAD_BYTES) return send(res, 413, { message: 'Request Entity Too Large' });
+        if (size > HTTP_API_MAX_PAYLOAD_BYTES) return send(res, 413, { message: 'Request Entity Too Large' });
         chunks.push(chunk as Buffer);
       }
-      if (method === 'OPTIONS') return preflight(req, res);
-      // No route of the table: API Gateway's `$default` route, as the API stack configures it.
-      const match = matchRoute(routes, method, url.pathname) ?? { key: DEFAULT_ROUTE.key, handler: DEFAULT_ROUTE.handler, params: {} };
-      let handler = cache.get(match.handler);
+      // Routed as API Gateway routes them once the API has a `$default` route (it has:
+      // DEFAULT_ROUTE): a preflight is a request like any other. No route of the table is an
+      // OPTIONS route, so it reaches the `$default` route's handler, which answers it 204; the
+      // configured CORS headers are added to that answer below (functions/src/handlers/http/cors.ts).
+      const match = matchRoute(method, url.pathname);
+      const target = match
+        ? { key: routeKey(match.route), handler: match.route.handler, params: match.params }
+        : { key: DEFAULT_ROUTE.key, handler: DEFAULT_ROUTE.handler, params: {} };
+      let handler = cache.get(target.handler);
       if (!handler) {
-        handler = load(match.handler);
-        cache.set(match.handler, handler);
+        handler = load(target.handler);
+        cache.set(target.handler, handler);
       }
-      const event = toEvent(req, url, match.key, match.params, Buffer.concat(chunks));
-      const result = await (await handler)(event, lambdaContext(match.handler, event.requestContext.requestId));
-      writeResult(res, result);
+      const { key } = target;
+      const event = toEvent(req, url, key, target.params, Buffer.concat(chunks));
+      const payloadBytes = Buffer.byteLength(JSON.stringify(event));
+      if (payloadBytes > LAMBDA_SYNC_PAYLOAD_BYTES) {
+        // Lambda refuses the invoke (RequestEntityTooLargeException) before any code runs; the
+        // client gets 413 {"message":"Request Too Long"} (as observed on API Gateway, e.g.
+        // https://github.com/koki-develop/lgtm-generator/issues/10).
+        console.error(`[gateway] ${key}: the event is ${payloadBytes} bytes, over Lambda's ${LAMBDA_SYNC_PAYLOAD_BYTES}-byte invoke payload; AWS refuses this request`);
+        return send(res, 413, { message: 'Request Too Long' });
+      }
+      const invoked = (await handler)(event, lambdaContext(target.handler, event.requestContext.requestId));
+      const result = await withTimeout(invoked, timeoutMs);
+      if (result === TIMED_OUT) {
+        console.error(`[gateway] ${key}: no answer within ${timeoutMs} ms, the HTTP API's integration timeout`);
+        return send(res, 503, { message: 'Service Unavailable' });
+      }
+      const cors = isCorsPreflight(method, req.headers) ? preflightHeaders(req, allowOrigins) : corsHeaders(req.headers.origin, allowOrigins);
+      writeResult(res, result, cors);
     } catch (error) {
       // API Gateway answers a failed integration with 500 and this body; the cause is in our log.
       console.error('[gateway] integration error', error);
@@ -78,46 +112,6 @@ function parseTarget(target: string | undefined): URL | undefined {
 async function defaultLoader(name: string): Promise<LambdaHandler> {
   const mod = (await import(`../functions/src/handlers/http/${name}.ts`)) as { handler: LambdaHandler };
   return mod.handler;
-}
-
-function compile(route: HttpRoute): CompiledRoute {
-  const names: string[] = [];
-  const source = route.path
-    .split('/')
-    .map((segment) => {
-      const param = /^\{(\w+)(\+)?\}$/.exec(segment);
-      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(param[1] as string);
-      return param[2] ? '(.+)' : '([^/]+)';
-    })
-    .join('/');
-  return { route, key: routeKey(route), pattern: new RegExp(`^${source}$`), names };
-}
-
-function matchRoute(routes: CompiledRoute[], method: string, path: string) {
-  for (const compiled of routes) {
-    if (compiled.route.method !== method) continue;
-    const m = compiled.pattern.exec(path);
-    if (!m) continue;
-    const params: Record<string, string> = {};
-    compiled.names.forEach((name, i) => {
-      params[name] = decodePathParameter(m[i + 1] as string);
-    });
-    return { key: compiled.key, handler: compiled.route.handler, params };
-  }
-  return undefined;
-}
-
-/**
- * A path parameter percent-decoded, as API Gateway hands it over. A malformed escape (`%`, `%ff`,
- * `%zz`) is left as it came, so the handler's own validation answers it with a 400.
- */
-function decodePathParameter(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
 }
 
 const TEXT_TYPES = /^(application\/(json|x-www-form-urlencoded|xml|javascript)|text\/)/i;
@@ -184,7 +178,17 @@ export function lambdaContext(name: string, requestId: string): Context {
   };
 }
 
-function writeResult(res: http.ServerResponse, result: APIGatewayProxyResultV2): void {
+const TIMED_OUT = Symbol('timed out');
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function writeResult(res: http.ServerResponse, result: APIGatewayProxyResultV2, cors: Record<string, string>): void {
   // A bare string or object result is what API Gateway would JSON-encode with status 200.
   const structured: APIGatewayProxyStructuredResultV2 =
     typeof result === 'object' && result !== null && 'statusCode' in result
@@ -192,9 +196,11 @@ function writeResult(res: http.ServerResponse, result: APIGatewayProxyResultV2):
       : { statusCode: 200, body: typeof result === 'string' ? result : JSON.stringify(result), headers: { 'content-type': 'application/json' } };
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(structured.headers ?? {})) {
-    // Middlewares "remove" a header by setting it undefined; API Gateway drops those.
-    if (v !== undefined && v !== null) headers[k.toLowerCase()] = String(v);
+    // Middlewares "remove" a header by setting it undefined; API Gateway drops those, and the
+    // integration's own CORS headers when CORS is configured.
+    if (v !== undefined && v !== null && !/^access-control-/i.test(k)) headers[k.toLowerCase()] = String(v);
   }
+  Object.assign(headers, cors);
   if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
   const body = structured.body === undefined ? Buffer.alloc(0) : Buffer.from(structured.body, structured.isBase64Encoded ? 'base64' : 'utf8');
   res.writeHead(structured.statusCode ?? 200, { ...headers, 'content-length': String(body.length) });
@@ -207,13 +213,35 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** CORS preflight, as the HTTP API's CORS configuration answers it. */
-function preflight(req: http.IncomingMessage, res: http.ServerResponse): void {
-  res.writeHead(204, {
-    'access-control-allow-origin': req.headers.origin ?? '*',
-    'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
-    'access-control-allow-headers': 'authorization,content-type,if-match,x-runway-digest',
-    'access-control-max-age': '600',
-  });
-  res.end();
+/**
+ * The CORS headers API Gateway puts on the answer to a preflight, from `API_CORS` as the HTTP
+ * API's `corsPreflight` holds it: the `Access-Control-Allow-*` headers only when the origin, the
+ * method and every requested header are allowed, so the browser refuses anything else
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html). The status
+ * is the `$default` route's handler's (204).
+ */
+function preflightHeaders(req: http.IncomingMessage, allowOrigins: ReadonlySet<string>): Record<string, string> {
+  const origin = req.headers.origin ?? '';
+  const method = String(req.headers['access-control-request-method']).toUpperCase();
+  const requested = String(req.headers['access-control-request-headers'] ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const allowed =
+    allowOrigins.has(origin) &&
+    (API_CORS.allowMethods as readonly string[]).includes(method) &&
+    requested.every((h) => (API_CORS.allowHeaders as readonly string[]).includes(h));
+  if (!allowed) return {};
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-allow-methods': API_CORS.allowMethods.join(','),
+    'access-control-allow-headers': API_CORS.allowHeaders.join(','),
+    'access-control-max-age': String(API_CORS.maxAgeSeconds),
+  };
+}
+
+/** The CORS headers API Gateway adds to an integration's response for an allowed origin. */
+function corsHeaders(origin: string | undefined, allowOrigins: ReadonlySet<string>): Record<string, string> {
+  if (!origin || !allowOrigins.has(origin)) return {};
+  return { 'access-control-allow-origin': origin, 'access-control-expose-headers': API_CORS.exposeHeaders.join(',') };
 }

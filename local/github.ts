@@ -8,7 +8,7 @@ import { OctokitGitHub } from '../functions/src/adapters/github/octokit.ts';
 import { InProcessGitHubQueue } from '../functions/src/adapters/github-queue/in-process.ts';
 import { onMessages } from '../functions/src/handlers/jobs/github-worker.ts';
 import { resetConfig } from '../functions/src/lib/config.ts';
-import { usePorts } from '../functions/src/lib/ports.ts';
+import { override } from '../functions/src/core/context.ts';
 import { startFakeGitHub, type FakeGitHub } from './fake-github.ts';
 import { lambdaContext } from './gateway.ts';
 
@@ -115,7 +115,7 @@ export async function useLocalGitHub(options: LocalGitHubOptions = {}): Promise<
   Object.assign(process.env, { RUNWAY_GITHUB_SECRET_ID: secretId, RUNWAY_GITHUB_WEBHOOK_SECRET_ID: webhookSecretId, RUNWAY_GITHUB_API_URL: urls.api, RUNWAY_GITHUB_WEB_URL: urls.web });
   resetConfig();
   const queue = new InProcessGitHubQueue({ consumer: (event) => onMessages(event, lambdaContext('github-worker', event.Records[0]?.messageId ?? 'local')) });
-  const restore = usePorts({ github: new OctokitGitHub(), githubQueue: queue });
+  const restore = override({ github: new OctokitGitHub(), githubQueue: queue });
   return {
     fake,
     webhookSecret,

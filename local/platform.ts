@@ -1,8 +1,11 @@
 import { CloudWatchBuildLogs } from '../functions/src/adapters/build-logs/cloudwatch.ts';
 import { LocalBuildScheduler } from '../functions/src/adapters/build-scheduler/local.ts';
+import { buildEndOf } from '../functions/src/adapters/build-scheduler/codebuild-event.ts';
+import type { StepLimits } from '../functions/src/builder/limits.ts';
 import { EmulatorEdgeStore } from '../functions/src/adapters/edge-store/emulator.ts';
+import { Build } from '../functions/src/core/build/index.ts';
+import { override } from '../functions/src/core/context.ts';
 import { onBuildState } from '../functions/src/handlers/events/build-state.ts';
-import { usePorts } from '../functions/src/lib/ports.ts';
 import { sandboxedBuilds } from './build-sandbox.ts';
 
 export interface LocalPlatformPorts {
@@ -13,20 +16,28 @@ export interface LocalPlatformPorts {
 
 /**
  * The adapters that differ locally, and only those: builds run in sandboxed child processes
- * (CodeBuild's stand-in, see local/build-sandbox.ts) whose end is delivered to the same build-state handler EventBridge would call, and the
- * edge's key-value store lives in the emulator. Everything else is the handlers' own default.
+ * (CodeBuild's stand-in, see local/build-sandbox.ts) whose end is delivered to the same
+ * build-state handler EventBridge would call, and the edge's key-value store lives in the
+ * emulator. Everything else is the handlers' own default.
  */
-export function useLocalPlatformPorts(options: { apiUrl: string; buildConcurrency?: number; buildTimeoutMs?: number }): LocalPlatformPorts {
+export function useLocalPlatformPorts(options: { apiUrl: string; buildConcurrency?: number; buildTimeoutMs?: number; buildStepLimits?: StepLimits }): LocalPlatformPorts {
   const scheduler = new LocalBuildScheduler({
     apiUrl: options.apiUrl,
     // Builds run untrusted code: in a sandbox with no route to the emulator or the platform.
     launch: sandboxedBuilds({ apiUrl: options.apiUrl }),
     logs: new CloudWatchBuildLogs(),
     onEvent: (event) => onBuildState(event),
+    // EventBridge would keep an undeliverable event in the dead-letter queue (and alarm); locally
+    // nobody watches one, so the deployment ends ERROR instead of staying BUILDING forever.
+    onUndelivered: async (event) => {
+      const end = buildEndOf(event);
+      if (end && end.status !== 'started') await Build.fail(end.deploymentId, 'finalize', 'The platform could not finish this deployment');
+    },
     ...(options.buildConcurrency !== undefined ? { concurrency: options.buildConcurrency } : {}),
     ...(options.buildTimeoutMs !== undefined ? { timeoutMs: options.buildTimeoutMs } : {}),
+    ...(options.buildStepLimits !== undefined ? { stepLimits: options.buildStepLimits } : {}),
   });
-  const restore = usePorts({ buildScheduler: scheduler, edgeStore: new EmulatorEdgeStore() });
+  const restore = override({ buildScheduler: scheduler, edgeStore: new EmulatorEdgeStore() });
   return {
     scheduler,
     close: async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';
 import { z } from 'zod';
+import { corsAllowOrigins } from '../functions/src/handlers/http/cors.ts';
 import { createGateway } from './gateway.ts';
 import { startLocalAws, type LocalAws } from './environment.ts';
 import { EmulatorMissingError, isBadPort, isPortFree } from './emulator.ts';
@@ -116,6 +117,8 @@ async function main(): Promise<void> {
       : `emulator reused at ${local.emulator.endpoint} (its state is its own: not saved by npm start)`,
   );
   // Links the platform writes (GitHub statuses, PR comments) point at the local edge and console.
+  // A console URL of your own (RUNWAY_CONSOLE_URL, e.g. a tunnel) is also allowed by the API's CORS.
+  const ownConsoleUrl = process.env.RUNWAY_CONSOLE_URL || undefined;
   Object.assign(process.env, {
     RUNWAY_EDGE_SCHEME: 'http',
     RUNWAY_EDGE_PORT: String(ports.RUNWAY_EDGE_PORT),
@@ -137,7 +140,9 @@ async function main(): Promise<void> {
 
   const servers: http.Server[] = [];
   cleanups.unshift(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => undefined));
-  servers.push(await listen(createGateway(), ports.RUNWAY_API_PORT));
+  // CORS as in AWS (the same definition): the console's origin, and RUNWAY_CONSOLE_URL when set.
+  const consoleOrigin = `http://localhost:${ports.RUNWAY_CONSOLE_PORT}`;
+  servers.push(await listen(createGateway({ allowOrigins: corsAllowOrigins(consoleOrigin, ownConsoleUrl) }), ports.RUNWAY_API_PORT));
   servers.push(await listen(createEdgeServer(), ports.RUNWAY_EDGE_PORT));
   servers.push(await listen(await createConsoleServer({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}`, edgePort: ports.RUNWAY_EDGE_PORT }), ports.RUNWAY_CONSOLE_PORT));
 

@@ -4,6 +4,7 @@ import {
   DescribeStacksCommand,
   waitUntilStackCreateComplete,
 } from '@aws-sdk/client-cloudformation';
+import { PutBucketCorsCommand, S3Client, type CORSRule } from '@aws-sdk/client-s3';
 import { App, DefaultStackSynthesizer, RemovalPolicy } from 'aws-cdk-lib';
 import { StateStack } from '../infra/lib/stacks/state-stack.ts';
 import { STATE_OUTPUTS, type StateEnv } from '../infra/lib/state-outputs.ts';
@@ -12,26 +13,56 @@ import { EMULATOR_AWS_ENV } from './emulator.ts';
 /** Name of the state stack in the emulator. */
 export const LOCAL_STATE_STACK = 'RunwayState';
 
+const credentials = {
+  accessKeyId: EMULATOR_AWS_ENV.AWS_ACCESS_KEY_ID,
+  secretAccessKey: EMULATOR_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+};
+
 /**
  * Creates the state resources in the emulator from the very template the CDK state stack
  * synthesizes (no second list of tables and buckets), and returns the env vars that point the
  * handlers at them. An existing stack of that name is reused.
  */
 export async function deployLocalState(endpoint: string, stackName = LOCAL_STATE_STACK): Promise<StateEnv> {
-  const cfn = new CloudFormationClient({ endpoint, region: EMULATOR_AWS_ENV.AWS_REGION, credentials: {
-    accessKeyId: EMULATOR_AWS_ENV.AWS_ACCESS_KEY_ID,
-    secretAccessKey: EMULATOR_AWS_ENV.AWS_SECRET_ACCESS_KEY,
-  } });
+  const cfn = new CloudFormationClient({ endpoint, region: EMULATOR_AWS_ENV.AWS_REGION, credentials });
+  const template = synthStateTemplate();
   try {
-    const existing = await describe(cfn, stackName);
-    if (existing) return existing;
-    await cfn.send(new CreateStackCommand({ StackName: stackName, TemplateBody: JSON.stringify(synthStateTemplate()) }));
-    await waitUntilStackCreateComplete({ client: cfn, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { StackName: stackName });
-    const created = await describe(cfn, stackName);
-    if (!created) throw new Error(`Stack ${stackName} vanished after creation`);
-    return created;
+    let state = await describe(cfn, stackName);
+    if (!state) {
+      await cfn.send(new CreateStackCommand({ StackName: stackName, TemplateBody: JSON.stringify(template) }));
+      await waitUntilStackCreateComplete({ client: cfn, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { StackName: stackName });
+      state = await describe(cfn, stackName);
+      if (!state) throw new Error(`Stack ${stackName} vanished after creation`);
+    }
+    await applySkippedBucketSettings(endpoint, template, state.RUNWAY_ARTIFACT_BUCKET);
+    return state;
   } finally {
     cfn.destroy();
+  }
+}
+
+/**
+ * moto's CloudFormation creates an `AWS::S3::Bucket` without its `CorsConfiguration`; browsers
+ * uploading to presigned URLs need it, so it is applied from the same template, through the S3
+ * API (idempotent, so a reused emulator gets it too).
+ */
+async function applySkippedBucketSettings(endpoint: string, template: Record<string, unknown>, bucket: string): Promise<void> {
+  const buckets = Object.values(template.Resources as Record<string, { Type: string; Properties?: Record<string, any> }>).filter(
+    (r) => r.Type === 'AWS::S3::Bucket' && r.Properties?.CorsConfiguration,
+  );
+  if (buckets.length !== 1) throw new Error(`Expected the state stack to have one bucket with CORS rules, found ${buckets.length}`);
+  const rules: CORSRule[] = buckets[0]!.Properties!.CorsConfiguration.CorsRules.map((r: Record<string, any>) => ({
+    AllowedOrigins: r.AllowedOrigins,
+    AllowedMethods: r.AllowedMethods,
+    AllowedHeaders: r.AllowedHeaders,
+    ExposeHeaders: r.ExposedHeaders,
+    MaxAgeSeconds: r.MaxAge,
+  }));
+  const s3 = new S3Client({ endpoint, region: EMULATOR_AWS_ENV.AWS_REGION, credentials, forcePathStyle: true });
+  try {
+    await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: rules } }));
+  } finally {
+    s3.destroy();
   }
 }
 
@@ -51,10 +82,7 @@ export function synthStateTemplate(): Record<string, unknown> {
  * one `npm start` runs); `undefined` when the stack is not there.
  */
 export async function readLocalState(endpoint: string, stackName = LOCAL_STATE_STACK): Promise<StateEnv | undefined> {
-  const cfn = new CloudFormationClient({ endpoint, region: EMULATOR_AWS_ENV.AWS_REGION, credentials: {
-    accessKeyId: EMULATOR_AWS_ENV.AWS_ACCESS_KEY_ID,
-    secretAccessKey: EMULATOR_AWS_ENV.AWS_SECRET_ACCESS_KEY,
-  } });
+  const cfn = new CloudFormationClient({ endpoint, region: EMULATOR_AWS_ENV.AWS_REGION, credentials });
   try {
     return await describe(cfn, stackName);
   } finally {

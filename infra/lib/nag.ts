@@ -37,3 +37,21 @@ export function acknowledgeArnWildcard(scope: IConstruct, arn: string, suffix: s
 export function acknowledgeTableIndexes(scope: IConstruct, tableArn: string, reason: string): void {
   acknowledgeArnWildcard(scope, tableArn, '/index/*', reason);
 }
+
+/**
+ * The partition, region and account of `scope`'s stack as cdk-nag renders them in a finding:
+ * literal values for an environment-bound stack, `<AWS::Region>`-style pseudo parameters for an
+ * environment-agnostic one.
+ */
+export function renderedEnv(scope: IConstruct): { partition: string; region: string; account: string } {
+  const stack = Stack.of(scope);
+  const literal = (value: string, pseudo: string) => {
+    const resolved: unknown = stack.resolve(value);
+    return typeof resolved === 'string' ? resolved : `<${pseudo}>`;
+  };
+  return {
+    partition: literal(stack.partition, 'AWS::Partition'),
+    region: literal(stack.region, 'AWS::Region'),
+    account: literal(stack.account, 'AWS::AccountId'),
+  };
+}

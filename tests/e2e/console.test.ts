@@ -47,14 +47,14 @@ beforeAll(async () => {
     throw new Error(`No browser at ${CHROMIUM}: the console's end-to-end tests need Debian's chromium — apt-get install -y chromium`);
   }
   fs.mkdirSync(SHOTS, { recursive: true });
-  platform = await startPlatform();
-  team = await newTeam();
-  c = platform.client(team.tokens.owner);
-  // Wired as `npm start` wires it (local/start.ts): links the platform writes point at this
-  // console, and the fake GitHub's install page sends the browser back to its setup page. Never
-  // a developer's .env.github: the tests need the fake.
+  // Wired as `npm start` wires it (local/start.ts): the API allows this console's origin (CORS),
+  // links the platform writes point at this console, and the fake GitHub's install page sends the
+  // browser back to its setup page. Never a developer's .env.github: the tests need the fake.
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
+  platform = await startPlatform({ consoleOrigins: [base] });
+  team = await newTeam();
+  c = platform.client(team.tokens.owner);
   process.env.RUNWAY_CONSOLE_URL = base;
   github = await useLocalGitHub({ envFile: '/nonexistent/.env.github', setupUrl: `${base}/git/setup/` });
   if (!github.fake) throw new Error('useLocalGitHub did not start the fake GitHub');
@@ -312,9 +312,12 @@ describe('the console in a real browser', () => {
     const pre = await c.request('POST', '/v1/files', { raw: css, headers: { 'content-type': 'application/octet-stream', 'x-runway-digest': `sha256=${sha256(css)}` } });
     expect(pre.status).toBe(200);
 
-    const uploads: string[] = [];
+    // Bytes go from the browser straight to storage (a cross-origin PUT to a presigned URL), never through the API.
+    const uploads: Array<{ url: string; checksum: string }> = [];
+    let throughApi = 0;
     const onRequest = async (req: import('playwright-core').Request) => {
-      if (req.method() === 'POST' && req.url().endsWith('/v1/files')) uploads.push((await req.allHeaders())['x-runway-digest'] ?? '');
+      if (req.method() === 'PUT') uploads.push({ url: req.url(), checksum: (await req.allHeaders())['x-amz-checksum-sha256'] ?? '' });
+      if (req.method() === 'POST' && req.url().endsWith('/v1/files')) throughApi++;
     };
     page.on('request', onRequest);
     // The progress text flashes by before the page moves on: keep each one it shows.
@@ -348,7 +351,10 @@ describe('the console in a real browser', () => {
     const progress = JSON.parse((await page.evaluate(() => sessionStorage.getItem('e2e.progress'))) ?? '[]') as string[];
     expect(progress).toContain('Hashing 3 of 3 files');
     expect(progress).toContain('2 of 2 uploaded');
-    expect(uploads.sort()).toEqual(['assets/app.js', 'index.html'].map((f) => `sha256=${sha256(Buffer.from(files[f]!))}`).sort());
+    const checksum = (f: string) => Buffer.from(sha256(Buffer.from(files[f]!)), 'hex').toString('base64');
+    expect(uploads.map((u) => u.checksum).sort()).toEqual(['assets/app.js', 'index.html'].map(checksum).sort());
+    for (const { url } of uploads) expect([new URL(url).origin !== new URL(base).origin, new URL(url).pathname]).toEqual([true, expect.stringMatching(/\/uploads\/team_/)]);
+    expect(throughApi).toBe(0);
 
     const done = await expectReady(c, id);
     expect(done.target).toBe('production');

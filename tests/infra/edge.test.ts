@@ -199,7 +199,9 @@ describe('edge stack: region and domain', () => {
   });
 
   test('synthesizing for another region fails with the reason', () => {
-    expect(() => synthWith({}, { account: '123456789012', region: 'eu-west-1' })).toThrow(/RunwayEdge must be deployed to us-east-1/);
+    expect(() => synthWith({ [PLATFORM_DOMAIN_CONTEXT]: 'localhost' }, { account: '123456789012', region: 'eu-west-1' })).toThrow(
+      /RunwayEdge must be deployed to us-east-1/,
+    );
   });
 
   test('with the localhost default there is no certificate and no alternate domain name', () => {

@@ -1,3 +1,4 @@
+import { LAMBDA_RUNTIME } from '../../infra/lib/bundling.ts';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_ROUTE, HTTP_ROUTES, routeKey } from '../../functions/src/handlers/http/routes.ts';
@@ -67,10 +68,15 @@ describe('api stack', () => {
   });
 
   test('functions run Node.js 22 or newer on arm64 with tracing', () => {
-    const fns = Object.values(t.findResources('AWS::Lambda::Function'));
+    // All but CDK's BucketDeployment handler, which publishes the console (see console stack).
+    const fns = Object.entries(t.findResources('AWS::Lambda::Function'))
+      .filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'))
+      .map(([, fn]) => fn);
     expect(fns.length).toBeGreaterThan(0);
     for (const fn of fns) {
       expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
+      // One runtime for every control-plane function, the one their bundles are built for.
+      expect(fn.Properties.Runtime).toBe(LAMBDA_RUNTIME);
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     }

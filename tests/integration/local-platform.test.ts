@@ -77,6 +77,8 @@ describe('npm start', () => {
       RUNWAY_EDGE_PORT: String(await freePort()),
       RUNWAY_CONSOLE_PORT: String(await freePort()),
       RUNWAY_EMULATOR_PORT: String(await freePort()),
+      // Every server on a port of its own: a developer's `npm start` holds the defaults.
+      RUNWAY_GITHUB_FAKE_PORT: String(await freePort()),
       RUNWAY_STATE_DIR: stateDir,
     };
   }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import type { BlobStore, EdgeStore } from '../../functions/src/core/ports.ts';
+import type { ArtifactStore, BlobStore, EdgeStore, PresignedPut } from '../../functions/src/core/ports.ts';
 
 /**
  * Contract tests of the ports: every implementation (in-memory fakes in the unit project, the
@@ -67,6 +67,65 @@ export function blobStoreContract(name: string, make: () => BlobStore): void {
       await store.put(t1, a.sha, a.bytes);
       expect(await store.missing(t2, [a.sha])).toEqual([a.sha]);
       expect(await store.get(t2, a.sha)).toBeUndefined();
+    });
+  });
+}
+
+/** An ArtifactStore under test, with how a client PUTs to one of its presigned URLs. */
+export interface ArtifactStoreUnderTest {
+  store: ArtifactStore;
+  /** Sends `bytes` as a client would: a PUT of `put.url` with exactly `put.headers`. */
+  upload(put: PresignedPut, bytes: Buffer): Promise<void>;
+}
+
+export function artifactStoreContract(name: string, make: () => ArtifactStoreUnderTest): void {
+  describe(`ArtifactStore contract: ${name}`, () => {
+    const key = (prefix: string) => `${prefix}/contract-${randomUUID()}`;
+    const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+    test('an unknown key: exists is false, head, digest and getText are undefined, delete is no error', async () => {
+      const { store } = make();
+      const k = key('uploads');
+      expect(await store.exists(k)).toBe(false);
+      expect(await store.head(k)).toBeUndefined();
+      expect(await store.digest(k)).toBeUndefined();
+      expect(await store.getText(k)).toBeUndefined();
+      await expect(store.delete(k)).resolves.toBeUndefined();
+    });
+
+    test('a presigned PUT names the headers to send: the sha256 (base64), the content type and write-once', async () => {
+      const { store } = make();
+      const sha = sha256(Buffer.from('x'));
+      const put = await store.presignPut(key('manifests'), { sha256Hex: sha, size: 1, contentType: 'application/json', ifNoneMatch: true });
+      expect(put.url).toMatch(/^[a-z]+:\/\//);
+      expect(put.headers).toEqual({ 'content-type': 'application/json', 'x-amz-checksum-sha256': Buffer.from(sha, 'hex').toString('base64'), 'if-none-match': '*' });
+      expect((await store.presignPut(key('cache'))).headers).toEqual({});
+    });
+
+    test('what a client PUT to a presigned URL is there: its size, its sha256 (from storage or by reading it) and its text', async () => {
+      const { store, upload } = make();
+      const k = key('uploads');
+      const bytes = Buffer.from(`contract bytes ${randomUUID()}`);
+      await upload(await store.presignPut(k, { sha256Hex: sha256(bytes), size: bytes.length, contentType: 'application/octet-stream' }), bytes);
+      expect(await store.exists(k)).toBe(true);
+      const head = await store.head(k);
+      expect(head?.size).toBe(bytes.length);
+      // Storage that verified the checksum reports it; storage that kept none reports undefined.
+      expect([undefined, sha256(bytes)]).toContain(head?.sha256Hex);
+      expect(await store.digest(k)).toBe(sha256(bytes));
+      expect(await store.getText(k)).toBe(bytes.toString('utf8'));
+    });
+
+    test('copy makes a second object with the same bytes; delete removes only the one named', async () => {
+      const { store, upload } = make();
+      const [from, to] = [key('uploads'), key('blobs')];
+      const bytes = Buffer.from(`copied ${randomUUID()}`);
+      await upload(await store.presignPut(from, { sha256Hex: sha256(bytes), size: bytes.length }), bytes);
+      await store.copy(from, to, { contentType: 'application/octet-stream' });
+      expect(await store.digest(to)).toBe(sha256(bytes));
+      await store.delete(from);
+      expect(await store.exists(from)).toBe(false);
+      expect(await store.getText(to)).toBe(bytes.toString('utf8'));
     });
   });
 }

@@ -1,5 +1,4 @@
-import type { BlobStore, BuildScheduler, EdgeStore, EnvCipher, SchedulableDeployment } from '../../functions/src/core/ports.ts';
-import type { DeploymentInfo } from '../../functions/src/core/deployment/schema.ts';
+import type { BlobStore, BuildScheduler, EdgeStore, EnvCipher } from '../../functions/src/core/ports.ts';
 
 /** In-memory edge store: a Map, plus a log of writes for assertions. */
 export class InMemoryEdgeStore implements EdgeStore {
@@ -39,20 +38,21 @@ export class InMemoryBlobStore implements BlobStore {
   }
 }
 
-/** Records what would have been built or stopped. */
+/** Records what would have been built (deployment id and capability token) or stopped. */
 export class RecordingScheduler implements BuildScheduler {
-  readonly scheduled: SchedulableDeployment[] = [];
-  readonly canceled: DeploymentInfo[] = [];
-  /** Makes the next `schedule` calls fail, to test the failure path. */
+  readonly scheduled: Array<{ id: string; token: string }> = [];
+  readonly canceled: Array<{ id: string; buildId: string }> = [];
+  /** Makes the next `start` calls fail, to test the failure path. */
   failWith: Error | undefined;
 
-  async schedule(deployment: SchedulableDeployment): Promise<void> {
+  async start(build: { deploymentId: string; token: string }): Promise<{ buildId: string; logStream: string }> {
     if (this.failWith) throw this.failWith;
-    this.scheduled.push(deployment);
+    this.scheduled.push({ id: build.deploymentId, token: build.token });
+    return { buildId: `recorded:${build.deploymentId}`, logStream: build.deploymentId };
   }
 
-  async cancel(deployment: DeploymentInfo): Promise<void> {
-    this.canceled.push(deployment);
+  async stop(build: { deploymentId: string; buildId: string }): Promise<void> {
+    this.canceled.push({ id: build.deploymentId, buildId: build.buildId });
   }
 }
 

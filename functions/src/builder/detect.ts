@@ -1,6 +1,9 @@
 import { accessSync, constants } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { detect as detectAgent } from 'package-manager-detector/detect';
+import picomatch from 'picomatch';
+import { parse as parseYaml } from 'yaml';
 import type { Framework, Overrides } from './job.ts';
 import { normalizeDirSetting } from './paths.ts';
 
@@ -11,8 +14,16 @@ export interface BuildPlan {
   framework: Framework;
   /** null for a project without package.json. */
   packageManager: PackageManager | null;
-  /** Lockfile name in the project dir, null when there is none. */
+  /**
+   * The lockfile, relative to the project dir: `package-lock.json`, or `../../pnpm-lock.yaml` when
+   * the project is a workspace of a monorepo whose root holds it; null when there is none.
+   */
   lockfile: string | null;
+  /**
+   * Where the install command runs, relative to the project dir: `.`, or the workspace root that
+   * holds the lockfile (`../..`). The build always runs in the project dir.
+   */
+  installDirectory: string;
   /** null: skip the step. */
   installCommand: string | null;
   buildCommand: string | null;
@@ -63,6 +74,7 @@ const FRAMEWORK_DEFAULTS: Record<Framework, FrameworkDefaults> = {
 
 interface PackageJson {
   scripts?: Record<string, unknown>;
+  workspaces?: unknown;
   dependencies?: Record<string, unknown>;
   devDependencies?: Record<string, unknown>;
   packageManager?: unknown;
@@ -71,6 +83,11 @@ interface PackageJson {
 export interface DetectOptions {
   /** Whether a program is on PATH; injectable so tests do not depend on the host. */
   hasBinary?: (name: string) => boolean;
+  /**
+   * The repository root (an ancestor of `projectDir`, or itself): lockfiles are looked for from the
+   * project dir up to here, as Vercel's `scanParentDirs` does. @default projectDir
+   */
+  rootDir?: string;
 }
 
 /**
@@ -90,6 +107,7 @@ export async function detect(projectDir: string, overrides: Overrides = {}, opti
         framework,
         packageManager: null,
         lockfile: null,
+        installDirectory: '.',
         installCommand: null,
         buildCommand: null,
         outputDirectory: FRAMEWORK_DEFAULTS[framework].outputDirectory ?? '.',
@@ -106,19 +124,23 @@ export async function detect(projectDir: string, overrides: Overrides = {}, opti
   if (framework === 'nextjs') await assertNextStaticExport(projectDir);
   if (framework === 'astro') await assertAstroStatic(projectDir);
 
-  const { manager, lockfile } = await detectPackageManager(projectDir);
-  const pm = packageManagerCommands(manager, lockfile === null ? null : await readFile(path.join(projectDir, lockfile), 'utf8'), pkg, hasBinary);
+  const { manager, lockfile, installDir } = await detectPackageManager(projectDir, options.rootDir ?? projectDir);
+  // In a monorepo the `packageManager` pin is the workspace root's.
+  const rootPkg = installDir === projectDir ? pkg : ((await readPackageJson(installDir)) ?? {});
+  const pm = packageManagerCommands(manager, lockfile === null ? null : await readFile(path.join(projectDir, lockfile), 'utf8'), rootPkg, hasBinary);
   const defaults = FRAMEWORK_DEFAULTS[framework];
+  const installDirectory = path.relative(projectDir, installDir) || '.';
 
   let plan: BuildPlan;
   if (framework === 'static') {
     // A package.json without a build script: serve the files as they are, nothing to install.
-    plan = { framework, packageManager: manager, lockfile, installCommand: null, buildCommand: null, outputDirectory: '.', outputCandidates: [] };
+    plan = { framework, packageManager: manager, lockfile, installDirectory, installCommand: null, buildCommand: null, outputDirectory: '.', outputCandidates: [] };
   } else {
     plan = {
       framework,
       packageManager: manager,
       lockfile,
+      installDirectory,
       installCommand: lockfile === null ? pm.installWithoutLockfile : pm.install,
       buildCommand: hasBuildScript ? pm.runBuild : defaults.buildCommand,
       outputDirectory: defaults.outputDirectory,
@@ -137,7 +159,11 @@ function detectFramework(deps: Record<string, unknown>, hasBuildScript: boolean)
 
 function applyOverrides(plan: BuildPlan, overrides: Overrides): BuildPlan {
   const result = { ...plan };
-  if (overrides.installCommand !== undefined) result.installCommand = nonEmpty(overrides.installCommand);
+  if (overrides.installCommand !== undefined) {
+    // Like Vercel's Install Command setting: it runs in the project's root directory.
+    result.installCommand = nonEmpty(overrides.installCommand);
+    result.installDirectory = '.';
+  }
   if (overrides.buildCommand !== undefined) result.buildCommand = nonEmpty(overrides.buildCommand);
   if (overrides.outputDirectory !== undefined) {
     try {
@@ -154,12 +180,85 @@ function nonEmpty(command: string): string | null {
   return command.trim() === '' ? null : command;
 }
 
-/** First lockfile found in {@link LOCKFILES} order; npm without one. */
-export async function detectPackageManager(projectDir: string): Promise<{ manager: PackageManager; lockfile: string | null }> {
+/**
+ * Which package manager installs the project, and from where. Walks from `projectDir` up to
+ * `rootDir` with `package-manager-detector` (its lockfile strategy: lockfiles, `pnpm-workspace.yaml`,
+ * `rush.json`) and stops at the first directory that has one — as Vercel's `scanParentDirs` does
+ * (vercel/vercel packages/build-utils/src/fs/run-user-scripts.ts). Within that directory the
+ * lockfile is chosen in {@link LOCKFILES} order.
+ *
+ * A lockfile above the project counts only when that directory is a workspace root listing the
+ * project (package.json `workspaces`, for npm and Yarn, or `pnpm-workspace.yaml` `packages`,
+ * negations included): then the install runs there, where the lockfile is, as `npm ci`/`pnpm
+ * install` of a workspace must. A lockfile of an unrelated parent project does not describe this
+ * one, and neither does one of a manager the builder does not run (bun, deno): those projects are
+ * installed from their own package.json with `npm install`, as before.
+ * @returns `lockfile` relative to `projectDir`; `installDir` absolute.
+ */
+export async function detectPackageManager(
+  projectDir: string,
+  rootDir: string = projectDir,
+): Promise<{ manager: PackageManager; lockfile: string | null; installDir: string }> {
+  const none = { manager: 'npm' as const, lockfile: null, installDir: projectDir };
+  let dir = projectDir;
+  const found = await detectAgent({
+    cwd: projectDir,
+    stopDir: path.resolve(rootDir),
+    // The detector says which manager, not where: a first strategy notes the directory it visits.
+    strategies: [
+      ({ directory }) => {
+        dir = directory;
+        return null;
+      },
+      'lockfile',
+    ],
+  });
+  if (found === null) return none;
+  const inWorkspace = async (manager: PackageManager) => dir === projectDir || (await isWorkspaceMember(dir, projectDir, manager));
   for (const [file, manager] of LOCKFILES) {
-    if (await isFile(path.join(projectDir, file))) return { manager, lockfile: file };
+    if (!(await isFile(path.join(dir, file)))) continue;
+    if (!(await inWorkspace(manager))) return none;
+    return { manager, lockfile: path.relative(projectDir, path.join(dir, file)), installDir: dir };
   }
-  return { manager: 'npm', lockfile: null };
+  // A pnpm workspace that has no lockfile yet.
+  if (found.name === 'pnpm' && (await isFile(path.join(dir, PNPM_WORKSPACE))) && (await inWorkspace('pnpm'))) {
+    return { manager: 'pnpm', lockfile: null, installDir: dir };
+  }
+  return none;
+}
+
+const PNPM_WORKSPACE = 'pnpm-workspace.yaml';
+
+/**
+ * Whether `root`'s workspace globs list `projectDir`: `packages` of pnpm-workspace.yaml for pnpm
+ * (pnpm.io/pnpm-workspace_yaml), package.json `workspaces` (an array, or Yarn's `{ packages }`)
+ * otherwise (docs.npmjs.com/cli/using-npm/workspaces). `!pattern` excludes.
+ */
+async function isWorkspaceMember(root: string, projectDir: string, manager: PackageManager): Promise<boolean> {
+  let patterns: unknown;
+  if (manager === 'pnpm') {
+    const text = await readFile(path.join(root, PNPM_WORKSPACE), 'utf8').catch(() => null);
+    patterns = text === null ? undefined : (parseYamlSafe(text) as { packages?: unknown } | null)?.packages;
+  } else {
+    const workspaces = (await readPackageJson(root).catch(() => null))?.workspaces;
+    patterns = Array.isArray(workspaces) ? workspaces : (workspaces as { packages?: unknown } | undefined)?.packages;
+  }
+  if (!Array.isArray(patterns)) return false;
+  const globs = patterns.filter((p): p is string => typeof p === 'string').map((p) => p.trim());
+  const clean = (p: string) => p.replace(/^\.\//, '').replace(/\/+$/, '');
+  const include = globs.filter((p) => !p.startsWith('!')).map(clean);
+  const exclude = globs.filter((p) => p.startsWith('!')).map((p) => clean(p.slice(1)));
+  const relative = path.relative(root, projectDir).split(path.sep).join('/');
+  return include.length > 0 && picomatch(include)(relative) && !(exclude.length > 0 && picomatch(exclude)(relative));
+}
+
+function parseYamlSafe(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch {
+    // An unreadable workspace file lists nothing: the project installs on its own.
+    return null;
+  }
 }
 
 interface PackageManagerCommands {

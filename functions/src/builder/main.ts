@@ -21,6 +21,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
 import * as z from 'zod';
+import { resultLine } from '../core/build/contract.ts';
 import { HttpStore } from './adapters/http-store.ts';
 import { InvalidJobError, type Job, parseJob } from './job.ts';
 import { Logger, Redactor, sensitiveValues, stdoutSink } from './log.ts';
@@ -41,8 +42,6 @@ export const EXIT_OK = 0;
 export const EXIT_STEP_FAILED = 1;
 export const EXIT_INVALID_INPUT = 2;
 
-/** The final line's prefix; the local runner and CodeBuild log readers look for it. */
-export const RESULT_PREFIX = 'RUNWAY_RESULT ';
 
 /** `RUNWAY_JOB` is base64 JSON when it decodes to a JSON object, a file path otherwise. */
 export async function readJobInput(value: string): Promise<unknown> {
@@ -67,7 +66,7 @@ export async function main(options: MainOptions): Promise<number> {
     const log = new Logger({ sink: options.sink });
     const problems = parsedEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     log.info(`invalid builder environment: ${problems}`);
-    log.info(`${RESULT_PREFIX}${JSON.stringify({ ok: false, step: null, error: 'invalid builder environment' })}`);
+    log.info(resultLine({ ok: false, step: null, error: 'invalid builder environment' }));
     return EXIT_INVALID_INPUT;
   }
   const env = parsedEnv.data;
@@ -88,7 +87,7 @@ export async function main(options: MainOptions): Promise<number> {
           ? `the job could not be fetched (${(error as Error).message})`
           : `RUNWAY_JOB is neither base64 JSON nor a readable JSON file (${(error as Error).message})`;
     log.info(message);
-    log.info(`${RESULT_PREFIX}${JSON.stringify({ ok: false, step: null, error: message })}`);
+    log.info(resultLine({ ok: false, step: null, error: message }));
     return EXIT_INVALID_INPUT;
   }
 
@@ -113,7 +112,7 @@ export async function main(options: MainOptions): Promise<number> {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     log.info(
-      `${RESULT_PREFIX}${JSON.stringify({
+      resultLine({
         ok: true,
         deploymentId: job.deploymentId,
         framework: result.plan.framework,
@@ -123,14 +122,14 @@ export async function main(options: MainOptions): Promise<number> {
         uploadedBytes: result.uploadedBytes,
         durationsMs: result.durationsMs,
         cache: result.cache,
-      })}`,
+      }),
     );
     return EXIT_OK;
   } catch (error) {
     const step = error instanceof BuildStepError ? error.step : null;
     const cause = error instanceof BuildStepError ? error.cause : error;
     const message = cause instanceof Error ? cause.message : String(cause);
-    log.info(`${RESULT_PREFIX}${JSON.stringify({ ok: false, deploymentId: job.deploymentId, step, error: message })}`);
+    log.info(resultLine({ ok: false, deploymentId: job.deploymentId, step, error: message }));
     return EXIT_STEP_FAILED;
   } finally {
     if (ownWorkDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);

@@ -5,25 +5,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { lookup } from 'mrmime';
 import pLimit from 'p-limit';
-import type { Framework } from './job.ts';
+import type { Framework, Manifest, ManifestFile } from '../core/build/contract.ts';
 import { assertSafeRelativePath, isInside, UnsafePathError } from './paths.ts';
 
-export interface ManifestFile {
-  sha: string;
-  size: number;
-  contentType: string;
-}
-
-/** The immutable record of one deployment: every served path and the blob behind it. */
-export interface Manifest {
-  version: 1;
-  deploymentId: string;
-  framework: Framework;
-  createdAt: string;
-  files: Record<string, ManifestFile>;
-  /** Raw project configuration, compiled into routes by the control plane. */
-  config?: { runwayJson?: unknown; vercelJson?: unknown };
-}
+/** The immutable record of one deployment: every served path and the blob behind it (the build contract's `ManifestSchema`). */
+export type { Manifest, ManifestFile };
 
 export interface CollectedFile extends ManifestFile {
   /** POSIX path relative to the output directory: the manifest key. */

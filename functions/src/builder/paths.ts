@@ -1,8 +1,9 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { pathProblem } from '../core/build/contract.ts';
 
-/** Longest path a manifest may hold; S3 keys are ≤ 1024 bytes and the CDN prefix is added later. */
-export const MAX_PATH_LENGTH = 1024;
+/** Longest path a manifest may hold, in UTF-8 bytes (the build contract's rule). */
+export { MAX_PATH_BYTES } from '../core/build/contract.ts';
 
 /** A path from user input or from a build output that could escape its root or confuse the CDN. */
 export class UnsafePathError extends Error {
@@ -10,22 +11,14 @@ export class UnsafePathError extends Error {
 }
 
 /**
- * Checks a POSIX path that will become part of a deployment (a manifest key or a source file):
- * relative, no `.`/`..`/empty segments, no NUL, no backslash, at most {@link MAX_PATH_LENGTH}.
- * Returns the path unchanged so it can be used inline.
+ * Checks a POSIX path that will become part of a deployment (a manifest key or a source file)
+ * with the build contract's one safe-relative-path rule (`pathProblem`: relative, no `.`/`..`/empty
+ * segments, no control character, no backslash, at most 1024 UTF-8 bytes) — the rule the control
+ * plane checks the manifest and uploads with. Returns the path unchanged so it can be used inline.
  */
 export function assertSafeRelativePath(p: string, what = 'path'): string {
-  if (p.length === 0) throw new UnsafePathError(`${what} is empty`);
-  if (p.length > MAX_PATH_LENGTH) throw new UnsafePathError(`${what} is longer than ${MAX_PATH_LENGTH} characters`);
-  if (p.includes('\0')) throw new UnsafePathError(`${what} contains a NUL character`);
-  // A backslash is a separator on Windows and in some URL normalizers: never let it alias a path.
-  if (p.includes('\\')) throw new UnsafePathError(`${what} contains a backslash: ${JSON.stringify(p)}`);
-  if (p.startsWith('/')) throw new UnsafePathError(`${what} must be relative: ${JSON.stringify(p)}`);
-  for (const segment of p.split('/')) {
-    if (segment === '' || segment === '.' || segment === '..') {
-      throw new UnsafePathError(`${what} has an empty, "." or ".." segment: ${JSON.stringify(p)}`);
-    }
-  }
+  const problem = pathProblem(p);
+  if (problem) throw new UnsafePathError(`${what} ${problem}: ${JSON.stringify(p.slice(0, 200))}`);
   return p;
 }
 

@@ -1,14 +1,15 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { cacheKey, type CachePlan, packageManagerCacheEnv, placeFrameworkCaches, restoreCache, saveCache } from './cache.ts';
+import { type CachePlan, packageManagerCacheEnv, planCache as planCacheEntries, restoreDependencies, restoreFrameworkCaches, saveCache } from './cache.ts';
 import { type BuildPlan, detect, resolveOutputDirectory } from './detect.ts';
 import type { Job } from './job.ts';
 import type { Logger } from './log.ts';
 import { buildManifest, type CollectedFile, collectOutput, type Manifest, readProjectConfig } from './manifest.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
-import { childEnv, pickPassthroughEnv, runCommand } from './process.ts';
+import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
+import { childEnv, CommandFailedError, pickPassthroughEnv, runCommand, type RunCommandOptions } from './process.ts';
 
 export const STEPS = ['source', 'detect', 'install', 'build', 'collect', 'upload', 'manifest'] as const;
 export type StepName = (typeof STEPS)[number];
@@ -27,13 +28,14 @@ export class BuildStepError extends Error {
 }
 
 export interface StepTimeouts {
-  /** @default 15 minutes */
+  /** @default 4.8 minutes (what fits CodeBuild's 15-minute Lambda compute, see limits.ts) */
   installMs: number;
-  /** @default 30 minutes */
+  /** @default 7.2 minutes */
   buildMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: StepTimeouts = { installMs: 15 * 60_000, buildMs: 30 * 60_000 };
+/** The step limits of the default compute, CodeBuild on Lambda (15 minutes for the whole build). */
+export const DEFAULT_TIMEOUTS: StepTimeouts = stepLimitsFor(LAMBDA_COMPUTE_MAX_MINUTES * 60_000);
 
 export interface PipelinePorts {
   source: SourcePort;
@@ -71,7 +73,11 @@ export interface PipelineResult {
   uploadedBytes: number;
   /** Wall time per step that ran; `install` includes restoring the cache. */
   durationsMs: Partial<Record<StepName, number>>;
-  cache: { key: string; restored: boolean; restoreMs: number } | null;
+  /**
+   * `key`/`restored`: the dependencies entry; `installSkipped`: its `node_modules` replaced the
+   * install; `frameworkKey`/`frameworkRestored`: the framework caches entry; `restoreMs`: both restores.
+   */
+  cache: { key: string; restored: boolean; restoreMs: number; installSkipped: boolean; frameworkKey: string; frameworkRestored: boolean } | null;
 }
 
 /**
@@ -114,10 +120,12 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
 
   const { projectDir, plan, config } = await step('detect', async () => {
     const projectDir = await resolveInside(sourceDir, job.overrides.rootDirectory ?? '.', 'rootDirectory');
-    const plan = await detect(projectDir, job.overrides, options.hasBinary ? { hasBinary: options.hasBinary } : {});
+    // Lockfiles are looked for up to the repository root: a monorepo's is at the top.
+    const rootDir = await realpath(sourceDir);
+    const plan = await detect(projectDir, job.overrides, { rootDir, ...(options.hasBinary ? { hasBinary: options.hasBinary } : {}) });
     const config = await readProjectConfig(projectDir);
     log.info(
-      `framework=${plan.framework} packageManager=${plan.packageManager ?? 'none'} lockfile=${plan.lockfile ?? 'none'} ` +
+      `framework=${plan.framework} packageManager=${plan.packageManager ?? 'none'} lockfile=${plan.lockfile ?? 'none'} installDir=${plan.installDirectory} ` +
         `install=${JSON.stringify(plan.installCommand)} build=${JSON.stringify(plan.buildCommand)} ` +
         `output=${plan.outputDirectory ?? `first of ${plan.outputCandidates.join(',')}`}`,
     );
@@ -129,9 +137,14 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
   const cachePlan = await planCache(job, plan, projectDir, cacheRoot, ports);
   let cacheRestored = false;
   let cacheRestoreMs = 0;
+  let installSkipped = false;
+  let frameworkRestored = false;
+  const installDir = path.resolve(projectDir, plan.installDirectory);
+  // The workspace root's node_modules/.bin too: npm hoists a workspace's tools there.
+  const binPath = [...parentsUpTo(projectDir, installDir).map((dir) => path.join(dir, 'node_modules', '.bin')), options.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'];
   const envFor = (phase: 'install' | 'build'): Record<string, string> =>
     childEnv({
-      path: options.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      path: binPath.join(path.delimiter),
       home: homeDir,
       projectDir,
       projectEnv: job.env,
@@ -148,14 +161,18 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
   await step('install', async () => {
     if (cachePlan !== null && ports.cache !== undefined) {
       const started = performance.now();
-      cacheRestored = await restoreCache(ports.cache, cachePlan, log);
-      cacheRestoreMs = Math.round(performance.now() - started);
+      ({ restored: cacheRestored, modulesRestored: installSkipped } = await restoreDependencies(ports.cache, cachePlan, log));
+      cacheRestoreMs += Math.round(performance.now() - started);
     }
     if (plan.installCommand === null) log.info('no install command, skipping');
-    else {
-      await runCommand({ command: plan.installCommand, cwd: projectDir, env: envFor('install'), log, timeoutMs: timeouts.installMs, ...signalOption(options) });
+    else if (!installSkipped) {
+      await runStep('install', { command: plan.installCommand, cwd: installDir, env: envFor('install'), log, timeoutMs: timeouts.installMs, ...signalOption(options) });
     }
-    if (cachePlan !== null) await placeFrameworkCaches(cachePlan, projectDir, log);
+    if (cachePlan !== null && ports.cache !== undefined) {
+      const started = performance.now();
+      frameworkRestored = await restoreFrameworkCaches(ports.cache, cachePlan, projectDir, log);
+      cacheRestoreMs += Math.round(performance.now() - started);
+    }
   });
 
   await step('build', async () => {
@@ -163,7 +180,7 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
       log.info('no build command, skipping');
       return;
     }
-    await runCommand({ command: plan.buildCommand, cwd: projectDir, env: envFor('build'), log, timeoutMs: timeouts.buildMs, ...signalOption(options) });
+    await runStep('build', { command: plan.buildCommand, cwd: projectDir, env: envFor('build'), log, timeoutMs: timeouts.buildMs, ...signalOption(options) });
   });
 
   const { outputDirectory, files } = await step('collect', async () => {
@@ -184,7 +201,7 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     return manifest;
   });
 
-  if (cachePlan !== null && ports.cache !== undefined) await saveCache(ports.cache, cachePlan, projectDir, log);
+  if (cachePlan !== null && ports.cache !== undefined) await saveCache(ports.cache, cachePlan, projectDir, log, cacheRestored);
 
   return {
     deploymentId: job.deploymentId,
@@ -194,8 +211,18 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     uploadedFiles: uploaded.files,
     uploadedBytes: uploaded.bytes,
     durationsMs,
-    cache: cachePlan === null ? null : { key: cachePlan.key, restored: cacheRestored, restoreMs: cacheRestoreMs },
+    cache:
+      cachePlan === null
+        ? null
+        : { key: cachePlan.key, restored: cacheRestored, restoreMs: cacheRestoreMs, installSkipped, frameworkKey: cachePlan.frameworkKey, frameworkRestored },
   };
+}
+
+/** The parents of `from` up to and including `to`, nearest first; none when `to` is `from`. */
+function parentsUpTo(from: string, to: string): string[] {
+  const dirs: string[] = [];
+  for (let dir = from; dir !== to && path.dirname(dir) !== dir; ) dirs.push((dir = path.dirname(dir)));
+  return dirs;
 }
 
 function signalOption(options: PipelineOptions): { signal?: AbortSignal } {
@@ -206,7 +233,7 @@ function signalOption(options: PipelineOptions): { signal?: AbortSignal } {
 async function planCache(job: Job, plan: BuildPlan, projectDir: string, root: string, ports: PipelinePorts): Promise<CachePlan | null> {
   if (job.cacheKey === undefined || ports.cache === undefined || plan.installCommand === null || plan.packageManager === null) return null;
   try {
-    return { key: await cacheKey(job.cacheKey, plan.framework, projectDir, plan.lockfile), root };
+    return await planCacheEntries({ scope: job.cacheKey, plan, projectDir, root, installOverridden: job.overrides.installCommand !== undefined });
   } catch (error) {
     ports.log.info(`cache: disabled, no key: ${error instanceof Error ? error.message : String(error)}`);
     return null;
@@ -239,4 +266,21 @@ async function uploadMissing(
   );
   log.info(`uploaded ${missing.length} of ${bySha.size} unique blobs (${bytes} bytes); ${bySha.size - missing.length} already stored`);
   return { files: missing.length, bytes };
+}
+
+/**
+ * Runs a step's command; one that outlives its limit fails with what happened and what to do,
+ * instead of the compute's generic timeout a few minutes later.
+ */
+async function runStep(step: 'install' | 'build', options: RunCommandOptions): Promise<void> {
+  try {
+    await runCommand(options);
+  } catch (error) {
+    if (!(error instanceof CommandFailedError) || !error.timedOut) throw error;
+    throw new Error(
+      `${step} exceeded ${formatLimit(options.timeoutMs)} and was stopped: the ${step} step limit of this build compute ` +
+        `(CodeBuild's Lambda compute stops a whole build at ${LAMBDA_COMPUTE_MAX_MINUTES} min; for longer builds deploy with -c runway:buildCompute=ec2)`,
+      { cause: error },
+    );
+  }
 }

@@ -4,11 +4,16 @@
  * | key | what |
  * |---|---|
  * | `blobs/<teamId>/<sha256>` | a content-addressed file of a team (uploads and build outputs) |
+ * | `uploads/<teamId>/<sha256>` | a direct upload not verified yet (expires after a day) |
  * | `manifests/<deploymentId>.json` | the immutable manifest a build wrote |
  * | `d/<deploymentId>/<path>` | the deployment's files as the edge serves them (copies of blobs) |
  * | `cache/<projectId>/<key>.tgz` | a project's build cache |
  */
 export const blobKey = (teamId: string, sha: string): string => `blobs/${teamId}/${sha}`;
+export const uploadKey = (teamId: string, sha: string): string => `uploads/${teamId}/${sha}`;
 export const manifestKey = (deploymentId: string): string => `manifests/${deploymentId}.json`;
 export const deploymentFileKey = (deploymentId: string, path: string): string => `d/${deploymentId}/${path}`;
 export const buildCacheKey = (projectId: string, key: string): string => `cache/${projectId}/${key}.tgz`;
+
+/** Why a key is too long for S3, or `undefined` (the build contract's rule). */
+export { keyProblem as artifactKeyProblem } from './build/contract.ts';

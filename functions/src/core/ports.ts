@@ -1,20 +1,22 @@
-import type { DeploymentInfo as Deployment, DeploymentSource } from './deployment/schema.ts';
-
 /**
- * Ports of the control plane: what the domain needs from the outside world, declared once.
- * Implementations live in `functions/src/adapters/<port>/<impl>.ts`; the registry in
- * `lib/ports.ts` hands them out (`ports()`) and lets `npm start` and tests swap them (`usePorts`).
+ * Ports of the control plane to the world outside the domain, declared once. Implementations
+ * live in `functions/src/adapters/<port>/<impl>.ts`; the context (`core/context.ts`) hands them
+ * out. The domain's own state is behind repositories (`core/<domain>/repository.ts`).
  */
 
-/** A deployment as handed to the build system: the record plus its full source (file list inline). */
-export type SchedulableDeployment = Omit<Deployment, 'source'> & { source: DeploymentSource };
-
-/** Starts and stops builds (CodeBuild in AWS, the local runner under `npm start`). */
+/**
+ * Starts and stops builds (CodeBuild in AWS, the local runner under `npm start`), and nothing
+ * else: the build lifecycle (`core/build/lifecycle.ts`) mints the capability token, records
+ * where the build runs, and turns its end into the deployment's state.
+ */
 export interface BuildScheduler {
-  /** Starts the build of a QUEUED deployment. The build reports back through `Deployment.transition`. */
-  schedule(deployment: SchedulableDeployment): Promise<void>;
-  /** Stops the build of a deployment that was just CANCELED; a build that already ended is no error. */
-  cancel(deployment: Deployment): Promise<void>;
+  /**
+   * Starts the build of a deployment: the builder fetches its job with `token` from the build API.
+   * @returns the build's id and its log stream
+   */
+  start(build: { deploymentId: string; token: string }): Promise<{ buildId: string; logStream?: string | undefined }>;
+  /** Stops a build; one that already ended is no error. */
+  stop(build: { deploymentId: string; buildId: string }): Promise<void>;
 }
 
 /**
@@ -72,6 +74,8 @@ export interface RepoRef {
  * adapter mints and keeps to itself: tokens never reach the domain, a record or a log.
  */
 export interface GitHubPort {
+  /** The App's public identity: its URL name (install page) and OAuth client id (authorize page). */
+  app(): Promise<{ slug: string; clientId: string }>;
   /** The installation, or undefined when GitHub does not know it (uninstalled, another App's). */
   installation(installationId: number): Promise<{ id: number; account: { login: string; type?: string }; createdAt: string; suspended: boolean; repositorySelection?: 'all' | 'selected' } | undefined>;
   repositories(installationId: number): Promise<GitRepositoryRef[]>;
@@ -104,19 +108,61 @@ export interface GitHubQueue {
   send(message: { body: string; groupId: string; dedupId: string }): Promise<void>;
 }
 
-export interface Ports {
-  buildScheduler: BuildScheduler;
-  edgeStore: EdgeStore;
-  blobStore: BlobStore;
-  envCipher: EnvCipher;
-  github: GitHubPort;
-  githubQueue: GitHubQueue;
+/**
+ * A presigned PUT: the URL and the headers the client must send with it, each with exactly this
+ * value (they are signed, and storage checks the body against them).
+ */
+export interface PresignedPut {
+  url: string;
+  headers: Record<string, string>;
 }
 
-/** A port has no implementation in this environment (a wiring bug, answered with a 500). */
-export class PortNotConfiguredError extends Error {
-  override name = 'PortNotConfiguredError';
-  constructor(port: keyof Ports | string) {
-    super(`${port} not configured: inject an implementation with usePorts() or wire its default adapter`);
-  }
+/** What an object in storage is, without reading it. */
+export interface ObjectHead {
+  /** Length in bytes. */
+  size: number;
+  /**
+   * SHA-256 of the whole object (hex) when storage verified and kept one on upload (S3 does for a
+   * PUT sent with `x-amz-checksum-sha256`); `undefined` when it kept none.
+   */
+  sha256Hex?: string | undefined;
+}
+
+/**
+ * The artifact bucket (S3 in AWS and in the emulator): content-addressed blobs, direct uploads,
+ * manifests, deployment files and build caches, by the keys of `core/artifact-keys.ts`.
+ */
+export interface ArtifactStore {
+  /**
+   * A URL that accepts one PUT of exactly these bytes, for minutes, with the headers to send:
+   * storage checks the sha256 and the length (bytes) when given, and with `ifNoneMatch` refuses
+   * (412) to replace an existing object.
+   */
+  presignPut(key: string, options?: { sha256Hex?: string; contentType?: string; size?: number; ifNoneMatch?: boolean }): Promise<PresignedPut>;
+  /** A URL for one GET, valid for minutes. */
+  presignGet(key: string): Promise<string>;
+  exists(key: string): Promise<boolean>;
+  /** Size and stored checksum of the object, or `undefined` when there is none. */
+  head(key: string): Promise<ObjectHead | undefined>;
+  /** SHA-256 (hex) of the object's bytes, read from storage; `undefined` when there is no object. */
+  digest(key: string): Promise<string | undefined>;
+  /** The object's text, or `undefined` when there is none. */
+  getText(key: string): Promise<string | undefined>;
+  /** Server-side copy, setting the served object's headers. */
+  copy(fromKey: string, toKey: string, headers: { contentType: string; cacheControl?: string }): Promise<void>;
+  /** Deletes the object; deleting one that is not there is no error. */
+  delete(key: string): Promise<void>;
+}
+
+export interface LogEvent {
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  message: string;
+}
+
+/** Build log lines, one stream per build (CodeBuild's own stream in AWS, CloudWatch Logs in the emulator). */
+export interface BuildLogs {
+  append(stream: string, events: LogEvent[]): Promise<void>;
+  /** Lines after `cursor` (oldest first), at most `limit`, and the cursor to continue from. */
+  read(stream: string, options: { cursor?: string | undefined; limit: number }): Promise<{ events: LogEvent[]; next: string }>;
 }

@@ -21,7 +21,8 @@ export type Role = z.infer<typeof Role>;
 
 export const Timestamp = z.iso.datetime().describe('ISO-8601 UTC timestamp');
 
-export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
+/** sha256 hex, as the build contract defines it (one definition for the control plane and the builder). */
+export { Sha256Hex } from './build/contract.ts';
 
 /** `?limit=&cursor=` of every list. */
 export const PageQuery = z.strictObject({

@@ -1,7 +1,7 @@
 import cf from 'cloudfront';
 
 // Runway edge router, CloudFront Function (cloudfront-js-2.0, viewer-request). Deployed as is.
-// KVS: "<host>" -> "<deploymentId>[ <configKey>]"; "c:<configKey>" -> compiled config (edge/config.ts).
+// KVS: "<host>" -> "<deploymentId>[ <configKey>]"; "c:<configKey>" -> compiled config (core/routing/config.ts).
 // Runtime subset only: no for-of, spread, destructuring, ?. or ??; awaits only in handler.
 const kvs = cf.kvs();
 

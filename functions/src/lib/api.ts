@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { allows, RateLimit, Token, type Caller } from '#core/auth/index';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '#core/errors';
-import { config } from '#lib/config';
 import { httpHandler, route, type AnyRoute, type RouteDef } from '#lib/http';
 import { logger } from '#lib/powertools';
 
@@ -28,7 +27,7 @@ async function authenticate(event: APIGatewayProxyEventV2, def: AnyRoute): Promi
   if (!match) throw new UnauthorizedError('unauthorized', 'A valid bearer token is required: Authorization: Bearer rwy_…');
   const caller = await Token.authenticate(match[1] as string);
   logger.appendKeys({ teamId: caller.teamId, tokenId: caller.tokenId });
-  await RateLimit.consume(caller.tokenId, config().RUNWAY_RATE_LIMIT_PER_MINUTE);
+  await RateLimit.consume(caller.tokenId);
   const access = def.access ?? (event.routeKey.startsWith('GET ') ? 'read' : 'write');
   if (!allows(caller.role, access)) {
     throw new ForbiddenError('forbidden', `A ${caller.role} token cannot do this (needs ${access} access)`);

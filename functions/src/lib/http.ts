@@ -1,5 +1,4 @@
 import middy, { type MiddlewareObj } from '@middy/core';
-import httpCors from '@middy/http-cors';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
@@ -7,12 +6,13 @@ import { createError } from '@middy/util';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '#core/errors';
 import { INTERNAL_ERROR, toHttpError } from '#lib/http-errors';
-import { logger, metrics, tracer } from '#lib/powertools';
+import { metrics } from '#lib/metrics';
+import { hasMalformedEscape } from '#lib/path-parameters';
+import { logger } from '#lib/powertools';
 
 /** Default cap on JSON request bodies. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -81,8 +81,8 @@ export interface HttpHandlerOptions<A> {
 export type AnyRoute = RouteDef<any, any, any, any>;
 
 /**
- * Builds the Lambda handler of one HTTP module: Powertools logging/metrics/tracing, security
- * headers, CORS, a correlation id header, the one error mapping, then dispatch on `routeKey`
+ * Builds the Lambda handler of one HTTP module: Powertools logging and metrics, security
+ * headers, a correlation id header, the one error mapping, then dispatch on `routeKey`
  * with zod validation of params, query and body.
  */
 export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHandlerOptions<A> = {}) {
@@ -92,7 +92,7 @@ export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHa
     metrics.addMetric('Requests', MetricUnit.Count, 1);
     const rawBody = decodeBody(event, def.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     const auth = def.auth === 'token' ? await requireAuthenticator(options)(event, def) : undefined;
-    const params = parse(def.params, event.pathParameters ?? {}, 'path');
+    const params = parse(def.params, pathParameters(event), 'path');
     const query = parse(def.query, event.queryStringParameters ?? {}, 'query');
     const body = def.rawBody ? undefined : parse(def.body, parseJsonBody(event, rawBody, def.body !== undefined), 'body');
     const result = await def.handler({ params, query, body, auth, event, context, rawBody });
@@ -102,12 +102,10 @@ export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHa
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     // Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries bearer tokens and env values.
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    // Responses can carry a secret shown once (a new token): never copy them into trace metadata.
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .use(correlationId())
     .use(httpSecurityHeaders())
-    .use(httpCors({ origins: ['*'], headers: 'authorization,content-type,if-match,x-runway-digest', exposeHeaders: 'etag,x-correlation-id,retry-after' }))
+    // No CORS here: the HTTP API answers it from handlers/http/cors.ts and ignores a Lambda's CORS headers.
     .use(httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify(INTERNAL_ERROR) }))
     .use(errorMapper())
     .use(httpHeaderNormalizer())
@@ -126,6 +124,20 @@ function parse<T>(schema: z.ZodType<T> | undefined, input: unknown, where: 'path
   throw new ValidationError('validation_failed', `Invalid request ${where}`, {
     issues: result.error.issues.map((i) => ({ in: where, path: i.path.join('.'), message: i.message })),
   });
+}
+
+/**
+ * The event's path parameters; one holding a malformed percent-escape is a 400 (the API's one
+ * rule for them: lib/path-parameters.ts).
+ */
+function pathParameters(event: APIGatewayProxyEventV2): Record<string, string | undefined> {
+  const params = event.pathParameters ?? {};
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && hasMalformedEscape(value)) {
+      throw new ValidationError('invalid_path_parameter', `The path parameter ${name} holds a malformed percent-escape`, { parameter: name });
+    }
+  }
+  return params;
 }
 
 function decodeBody(event: APIGatewayProxyEventV2, maxBytes: number): Buffer {

@@ -1,11 +1,14 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { UPLOAD_CORS } from '../../../functions/src/handlers/http/cors.ts';
 import { Construct } from 'constructs';
 
 /** Key prefixes of the artifact bucket, shared by the control plane, the builder and the edge. */
 export const ARTIFACT_PREFIXES = {
-  /** Content-addressed file blobs: `blobs/<sha256>`. */
+  /** Content-addressed file blobs: `blobs/<teamId>/<sha256>`. */
   blobs: 'blobs/',
+  /** Direct uploads waiting for their completion check: `uploads/<teamId>/<sha256>`. */
+  uploads: 'uploads/',
   /** Immutable deployment files served by the edge: `d/<deploymentId>/<path>`. */
   deployments: 'd/',
   /** Deployment manifests: `manifests/<deploymentId>.json`. */
@@ -25,7 +28,8 @@ export interface ArtifactBucketProps {
 
 /**
  * Private bucket of blobs, immutable deployment files and build caches. Only CloudFront (through
- * OAC) and the platform's roles read it; nothing is public.
+ * OAC) and the platform's roles read it; nothing is public. Browsers may PUT to it only through a
+ * presigned URL (CORS allows the PUT, the signature authorizes it).
  */
 export class ArtifactBucket extends Construct {
   readonly bucket: Bucket;
@@ -44,7 +48,18 @@ export class ArtifactBucket extends Construct {
           prefix: ARTIFACT_PREFIXES.cache,
           expiration: Duration.days(props.cacheExpirationDays ?? 30),
         },
+        // A direct upload nobody completed is garbage after a day (its URL expired long before).
+        { id: 'expire-unfinished-uploads', prefix: ARTIFACT_PREFIXES.uploads, expiration: Duration.days(1) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      // Browsers (the console) PUT files to presigned upload URLs; see UPLOAD_CORS.
+      cors: [
+        {
+          allowedOrigins: [...UPLOAD_CORS.allowedOrigins],
+          allowedMethods: UPLOAD_CORS.allowedMethods.map((m) => HttpMethods[m]),
+          allowedHeaders: [...UPLOAD_CORS.allowedHeaders],
+          maxAge: UPLOAD_CORS.maxAgeSeconds,
+        },
       ],
     });
   }

@@ -1,5 +1,5 @@
 import { Duration, DockerImage, Stack } from 'aws-cdk-lib';
-import { BuildSpec, CfnProject, ComputeType, LinuxArmLambdaBuildImage, Project, Source } from 'aws-cdk-lib/aws-codebuild';
+import { BuildEnvironmentVariableType, BuildSpec, CfnProject, ComputeType, LinuxArmBuildImage, LinuxArmLambdaBuildImage, Project, Source } from 'aws-cdk-lib/aws-codebuild';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
@@ -8,19 +8,25 @@ import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import path from 'node:path';
 import { BUILDER_BUNDLE } from '../../../functions/src/builder/bundle.ts';
+import { EC2_COMPUTE_TIMEOUT_MINUTES, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor, type StepLimits } from '../../../functions/src/builder/limits.ts';
 import { REPO_ROOT } from './runway-function.ts';
-import { acknowledge } from '../nag.ts';
+import { acknowledge, renderedEnv } from '../nag.ts';
+
+/**
+ * Where builds run. `lambda`: CodeBuild's Lambda compute (ARM, 4 GB), which starts in seconds and
+ * bills per second but stops every build at 15 minutes and cannot run Docker, root tools or write
+ * outside /tmp (https://docs.aws.amazon.com/codebuild/latest/userguide/lambda.html#lambda.limitations).
+ * `ec2`: an ARM EC2 container (BUILD_GENERAL1_MEDIUM: 8 GB, 4 vCPUs,
+ * https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html) with a
+ * build timeout of 5–2160 minutes (default 60), for longer builds.
+ */
+export type BuildCompute = { readonly kind: 'lambda' } | { readonly kind: 'ec2'; readonly timeoutMinutes?: number };
 
 export interface BuilderProjectProps {
   /** Where build logs go; one stream per build. */
   readonly logGroup: ILogGroup;
-  /** CodeBuild compute; Lambda compute bills per second and starts in seconds. @default ComputeType.LAMBDA_4GB */
-  readonly computeType?: ComputeType;
-  /**
-   * A build running longer is stopped. Lambda compute has a fixed 15-minute limit and takes no
-   * timeout; this applies to EC2 compute types only. @default 30 minutes
-   */
-  readonly timeout?: Duration;
+  /** @default { kind: 'lambda' } */
+  readonly compute?: BuildCompute;
 }
 
 /**
@@ -31,6 +37,10 @@ export interface BuilderProjectProps {
  */
 export class BuilderProject extends Construct {
   readonly project: Project;
+  /** The most a whole build may take on this compute, in minutes. */
+  readonly ceilingMinutes: number;
+  /** The builder's step limits, inside that ceiling (passed to every build). */
+  readonly stepLimits: StepLimits;
 
   constructor(scope: Construct, id: string, props: BuilderProjectProps) {
     super(scope, id);
@@ -48,37 +58,45 @@ export class BuilderProject extends Construct {
       },
     });
 
-    const computeType = props.computeType ?? ComputeType.LAMBDA_4GB;
-    const lambdaCompute = computeType.startsWith('BUILD_LAMBDA_');
+    const compute = props.compute ?? { kind: 'lambda' };
+    const ec2 = compute.kind === 'ec2';
+    this.ceilingMinutes = ec2 ? (compute.timeoutMinutes ?? EC2_COMPUTE_TIMEOUT_MINUTES.default) : LAMBDA_COMPUTE_MAX_MINUTES;
+    if (!Number.isInteger(this.ceilingMinutes) || this.ceilingMinutes < EC2_COMPUTE_TIMEOUT_MINUTES.min || this.ceilingMinutes > EC2_COMPUTE_TIMEOUT_MINUTES.max) {
+      throw new Error(`A CodeBuild build timeout is ${EC2_COMPUTE_TIMEOUT_MINUTES.min}-${EC2_COMPUTE_TIMEOUT_MINUTES.max} whole minutes, got ${this.ceilingMinutes}`);
+    }
+    this.stepLimits = stepLimitsFor(this.ceilingMinutes * 60_000);
     this.project = new Project(this, 'Project', {
       description: 'Runway builds: runs the builder for one deployment per build',
       source: Source.s3({ bucket: bundle.bucket, path: bundle.s3ObjectKey }),
       environment: {
-        buildImage: LinuxArmLambdaBuildImage.AMAZON_LINUX_2023_NODE_22,
-        computeType,
+        // Node.js 22 on both: the Lambda image, and the EC2 image's `nodejs: 22` runtime
+        // (https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html).
+        buildImage: ec2 ? LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0 : LinuxArmLambdaBuildImage.AMAZON_LINUX_2023_NODE_22,
+        computeType: ec2 ? ComputeType.MEDIUM : ComputeType.LAMBDA_4GB,
         privileged: false,
+        environmentVariables: {
+          // The builder stops a step that outlives its share of the ceiling with a clear message.
+          RUNWAY_INSTALL_TIMEOUT_SECONDS: { type: BuildEnvironmentVariableType.PLAINTEXT, value: String(Math.floor(this.stepLimits.installMs / 1000)) },
+          RUNWAY_BUILD_TIMEOUT_SECONDS: { type: BuildEnvironmentVariableType.PLAINTEXT, value: String(Math.floor(this.stepLimits.buildMs / 1000)) },
+        },
       },
-      ...(lambdaCompute ? {} : { timeout: props.timeout ?? Duration.minutes(30) }),
+      // Lambda compute takes no timeout (its 15 minutes are fixed).
+      ...(ec2 ? { timeout: Duration.minutes(this.ceilingMinutes) } : {}),
       logging: { cloudWatch: { logGroup: props.logGroup } },
       buildSpec: BuildSpec.fromObject({
         version: '0.2',
-        phases: { build: { commands: ['node builder.mjs'] } },
+        phases: {
+          ...(ec2 ? { install: { 'runtime-versions': { nodejs: 22 } } } : {}),
+          build: { commands: ['node builder.mjs'] },
+        },
       }),
     });
     this.acknowledgeFindings();
   }
 
   private acknowledgeFindings(): void {
-    // cdk-nag renders ARNs with the stack's region/account, or their pseudo parameters when the
-    // stack is environment-agnostic.
     const stack = Stack.of(this);
-    const literal = (value: string, pseudo: string) => {
-      const resolved: unknown = stack.resolve(value);
-      return typeof resolved === 'string' ? resolved : `<${pseudo}>`;
-    };
-    const partition = literal(stack.partition, 'AWS::Partition');
-    const region = literal(stack.region, 'AWS::Region');
-    const account = literal(stack.account, 'AWS::AccountId');
+    const { partition, region, account } = renderedEnv(this);
     const projectId = stack.getLogicalId(this.project.node.defaultChild as CfnProject);
     acknowledge(this.project, [
       ...['s3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => ({

@@ -1,13 +1,16 @@
 import path from 'node:path';
-import { Function as CloudFrontFunction, FunctionCode, FunctionRuntime, KeyValueStore } from 'aws-cdk-lib/aws-cloudfront';
+import { KeyValueStore } from 'aws-cdk-lib/aws-cloudfront';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { CloudFrontJsFunction } from './cloudfront-js-function.ts';
 import { REPO_ROOT } from './runway-function.ts';
 
 /** The committed CloudFront Function sources, deployed byte for byte (and run by the local edge). */
 export const EDGE_FUNCTION_SOURCES = {
   viewerRequest: path.join(REPO_ROOT, 'functions/src/edge/viewer-request.js'),
   viewerResponse: path.join(REPO_ROOT, 'functions/src/edge/viewer-response.js'),
+  /** The console distribution's viewer-request (directory paths to their index.html). */
+  consoleRequest: path.join(REPO_ROOT, 'functions/src/edge/console-request.js'),
 } as const;
 
 /** What the control plane may do to the routing store: read its ETag, write and delete keys, read one back. */
@@ -31,25 +34,21 @@ export interface EdgeRoutingProps {
  */
 export class EdgeRouting extends Construct {
   readonly store: KeyValueStore;
-  readonly viewerRequest: CloudFrontFunction;
-  readonly viewerResponse: CloudFrontFunction;
+  readonly viewerRequest: CloudFrontJsFunction;
+  readonly viewerResponse: CloudFrontJsFunction;
 
   constructor(scope: Construct, id: string, props: EdgeRoutingProps) {
     super(scope, id);
     this.store = new KeyValueStore(this, 'Store', { comment: `Runway host routing for ${props.platformDomain}` });
-    this.viewerRequest = new CloudFrontFunction(this, 'ViewerRequest', {
+    this.viewerRequest = new CloudFrontJsFunction(this, 'ViewerRequest', {
       comment: 'Runway: Host -> deployment via the KeyValueStore, rewrite to its immutable files',
-      code: FunctionCode.fromFile({ filePath: EDGE_FUNCTION_SOURCES.viewerRequest }),
-      runtime: FunctionRuntime.JS_2_0,
+      sourcePath: EDGE_FUNCTION_SOURCES.viewerRequest,
       keyValueStore: this.store,
-      autoPublish: true,
     });
-    this.viewerResponse = new CloudFrontFunction(this, 'ViewerResponse', {
+    this.viewerResponse = new CloudFrontJsFunction(this, 'ViewerResponse', {
       comment: 'Runway: caching and configured response headers',
-      code: FunctionCode.fromFile({ filePath: EDGE_FUNCTION_SOURCES.viewerResponse }),
-      runtime: FunctionRuntime.JS_2_0,
+      sourcePath: EDGE_FUNCTION_SOURCES.viewerResponse,
       keyValueStore: this.store,
-      autoPublish: true,
     });
   }
 

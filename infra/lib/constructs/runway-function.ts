@@ -5,6 +5,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { acknowledge } from '../nag.ts';
+import { esbuildTargetOf, LAMBDA_RUNTIME, RUNTIME_PROVIDED, SDK_MODE } from '../bundling.ts';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -18,10 +19,18 @@ export interface RunwayFunctionProps extends Omit<NodejsFunctionProps, 'entry'> 
   readonly serviceName?: string;
 }
 
+/** The Lambda runtime of {@link LAMBDA_RUNTIME}; the esbuild target is derived from it. */
+const RUNTIME = (() => {
+  const runtime = Runtime.ALL.find((r) => r.name === LAMBDA_RUNTIME);
+  if (!runtime) throw new Error(`CDK knows no Lambda runtime ${LAMBDA_RUNTIME}`);
+  return runtime;
+})();
+
 /**
- * A Lambda function with Runway's defaults: the newest Node.js runtime (24) on arm64, ESM bundle minified by esbuild with
- * the AWS SDK v3 bundled (tree-shaken, no runtime-version drift), JSON logs with a bounded
- * retention, active tracing and Powertools environment.
+ * A Lambda function with Runway's defaults: the newest Node.js runtime (24) on arm64, an ESM
+ * bundle minified by esbuild for that runtime's Node.js, with the AWS SDK v3 left to the runtime
+ * (infra/lib/bundling.ts: the choice and its figures), JSON logs with a bounded retention,
+ * active tracing and Powertools environment.
  */
 export class RunwayFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: RunwayFunctionProps) {
@@ -34,7 +43,7 @@ export class RunwayFunction extends NodejsFunction {
       entry: path.join(REPO_ROOT, 'functions/src/handlers', handlerFile),
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       projectRoot: REPO_ROOT,
-      runtime: Runtime.NODEJS_24_X,
+      runtime: RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.seconds(10),
@@ -48,15 +57,16 @@ export class RunwayFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         ...environment,
       },
+      // The same options as lambdaBuildOptions() in infra/lib/bundling.ts, which the bundle-size
+      // test and bench:api bundle with.
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: esbuildTargetOf(RUNTIME.name),
         minify: true,
         sourceMap: true,
         mainFields: ['module', 'main'],
-        // Bundle the SDK: tree-shaken clients start faster than the runtime's full copy and
-        // do not drift with the runtime's version.
-        externalModules: [],
+        externalModules: SDK_MODE === 'external' ? RUNTIME_PROVIDED : [],
+        esbuildArgs: { '--legal-comments': 'none', '--charset': 'utf8' },
         // ESM bundles still meet CommonJS dependencies that call require().
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
         ...bundling,

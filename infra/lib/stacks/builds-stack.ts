@@ -4,7 +4,7 @@ import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { BuilderProject } from '../constructs/builder-project.ts';
+import { BuilderProject, type BuildCompute } from '../constructs/builder-project.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
 import { acknowledge, acknowledgeTableIndexes, acknowledgeArnWildcard } from '../nag.ts';
 import type { StateStack } from './state-stack.ts';
@@ -12,6 +12,8 @@ import type { StateStack } from './state-stack.ts';
 export interface BuildsStackProps extends StackProps {
   readonly state: StateStack;
   readonly platformDomain: string;
+  /** Where builds run (context `runway:buildCompute`). @default Lambda compute */
+  readonly compute?: BuildCompute;
 }
 
 /**
@@ -25,7 +27,7 @@ export class BuildsStack extends Stack {
   constructor(scope: Construct, id: string, props: BuildsStackProps) {
     super(scope, id, props);
     const { state } = props;
-    this.builder = new BuilderProject(this, 'Builder', { logGroup: state.buildLogs });
+    this.builder = new BuilderProject(this, 'Builder', { logGroup: state.buildLogs, ...(props.compute ? { compute: props.compute } : {}) });
 
     this.buildState = new RunwayFunction(this, 'BuildStateFn', {
       handlerFile: 'events/build-state.ts',

@@ -1,6 +1,8 @@
 import { Aws, CfnOutput, CfnRule, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
 import type { Distribution, KeyValueStore } from 'aws-cdk-lib/aws-cloudfront';
+import { AaaaRecord, ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import { CloudFrontTarget } from 'aws-cdk-lib/aws-route53-targets';
 import type { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../constructs/artifact-bucket.ts';
 import { EdgeDistribution } from '../constructs/edge-distribution.ts';
@@ -16,6 +18,12 @@ export interface EdgeStackProps extends StackProps {
   readonly state: StateStack;
   /** Domain deployments are served under; `localhost` (or `*.localhost`) means no certificate and no aliases. */
   readonly platformDomain: string;
+  /**
+   * A Route 53 public hosted zone holding the platform domain. With it the stack creates the
+   * certificate's DNS validation records and the alias records of `*.D` and `D` itself; without
+   * it the operator creates them (README, "Deploy to AWS").
+   */
+  readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
 }
 
 /** True for a domain that public DNS and ACM can serve (not the local `localhost`). */
@@ -64,14 +72,20 @@ export class EdgeStack extends Stack {
     this.routes = this.routing.store;
     const originResponse = new EdgeOriginResponse(this, 'OriginResponse', { bucket, deploymentObjects });
 
+    if (props.hostedZone && !isPublicDomain(platformDomain)) {
+      throw new Error(`A hosted zone needs a public platform domain, not ${platformDomain}`);
+    }
+    const zone = props.hostedZone ? HostedZone.fromHostedZoneAttributes(this, 'Zone', props.hostedZone) : undefined;
     let domain: { names: string[]; certificate: Certificate } | undefined;
     if (isPublicDomain(platformDomain)) {
       const names = [`*.${platformDomain}`, platformDomain];
-      // DNS validation: ACM shows the CNAME records to create; the deploy waits until they resolve.
+      // DNS validation: ACM shows the CNAME records to create and the deploy waits until they
+      // resolve; with a hosted zone, CloudFormation creates them in it
+      // (`HostedZoneId` "causes ACM to add your CNAME to the domain record": https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-certificatemanager-certificate-domainvalidationoption.html).
       const certificate = new Certificate(this, 'Certificate', {
         domainName: names[0]!,
         subjectAlternativeNames: [platformDomain],
-        validation: CertificateValidation.fromDns(),
+        validation: CertificateValidation.fromDns(zone),
       });
       domain = { names, certificate };
     }
@@ -85,9 +99,20 @@ export class EdgeStack extends Stack {
     });
     this.distribution = edge.distribution;
 
+    if (zone && domain) {
+      // Both names point at the distribution (alias records: no charge for the queries).
+      const target = RecordTarget.fromAlias(new CloudFrontTarget(this.distribution));
+      for (const [id, recordName] of [['Wildcard', domain.names[0]!], ['Apex', platformDomain]] as const) {
+        new ARecord(this, `${id}A`, { zone, recordName, target });
+        new AaaaRecord(this, `${id}Aaaa`, { zone, recordName, target });
+      }
+    }
+
     new CfnOutput(this, 'DistributionDomainName', {
       value: this.distribution.distributionDomainName,
-      description: `Point *.${platformDomain} and ${platformDomain} here (CNAME / alias record)`,
+      description: zone
+        ? `*.${platformDomain} and ${platformDomain} point here (alias records in hosted zone ${props.hostedZone!.zoneName})`
+        : `Point *.${platformDomain} and ${platformDomain} here (CNAME / alias record)`,
     });
     new CfnOutput(this, 'RoutesKeyValueStoreArn', { value: this.routes.keyValueStoreArn });
 

@@ -5,7 +5,7 @@
  * A token belongs to one team, so a person who works in several teams keeps one token per team:
  * `runway.teams` lists them, `runway.token` is the one in use (what every request sends).
  */
-import type { TeamInfo } from './types.ts';
+import type { DirectUpload, TeamInfo } from './types.ts';
 
 const TOKEN_KEY = 'runway.token';
 const TEAMS_KEY = 'runway.teams';
@@ -142,23 +142,21 @@ export async function api<T>(method: string, path: string, body?: unknown, token
 }
 
 /**
- * `POST /v1/files`: one file's raw bytes, addressed by their SHA-256 (`x-runway-digest`). The
- * API checks the digest, so a corrupted upload is refused rather than deployed.
+ * PUTs one file straight to storage at the presigned URL `POST /v1/files/uploads` handed out,
+ * with exactly its headers (storage checks the length and the SHA-256 they sign). Bytes never
+ * pass through the API, whose requests AWS caps at 6 MB. The token stays here: the URL carries
+ * its own short-lived signature.
  */
-export async function uploadFile(sha: string, bytes: Blob): Promise<void> {
-  const { apiUrl } = await config();
-  const token = session.token();
+export async function putDirect(upload: DirectUpload, bytes: Blob): Promise<void> {
   let res: Response;
   try {
-    res = await fetch(`${apiUrl}/v1/files`, {
-      method: 'POST',
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/octet-stream', 'x-runway-digest': `sha256=${sha}` },
-      body: bytes,
-    });
+    res = await fetch(upload.url, { method: upload.method, headers: upload.headers, body: bytes });
   } catch (cause) {
-    throw new ApiError(0, 'network_error', `The API at ${apiUrl} did not answer. Check your connection, then deploy again.`, { cause });
+    throw new ApiError(0, 'network_error', 'The upload to storage did not answer. Check your connection, then deploy again.', { cause });
   }
-  if (!res.ok) throw await errorOf(res);
+  if (!res.ok) {
+    throw new ApiError(res.status, 'upload_failed', `Storage refused the upload of a file (HTTP ${res.status}). Deploy again; if it keeps failing, the file changed while it was uploading.`);
+  }
 }
 
 async function errorOf(res: Response): Promise<ApiError> {

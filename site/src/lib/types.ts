@@ -7,6 +7,7 @@ export type { DeploymentInfo, DeploymentState } from '../../../functions/src/cor
 export type { AliasInfo, AliasChange } from '../../../functions/src/core/alias/schema.ts';
 export type { EnvVarInfo, EnvTarget, CreateEnvBody, UpdateEnvBody } from '../../../functions/src/core/env/schema.ts';
 export type { TeamInfo } from '../../../functions/src/core/team/schema.ts';
+export type { DirectUpload, UploadBatch } from '../../../functions/src/core/files/files.ts';
 export type { InstallationInfo, RepositoryInfo } from '../../../functions/src/core/github/schema.ts';
 import type { DeploymentState } from '../../../functions/src/core/deployment/schema.ts';
 import type { InstallLink as InstallLinkSchema } from '../../../functions/src/core/github/schema.ts';

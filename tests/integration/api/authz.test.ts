@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HTTP_ROUTES, routeKey } from '../../../functions/src/handlers/http/routes.ts';
 import type { AnyRoute } from '../../../functions/src/lib/http.ts';
-import { gh } from '../../../functions/src/core/github/entities.ts';
+import { gh } from '../../../functions/src/adapters/db/dynamodb/github-model.ts';
 import { type Api, type Client, client, newTeam, readyDeployment, sha256, startApi, type TestTeam, teamItems, uniqueName, upload } from './harness.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Deployment } from '../../../functions/src/core/deployment/index.ts';
-import { type Api, client, newTeam, sha256, startApi, teamBlobs, teamItems, uniqueName, upload } from './harness.ts';
+import { type Api, client, newTeam, scheduledJob, sha256, startApi, teamBlobs, teamItems, uniqueName, upload } from './harness.ts';
 
 let api: Api;
 beforeAll(async () => {
@@ -80,8 +80,8 @@ describe('POST /v1/deployments (upload protocol)', () => {
     expect(res.body).toMatchObject({ state: 'QUEUED', target: 'preview', projectId: project.id, source: { type: 'files', fileCount: 2 } });
     expect(res.body.id).toMatch(/^dpl_[0-9a-z]{9}$/);
     expect(res.body.url).toBe(`${project.name}-${res.body.shortId}.localhost`);
-    const scheduled = api.scheduler.scheduled.find((d) => d.id === res.body.id);
-    expect(scheduled?.source).toEqual({ type: 'files', files: expect.arrayContaining(files) });
+    // The build's job (what the scheduled build fetches with its token) lists the files.
+    expect((await scheduledJob(api, res.body.id)).source).toEqual({ type: 'files', files: expect.arrayContaining(files) });
   });
 
   test("another team's blobs do not count: it must upload its own", async () => {
@@ -198,7 +198,6 @@ describe('deployments', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ state: 'QUEUED', target: 'production', redeployOf: original.id, source: original.source });
     expect(res.body.id).not.toBe(original.id);
-    const scheduled = api.scheduler.scheduled.find((d) => d.id === res.body.id);
-    expect(scheduled?.source).toEqual({ type: 'files', files: [...files].sort((x, y) => x.file.localeCompare(y.file)) });
+    expect((await scheduledJob(api, res.body.id)).source).toEqual({ type: 'files', files: [...files].sort((x, y) => x.file.localeCompare(y.file)) });
   });
 });

@@ -215,4 +215,16 @@ describe('fuzz: no request makes the API answer 5xx or an error without the erro
     expect(answer.status).toBeGreaterThanOrEqual(400);
     expectErrorShape(m, target, answer);
   });
+
+  test.each([
+    ['GET', '/v1/projects/%'],
+    ['GET', '/v1/projects/%zz'],
+    ['GET', '/v1/deployments/%ff'],
+    ['DELETE', '/v1/projects/%E2%82'],
+    ['POST', '/v1/projects/%zz/promote'],
+    ['DELETE', '/v1/tokens/tok_%G0'],
+  ] as const)('%s %s: a malformed percent-escape in a parameter is a 400 invalid_path_parameter (the route exists: not a 404)', async (m, target) => {
+    const answer = await send({ method: m, target, headers: { authorization: `Bearer ${teams[0]!.tokens.owner}` }, body: undefined });
+    expect([answer.status, JSON.parse(answer.text).error.code], answer.text).toEqual([400, 'invalid_path_parameter']);
+  });
 });

@@ -9,7 +9,7 @@ import type { Role } from '../../../functions/src/core/schemas.ts';
 import { Team } from '../../../functions/src/core/team/index.ts';
 import { HTTP_ROUTES, routeKey } from '../../../functions/src/handlers/http/routes.ts';
 import type { AnyRoute } from '../../../functions/src/lib/http.ts';
-import { usePorts } from '../../../functions/src/lib/ports.ts';
+import { override } from '../../../functions/src/core/context.ts';
 import { freePort } from '../../../local/emulator.ts';
 import { createGateway } from '../../../local/gateway.ts';
 import { S3BlobStore } from '../../../functions/src/adapters/blob-store/s3.ts';
@@ -33,7 +33,7 @@ export interface Api {
 export async function startApi(): Promise<Api> {
   const edge = new InMemoryEdgeStore();
   const scheduler = new RecordingScheduler();
-  const restore = usePorts({ edgeStore: edge, buildScheduler: scheduler, blobStore: new S3BlobStore(), envCipher: new KmsEnvCipher() });
+  const restore = override({ edgeStore: edge, buildScheduler: scheduler, blobStore: new S3BlobStore(), envCipher: new KmsEnvCipher() });
   const server: http.Server = createGateway();
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -141,6 +141,18 @@ export interface TestTeam {
   id: string;
   name: string;
   tokens: Record<Role, string>;
+}
+
+/**
+ * The job the recorded scheduler's build would fetch (`GET /v1/builds/{id}/job` with its
+ * capability token), as the builder sees it.
+ */
+export async function scheduledJob(api: Api, deploymentId: string): Promise<any> {
+  const build = api.scheduler.scheduled.find((b) => b.id === deploymentId);
+  if (!build) throw new Error(`no build of ${deploymentId} was scheduled`);
+  const res = await fetch(`${api.base}/v1/builds/${deploymentId}/job`, { headers: { authorization: `Bearer ${build.token}` } });
+  if (res.status !== 200) throw new Error(`job of ${deploymentId}: ${res.status} ${await res.text()}`);
+  return res.json();
 }
 
 /** A fresh team with an owner, a member and a viewer token, made through the domain (like the admin CLI). */

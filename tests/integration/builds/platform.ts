@@ -9,6 +9,7 @@ import { client, sha256, type Client } from '../api/harness.ts';
 import { Build } from '../../../functions/src/core/build/index.ts';
 import { resetConfig } from '../../../functions/src/lib/config.ts';
 import { useLocalGitHub, type LocalGitHub } from '../../../local/github.ts';
+import type { StepLimits } from '../../../functions/src/builder/limits.ts';
 
 /**
  * The whole local platform in-process, as `npm start` wires it: the real gateway and handlers,
@@ -24,12 +25,18 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-export async function startPlatform(options: { buildTimeoutMs?: number; github?: boolean } = {}): Promise<Platform> {
-  const gateway: http.Server = createGateway();
+export async function startPlatform(
+  options: { buildTimeoutMs?: number; buildStepLimits?: StepLimits; github?: boolean; consoleOrigins?: string[] } = {},
+): Promise<Platform> {
+  const gateway: http.Server = createGateway({ allowOrigins: options.consoleOrigins ?? [] });
   const apiPort = await freePort();
   await new Promise<void>((r) => gateway.listen(apiPort, '127.0.0.1', r));
   const api = `http://127.0.0.1:${apiPort}`;
-  const ports = useLocalPlatformPorts({ apiUrl: api, ...(options.buildTimeoutMs ? { buildTimeoutMs: options.buildTimeoutMs } : {}) });
+  const ports = useLocalPlatformPorts({
+    apiUrl: api,
+    ...(options.buildTimeoutMs ? { buildTimeoutMs: options.buildTimeoutMs } : {}),
+    ...(options.buildStepLimits ? { buildStepLimits: options.buildStepLimits } : {}),
+  });
   const edgeServer: http.Server = createEdgeServer();
   const edgePort = await freePort();
   await new Promise<void>((r) => edgeServer.listen(edgePort, '127.0.0.1', r));
@@ -133,6 +140,40 @@ export async function buildLog(c: Client, id: string): Promise<string[]> {
   }
   throw new Error('the log never ended');
 }
+
+/**
+ * Polls the build log until a line matches `pattern` (while the build runs); returns the match.
+ * Fails when the build ends without such a line, or after `timeoutMs`.
+ */
+export async function waitForLogLine(c: Client, id: string, pattern: RegExp, timeoutMs = 120_000): Promise<RegExpExecArray> {
+  const deadline = Date.now() + timeoutMs;
+  let cursor = '';
+  for (;;) {
+    const res = await c.get(`/v1/deployments/${id}/events${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+    if (res.status !== 200) throw new Error(`events: ${res.status} ${res.text}`);
+    for (const { text } of res.body.items as Array<{ text: string }>) {
+      const found = pattern.exec(text);
+      if (found) return found;
+    }
+    if (res.body.done) throw new Error(`${id}: the build ended without a log line matching ${pattern}`);
+    if (Date.now() > deadline) throw new Error(`${id}: no log line matching ${pattern} after ${timeoutMs} ms`);
+    cursor = res.body.next ?? cursor;
+    if (res.body.items.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Whether a process is running (a zombie, killed but not yet reaped, is not). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A build command that prints its pid (`build pid <n>`) and then runs until it is killed. */
+export const BUILD_UNTIL_KILLED = `node -e "console.log('build pid ' + process.pid); setInterval(() => {}, 1000)"`;
 
 /** The builder's result line of a finished deployment (`Build.resultOf` over its whole log). */
 export async function buildResult(c: Client, id: string): Promise<any> {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EmulatorEdgeStore } from '../../../functions/src/adapters/edge-store/emulator.ts';
-import { compileRoutingConfig, type RunwayRoutingConfig } from '../../../functions/src/edge/config.ts';
+import { compileRoutingConfig, type RunwayRoutingConfig } from '../../../functions/src/core/routing/config.ts';
 
 /** Helpers for the local-edge tests: seed deployments and KVS entries in the emulator, request over HTTP. */
 

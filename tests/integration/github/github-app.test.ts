@@ -5,7 +5,7 @@ import { dynamoClient } from '../../../functions/src/adapters/aws/clients.ts';
 import { resetConfig } from '../../../functions/src/lib/config.ts';
 import type { FakeGitHub } from '../../../local/fake-github.ts';
 import { newTeam, teamItems, uniqueName, type Client } from '../api/harness.ts';
-import { expectReady, readTree, startPlatform, visit, waitForBuilding, waitForEnd, type Platform } from '../builds/platform.ts';
+import { BUILD_UNTIL_KILLED, expectReady, readTree, startPlatform, visit, waitForBuilding, waitForEnd, type Platform } from '../builds/platform.ts';
 import { deliver, example, githubId, pullRequestPayload, pushPayload } from '../../support/github.ts';
 
 /**
@@ -353,11 +353,8 @@ describe('redeliveries and bursts', () => {
 
   test('a newer push cancels the older commit\'s running build, which GitHub then shows as error', async () => {
     const { repo, installationId, name, project } = await linkedProject();
-    // A build that takes a while, so the next push finds it running.
-    const slow = (text: string) => ({
-      'package.json': JSON.stringify({ name: 'slow', private: true, scripts: { build: `node -e "setTimeout(()=>{require('fs').mkdirSync('build');require('fs').writeFileSync('build/index.html','${text}')},8000)"` } }),
-    });
-    const a = fake.commit(repo.fullName, 'slow', slow('a'));
+    // A build that only ends when killed: the next push always finds it running.
+    const a = fake.commit(repo.fullName, 'slow', { 'package.json': JSON.stringify({ name: 'slow', private: true, scripts: { build: BUILD_UNTIL_KILLED } }) });
     await send('push', pushPayload({ installationId, repo, branch: 'slow', sha: a.sha }));
     await drained();
     const [first] = await deploymentsOf(project.id);

@@ -127,6 +127,92 @@ describe('detect: temp projects', () => {
     });
   });
 
+  describe('monorepo: the lockfile of the workspace root', () => {
+    const app = (deps: object = { vite: '8.0.0' }) => pkg({ name: 'site', scripts: { build: 'vite build' }, devDependencies: deps });
+    const detectIn = (rel: string, options: object = {}) => detect(path.join(dir, rel), {}, { ...noBinaries, rootDir: dir, ...options });
+
+    it('npm workspaces: installs with npm ci from the root that holds package-lock.json', async () => {
+      await writeTree(dir, {
+        'package.json': pkg({ name: 'mono', private: true, workspaces: ['apps/*', 'packages/*'] }),
+        'package-lock.json': '{"lockfileVersion":3}',
+        'apps/site/package.json': app(),
+      });
+      expect(await detectIn('apps/site')).toMatchObject({
+        framework: 'vite',
+        packageManager: 'npm',
+        lockfile: path.join('..', '..', 'package-lock.json'),
+        installDirectory: path.join('..', '..'),
+        installCommand: 'npm ci',
+        buildCommand: 'npm run build',
+      });
+    });
+
+    it("pnpm workspaces: pnpm-workspace.yaml's packages, with the root's packageManager pin", async () => {
+      await writeTree(dir, {
+        'package.json': pkg({ name: 'mono', private: true, packageManager: 'pnpm@9.15.9' }),
+        'pnpm-workspace.yaml': "packages:\n  - 'apps/**'\n  - '!apps/legacy'\n",
+        'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+        'apps/web/site/package.json': app(),
+        'apps/legacy/package.json': app(),
+      });
+      expect(await detectIn('apps/web/site')).toMatchObject({
+        packageManager: 'pnpm',
+        installDirectory: path.join('..', '..', '..'),
+        installCommand: 'npx --yes pnpm@9.15.9 install --frozen-lockfile',
+        buildCommand: 'npx --yes pnpm@9.15.9 run build',
+      });
+      // Excluded by `!apps/legacy`: the root's lockfile does not describe it.
+      expect(await detectIn('apps/legacy')).toMatchObject({ packageManager: 'npm', lockfile: null, installDirectory: '.', installCommand: 'npm install' });
+    });
+
+    it("Yarn's workspaces object form", async () => {
+      await writeTree(dir, {
+        'package.json': pkg({ private: true, workspaces: { packages: ['./sites/*/'] } }),
+        'yarn.lock': '# yarn lockfile v1\n',
+        'sites/docs/package.json': app(),
+      });
+      expect(await detectIn('sites/docs')).toMatchObject({ packageManager: 'yarn', installDirectory: path.join('..', '..'), installCommand: 'npx --yes yarn@1 install --frozen-lockfile' });
+    });
+
+    it('a pnpm workspace without a lockfile yet installs from its root', async () => {
+      await writeTree(dir, { 'package.json': pkg({ private: true }), 'pnpm-workspace.yaml': 'packages: [apps/*]\n', 'apps/a/package.json': app() });
+      expect(await detectIn('apps/a')).toMatchObject({ packageManager: 'pnpm', lockfile: null, installDirectory: path.join('..', '..'), installCommand: 'npx --yes pnpm@9 install' });
+    });
+
+    it("a parent's lockfile that is not a workspace of it does not describe the project", async () => {
+      await writeTree(dir, { 'package.json': pkg({ name: 'tools', devDependencies: { prettier: '3.0.0' } }), 'package-lock.json': '{}', 'site/package.json': app() });
+      expect(await detectIn('site')).toMatchObject({ packageManager: 'npm', lockfile: null, installDirectory: '.', installCommand: 'npm install' });
+    });
+
+    it("the project's own lockfile wins over the root's", async () => {
+      await writeTree(dir, {
+        'package.json': pkg({ workspaces: ['apps/*'] }),
+        'yarn.lock': '',
+        'apps/site/package.json': app(),
+        'apps/site/package-lock.json': '{}',
+      });
+      expect(await detectIn('apps/site')).toMatchObject({ packageManager: 'npm', lockfile: 'package-lock.json', installDirectory: '.', installCommand: 'npm ci' });
+    });
+
+    it('never looks above the repository root', async () => {
+      await writeTree(dir, { 'package.json': pkg({ workspaces: ['repo'] }), 'package-lock.json': '{}', 'repo/package.json': app() });
+      expect(await detect(path.join(dir, 'repo'), {}, { ...noBinaries, rootDir: path.join(dir, 'repo') })).toMatchObject({ lockfile: null, installCommand: 'npm install' });
+      // Without a root the walk does not start at all: the project dir is the whole source.
+      expect(await detect(path.join(dir, 'repo'), {}, noBinaries)).toMatchObject({ lockfile: null, installDirectory: '.' });
+    });
+
+    it('an install command override runs in the project dir', async () => {
+      await writeTree(dir, { 'package.json': pkg({ workspaces: ['apps/*'] }), 'package-lock.json': '{}', 'apps/site/package.json': app() });
+      const plan = await detect(path.join(dir, 'apps/site'), { installCommand: 'npm install --no-save' }, { ...noBinaries, rootDir: dir });
+      expect(plan).toMatchObject({ installCommand: 'npm install --no-save', installDirectory: '.' });
+    });
+
+    it('a package manager the builder does not run (bun) falls back to npm install in the project', async () => {
+      await writeTree(dir, { 'package.json': pkg({ workspaces: ['apps/*'] }), 'bun.lock': '{}', 'apps/site/package.json': app() });
+      expect(await detectIn('apps/site')).toMatchObject({ packageManager: 'npm', lockfile: null, installDirectory: '.' });
+    });
+  });
+
   describe('overrides', () => {
     it('override every field', async () => {
       const plan = await detect(

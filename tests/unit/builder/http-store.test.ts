@@ -18,7 +18,7 @@ describe('HttpStore against the upload endpoint contract (loopback server)', () 
   beforeEach(async () => {
     server = await startUploadServer();
     ({ dir, cleanup } = await tempDir());
-    store = new HttpStore({ baseUrl: server.baseUrl, token: server.token, tmpDir: dir, backoffMs: () => 1 });
+    store = new HttpStore({ baseUrl: server.baseUrl, token: server.token, tmpDir: dir, backoff: { minMs: 1, factor: 1 } });
   });
   afterEach(async () => {
     await server.close();
@@ -40,10 +40,18 @@ describe('HttpStore against the upload endpoint contract (loopback server)', () 
     expect(server.requests.filter((r) => r.startsWith('POST'))).toHaveLength(3);
   });
 
-  it('writes the manifest as JSON', async () => {
+  it('writes the manifest as JSON straight to its presigned URL, with its checksum and without the token', async () => {
     const manifest: Manifest = { version: 1, deploymentId: 'dpl_1', framework: 'static', createdAt: '2026-01-01T00:00:00.000Z', files: {} };
     await store.putManifest('dpl_1', manifest);
     expect(server.manifests).toEqual([manifest]);
+    expect(server.requests.slice(-2)).toEqual([`POST /v1/deployments/dpl_1/upload/manifest Bearer ${server.token}`, 'PUT /presigned/manifest/dpl_1 -']);
+  });
+
+  it('takes a manifest that is already written (412 on a retry after a lost response) as done', async () => {
+    const manifest: Manifest = { version: 1, deploymentId: 'dpl_1', framework: 'static', createdAt: '2026-01-01T00:00:00.000Z', files: {} };
+    await store.putManifest('dpl_1', manifest);
+    await expect(store.putManifest('dpl_1', manifest)).resolves.toBeUndefined();
+    expect(server.manifests).toHaveLength(1);
   });
 
   it('follows a redirect for uploads without sending the token there', async () => {
@@ -61,7 +69,7 @@ describe('HttpStore against the upload endpoint contract (loopback server)', () 
   });
 
   it('does not retry a rejected token', async () => {
-    const bad = new HttpStore({ baseUrl: server.baseUrl, token: 'wrong-token-0123456789', backoffMs: () => 1 });
+    const bad = new HttpStore({ baseUrl: server.baseUrl, token: 'wrong-token-0123456789', backoff: { minMs: 1, factor: 1 } });
     const error = await bad.missing([sha256('x')]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpStatusError);
     expect(error).toMatchObject({ status: 401 });

@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsStore } from '../../../functions/src/builder/adapters/fs-store.ts';
+import { packDir } from '../../../functions/src/builder/archive.ts';
 import { type JobInput, parseJob } from '../../../functions/src/builder/job.ts';
 import { Logger, MemorySink, Redactor, sensitiveValues } from '../../../functions/src/builder/log.ts';
 import { BuildStepError, runPipeline, STEPS } from '../../../functions/src/builder/pipeline.ts';
@@ -90,6 +93,21 @@ describe('runPipeline with the fs-store (no network)', () => {
     await expect(readdir(path.join(store.root, 'manifests'))).rejects.toThrow();
   });
 
+  it('an install that outlives its step limit fails with "install exceeded …", not a generic timeout', async () => {
+    const project = await copyFixture('static', path.join(dir, 'static'));
+    const source = await store.importSource(project);
+    const job = parseJob({ deploymentId: 'dpl_slow', projectId: 'prj_1', source, overrides: { installCommand: 'sleep 30' } });
+    const log = new Logger({ sink });
+    const error = await runPipeline(job, { source: store, blobs: store, log }, {
+      workDir: path.join(dir, 'slow'),
+      hasBinary: () => false,
+      timeouts: { installMs: 300, buildMs: 60_000 },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildStepError);
+    expect((error as BuildStepError).step).toBe('install');
+    expect((error as Error).message).toMatch(/^step install failed: install exceeded 0\.3 s and was stopped: .*Lambda compute stops a whole build at 15 min; .*runway:buildCompute=ec2/);
+  });
+
   it('Next.js without a static export fails in detect, before installing anything', async () => {
     const project = path.join(dir, 'next');
     await writeTree(project, { 'package.json': JSON.stringify({ dependencies: { next: '16.0.0' } }), 'next.config.js': 'module.exports = {}' });
@@ -119,6 +137,101 @@ describe('runPipeline with the fs-store (no network)', () => {
     expect(second.cache).toMatchObject({ key: first.cache?.key, restored: true });
     const texts = sink.lines.map((l) => l.slice(l.indexOf(' ') + 1));
     expect(texts.filter((t) => /cache (hit|miss)$/.test(t))).toEqual(['pm cache miss', 'framework cache miss', 'pm cache hit', 'framework cache hit']);
+  });
+
+  /** The log lines of the pipeline's own commands (`$ npm ci`), in order. */
+  const commands = (): string[] => sink.lines.map((l) => l.slice(l.indexOf(' ') + 1)).filter((t) => t.startsWith('$ '));
+
+  /** A project whose only dependency is a local package: `npm install` links it without the registry. */
+  async function projectWithLocalDependency(project: string): Promise<void> {
+    await writeTree(project, {
+      'package.json': JSON.stringify({ name: 'mods', private: true, scripts: { build: 'node build.cjs' }, dependencies: { 'local-dep': 'file:./local-dep' } }),
+      'local-dep/package.json': JSON.stringify({ name: 'local-dep', version: '1.0.0', main: 'index.js' }),
+      'local-dep/index.js': "module.exports = 'built with local-dep';",
+      'build.cjs': "const fs = require('node:fs'); fs.mkdirSync('dist'); fs.writeFileSync('dist/index.html', require('local-dep'));",
+    });
+  }
+
+  it('restores node_modules and skips the detected install while the install inputs are unchanged', async () => {
+    const project = path.join(dir, 'mods');
+    await projectWithLocalDependency(project);
+    const job = { cacheKey: 'prj_1' };
+
+    const cold = await build(project, job, 'cold');
+    expect(cold.cache).toMatchObject({ restored: false, installSkipped: false });
+    expect(commands()).toEqual(['$ npm install', '$ npm run build']);
+
+    const warm = await build(project, job, 'warm');
+    expect(warm.cache).toMatchObject({ key: cold.cache?.key, restored: true, installSkipped: true });
+    // No install ran: the build found node_modules as the cold install left it.
+    expect(commands()).toEqual(['$ npm install', '$ npm run build', '$ npm run build']);
+    const page = warm.manifest.files['index.html'];
+    expect(await readFile(store.blobPath(page!.sha), 'utf8')).toBe('built with local-dep');
+
+    // A changed package.json is a new key: installed again.
+    await writeTree(project, { 'package.json': JSON.stringify({ ...JSON.parse(await readFile(path.join(project, 'package.json'), 'utf8')), description: 'changed' }) });
+    const changed = await build(project, job, 'changed');
+    expect(changed.cache).toMatchObject({ restored: false, installSkipped: false });
+    expect(changed.cache?.key).not.toBe(cold.cache?.key);
+    expect(commands().filter((c) => c === '$ npm install')).toHaveLength(2);
+
+    // The entry of one scope (the control plane scopes it to a project) is never another's.
+    const other = await build(project, { cacheKey: 'prj_2' }, 'other');
+    expect(other.cache).toMatchObject({ restored: false, installSkipped: false });
+  });
+
+  it("a project whose own package.json has install scripts installs every time (they may write outside node_modules)", async () => {
+    const project = path.join(dir, 'mods');
+    await projectWithLocalDependency(project);
+    const pkg = JSON.parse(await readFile(path.join(project, 'package.json'), 'utf8'));
+    await writeTree(project, { 'package.json': JSON.stringify({ ...pkg, scripts: { ...pkg.scripts, prepare: 'node -e "1"' } }) });
+    await build(project, { cacheKey: 'prj_1' }, 'cold');
+    const warm = await build(project, { cacheKey: 'prj_1' }, 'warm');
+    expect(warm.cache).toMatchObject({ restored: true, installSkipped: false });
+    expect(commands().filter((c) => c === '$ npm install')).toHaveLength(2);
+  });
+
+  it('a cache entry is untrusted: node_modules paths outside the install dir are refused and the install runs', async () => {
+    const project = path.join(dir, 'mods');
+    await projectWithLocalDependency(project);
+    const cold = await build(project, { cacheKey: 'prj_1' }, 'cold');
+    // Replace the entry with one that names a path outside the project.
+    const poisoned = path.join(dir, 'poisoned');
+    await mkdir(path.join(poisoned, 'modules', 'x'), { recursive: true });
+    await writeFile(path.join(poisoned, 'deps.json'), JSON.stringify({ mode: 'modules', modules: ['../../outside/node_modules'] }));
+    await packDir(poisoned, path.join(store.root, 'cache', `${cold.cache!.key}.tar.gz`));
+
+    const next = await build(project, { cacheKey: 'prj_1' }, 'next');
+    expect(next.cache).toMatchObject({ restored: false, installSkipped: false });
+    expect(sink.lines.some((l) => /cache: node_modules not restored, installing: .*"\.\." segment/.test(l))).toBe(true);
+    expect(commands().filter((c) => c === '$ npm install')).toHaveLength(2);
+    await expect(readdir(path.join(dir, 'outside'))).rejects.toThrow();
+  });
+
+  it('installs a monorepo workspace from the root that holds the lockfile, builds in its rootDirectory, and caches every node_modules', async () => {
+    const repo = path.join(dir, 'repo');
+    await writeTree(repo, {
+      'package.json': JSON.stringify({ name: 'mono', private: true, workspaces: ['apps/*', 'packages/*'] }),
+      'packages/greet/package.json': JSON.stringify({ name: '@mono/greet', version: '1.0.0', bin: { greet: 'bin.js' } }),
+      'packages/greet/bin.js': "#!/usr/bin/env node\nrequire('node:fs').mkdirSync('dist');\nrequire('node:fs').writeFileSync('dist/index.html', 'greeted from ' + process.cwd().split('/').slice(-2).join('/'));\n",
+      'apps/site/package.json': JSON.stringify({ name: 'site', private: true, dependencies: { '@mono/greet': '1.0.0' } }),
+    });
+    // A real lockfile, as `npm install` writes it; workspaces only, so no registry is needed.
+    await promisify(execFile)('npm', ['install', '--package-lock-only', '--offline', '--no-audit', '--no-fund'], { cwd: repo, env: { ...process.env, npm_config_cache: path.join(dir, 'npm-cache') } });
+    // `greet` is the workspace's bin, hoisted to the root's node_modules/.bin: the command runs as is, not through npm.
+    const job = { cacheKey: 'prj_mono', overrides: { rootDirectory: 'apps/site', framework: 'build-script', buildCommand: 'greet' } } as const;
+
+    const cold = await build(repo, job, 'cold');
+    expect(cold.plan).toMatchObject({ packageManager: 'npm', lockfile: path.join('..', '..', 'package-lock.json'), installDirectory: path.join('..', '..'), installCommand: 'npm ci' });
+    expect(sink.lines.some((l) => l.includes(`installDir=${path.join('..', '..')}`))).toBe(true);
+    expect(commands()).toEqual(['$ npm ci', '$ greet']);
+    const page = await readFile(store.blobPath(cold.manifest.files['index.html']!.sha), 'utf8');
+    expect(page).toBe('greeted from apps/site');
+
+    const warm = await build(repo, job, 'warm');
+    expect(warm.cache).toMatchObject({ key: cold.cache?.key, restored: true, installSkipped: true });
+    expect(commands()).toEqual(['$ npm ci', '$ greet', '$ greet']);
+    expect(warm.manifest.files['index.html']!.sha).toBe(cold.manifest.files['index.html']!.sha);
   });
 
   it('a broken cache never fails the build', async () => {

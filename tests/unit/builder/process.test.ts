@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Logger, MemorySink, Redactor } from '../../../functions/src/builder/log.ts';
 import { childEnv, CommandFailedError, pickPassthroughEnv, runCommand } from '../../../functions/src/builder/process.ts';
 import { tempDir } from './helpers.ts';
@@ -74,26 +74,35 @@ describe('runCommand', () => {
 
   it('kills the whole process group on timeout', async () => {
     const pidFile = path.join(dir, 'grandchild.pid');
-    const started = Date.now();
-    const error = await runCommand({
-      command: `sh -c 'sleep 30' & echo $! > ${pidFile}; sleep 30`,
-      cwd: dir,
-      env: env(),
-      log,
-      timeoutMs: 300,
-      killGraceMs: 200,
-    }).catch((e: unknown) => e);
+    // Only timers are faked: the time limit fires when the test says so, after the grandchild exists.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let error: unknown;
+    let grandchild: number;
+    try {
+      const running = runCommand({
+        command: `sh -c 'sleep 30' & echo $! > ${pidFile}; sleep 30`,
+        cwd: dir,
+        env: env(),
+        log,
+        timeoutMs: 60_000,
+        killGraceMs: 5_000,
+      }).catch((e: unknown) => e);
+      grandchild = await pidFrom(pidFile);
+      expect(await isAlive(grandchild)).toBe(true);
+      vi.advanceTimersByTime(60_000);
+      error = await running;
+    } finally {
+      vi.useRealTimers();
+    }
     expect(error).toMatchObject({ name: 'CommandFailedError', timedOut: true });
-    expect(Date.now() - started).toBeLessThan(5000);
-    const grandchild = Number(await readFile(pidFile, 'utf8'));
-    expect(await isAlive(grandchild)).toBe(false);
+    await expect.poll(() => isAlive(grandchild), { timeout: 10_000 }).toBe(false);
   });
 
   it('kills leftovers of a command that exited', async () => {
     const pidFile = path.join(dir, 'daemon.pid');
     await runCommand({ command: `(sleep 30 >/dev/null 2>&1 &  echo $! > ${pidFile})`, cwd: dir, env: env(), log, timeoutMs: 10_000 });
     const daemon = Number(await readFile(pidFile, 'utf8'));
-    expect(await isAlive(daemon)).toBe(false);
+    await expect.poll(() => isAlive(daemon), { timeout: 10_000 }).toBe(false);
   });
 
   it('stops when aborted', async () => {
@@ -107,12 +116,22 @@ describe('runCommand', () => {
 
 /** Running and not a zombie: a killed orphan stays in the table until someone reaps it. */
 async function isAlive(pid: number): Promise<boolean> {
-  await new Promise((r) => setTimeout(r, 100));
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
+  }
+}
+
+/** The pid a command writes into `file`, once it has (polled on the event loop: timers may be faked). */
+async function pidFrom(file: string): Promise<number> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (/^\d+\n/.test(text)) return Number(text.trim());
+    if (performance.now() > deadline) throw new Error(`${file} never got a pid`);
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 

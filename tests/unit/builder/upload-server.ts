@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * An in-memory implementation of the upload endpoint contract (see adapters/http-store.ts),
- * for tests: `{base}/missing`, `/blobs/{sha}`, `/manifest`, `/source/{sha}`, `/cache/{key}`.
+ * for tests: `{base}/missing`, `/blobs/{sha}`, `/manifest` (a URL under `/presigned/`), `/source/{sha}`, `/cache/{key}`.
  */
 export interface UploadServer {
   baseUrl: string;
@@ -35,6 +35,7 @@ export async function startUploadServer(token = 'tok_test_capability_0123456789'
     requests: [] as string[],
     failNext: 0,
     redirectUploads: false,
+    origin: '',
   };
   const prefix = '/v1/deployments/dpl_1/upload';
 
@@ -57,6 +58,13 @@ export async function startUploadServer(token = 'tok_test_capability_0123456789'
       const [, , kind, key] = url.pathname.split('/');
       if (kind === 'blobs' && key) state.blobs.set(key, body);
       if (kind === 'cache' && key) state.caches.set(decodeURIComponent(key), body);
+      if (kind === 'manifest') {
+        // As S3 does for a presigned PUT with a signed checksum and If-None-Match: *.
+        const digest = createHash('sha256').update(body).digest('base64');
+        if (req.headers['x-amz-checksum-sha256'] !== digest) return send(400, { message: 'BadDigest' });
+        if (req.headers['if-none-match'] === '*' && state.manifests.length > 0) return send(412);
+        state.manifests.push(JSON.parse(body.toString()));
+      }
       return send(200);
     }
     if (url.pathname.startsWith('/tarballs/')) {
@@ -80,9 +88,10 @@ export async function startUploadServer(token = 'tok_test_capability_0123456789'
       state.blobs.set(key, body);
       return send(201);
     }
-    if (req.method === 'PUT' && kind === 'manifest') {
-      state.manifests.push(JSON.parse(body.toString()));
-      return send(204);
+    if (req.method === 'POST' && kind === 'manifest') {
+      const { sha256 } = JSON.parse(body.toString()) as { sha256: string };
+      const checksum = Buffer.from(sha256, 'hex').toString('base64');
+      return send(200, { url: `${state.origin}/presigned/manifest/dpl_1?X-Amz-Signature=abc`, headers: { 'x-amz-checksum-sha256': checksum, 'if-none-match': '*' } });
     }
     if (req.method === 'GET' && kind === 'source' && key) {
       const bytes = state.sources.get(key);

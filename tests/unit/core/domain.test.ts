@@ -9,7 +9,7 @@ import { Files } from '../../../functions/src/core/files/index.ts';
 import { newId, shortIdOf } from '../../../functions/src/core/ids.ts';
 import { DirSetting, FRAMEWORKS } from '../../../functions/src/core/project/index.ts';
 import { FRAMEWORKS as BUILDER_FRAMEWORKS } from '../../../functions/src/builder/job.ts';
-import { usePorts } from '../../../functions/src/lib/ports.ts';
+import { override } from '../../../functions/src/core/context.ts';
 import { InMemoryBlobStore } from '../../support/fakes.ts';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -104,7 +104,7 @@ describe('uploads (with an in-memory blob store)', () => {
   let restore: () => void;
   beforeEach(() => {
     blobs = new InMemoryBlobStore();
-    restore = usePorts({ blobStore: blobs });
+    restore = override({ blobStore: blobs });
   });
   afterEach(() => restore());
 

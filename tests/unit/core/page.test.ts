@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { queryPage, type PagedQuery } from '../../../functions/src/core/db/page.ts';
+import { queryPage, type PagedQuery } from '../../../functions/src/adapters/db/dynamodb/page.ts';
 
 /**
  * An in-memory stand-in for an ElectroDB query over a sorted partition: honours the cursor as an

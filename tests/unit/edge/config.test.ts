@@ -7,7 +7,7 @@ import {
   compilePathPattern,
   compileRoutingConfig,
   type CompiledRoutingConfig,
-} from '../../../functions/src/edge/config.ts';
+} from '../../../functions/src/core/routing/config.ts';
 
 const compiled = (input: { runwayJson?: unknown; vercelJson?: unknown }): CompiledRoutingConfig =>
   JSON.parse(compileRoutingConfig(input).value ?? 'null') as CompiledRoutingConfig;

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { compileRoutingConfig, type RunwayRoutingConfig } from '../../../functions/src/edge/config.ts';
+import { compileRoutingConfig, type RunwayRoutingConfig } from '../../../functions/src/core/routing/config.ts';
 import {
   loadCloudFrontFunction,
   toResult,
@@ -7,10 +7,11 @@ import {
   viewerResponseEvent,
   type CfRequest,
   type CfResult,
-} from '../../../functions/src/edge/sandbox.ts';
+} from '../../../local/cloudfront-sandbox.ts';
 
 export const VIEWER_REQUEST = fileURLToPath(new URL('../../../functions/src/edge/viewer-request.js', import.meta.url));
 export const VIEWER_RESPONSE = fileURLToPath(new URL('../../../functions/src/edge/viewer-response.js', import.meta.url));
+export const CONSOLE_REQUEST = fileURLToPath(new URL('../../../functions/src/edge/console-request.js', import.meta.url));
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 export const DOMAIN = 'runway.example.com';

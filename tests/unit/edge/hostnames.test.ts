@@ -6,7 +6,7 @@ import {
   branchSlug,
   deploymentHost,
   productionHost,
-} from '../../../functions/src/edge/hostnames.ts';
+} from '../../../functions/src/core/routing/hostnames.ts';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const firstLabel = (host: string) => host.split('.')[0] as string;

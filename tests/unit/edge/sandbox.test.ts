@@ -5,7 +5,7 @@ import {
   responseBodyText,
   viewerRequestEvent,
   type CfResponse,
-} from '../../../functions/src/edge/sandbox.ts';
+} from '../../../local/cloudfront-sandbox.ts';
 import { fixture } from './helpers.ts';
 
 const kvs = new Map([['present', 'value']]);

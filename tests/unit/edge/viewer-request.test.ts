@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { RunwayRoutingConfig } from '../../../functions/src/edge/config.ts';
-import { responseBodyText, type CfResult } from '../../../functions/src/edge/sandbox.ts';
+import type { RunwayRoutingConfig } from '../../../functions/src/core/routing/config.ts';
+import { responseBodyText, type CfResult } from '../../../local/cloudfront-sandbox.ts';
 import { DOMAIN, edge, memoryKvs, type Edge } from './helpers.ts';
 
 /** "uri" for a rewritten request, "<status> <location>" for a generated response. */

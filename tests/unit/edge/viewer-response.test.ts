@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { loadCloudFrontFunction, viewerResponseEvent, type CfResponse } from '../../../functions/src/edge/sandbox.ts';
+import { loadCloudFrontFunction, viewerResponseEvent, type CfResponse } from '../../../local/cloudfront-sandbox.ts';
 import { DOMAIN, VIEWER_RESPONSE, edge, memoryKvs } from './helpers.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { GitHubJob } from '../../../functions/src/core/github/schema.ts';
-import { groupOf, toJob } from '../../../functions/src/handlers/http/github-webhook.ts';
+import { groupOf, toJob } from '../../../functions/src/core/github/webhook.ts';
 import { example, pullRequestPayload, pushPayload } from '../../support/github.ts';
 
 const repo = { id: 4242, fullName: 'acme/site' };

@@ -73,6 +73,12 @@ describe('httpHandler', () => {
     expect(json(res.body).error.issues[0].in).toBe('path');
   });
 
+  test.each(['%', '%zz', '%f', '%E2%82', 'thg_%G0'])('a path parameter holding the malformed escape %s is a 400 invalid_path_parameter, whatever its schema', async (id) => {
+    const res = await call(httpEvent('GET /v1/things/{id}', { pathParameters: { id } }));
+    expect(res.statusCode).toBe(400);
+    expect(json(res.body)).toEqual({ error: { code: 'invalid_path_parameter', message: 'The path parameter id holds a malformed percent-escape', parameter: 'id' } });
+  });
+
   test('domain errors map to their status and code', async () => {
     const res = await call(httpEvent('GET /v1/things/{id}', { pathParameters: { id: 'thg_taken' } }));
     expect(res.statusCode).toBe(409);

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhooks } from '@octokit/webhooks';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { toJob } from '../../../functions/src/handlers/http/github-webhook.ts';
+import { toJob } from '../../../functions/src/core/github/webhook.ts';
 import { startFakeGitHub, type FakeGitHub } from '../../../local/fake-github.ts';
 import { example } from '../../support/github.ts';
 

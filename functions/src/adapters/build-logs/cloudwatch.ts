@@ -4,7 +4,7 @@ import {
   GetLogEventsCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import type { BuildLogs, LogEvent } from '#core/build/ports';
+import type { BuildLogs, LogEvent } from '#core/ports';
 import { config } from '#lib/config';
 
 let client: CloudWatchLogsClient | undefined;

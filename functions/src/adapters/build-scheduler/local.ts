@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { build as esbuild } from 'esbuild';
+import PQueue from 'p-queue';
 import { BUILDER_BUNDLE } from '../../builder/bundle.ts';
+import { LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor, type StepLimits } from '../../builder/limits.ts';
 import { killProcessGroup, pickPassthroughEnv } from '../../builder/process.ts';
-import { Build, type BuildLogs, type LogEvent } from '#core/build/index';
-import type { BuildScheduler, SchedulableDeployment } from '#core/ports';
-import type { DeploymentInfo } from '#core/deployment/index';
-import type { BuildStateEvent } from '../../handlers/events/build-state.ts';
+import type { BuildLogs, BuildScheduler, LogEvent } from '#core/ports';
+import type { BuildStateEvent, CodeBuildStatus } from './codebuild-event.ts';
 
 export interface LocalBuildSchedulerOptions {
   /** Base URL of the local API (the build API lives under it). */
@@ -18,10 +18,14 @@ export interface LocalBuildSchedulerOptions {
   logs: BuildLogs;
   /** Receives the build-state events, as EventBridge would deliver them. */
   onEvent: (event: BuildStateEvent) => Promise<void>;
+  /** Called with an event that failed every delivery (EventBridge's dead-letter queue). */
+  onUndelivered?: (event: BuildStateEvent, error: unknown) => Promise<void>;
   /** Builds running at once; the rest wait in FIFO order. @default 2 */
   concurrency?: number;
   /** A build running longer is killed and reported TIMED_OUT. @default 15 minutes (CodeBuild's Lambda compute limit) */
   timeoutMs?: number;
+  /** The builder's step limits. @default `stepLimitsFor(timeoutMs)`, as the builds stack sets them */
+  stepLimits?: StepLimits;
   /** Where the bundled builder is written. @default a temp dir */
   workRoot?: string;
   /**
@@ -56,9 +60,11 @@ export const spawnBuild: BuildLauncher = async (launch) => ({
 });
 
 interface Job {
-  deployment: SchedulableDeployment;
+  deploymentId: string;
   token: string;
   child?: ChildProcess;
+  /** It left the queue: `run` owns it. */
+  started?: boolean;
   canceled?: boolean;
   timedOut?: boolean;
 }
@@ -72,75 +78,78 @@ const PROJECT_NAME = 'runway-local-builds';
  * the end of each build as the same EventBridge event CodeBuild sends.
  */
 export class LocalBuildScheduler implements BuildScheduler {
-  private readonly queue: Job[] = [];
-  private readonly running = new Map<string, Job>();
-  /** Each running build's whole run, cleanup included. */
-  private readonly runs = new Set<Promise<void>>();
-  private readonly concurrency: number;
+  /** Builds run in FIFO order, `concurrency` at a time. */
+  private readonly queue: PQueue;
+  /** Builds waiting or running, by deployment. */
+  private readonly jobs = new Map<string, Job>();
   private readonly timeoutMs: number;
+  private readonly stepLimits: StepLimits;
   private builderPath: Promise<string> | undefined;
 
   constructor(private readonly options: LocalBuildSchedulerOptions) {
-    this.concurrency = options.concurrency ?? 2;
-    this.timeoutMs = options.timeoutMs ?? 15 * 60_000;
+    this.queue = new PQueue({ concurrency: options.concurrency ?? 2 });
+    this.timeoutMs = options.timeoutMs ?? LAMBDA_COMPUTE_MAX_MINUTES * 60_000;
+    this.stepLimits = options.stepLimits ?? stepLimitsFor(this.timeoutMs);
   }
 
-  async schedule(deployment: SchedulableDeployment): Promise<void> {
-    const { token } = await Build.prepare(deployment);
-    await Build.attach(deployment.id, { buildId: `${PROJECT_NAME}:${deployment.id}`, logStream: deployment.id });
-    this.queue.push({ deployment, token });
-    this.pump();
+  async start(build: { deploymentId: string; token: string }): Promise<{ buildId: string; logStream: string }> {
+    const job: Job = { deploymentId: build.deploymentId, token: build.token };
+    this.jobs.set(job.deploymentId, job);
+    void this.queue
+      .add(async () => {
+        // Stopped while it waited: its STOPPED event went out then.
+        if (!job.canceled) await this.run(job);
+      })
+      .catch((error) => console.error(`[builds] ${job.deploymentId}: runner error`, error))
+      .finally(() => {
+        if (this.jobs.get(job.deploymentId) === job) this.jobs.delete(job.deploymentId);
+      });
+    return { buildId: `${PROJECT_NAME}:${job.deploymentId}`, logStream: job.deploymentId };
   }
 
-  async cancel(deployment: DeploymentInfo): Promise<void> {
-    const queued = this.queue.findIndex((j) => j.deployment.id === deployment.id);
-    if (queued !== -1) {
-      const [job] = this.queue.splice(queued, 1);
-      await this.emit(job!, 'STOPPED');
+  async stop(build: { deploymentId: string }): Promise<void> {
+    const job = this.jobs.get(build.deploymentId);
+    if (!job || job.canceled) return;
+    job.canceled = true;
+    if (job.started) {
+      // Running: killed now, or as soon as its process exists; `run` reports STOPPED.
+      if (job.child) stop(job.child);
       return;
     }
-    const job = this.running.get(deployment.id);
-    if (job?.child) {
-      job.canceled = true;
-      stop(job.child);
-    }
+    // Still waiting for a slot: it never runs, and ends now.
+    this.jobs.delete(job.deploymentId);
+    await this.emit(job, 'STOPPED');
   }
 
   /** Builds waiting or running right now. */
   get active(): number {
-    return this.queue.length + this.running.size;
+    return this.jobs.size;
   }
 
-  /** Kills every running build (npm start's Ctrl-C). */
+  /**
+   * Drops waiting builds, kills every running one and waits (at most 15 s) for their temp dirs and
+   * sandboxes to be removed (npm start's Ctrl-C).
+   */
   async close(): Promise<void> {
-    this.queue.length = 0;
-    for (const job of this.running.values()) {
+    this.queue.clear();
+    for (const job of this.jobs.values()) {
+      if (!job.started) {
+        this.jobs.delete(job.deploymentId);
+        continue;
+      }
       // Stopped with the platform: CANCELED, not left BUILDING in the state a restart keeps.
       job.canceled = true;
       if (job.child) killProcessGroup(job.child, 'SIGKILL');
     }
-    // Each run removes its temp dir and sandbox as it ends: wait for that (bounded), so the
-    // process can exit without leaving them behind.
-    await Promise.race([Promise.allSettled(this.runs), new Promise((r) => setTimeout(r, 15_000).unref())]);
-  }
-
-  private pump(): void {
-    while (this.running.size < this.concurrency && this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      this.running.set(job.deployment.id, job);
-      const run: Promise<void> = this.run(job)
-        .catch((error) => console.error(`[builds] ${job.deployment.id}: runner error`, error))
-        .finally(() => {
-          this.runs.delete(run);
-          this.running.delete(job.deployment.id);
-          this.pump();
-        });
-      this.runs.add(run);
-    }
+    // Each run removes its temp dir and sandbox as it ends: wait for the running ones (bounded),
+    // so the process can exit without leaving them behind. The waiting ones were dropped above
+    // (p-queue's clear(): their tasks never run).
+    await Promise.race([this.queue.onPendingZero(), new Promise((r) => setTimeout(r, 15_000).unref())]);
   }
 
   private async run(job: Job): Promise<void> {
-    const id = job.deployment.id;
+    job.started = true;
+    const id = job.deploymentId;
     const workDir = await mkdtemp(path.join(os.tmpdir(), `runway-build-${id}-`));
     const lines = new LogBuffer(this.options.logs, id);
     let release = async (): Promise<void> => {};
@@ -161,11 +170,15 @@ export class LocalBuildScheduler implements BuildScheduler {
           RUNWAY_UPLOAD_URL: `${this.options.apiUrl.replace(/\/$/, '')}/v1/builds/${id}`,
           RUNWAY_UPLOAD_TOKEN: job.token,
           RUNWAY_WORK_DIR: path.join(workDir, 'work'),
+          // As the CodeBuild project sets them: each step stops with its own message before the ceiling.
+          RUNWAY_INSTALL_TIMEOUT_SECONDS: String(Math.max(1, Math.floor(this.stepLimits.installMs / 1000))),
+          RUNWAY_BUILD_TIMEOUT_SECONDS: String(Math.max(1, Math.floor(this.stepLimits.buildMs / 1000))),
         },
       });
       release = launched.release;
       const child = launched.child;
       job.child = child;
+      if (job.canceled) stop(child);
       const timer = setTimeout(() => {
         job.timedOut = true;
         stop(child);
@@ -190,24 +203,25 @@ export class LocalBuildScheduler implements BuildScheduler {
   }
 
   /**
-   * Delivers the event like EventBridge does: retried on failure. When every attempt fails the
-   * deployment is marked ERROR, so nothing stays BUILDING forever.
+   * Delivers the event like EventBridge does: retried on failure; when every attempt fails it
+   * goes to `onUndelivered` (the dead-letter queue).
    */
-  private async emit(job: Job, status: BuildStateEvent['detail']['build-status']): Promise<void> {
+  private async emit(job: Job, status: CodeBuildStatus): Promise<void> {
     const event = this.event(job, status);
-    for (let attempt = 1; ; attempt++) {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= 3; attempt++) {
       try {
         return await this.options.onEvent(event);
       } catch (error) {
-        console.error(`[builds] ${job.deployment.id}: delivering ${status} failed (attempt ${attempt})`, error);
-        if (attempt >= 3) break;
-        await new Promise((r) => setTimeout(r, 500 * attempt));
+        lastError = error;
+        console.error(`[builds] ${job.deploymentId}: delivering ${status} failed (attempt ${attempt})`, error);
+        if (attempt < 3) await new Promise((r) => setTimeout(r, 500 * attempt));
       }
     }
-    if (status !== 'IN_PROGRESS') await Build.fail(job.deployment.id, 'finalize', 'The platform could not finish this deployment');
+    await this.options.onUndelivered?.(event, lastError);
   }
 
-  private event(job: Job, status: BuildStateEvent['detail']['build-status']): BuildStateEvent {
+  private event(job: Job, status: CodeBuildStatus): BuildStateEvent {
     return {
       version: '0',
       id: crypto.randomUUID(),
@@ -216,17 +230,17 @@ export class LocalBuildScheduler implements BuildScheduler {
       account: '123456789012',
       time: new Date().toISOString(),
       region: 'us-east-1',
-      resources: [`arn:aws:codebuild:us-east-1:123456789012:build/${PROJECT_NAME}:${job.deployment.id}`],
+      resources: [`arn:aws:codebuild:us-east-1:123456789012:build/${PROJECT_NAME}:${job.deploymentId}`],
       detail: {
         'build-status': status,
-        'build-id': `arn:aws:codebuild:us-east-1:123456789012:build/${PROJECT_NAME}:${job.deployment.id}`,
+        'build-id': `arn:aws:codebuild:us-east-1:123456789012:build/${PROJECT_NAME}:${job.deploymentId}`,
         'project-name': PROJECT_NAME,
         'additional-information': {
-          environment: { 'environment-variables': [{ name: 'RUNWAY_DEPLOYMENT_ID', value: job.deployment.id }] },
-          logs: { 'stream-name': job.deployment.id },
+          environment: { 'environment-variables': [{ name: 'RUNWAY_DEPLOYMENT_ID', value: job.deploymentId }] },
+          logs: { 'stream-name': job.deploymentId },
         },
       },
-    } as BuildStateEvent;
+    };
   }
 
   /** The builder bundled once, exactly as the builds stack bundles it for CodeBuild. */

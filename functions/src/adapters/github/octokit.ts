@@ -1,4 +1,4 @@
-import { App } from '@octokit/app';
+import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { exchangeWebFlowCode } from '@octokit/oauth-methods';
@@ -12,19 +12,26 @@ const RunwayOctokit = Octokit.plugin(paginateRest);
 type RunwayOctokit = InstanceType<typeof RunwayOctokit>;
 
 /**
- * The GitHub port over `@octokit/app`: App-authenticated calls (JWT) for installations, and
- * installation tokens (minted and cached by `@octokit/auth-app`, valid for an hour) for everything
- * in a repository. The base URL is configurable (GitHub Enterprise, or the local fake in tests).
+ * The GitHub port over `@octokit/core` with `@octokit/auth-app`: App-authenticated calls (JWT)
+ * for installations, and installation tokens (minted and cached by `@octokit/auth-app`, valid for
+ * an hour) for everything in a repository — what `@octokit/app` does, without its OAuth and
+ * webhooks parts (which every function using this port would bundle). The base URL is
+ * configurable (GitHub Enterprise, or the local fake in tests).
  */
 export class OctokitGitHub implements GitHubPort {
-  #app: App<{ Octokit: typeof RunwayOctokit }> | undefined;
+  #app: RunwayOctokit | undefined;
   #identity: string | undefined;
   #appId: number | undefined;
+
+  async app(): Promise<{ slug: string; clientId: string }> {
+    const secret = await gitHubAppSecret();
+    return { slug: secret.appSlug, clientId: secret.clientId };
+  }
 
   async installation(installationId: number) {
     const app = await this.#appClient();
     try {
-      const { data } = await app.octokit.request('GET /app/installations/{installation_id}', { installation_id: installationId });
+      const { data } = await app.request('GET /app/installations/{installation_id}', { installation_id: installationId });
       const account = data.account && 'login' in data.account ? { login: data.account.login, type: data.account.type } : { login: String(data.account?.name ?? 'unknown') };
       return {
         id: data.id,
@@ -143,24 +150,32 @@ export class OctokitGitHub implements GitHubPort {
     });
   }
 
+  /** An installation's client; its tokens share the App client's cache (as `@octokit/app`'s `getInstallationOctokit`). */
   async #installation(installationId: number): Promise<RunwayOctokit> {
-    return (await this.#appClient()).getInstallationOctokit(installationId);
+    const app = await this.#appClient();
+    return (await app.auth({
+      type: 'installation',
+      installationId,
+      factory: (auth: { octokitOptions: Record<string, unknown> } & Record<string, unknown>) =>
+        new RunwayOctokit({ ...auth.octokitOptions, authStrategy: createAppAuth, auth: { ...auth, installationId } }),
+    })) as RunwayOctokit;
   }
 
   /**
    * The App client for the current secret: the secret is re-read through Powertools' 5-minute
    * cache, and a rotated key or App id builds a new client (installation tokens are per client).
    */
-  async #appClient(): Promise<App<{ Octokit: typeof RunwayOctokit }>> {
+  async #appClient(): Promise<RunwayOctokit> {
     const secret = await gitHubAppSecret();
     const identity = `${secret.appId}:${secret.privateKey}`;
     if (!this.#app || this.#identity !== identity) {
       this.#identity = identity;
       this.#appId = secret.appId;
-      this.#app = new App({
-        appId: secret.appId,
-        privateKey: secret.privateKey,
-        Octokit: RunwayOctokit.defaults({ baseUrl: baseUrl(), userAgent: 'runway' }),
+      this.#app = new RunwayOctokit({
+        baseUrl: baseUrl(),
+        userAgent: 'runway',
+        authStrategy: createAppAuth,
+        auth: { appId: secret.appId, privateKey: secret.privateKey },
       });
     }
     return this.#app;

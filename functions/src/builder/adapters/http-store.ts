@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,11 +6,11 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { setTimeout as sleep } from 'node:timers/promises';
 // undici from npm, not Node's bundled copy: Node 22's (6.x) crashes the process with an uncatchable
 // `assert(!this.paused)` when a server closes a connection whose response body is paused by
 // backpressure (nodejs/undici#5360, fixed in 8.x). The emulator closes every connection.
 import { fetch, type BodyInit, type RequestInit, type Response } from 'undici';
+import pRetry, { AbortError } from 'p-retry';
 import { packDir, unpackFile } from '../archive.ts';
 import type { JobSource } from '../job.ts';
 import type { Manifest } from '../manifest.ts';
@@ -25,15 +26,17 @@ import { extractTarball, materializeFiles } from '../source.ts';
  * | `GET /job` | – | 200 the job JSON |
  * | `POST /missing` | `{"shas": [hex, …]}` (≤ 1000) | 200 `{"missing": [hex, …], "uploads"?: {hex: url}}` |
  * | `PUT /blobs/{sha}` | the bytes; `content-length`, `x-runway-digest: sha256=<hex>` | 200/201/204 |
- * | `PUT /manifest` | the manifest JSON | 200/201/204; 409 if a different one exists |
+ * | `POST /manifest` | `{"sha256": hex, "size": n}` of the manifest JSON | 200 `{"url": …, "headers": {…}}` where to PUT it |
  * | `GET /source/{sha}` | – | 200 the bytes |
  * | `GET /tarball` | – | 200 the repository tarball of a git job (usually by redirect) |
  * | `GET /cache/{key}` | – | 200 tar.gz, 404 no entry |
  * | `PUT /cache/{key}` | tar.gz with `content-length` | 200/201/204 |
  * | `POST /cache/{key}` | – | 200 `{"url": …}` where to PUT the archive instead (tried first) |
  *
- * `uploads` and the cache `url` are presigned URLs: bytes go there directly (with
- * `x-amz-checksum-sha256`, so storage checks the content address), never through the API.
+ * `uploads`, the manifest's and the cache `url` are presigned URLs: bytes go there directly (with
+ * `x-amz-checksum-sha256`, so storage checks the content address), never through the API, whose
+ * requests are capped by Lambda's 6 MB invoke payload. The manifest's URL writes once: storage
+ * answers 412 when it exists, which a retry after a lost response takes as done.
  *
  * Any request may be answered with a 307/308 redirect (for instance to a presigned S3 URL); the
  * builder repeats it there with the same body and without the `authorization` header.
@@ -51,8 +54,8 @@ export interface HttpStoreOptions {
   tmpDir?: string;
   /** Archives above this are not uploaded. @default 2 GiB */
   maxCacheBytes?: number;
-  /** For tests: the delay before retry n (0-based). */
-  backoffMs?: (attempt: number) => number;
+  /** Delay before the first retry, and its growth per retry (p-retry's `minTimeout` and `factor`). @default 250 ms × 4ⁿ */
+  backoff?: { minMs: number; factor: number };
 }
 
 /** The endpoint answered with a status the builder does not accept. */
@@ -86,7 +89,7 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
   readonly #timeoutMs: number;
   readonly #tmpDir: string;
   readonly #maxCacheBytes: number;
-  readonly #backoffMs: (attempt: number) => number;
+  readonly #backoff: { minMs: number; factor: number };
   /** Presigned upload URLs the endpoint handed out with `missing`. */
   readonly #uploads = new Map<string, string>();
 
@@ -97,7 +100,7 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
     this.#timeoutMs = options.requestTimeoutMs ?? 10 * 60_000;
     this.#tmpDir = options.tmpDir ?? tmpdir();
     this.#maxCacheBytes = options.maxCacheBytes ?? 2 * 1024 ** 3;
-    this.#backoffMs = options.backoffMs ?? ((n) => 250 * 4 ** n);
+    this.#backoff = options.backoff ?? { minMs: 250, factor: 4 };
   }
 
   async missing(shas: readonly string[]): Promise<string[]> {
@@ -153,14 +156,28 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
   }
 
   async putManifest(_deploymentId: string, manifest: Manifest): Promise<void> {
-    const json = JSON.stringify(manifest);
-    await this.#sendAndDrain({
-      method: 'PUT',
+    const json = Buffer.from(JSON.stringify(manifest));
+    const sha256 = createHash('sha256').update(json).digest('hex');
+    const asked = await this.#send({
+      method: 'POST',
       url: `${this.#base}/manifest`,
       headers: { 'content-type': 'application/json' },
-      body: () => json,
-      accept: [200, 201, 204],
+      body: () => JSON.stringify({ sha256, size: json.length }),
+      accept: [200],
     });
+    const direct = (await asked.json()) as { url?: unknown; headers?: unknown };
+    if (typeof direct.url !== 'string') throw new Error('POST /manifest: response has no "url"');
+    const headers = Object.fromEntries(Object.entries(direct.headers ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    await this.#sendAndDrain(
+      {
+        method: 'PUT',
+        url: direct.url,
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(json.length) },
+        body: () => json,
+        accept: [200, 201, 204, 412],
+      },
+      false,
+    );
   }
 
   async restore(key: string, dir: string): Promise<boolean> {
@@ -241,31 +258,33 @@ export class HttpStore implements BlobStore, CacheStore, SourcePort {
     await response.arrayBuffer();
   }
 
-  /** Sends with retries; follows one redirect by hand so the token never leaves our origin. */
+  /**
+   * Sends with retries (p-retry: 408, 429, 5xx and network errors, with exponential backoff; any
+   * other status fails at once); follows one redirect by hand so the token never leaves our origin.
+   */
   async #send(spec: RequestSpec, authorized = true): Promise<Response> {
-    let lastError: unknown;
-    for (let attempt = 0; attempt < this.#attempts; attempt++) {
-      if (attempt > 0) await sleep(this.#backoffMs(attempt - 1));
-      try {
+    return pRetry(
+      async () => {
         let response = await this.#fetchOnce(spec, spec.url, authorized);
         if (response.status === 307 || response.status === 308) {
           const location = response.headers.get('location');
           await response.body?.cancel();
-          if (location === null) throw new HttpStatusError(`${spec.method} ${describeUrl(spec.url)}: redirect without location`, response.status);
+          if (location === null) throw new AbortError(new HttpStatusError(`${spec.method} ${describeUrl(spec.url)}: redirect without location`, response.status));
           response = await this.#fetchOnce(spec, new URL(location, spec.url).toString(), false);
         }
         if (spec.accept.includes(response.status)) return response;
         const detail = (await response.text().catch(() => '')).slice(0, 200);
         const error = new HttpStatusError(`${spec.method} ${describeUrl(spec.url)}: HTTP ${response.status} ${detail}`.trim(), response.status);
-        if (!RETRYABLE.has(response.status)) throw error;
-        lastError = error;
-      } catch (error) {
-        if (error instanceof HttpStatusError && !RETRYABLE.has(error.status)) throw error;
-        if (spec.signal?.aborted) throw error;
-        lastError = error;
-      }
-    }
-    throw lastError;
+        throw RETRYABLE.has(response.status) ? error : new AbortError(error);
+      },
+      {
+        retries: this.#attempts - 1,
+        minTimeout: this.#backoff.minMs,
+        factor: this.#backoff.factor,
+        // A build being stopped gets the failure at once, not after the backoff.
+        shouldRetry: () => !spec.signal?.aborted,
+      },
+    );
   }
 
   async #fetchOnce(spec: RequestSpec, url: string, authorized: boolean): Promise<Response> {

@@ -1,15 +1,15 @@
-import { productionHost } from '../../edge/hostnames.ts';
-import { ConflictError, NotFoundError, UnprocessableError } from '#core/errors';
-import { conversions, db, type AliasItem } from '#core/db/model';
-import { assertOnlyConditionFailures, rejectedConditions } from '#core/db/errors';
-import { queryPage, type Page } from '#core/db/page';
+import { context } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
-import { config } from '#lib/config';
-import { ports } from '#lib/ports';
-import type { AliasChange, AliasInfo } from './schema.ts';
+import { ConflictError, NotFoundError, UnprocessableError } from '#core/errors';
+import type { Page, PageRequest } from '#core/page';
+import { branchHost, productionHost } from '#core/routing/hostnames';
+import type { AliasRecord } from './repository.ts';
+import { AliasInfo, type AliasChange } from './schema.ts';
 
 /** Rounds of re-reading the alias after an edge write before giving up on a storm of concurrent switches. */
 const MAX_SYNC_ROUNDS = 5;
+/** Rounds of deciding again when another alias write won the race. */
+const MAX_MOVE_ATTEMPTS = 5;
 
 interface ProjectRef {
   id: string;
@@ -18,20 +18,19 @@ interface ProjectRef {
 }
 
 /** The project's aliases by host. */
-export async function list(project: ProjectRef, page: { limit: number; cursor?: string | undefined }): Promise<Page<AliasInfo>> {
-  const entity = db().entities.alias;
-  const result = await queryPage(entity.query.byProject({ projectId: project.id }), {
-    ...page,
-    order: 'asc',
-    partition: ['gsi1pk', `project#${project.id}`],
-    toCursor: (a) => conversions.alias.byAccessPattern.byProject.fromComposite.toCursor({ host: a.host, projectId: a.projectId }),
-  });
+export async function list(project: ProjectRef, page: PageRequest): Promise<Page<AliasInfo>> {
+  const result = await context().aliases.list(project.id, page);
   return { items: result.items.map(toAlias), next: result.next };
 }
 
 /** The production host of a project: `<name>.<platform domain>`. */
 export function productionHostOf(project: Pick<ProjectRef, 'name'>): string {
-  return productionHost(project.name, config().RUNWAY_PLATFORM_DOMAIN);
+  return productionHost(project.name, context().settings.platformDomain);
+}
+
+/** The branch alias host of a project: `<name>-git-<branch slug>.<platform domain>`. */
+export function branchHostOf(project: Pick<ProjectRef, 'name'>, branch: string): string {
+  return branchHost(project.name, branch, context().settings.platformDomain);
 }
 
 /**
@@ -50,7 +49,7 @@ export async function promote(project: ProjectRef, deploymentId: string, expecte
  */
 export async function rollback(project: ProjectRef, options: { deploymentId?: string | undefined; expectedVersion?: number | undefined } = {}): Promise<AliasChange> {
   const host = productionHostOf(project);
-  const current = (await db().entities.alias.get({ host }).go({ consistent: true })).data;
+  const current = await context().aliases.get(host);
   if (!current || current.projectId !== project.id) {
     throw new UnprocessableError('no_production_alias', 'The project has no production deployment to roll back from');
   }
@@ -68,9 +67,33 @@ export async function rollback(project: ProjectRef, options: { deploymentId?: st
  * Points any host of the project at a READY deployment (branch and deployment hosts after a build).
  * Same guarantees as promote: one versioned write, then the edge.
  */
-export async function assign(input: { host: string; kind: AliasItem['kind']; project: ProjectRef; deployment: DeploymentInfo; expectedVersion?: number }): Promise<AliasChange> {
+export async function assign(input: { host: string; kind: AliasRecord['kind']; project: ProjectRef; deployment: DeploymentInfo; expectedVersion?: number }): Promise<AliasChange> {
   assertServable(input.project, input.deployment);
   return point(input);
+}
+
+/**
+ * Points `host` at a READY `deployment` unless it serves a newer one: aliases never move back to
+ * an older deployment, whatever order builds finish in. The write is conditional on the alias
+ * version the decision was made on, so of two deployments finishing at once the older cannot win
+ * by writing last: the loser re-reads and decides again.
+ * @returns the change, or `undefined` when the host keeps its newer deployment
+ * @throws ConflictError `alias_conflict` when the alias kept changing for every attempt
+ */
+export async function moveForward(input: { host: string; kind: 'production' | 'branch'; project: ProjectRef; deployment: DeploymentInfo }): Promise<AliasChange | undefined> {
+  for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
+    const current = await context().aliases.get(input.host);
+    if (current) {
+      const serving = await Deployment.get(current.deploymentId).catch(() => undefined);
+      if (serving && serving.createdAt > input.deployment.createdAt) return undefined;
+    }
+    try {
+      return await assign({ ...input, expectedVersion: current?.version ?? 0 });
+    } catch (error) {
+      if (!(error instanceof ConflictError && error.code === 'alias_conflict')) throw error;
+    }
+  }
+  throw new ConflictError('alias_conflict', `The alias ${input.host} kept changing; the event will be retried`);
 }
 
 /**
@@ -79,21 +102,20 @@ export async function assign(input: { host: string; kind: AliasItem['kind']; pro
  * @returns whether there was one to remove
  */
 export async function remove(project: Pick<ProjectRef, 'id'>, host: string): Promise<boolean> {
-  const entity = db().entities.alias;
-  const { data } = await entity.get({ host }).go({ consistent: true });
-  if (!data || data.projectId !== project.id) return false;
-  await ports().edgeStore.delete(host);
-  await entity.delete({ host }).go();
+  const { aliases, edgeStore } = context();
+  const alias = await aliases.get(host);
+  if (!alias || alias.projectId !== project.id) return false;
+  await edgeStore.delete(host);
+  await aliases.delete(host);
   return true;
 }
 
 /** Removes every alias of a project: first from the edge, then the record, so a retry finds what is left. */
 export async function removeAllForProject(projectId: string): Promise<void> {
-  const entity = db().entities.alias;
-  const { data } = await entity.query.byProject({ projectId }).go({ pages: 'all' });
-  for (const alias of data) {
-    await ports().edgeStore.delete(alias.host);
-    await entity.delete({ host: alias.host }).go();
+  const { aliases, edgeStore } = context();
+  for (const alias of await aliases.allOfProject(projectId)) {
+    await edgeStore.delete(alias.host);
+    await aliases.delete(alias.host);
   }
 }
 
@@ -127,21 +149,14 @@ async function previousProduction(project: ProjectRef, currentId: string): Promi
 }
 
 /**
- * The one alias write: a transaction of "the project still exists" and a put (new host) or an update
- * conditional on the version read (existing host), so two concurrent switches cannot both win. Then
- * the edge store is written and the alias re-read until they agree, so whichever request writes
- * the edge last, it ends up holding what the alias record says.
+ * The one alias write: conditional on "the project still exists" and on the version read (a new
+ * host: none), so two concurrent switches cannot both win. Then the edge store is written and the
+ * alias re-read until they agree, so whichever request writes the edge last, it ends up holding
+ * what the alias record says.
  */
-async function point(input: {
-  host: string;
-  kind: AliasItem['kind'];
-  project: ProjectRef;
-  deployment: DeploymentInfo;
-  expectedVersion?: number | undefined;
-}): Promise<AliasChange> {
+async function point(input: { host: string; kind: AliasRecord['kind']; project: ProjectRef; deployment: DeploymentInfo; expectedVersion?: number | undefined }): Promise<AliasChange> {
   const { host, kind, project, deployment } = input;
-  const entity = db().entities.alias;
-  const existing = (await entity.get({ host }).go({ consistent: true })).data;
+  const existing = await context().aliases.get(host);
   if (existing && existing.projectId !== project.id) {
     throw new ConflictError('alias_host_taken', `The host ${host} already serves another project`, { host });
   }
@@ -149,49 +164,28 @@ async function point(input: {
   if (input.expectedVersion !== undefined && input.expectedVersion !== version) throw aliasConflict(host, version);
 
   const now = new Date().toISOString();
-  const value = edgeValue(deployment);
-  const outcome = await db()
-    .transaction.write(({ project: projectEntity, alias }) => [
-      projectEntity
-        .check({ id: project.id })
-        .where(({ id, deletedAt }, { exists, notExists }) => `${exists(id)} AND ${notExists(deletedAt)}`)
-        .commit(),
-      existing
-        ? alias
-            .patch({ host })
-            .set({ deploymentId: deployment.id, previousDeploymentId: existing.deploymentId, edgeValue: value, kind, updatedAt: now })
-            .add({ version: 1 })
-            .where(({ version: v }, { eq }) => eq(v, version))
-            .commit()
-        : alias
-            .create({ host, teamId: project.teamId, projectId: project.id, deploymentId: deployment.id, edgeValue: value, kind, createdAt: now, updatedAt: now, version: 1 })
-            .commit(),
-    ])
-    .go();
-  assertOnlyConditionFailures(outcome);
-  const rejected = rejectedConditions(outcome);
-  if (rejected.includes(0)) throw new NotFoundError('project_not_found', `No project "${project.name}"`);
-  if (rejected.includes(1)) throw aliasConflict(host);
-
-  const written: AliasItem = {
+  const written: AliasRecord = {
     ...(existing ?? { host, teamId: project.teamId, projectId: project.id, createdAt: now }),
     deploymentId: deployment.id,
     ...(existing ? { previousDeploymentId: existing.deploymentId } : {}),
-    edgeValue: value,
+    edgeValue: edgeValue(deployment),
     kind,
     updatedAt: now,
     version: version + 1,
   };
+  const outcome = await context().aliases.write(written, version);
+  if (outcome === 'project_gone') throw new NotFoundError('project_not_found', `No project "${project.name}"`);
+  if (outcome === 'version_conflict') throw aliasConflict(host);
   const edge = await syncEdge(written);
   return { alias: toAlias(written), edge };
 }
 
-async function syncEdge(written: AliasItem): Promise<AliasChange['edge']> {
-  const { edgeStore } = ports();
+async function syncEdge(written: AliasRecord): Promise<AliasChange['edge']> {
+  const { aliases, edgeStore } = context();
   let seen = written;
   for (let round = 0; round < MAX_SYNC_ROUNDS; round++) {
     await edgeStore.put(seen.host, seen.edgeValue);
-    const latest = (await db().entities.alias.get({ host: seen.host }).go({ consistent: true })).data;
+    const latest = await aliases.get(seen.host);
     if (!latest) {
       // The project was deleted meanwhile: its cleanup may have run before our put.
       await edgeStore.delete(seen.host);
@@ -210,16 +204,7 @@ function aliasConflict(host: string, currentVersion?: number): ConflictError {
   });
 }
 
-function toAlias(item: AliasItem): AliasInfo {
-  return {
-    host: item.host,
-    teamId: item.teamId,
-    projectId: item.projectId,
-    deploymentId: item.deploymentId,
-    ...(item.previousDeploymentId ? { previousDeploymentId: item.previousDeploymentId } : {}),
-    kind: item.kind,
-    createdAt: item.createdAt,
-    updatedAt: item.updatedAt,
-    version: item.version,
-  };
+/** The alias as the API shows it (the edge value is internal). */
+function toAlias(record: AliasRecord): AliasInfo {
+  return AliasInfo.strip().parse(record);
 }

@@ -3,3 +3,4 @@ export * as Token from './token.ts';
 export * as RateLimit from './rate-limit.ts';
 export * from './access.ts';
 export * from './schema.ts';
+export type * from './repository.ts';

@@ -1,6 +1,5 @@
+import { context } from '#core/context';
 import { RateLimitedError } from '#core/errors';
-import { db } from '#core/db/model';
-import { isConditionFailed } from '#core/db/errors';
 
 /** Length of one counting window. */
 export const WINDOW_MS = 60_000;
@@ -13,20 +12,13 @@ export function windowOf(now: number): { start: number; retryAfterSeconds: numbe
 
 /**
  * Counts one request of a token in the current fixed window: a single conditional update of a
- * counter item, so every Lambda instance shares the count. Over `limitPerWindow` → 429 with
- * `Retry-After` (the rest of the window). DynamoDB TTL deletes old windows.
+ * counter shared by every Lambda instance. Over the installation's limit
+ * (`settings.rateLimitPerMinute`) → 429 with `Retry-After` (the rest of the window). Counters
+ * expire a window after theirs ends.
  */
-export async function consume(tokenId: string, limitPerWindow: number, now = Date.now()): Promise<void> {
+export async function consume(tokenId: string, now = Date.now()): Promise<void> {
   const { start, retryAfterSeconds } = windowOf(now);
-  try {
-    await db()
-      .entities.rateLimit.update({ tokenId, window: String(start) })
-      .add({ count: 1 })
-      .set({ ttl: Math.floor((start + 2 * WINDOW_MS) / 1000) })
-      .where(({ count }, { notExists, lt }) => `${notExists(count)} OR ${lt(count, limitPerWindow)}`)
-      .go({ response: 'none' });
-  } catch (error) {
-    if (isConditionFailed(error)) throw new RateLimitedError(retryAfterSeconds);
-    throw error;
-  }
+  const { rateLimits, settings } = context();
+  const counted = await rateLimits.consume(tokenId, start, settings.rateLimitPerMinute, Math.floor((start + 2 * WINDOW_MS) / 1000));
+  if (!counted) throw new RateLimitedError(retryAfterSeconds);
 }

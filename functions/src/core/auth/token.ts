@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '#core/errors';
 import { newId } from '#core/ids';
-import { conversions, db, type TokenItem } from '#core/db/model';
-import { queryPage, type Page } from '#core/db/page';
+import { context } from '#core/context';
+import type { Page, PageRequest } from '#core/page';
 import type { Role } from '#core/schemas';
 import { mayGrant } from './access.ts';
-import type { Caller, CreatedToken, TokenInfo } from './schema.ts';
+import type { TokenRecord } from './repository.ts';
+import { TokenInfo, type Caller, type CreatedToken } from './schema.ts';
 
 /** Every secret starts with this, so scanners can spot leaked Runway tokens. */
 export const SECRET_PREFIX = 'rwy_';
@@ -31,7 +32,7 @@ export async function create(teamId: string, input: { name: string; role?: Role 
     throw new ValidationError('expiry_in_past', 'expiresAt must be in the future');
   }
   const secret = newSecret();
-  const item: TokenItem = {
+  const item: TokenRecord = {
     id: newId('tok'),
     teamId,
     name: input.name,
@@ -40,20 +41,13 @@ export async function create(teamId: string, input: { name: string; role?: Role 
     createdAt: new Date().toISOString(),
     ...(input.expiresAt !== undefined ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
   };
-  await db().entities.token.create(item).go();
+  await context().tokens.create(item);
   return { token: toToken(item), secret };
 }
 
 /** The team's tokens, newest first, without secrets. */
-export async function list(teamId: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<TokenInfo>> {
-  const entity = db().entities.token;
-  const result = await queryPage(entity.query.byTeam({ teamId }), {
-    ...page,
-    order: 'desc',
-    partition: ['gsi1pk', `team#${teamId}`],
-    // The cursor carries the table key, a hash of a 256-bit secret: it reveals nothing usable.
-    toCursor: (t) => conversions.token.byAccessPattern.byTeam.fromComposite.toCursor({ id: t.id, teamId: t.teamId, createdAt: t.createdAt, hash: t.hash }),
-  });
+export async function list(teamId: string, page: PageRequest): Promise<Page<TokenInfo>> {
+  const result = await context().tokens.list(teamId, page);
   return { items: result.items.map(toToken), next: result.next };
 }
 
@@ -65,11 +59,7 @@ export async function get(teamId: string, id: string): Promise<TokenInfo> {
 export async function revoke(teamId: string, id: string): Promise<TokenInfo> {
   const item = await load(teamId, id);
   if (item.revokedAt) return toToken(item);
-  const { data } = await db()
-    .entities.token.patch({ hash: item.hash })
-    .set({ revokedAt: new Date().toISOString() })
-    .go({ response: 'all_new' });
-  return toToken(data as TokenItem);
+  return toToken(await context().tokens.revoke(item.hash, new Date().toISOString()));
 }
 
 /**
@@ -78,14 +68,13 @@ export async function revoke(teamId: string, id: string): Promise<TokenInfo> {
  */
 export async function authenticate(secret: string, now = Date.now()): Promise<Caller> {
   if (!secret.startsWith(SECRET_PREFIX) || secret.length > 256) throw unauthorized();
-  const { data: item } = await db().entities.token.get({ hash: hashSecret(secret) }).go({ consistent: true });
+  const item = await context().tokens.byHash(hashSecret(secret));
   if (!item || item.revokedAt || (item.expiresAt && Date.parse(item.expiresAt) <= now)) throw unauthorized();
   return { tokenId: item.id, teamId: item.teamId, role: item.role };
 }
 
-async function load(teamId: string, id: string): Promise<TokenItem> {
-  const { data } = await db().entities.token.query.byId({ id }).go({ limit: 1 });
-  const item = data[0];
+async function load(teamId: string, id: string): Promise<TokenRecord> {
+  const item = await context().tokens.byId(id);
   if (!item || item.teamId !== teamId) throw new NotFoundError('token_not_found', `No token ${id}`);
   return item;
 }
@@ -94,14 +83,7 @@ function unauthorized(): UnauthorizedError {
   return new UnauthorizedError('unauthorized', 'A valid bearer token is required: Authorization: Bearer rwy_…');
 }
 
-function toToken(item: TokenItem): TokenInfo {
-  return {
-    id: item.id,
-    teamId: item.teamId,
-    name: item.name,
-    role: item.role,
-    createdAt: item.createdAt,
-    ...(item.expiresAt ? { expiresAt: item.expiresAt } : {}),
-    ...(item.revokedAt ? { revokedAt: item.revokedAt } : {}),
-  };
+/** The token as the API shows it: never its hash. */
+function toToken(item: TokenRecord): TokenInfo {
+  return TokenInfo.strip().parse(item);
 }

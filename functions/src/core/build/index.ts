@@ -1,3 +1,3 @@
-/** Builds: capability tokens, the job, and turning a build's end into the deployment's state. */
+/** Builds: the lifecycle of a deployment's build, its capability token and job, and the build contract. */
 export * as Build from './build.ts';
-export type * from './ports.ts';
+export type * from './repository.ts';

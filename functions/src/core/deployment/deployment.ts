@@ -1,17 +1,15 @@
 import { createHash } from 'node:crypto';
-import { deploymentHost } from '../../edge/hostnames.ts';
+import { context } from '#core/context';
 import { ConflictError, NotFoundError } from '#core/errors';
 import { newId, shortIdOf } from '#core/ids';
-import { conversions, db, type DeploymentItem } from '#core/db/model';
-import { isConditionFailed } from '#core/db/errors';
-import { queryPage, type Page } from '#core/db/page';
-import type { SchedulableDeployment } from '#core/ports';
+import type { Page, PageRequest } from '#core/page';
+import { deploymentHost } from '#core/routing/hostnames';
 import type { DeploymentTarget } from '#core/schemas';
-import { config } from '#lib/config';
-import { logger } from '#lib/powertools';
-import { ports } from '#lib/ports';
 import type { DeploymentFile } from './files.ts';
-import type { DeploymentInfo as Deployment, DeploymentSource, DeploymentState, SourceSummary } from './schema.ts';
+import type { DeploymentChange, DeploymentFilter, DeploymentRecord } from './repository.ts';
+import { DeploymentInfo, type DeploymentSource, type DeploymentState, type SourceSummary } from './schema.ts';
+
+type Deployment = DeploymentInfo;
 
 /**
  * The deployment state machine: QUEUED → BUILDING → READY | ERROR, and QUEUED | BUILDING → CANCELED
@@ -24,6 +22,14 @@ export const TRANSITIONS: Readonly<Record<DeploymentState, readonly DeploymentSt
   ERROR: [],
   CANCELED: [],
 };
+
+/** The one definition of a final state: no transition leaves it (READY, ERROR, CANCELED). */
+export function isFinal(state: DeploymentState): boolean {
+  return TRANSITIONS[state].length === 0;
+}
+
+/** States a build may still change: QUEUED and BUILDING. */
+export const ACTIVE_STATES = (Object.keys(TRANSITIONS) as DeploymentState[]).filter((s) => !isFinal(s));
 
 /** Timestamp field each state sets when entered. */
 const ENTERED_AT = { BUILDING: 'buildingAt', READY: 'readyAt', ERROR: 'erroredAt', CANCELED: 'canceledAt' } as const;
@@ -46,13 +52,13 @@ export interface CreateInput {
 /**
  * Records a new QUEUED deployment. A file list is stored as a content-addressed blob of the team
  * (it can exceed a DynamoDB item); the record keeps its sha and counts. Does not start a build:
- * see {@link submit}.
+ * see `Build.submit`.
  */
 export async function create(input: CreateInput): Promise<Deployment> {
   const source = await storeSource(input.teamId, input.source);
   const id = newId('dpl');
   const shortId = shortIdOf(id);
-  const item: DeploymentItem = {
+  const record: DeploymentRecord = {
     id,
     shortId,
     teamId: input.teamId,
@@ -61,41 +67,14 @@ export async function create(input: CreateInput): Promise<Deployment> {
     target: input.target,
     state: 'QUEUED',
     source,
-    url: deploymentHost(input.project.name, shortId, config().RUNWAY_PLATFORM_DOMAIN),
+    url: deploymentHost(input.project.name, shortId, context().settings.platformDomain),
     createdAt: new Date().toISOString(),
     version: 1,
     ...defined({ branch: input.branch, commitSha: input.commitSha, commitMessage: input.commitMessage, meta: input.meta, redeployOf: input.redeployOf }),
   };
-  // `create` is conditional on the id being new: a collision of 9 random base36 characters fails loudly.
-  await db().entities.deployment.create(item).go();
-  return toDeployment(item);
-}
-
-/**
- * Creates the deployment and hands it to the build scheduler. When scheduling fails the deployment
- * goes to ERROR (step `schedule`) before the error propagates, so nothing stays QUEUED forever.
- */
-export async function submit(input: CreateInput): Promise<Deployment> {
-  const deployment = await create(input);
-  await start(deployment, input.source);
-  return deployment;
-}
-
-/**
- * Hands a QUEUED deployment (from {@link create}) to the build scheduler; when that fails the
- * deployment goes to ERROR (step `schedule`) before the error propagates.
- */
-export async function start(deployment: Deployment, source: DeploymentSource): Promise<void> {
-  try {
-    await ports().buildScheduler.schedule({ ...deployment, source });
-  } catch (error) {
-    await transition(deployment.id, {
-      from: ['QUEUED'],
-      to: 'ERROR',
-      set: { errorStep: 'schedule', errorMessage: 'The build could not be scheduled' },
-    }).catch((cause) => logger.error('Could not mark an unschedulable deployment as ERROR', { deploymentId: deployment.id, cause }));
-    throw error;
-  }
+  // Conditional on the id being new: a collision of 9 random base36 characters fails loudly.
+  await context().deployments.create(record);
+  return record;
 }
 
 /**
@@ -103,58 +82,25 @@ export async function start(deployment: Deployment, source: DeploymentSource): P
  * @throws NotFoundError `deployment_not_found`
  */
 export async function get(id: string, scope?: { teamId: string }): Promise<Deployment> {
-  const { data } = await db().entities.deployment.get({ id }).go({ consistent: true });
-  if (!data || (scope && data.teamId !== scope.teamId)) throw notFound(id);
-  return toDeployment(data);
+  const record = await context().deployments.get(id);
+  if (!record || (scope && record.teamId !== scope.teamId)) throw notFound(id);
+  return toDeployment(record);
 }
 
-export interface ListFilter {
-  target?: DeploymentTarget | undefined;
-  state?: DeploymentState | undefined;
-  branch?: string | undefined;
-}
+export type ListFilter = DeploymentFilter;
 
 /**
- * Deployments of a project (or of the whole team), newest first. One index query per page, resumed
- * at the cursor's key: a page costs the same at any depth. With filters a page may come back short;
- * follow `next` until it is null.
+ * Deployments of a project (or of the whole team), newest first. A page costs the same at any
+ * depth. With filters a page may come back short; follow `next` until it is null.
  */
-export async function list(
-  scope: { teamId: string; projectId?: string | undefined },
-  filter: ListFilter,
-  page: { limit: number; cursor?: string | undefined },
-): Promise<Page<Deployment>> {
-  const entity = db().entities.deployment;
-  const filtered = filter.target !== undefined || filter.state !== undefined || filter.branch !== undefined;
-  const base = scope.projectId ? entity.query.byProject({ projectId: scope.projectId }) : entity.query.byTeam({ teamId: scope.teamId });
-  const query = filtered
-    ? base.where((attr, op) =>
-        [
-          filter.target !== undefined ? op.eq(attr.target, filter.target) : '',
-          filter.state !== undefined ? op.eq(attr.state, filter.state) : '',
-          filter.branch !== undefined ? op.eq(attr.branch, filter.branch) : '',
-        ]
-          .filter(Boolean)
-          .join(' AND '),
-      )
-    : base;
-  const result = await queryPage(query, {
-    ...page,
-    order: 'desc',
-    filtered,
-    partition: scope.projectId ? ['gsi1pk', `project#${scope.projectId}`] : ['gsi2pk', `team#${scope.teamId}`],
-    toCursor: (d) => cursorOf(d, scope.projectId ? 'byProject' : 'byTeam'),
-  });
+export async function list(scope: { teamId: string; projectId?: string | undefined }, filter: ListFilter, page: PageRequest): Promise<Page<Deployment>> {
+  const result = await context().deployments.list(scope, filter, page);
   return { items: result.items.map(toDeployment), next: result.next };
 }
 
 /** The cursor that resumes a newest-first listing right after `deployment`. */
-export function cursorOf(deployment: Pick<Deployment, 'id' | 'teamId' | 'projectId' | 'createdAt'>, index: 'byProject' | 'byTeam'): string {
-  const { id, teamId, projectId, createdAt } = deployment;
-  const byIndex = conversions.deployment.byAccessPattern;
-  return index === 'byProject'
-    ? byIndex.byProject.fromComposite.toCursor({ id, projectId, createdAt })
-    : byIndex.byTeam.fromComposite.toCursor({ id, teamId, createdAt });
+export function cursorOf(deployment: Deployment, index: 'byProject' | 'byTeam'): string {
+  return context().deployments.cursorAfter(deployment, index === 'byProject' ? 'project' : 'team');
 }
 
 /** Fields a transition may set besides the state and its timestamp. */
@@ -181,99 +127,33 @@ export interface TransitionSet {
  * @throws NotFoundError `deployment_not_found`
  * @throws InvalidTransitionError when `to` cannot follow one of `from` (a bug in the caller)
  */
-export async function transition(
-  id: string,
-  change: { from: readonly DeploymentState[]; to: DeploymentState; set?: TransitionSet },
-): Promise<Deployment> {
+export async function transition(id: string, change: { from: readonly DeploymentState[]; to: DeploymentState; set?: TransitionSet }): Promise<Deployment> {
   const { from, to } = change;
   const illegal = from.filter((state) => !TRANSITIONS[state].includes(to));
   if (from.length === 0 || illegal.length > 0) {
     throw new InvalidTransitionError(`No transition ${illegal.join('|') || '(none)'} → ${to}`);
   }
-  const set: Partial<DeploymentItem> = { state: to, [ENTERED_AT[to as keyof typeof ENTERED_AT]]: new Date().toISOString() };
+  const set: DeploymentChange = { state: to, [ENTERED_AT[to as keyof typeof ENTERED_AT]]: new Date().toISOString() };
   if (change.set?.errorStep !== undefined) set.errorStep = change.set.errorStep.slice(0, 64);
   if (change.set?.errorMessage !== undefined) set.errorMessage = change.set.errorMessage.slice(-MAX_ERROR_MESSAGE);
   if (change.set?.configKey !== undefined) set.configKey = change.set.configKey;
-  try {
-    const updated = await db()
-      .entities.deployment.patch({ id })
-      .set(set)
-      .add({ version: 1 })
-      .where(({ state }, { eq }) => from.map((s) => eq(state, s)).join(' OR '))
-      .go({ response: 'all_new' });
-    return toDeployment(updated.data as DeploymentItem);
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
-    const current = await get(id);
-    throw new ConflictError('state_conflict', `Deployment ${id} is ${current.state}, not ${from.join(' or ')}`, { state: current.state });
-  }
+  const updated = await context().deployments.update(id, set, from);
+  if (updated) return toDeployment(updated);
+  const current = await get(id);
+  throw new ConflictError('state_conflict', `Deployment ${id} is ${current.state}, not ${from.join(' or ')}`, { state: current.state });
 }
 
 /**
- * Cancels a QUEUED or BUILDING deployment: the state changes first (so a build that finishes
- * meanwhile loses its READY write), then the scheduler stops the build. Canceling a CANCELED one
- * is a no-op.
- * @throws ConflictError `deployment_not_cancelable` when it is READY or ERROR
+ * The deployment's full source, with the file list loaded from the team's blob store: the one
+ * loader of a deployment's files.
+ * @throws NotFoundError `source_missing` when the file list is gone
  */
-export async function cancel(id: string, scope: { teamId: string }): Promise<Deployment> {
-  const current = await get(id, scope);
-  if (current.state === 'CANCELED') return current;
-  let canceled: Deployment;
-  try {
-    canceled = await transition(id, { from: ['QUEUED', 'BUILDING'], to: 'CANCELED' });
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-    const state = (error.details.state as DeploymentState | undefined) ?? current.state;
-    if (state === 'CANCELED') return get(id);
-    throw new ConflictError('deployment_not_cancelable', `Deployment ${id} is ${state} and can no longer be canceled`, { state });
-  }
-  try {
-    await ports().buildScheduler.cancel(canceled);
-  } catch (error) {
-    // The record is CANCELED either way, so a build that keeps running can never go live.
-    logger.warn('Stopping the build of a canceled deployment failed', { deploymentId: id, error: error as Error });
-  }
-  return canceled;
-}
-
-/**
- * A new deployment of the same source and project as `original` (no new upload). `beforeStart`
- * records what must exist before its build can run (a git deployment's GitHub link).
- */
-export async function redeploy(
-  original: Deployment,
-  project: { id: string; name: string },
-  options: { target?: DeploymentTarget | undefined; beforeStart?: (deployment: Deployment) => Promise<void> } = {},
-): Promise<Deployment> {
-  const input: CreateInput = {
-    teamId: original.teamId,
-    project,
-    target: options.target ?? original.target,
-    source: await sourceOf(original),
-    branch: original.branch,
-    commitSha: original.commitSha,
-    commitMessage: original.commitMessage,
-    meta: original.meta,
-    redeployOf: original.id,
-  };
-  const deployment = await create(input);
-  await options.beforeStart?.(deployment);
-  await start(deployment, input.source);
-  return deployment;
-}
-
-/** The deployment's full source, with the file list loaded from the team's blob store. */
 export async function sourceOf(deployment: Pick<Deployment, 'id' | 'teamId' | 'source'>): Promise<DeploymentSource> {
   const { source } = deployment;
   if (source.type === 'git') return source;
-  const bytes = await ports().blobStore.get(deployment.teamId, source.filesSha);
-  if (!bytes) throw new Error(`File list ${source.filesSha} of deployment ${deployment.id} is missing from the blob store`);
+  const bytes = await context().blobStore.get(deployment.teamId, source.filesSha);
+  if (!bytes) throw new NotFoundError('source_missing', `The file list of ${deployment.id} is gone`);
   return { type: 'files', files: JSON.parse(bytes.toString('utf8')) as DeploymentFile[] };
-}
-
-/** The deployment as the build system gets it: its record plus its full source. */
-export async function schedulable(deployment: Deployment): Promise<SchedulableDeployment> {
-  return { ...deployment, source: await sourceOf(deployment) };
 }
 
 /** Stores a file list as a blob (canonical: sorted by path) and returns the record's summary. */
@@ -284,38 +164,13 @@ async function storeSource(teamId: string, source: DeploymentSource): Promise<So
     .map(({ file, sha, size }) => ({ file, sha, size }));
   const bytes = Buffer.from(JSON.stringify(files), 'utf8');
   const filesSha = createHash('sha256').update(bytes).digest('hex');
-  await ports().blobStore.put(teamId, filesSha, bytes);
+  await context().blobStore.put(teamId, filesSha, bytes);
   return { type: 'files', fileCount: files.length, totalBytes: files.reduce((n, f) => n + f.size, 0), filesSha };
 }
 
-export function toDeployment(item: DeploymentItem): Deployment {
-  return {
-    id: item.id,
-    shortId: item.shortId,
-    teamId: item.teamId,
-    projectId: item.projectId,
-    projectName: item.projectName,
-    target: item.target,
-    state: item.state,
-    url: item.url,
-    source: item.source as SourceSummary,
-    createdAt: item.createdAt,
-    version: item.version,
-    ...defined({
-      branch: item.branch,
-      commitSha: item.commitSha,
-      commitMessage: item.commitMessage,
-      meta: item.meta as Record<string, string> | undefined,
-      buildingAt: item.buildingAt,
-      readyAt: item.readyAt,
-      erroredAt: item.erroredAt,
-      canceledAt: item.canceledAt,
-      errorStep: item.errorStep,
-      errorMessage: item.errorMessage,
-      configKey: item.configKey,
-      redeployOf: item.redeployOf,
-    }),
-  };
+/** The deployment as the API shows it. */
+export function toDeployment(record: DeploymentRecord): Deployment {
+  return DeploymentInfo.strip().parse(record);
 }
 
 function defined<T extends Record<string, unknown>>(fields: T): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> {

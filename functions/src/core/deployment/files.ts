@@ -1,39 +1,25 @@
 import * as z from 'zod';
+import { pathProblem, safePath } from '#core/build/contract';
 import { Sha256Hex } from '#core/schemas';
 
-/** Longest file path, in UTF-8 bytes: S3 keys are ≤ 1024 bytes. */
-export const MAX_PATH_BYTES = 1024;
+/** Longest file path, in UTF-8 bytes (the build contract's rule). */
+export { MAX_PATH_BYTES } from '#core/build/contract';
+
 /** Most files one deployment may have. */
 export const MAX_FILES = 20_000;
-/** Largest single file: what one `POST /v1/files` can carry through API Gateway. */
+/**
+ * Largest single file, in bytes (10 MiB). Files go straight to storage (`POST /v1/files/uploads`);
+ * only small ones (lib/limits.ts `MAX_BINARY_BODY_BYTES`) may pass through the API.
+ */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 
 /**
- * Why a file path is unsafe, or `undefined` when it is a clean POSIX relative path: not empty,
- * ≤ 1024 UTF-8 bytes, no leading `/`, no backslash, no NUL or other control character, and no
- * empty, `.` or `..` segment. Anything else could escape the deployment's prefix, alias another
- * file after normalization, or confuse the CDN.
+ * Why a file path is unsafe, or `undefined` when it is clean: the build contract's one
+ * safe-relative-path rule (`pathProblem`), the same the builder applies to its output.
  */
-export function filePathProblem(path: string): string | undefined {
-  if (path.length === 0) return 'is empty';
-  if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) return `is longer than ${MAX_PATH_BYTES} bytes`;
-  if (path.startsWith('/')) return 'must be relative (no leading "/")';
-  if (path.includes('\\')) return 'must use "/" as separator (no "\\")';
-  for (const char of path) {
-    const code = char.codePointAt(0) as number;
-    if (code < 0x20 || code === 0x7f) return 'contains a control character';
-  }
-  for (const segment of path.split('/')) {
-    if (segment === '') return 'has an empty segment ("//" or a trailing "/")';
-    if (segment === '.' || segment === '..') return `has a "${segment}" segment`;
-  }
-  return undefined;
-}
+export const filePathProblem = pathProblem;
 
-export const FilePath = z.string().superRefine((path, ctx) => {
-  const problem = filePathProblem(path);
-  if (problem) ctx.addIssue({ code: 'custom', message: `file path ${problem}` });
-});
+export const FilePath = safePath('file path');
 
 export const DeploymentFile = z.strictObject({
   file: FilePath,

@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { DEPLOYMENT_STATES } from '#core/db/model';
 import { DeploymentId, DeploymentTarget, ProjectId, Sha256Hex, TeamId, Timestamp } from '#core/schemas';
 import { FileList } from './files.ts';
 
+export const DEPLOYMENT_STATES = ['QUEUED', 'BUILDING', 'READY', 'ERROR', 'CANCELED'] as const;
 export const DeploymentState = z.enum(DEPLOYMENT_STATES);
 export type DeploymentState = z.infer<typeof DeploymentState>;
 

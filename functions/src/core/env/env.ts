@@ -1,9 +1,8 @@
+import { context } from '#core/context';
 import { ConflictError, NotFoundError } from '#core/errors';
 import { newId } from '#core/ids';
-import { db, type EnvVarItem } from '#core/db/model';
-import { assertOnlyConditionFailures, rejectedConditions } from '#core/db/errors';
 import type { Role } from '#core/schemas';
-import { ports } from '#lib/ports';
+import type { EnvRecord } from './repository.ts';
 import type { CreateEnvBody, EnvTarget, EnvVarInfo, UpdateEnvBody } from './schema.ts';
 
 interface ProjectRef {
@@ -15,26 +14,26 @@ interface ProjectRef {
 const READERS: readonly Role[] = ['owner', 'member'];
 
 /** The KMS encryption context: binds a ciphertext to its team, project and key. */
-function contextOf(item: Pick<EnvVarItem, 'teamId' | 'projectId' | 'key'>): Record<string, string> {
-  return { teamId: item.teamId, projectId: item.projectId, key: item.key };
+function contextOf(record: Pick<EnvRecord, 'teamId' | 'projectId' | 'key'>): Record<string, string> {
+  return { teamId: record.teamId, projectId: record.projectId, key: record.key };
 }
 
 /** The project's env vars by key and target; plain values decrypted for owners and members only. */
 export async function list(project: ProjectRef, role: Role): Promise<EnvVarInfo[]> {
-  const items = await all(project.id);
-  return Promise.all(items.map((item) => view(item, role)));
+  const records = await context().env.list(project.id);
+  return Promise.all(records.map((record) => view(record, role)));
 }
 
 /**
- * Creates a var for each target in one transaction: all or nothing. The value is encrypted once,
- * with KMS, under a context of team, project and key.
+ * Creates a var for each target, all or nothing. The value is encrypted once, with KMS, under a
+ * context of team, project and key.
  * @throws ConflictError `env_exists` when the key already has a value for one of the targets
  */
 export async function create(project: ProjectRef, body: CreateEnvBody, role: Role): Promise<EnvVarInfo[]> {
   const now = new Date().toISOString();
   const base = { teamId: project.teamId, projectId: project.id, key: body.key };
-  const ciphertext = await ports().envCipher.encrypt(body.value, contextOf(base));
-  const items: EnvVarItem[] = body.target.map((target) => ({
+  const ciphertext = await context().envCipher.encrypt(body.value, contextOf(base));
+  const records: EnvRecord[] = body.target.map((target) => ({
     ...base,
     id: newId('env'),
     target,
@@ -44,35 +43,25 @@ export async function create(project: ProjectRef, body: CreateEnvBody, role: Rol
     updatedAt: now,
     version: 1,
   }));
-  const outcome = await db()
-    .transaction.write(({ env }) => items.map((item) => env.create(item).commit()))
-    .go();
-  assertOnlyConditionFailures(outcome);
-  const rejected = rejectedConditions(outcome);
+  const rejected = await context().env.createAll(records);
   if (rejected.length > 0) {
-    const targets = rejected.map((i) => items[i]?.target);
+    const targets = rejected.map((i) => records[i]?.target);
     throw new ConflictError('env_exists', `${body.key} already has a value for ${targets.join(', ')}`, { key: body.key, targets });
   }
-  return Promise.all(items.map((item) => view(item, role, body.value)));
+  return Promise.all(records.map((record) => view(record, role, body.value)));
 }
 
 /** Changes a var's value or makes it sensitive. */
 export async function update(project: ProjectRef, envId: string, body: UpdateEnvBody, role: Role): Promise<EnvVarInfo> {
-  const item = await find(project, envId);
-  const set: Partial<EnvVarItem> = { updatedAt: new Date().toISOString() };
-  if (body.value !== undefined) set.ciphertext = await ports().envCipher.encrypt(body.value, contextOf(item));
+  const record = await find(project, envId);
+  const set: Partial<EnvRecord> = { updatedAt: new Date().toISOString() };
+  if (body.value !== undefined) set.ciphertext = await context().envCipher.encrypt(body.value, contextOf(record));
   if (body.sensitive) set.sensitive = true;
-  const { data } = await db()
-    .entities.env.patch({ projectId: item.projectId, key: item.key, target: item.target })
-    .set(set)
-    .add({ version: 1 })
-    .go({ response: 'all_new' });
-  return view(data as EnvVarItem, role, body.value);
+  return view(await context().env.update(record, set), role, body.value);
 }
 
 export async function remove(project: ProjectRef, envId: string): Promise<void> {
-  const item = await find(project, envId);
-  await db().entities.env.delete({ projectId: item.projectId, key: item.key, target: item.target }).go();
+  await context().env.delete([await find(project, envId)]);
 }
 
 /**
@@ -80,49 +69,41 @@ export async function remove(project: ProjectRef, envId: string): Promise<void> 
  * keys whose values the build log must redact.
  */
 export async function resolveForBuild(projectId: string, target: EnvTarget): Promise<{ env: Record<string, string>; sensitiveKeys: string[] }> {
-  const items = (await all(projectId)).filter((item) => item.target === target);
-  const { envCipher } = ports();
-  const values = await Promise.all(items.map((item) => envCipher.decrypt(item.ciphertext, contextOf(item))));
+  const records = (await context().env.list(projectId)).filter((record) => record.target === target);
+  const { envCipher } = context();
+  const values = await Promise.all(records.map((record) => envCipher.decrypt(record.ciphertext, contextOf(record))));
   const env: Record<string, string> = {};
-  items.forEach((item, i) => {
-    env[item.key] = values[i] as string;
+  records.forEach((record, i) => {
+    env[record.key] = values[i] as string;
   });
-  return { env, sensitiveKeys: items.filter((item) => item.sensitive).map((item) => item.key) };
+  return { env, sensitiveKeys: records.filter((record) => record.sensitive).map((record) => record.key) };
 }
 
 export async function removeAllForProject(projectId: string): Promise<void> {
-  const items = await all(projectId);
-  if (items.length === 0) return;
-  await db()
-    .entities.env.delete(items.map(({ projectId: p, key, target }) => ({ projectId: p, key, target })))
-    .go();
+  const records = await context().env.list(projectId);
+  if (records.length > 0) await context().env.delete(records);
 }
 
-async function all(projectId: string): Promise<EnvVarItem[]> {
-  const { data } = await db().entities.env.query.byProject({ projectId }).go({ pages: 'all' });
-  return data;
-}
-
-async function find(project: ProjectRef, envId: string): Promise<EnvVarItem> {
-  const item = (await all(project.id)).find((i) => i.id === envId);
-  if (!item || item.teamId !== project.teamId) throw new NotFoundError('env_not_found', `No env var ${envId} in this project`);
-  return item;
+async function find(project: ProjectRef, envId: string): Promise<EnvRecord> {
+  const record = (await context().env.list(project.id)).find((r) => r.id === envId);
+  if (!record || record.teamId !== project.teamId) throw new NotFoundError('env_not_found', `No env var ${envId} in this project`);
+  return record;
 }
 
 /** Decrypts only what the caller may see; `known` is a value the caller just sent. */
-async function view(item: EnvVarItem, role: Role, known?: string): Promise<EnvVarInfo> {
-  const readable = !item.sensitive && READERS.includes(role);
-  const value = readable ? (known ?? (await ports().envCipher.decrypt(item.ciphertext, contextOf(item)))) : undefined;
+async function view(record: EnvRecord, role: Role, known?: string): Promise<EnvVarInfo> {
+  const readable = !record.sensitive && READERS.includes(role);
+  const value = readable ? (known ?? (await context().envCipher.decrypt(record.ciphertext, contextOf(record)))) : undefined;
   return {
-    id: item.id,
-    projectId: item.projectId,
-    key: item.key,
-    target: item.target,
-    sensitive: item.sensitive,
+    id: record.id,
+    projectId: record.projectId,
+    key: record.key,
+    target: record.target,
+    sensitive: record.sensitive,
     ...(value !== undefined ? { value } : {}),
     masked: value === undefined,
-    createdAt: item.createdAt,
-    updatedAt: item.updatedAt,
-    version: item.version,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    version: record.version,
   };
 }

@@ -1,3 +1,3 @@
-/** Content-addressed uploads: `Files.upload`, `Files.missing`. */
+/** Content-addressed uploads: `Files.upload`, `Files.missing`, direct uploads (`Files.createUploads`, `Files.completeUploads`). */
 export * as Files from './files.ts';
-export { DIGEST_HEADER, UploadedFile } from './files.ts';
+export { DIGEST_HEADER, DirectUpload, UploadBatch, UploadedFile, type UploadFile, type UploadOutcome } from './files.ts';

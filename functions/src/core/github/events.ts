@@ -1,13 +1,10 @@
 import { Alias } from '#core/alias/index';
+import * as Build from '#core/build/lifecycle';
+import { record as buildRecord } from '#core/build/tokens';
+import { context } from '#core/context';
 import { Deployment, type DeploymentInfo, type DeploymentSource } from '#core/deployment/index';
-import { Build } from '#core/build/index';
-import { ConflictError } from '#core/errors';
+import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
 import type { ProjectInfo } from '#core/project/index';
-import { config } from '#lib/config';
-import { logger } from '#lib/powertools';
-import { ports } from '#lib/ports';
-import { branchHost } from '../../edge/hostnames.ts';
-import { gh } from './entities.ts';
 import * as Installation from './installation.ts';
 import { report } from './report.ts';
 import type { GitHubJob, GitHubRepository } from './schema.ts';
@@ -85,7 +82,7 @@ async function onPullRequest(job: Extract<GitHubJob, { kind: 'pull_request' }>):
  * by hand, and an older commit must never replace a newer one.
  */
 async function deployToAll(projects: ProjectInfo[], commit: Omit<CommitInput, 'project'>): Promise<Outcome> {
-  const head = await ports().github.commit({ installationId: commit.installationId, repo: commit.repository.fullName }, commit.branch);
+  const head = await context().github.commit({ installationId: commit.installationId, repo: commit.repository.fullName }, commit.branch);
   if (!head) return { outcome: 'ignored', reason: `branch ${commit.branch} no longer exists` };
   if (head.sha !== commit.sha) return { outcome: 'skipped', reason: `superseded: ${commit.branch} is at ${head.sha.slice(0, 7)} now` };
   const deployments: string[] = [];
@@ -115,20 +112,20 @@ export async function deployCommit(input: CommitInput): Promise<DeploymentInfo> 
   const same = recent.items.find((d) => d.commitSha === sha && d.state !== 'ERROR' && d.state !== 'CANCELED');
   // Reuse it while it builds, or when it is what the branch serves; an older READY one of the
   // same commit (a force-push back to it) is deployed anew, so the branch moves to it.
-  if (same && (same.state === 'QUEUED' || same.state === 'BUILDING' || same.id === recent.items[0]?.id)) {
-    if (same.state === 'QUEUED' && !(await Build.record(same.id))) {
+  if (same && (!Deployment.isFinal(same.state) || same.id === recent.items[0]?.id)) {
+    if (same.state === 'QUEUED' && !(await buildRecord(same.id))) {
       // An earlier attempt stopped between recording and starting it: finish the job.
       await link(same, input);
       await launch(same);
       return same;
     }
     if (input.prNumber !== undefined) {
-      await gh().entities.gitDeployment.patch({ deploymentId: same.id }).set({ prNumber: input.prNumber }).remove(['reportedState']).go();
+      await context().gitDeployments.linkPullRequest(same.id, input.prNumber);
       await reportSafely(same);
     }
     return same;
   }
-  for (const older of recent.items.filter((d) => (d.state === 'QUEUED' || d.state === 'BUILDING') && d.commitSha !== sha)) {
+  for (const older of recent.items.filter((d) => !Deployment.isFinal(d.state) && d.commitSha !== sha)) {
     await cancelSuperseded(older, sha);
   }
   const source: DeploymentSource = { type: 'git', provider: 'github', repo: input.repository.fullName, ref: branch, sha };
@@ -154,15 +151,13 @@ export async function deployCommit(input: CommitInput): Promise<DeploymentInfo> 
 
 /** Records where to report a deployment (and read its source) before anything can report. */
 async function link(deployment: DeploymentInfo, input: Pick<CommitInput, 'installationId' | 'repository' | 'sha' | 'prNumber'>): Promise<void> {
-  await gh()
-    .entities.gitDeployment.upsert({
-      deploymentId: deployment.id,
-      installationId: input.installationId,
-      repo: input.repository.fullName,
-      sha: input.sha,
-      ...(input.prNumber !== undefined ? { prNumber: input.prNumber } : {}),
-    })
-    .go();
+  await context().gitDeployments.put({
+    deploymentId: deployment.id,
+    installationId: input.installationId,
+    repo: input.repository.fullName,
+    sha: input.sha,
+    ...(input.prNumber !== undefined ? { prNumber: input.prNumber } : {}),
+  });
 }
 
 /**
@@ -172,11 +167,35 @@ async function link(deployment: DeploymentInfo, input: Pick<CommitInput, 'instal
 async function launch(deployment: DeploymentInfo): Promise<void> {
   await reportSafely(deployment);
   try {
-    await Deployment.start(deployment, deployment.source as DeploymentSource);
+    await Build.schedule(deployment);
   } catch (error) {
     await reportSafely(deployment);
     throw error;
   }
+}
+
+/**
+ * Deploys the head commit of a branch of the project's repository, as a push to it would
+ * (`POST /v1/deployments` with `gitSource`).
+ * @throws ValidationError `no_git_repository`, `git_repository_not_accessible`
+ * @throws NotFoundError `branch_not_found`
+ */
+export async function deployBranch(teamId: string, project: ProjectInfo, branch: string): Promise<DeploymentInfo> {
+  const linked = project.gitRepository;
+  if (!linked) throw new ValidationError('no_git_repository', 'This project has no GitHub repository: link one in its settings, or deploy files');
+  // Through whichever of the team's installations reads the repository now (the App may have been reinstalled).
+  const repository = await Installation.resolve(teamId, linked.repo, linked.repoId);
+  const commit = await context().github.commit({ installationId: repository.installationId, repo: repository.fullName }, branch);
+  if (!commit) throw new NotFoundError('branch_not_found', `${repository.fullName} has no branch "${branch}"`);
+  return deployCommit({
+    teamId,
+    project,
+    installationId: repository.installationId,
+    repository: { id: repository.repoId, fullName: repository.fullName },
+    branch,
+    sha: commit.sha,
+    message: commit.message,
+  });
 }
 
 /** Redeploys a git deployment: same commit, same installation, reported to GitHub like a push. */
@@ -185,7 +204,7 @@ export async function redeploy(original: DeploymentInfo, project: ProjectInfo, t
   // Through the installation that reads the repository now: after an unlink nothing deploys.
   const repository = await Installation.resolve(original.teamId, previous?.repo ?? (original.source as { repo: string }).repo);
   const sha = previous?.sha ?? (original.source as { sha: string }).sha;
-  const deployment = await Deployment.redeploy(original, project, {
+  const deployment = await Build.redeploy(original, project, {
     target,
     beforeStart: async (created) => {
       await link(created, { installationId: repository.installationId, repository: { id: repository.repoId, fullName: repository.fullName }, sha });
@@ -198,15 +217,15 @@ export async function redeploy(original: DeploymentInfo, project: ProjectInfo, t
 /** A deleted branch: its in-flight builds stop and its alias goes (never the production branch's). */
 async function removeBranch(project: ProjectInfo, branch: string): Promise<void> {
   const { items } = await Deployment.list({ teamId: project.teamId, projectId: project.id }, { branch }, { limit: 50 });
-  for (const d of items.filter((d) => d.state === 'QUEUED' || d.state === 'BUILDING')) await cancelSuperseded(d, undefined);
+  for (const d of items.filter((d) => !Deployment.isFinal(d.state))) await cancelSuperseded(d, undefined);
   if (branch === project.productionBranch) return;
-  await Alias.remove(project, branchHost(project.name, branch, config().RUNWAY_PLATFORM_DOMAIN));
+  await Alias.remove(project, Alias.branchHostOf(project, branch));
 }
 
 async function cancelSuperseded(deployment: DeploymentInfo, bySha: string | undefined): Promise<void> {
   try {
-    await Deployment.cancel(deployment.id, { teamId: deployment.teamId });
-    logger.info('Superseded deployment canceled', { deploymentId: deployment.id, ...(bySha ? { bySha } : {}) });
+    await Build.cancel(deployment.id, { teamId: deployment.teamId });
+    context().logger.info('Superseded deployment canceled', { deploymentId: deployment.id, ...(bySha ? { bySha } : {}) });
   } catch (error) {
     // It finished meanwhile: the alias rule (never back to an older deployment) keeps it harmless.
     if (!(error instanceof ConflictError)) throw error;
@@ -229,6 +248,6 @@ async function reportSafely(deployment: DeploymentInfo): Promise<void> {
   try {
     await report(await Deployment.get(deployment.id));
   } catch (error) {
-    logger.warn('Reporting to GitHub failed; the final report will retry', { deploymentId: deployment.id, error: (error as Error).message });
+    context().logger.warn('Reporting to GitHub failed; the final report will retry', { deploymentId: deployment.id, error: (error as Error).message });
   }
 }

@@ -1,12 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { context } from '#core/context';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#core/errors';
-import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions } from '#core/db/errors';
 import { Project, type ProjectInfo } from '#core/project/index';
 import type { GitRepositoryRef } from '#core/ports';
-import { config } from '#lib/config';
-import { gitHubAppSecret } from '#lib/github-app';
-import { ports } from '#lib/ports';
-import { gh } from './entities.ts';
+import type { InstallationRecord, RepositoryRecord } from './repository.ts';
 import type { GitHubRepository, InstallationInfo, RepositoryInfo } from './schema.ts';
 
 /**
@@ -28,19 +25,17 @@ const hashState = (state: string) => createHash('sha256').update(state).digest('
 
 /** Starts an install: the App's install and authorize URLs, carrying a fresh `state` bound to the team. */
 export async function createClaim(teamId: string): Promise<{ url: string; authorizeUrl: string; expiresAt: string }> {
-  const secret = await gitHubAppSecret();
+  const app = await context().github.app();
   const state = randomBytes(24).toString('base64url');
   const now = Date.now();
   const expiresAt = new Date(now + CLAIM_TTL_MS).toISOString();
-  await gh()
-    .entities.claim.create({ stateHash: hashState(state), teamId, createdAt: new Date(now).toISOString(), expiresAt, ttl: Math.ceil((now + CLAIM_TTL_MS) / 1000) })
-    .go();
-  const web = `${config().RUNWAY_GITHUB_WEB_URL.replace(/\/+$/, '')}/`;
-  const url = new URL(`apps/${secret.appSlug}/installations/new`, web);
+  await context().claims.create({ stateHash: hashState(state), teamId, createdAt: new Date(now).toISOString(), expiresAt, ttl: Math.ceil((now + CLAIM_TTL_MS) / 1000) });
+  const web = `${context().settings.githubWebUrl.replace(/\/+$/, '')}/`;
+  const url = new URL(`apps/${app.slug}/installations/new`, web);
   url.searchParams.set('state', state);
   // No redirect_uri: GitHub uses the App's callback URL, the console's setup page.
   const authorizeUrl = new URL('login/oauth/authorize', web);
-  authorizeUrl.searchParams.set('client_id', secret.clientId);
+  authorizeUrl.searchParams.set('client_id', app.clientId);
   authorizeUrl.searchParams.set('state', state);
   return { url: url.toString(), authorizeUrl: authorizeUrl.toString(), expiresAt };
 }
@@ -52,65 +47,50 @@ export async function createClaim(teamId: string): Promise<{ url: string; author
  * @throws ConflictError `installation_taken` when another team holds it
  */
 export async function link(teamId: string, installationId: number, state: string, code: string): Promise<InstallationInfo> {
-  const stateHash = hashState(state);
+  const { github, installations } = context();
   // One attempt per state: a failed guess costs the claim.
-  let claim;
-  try {
-    claim = (await gh().entities.claim.delete({ stateHash }).where(({ teamId: t }, { eq }) => eq(t, teamId)).go({ response: 'all_old' })).data;
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
-  }
+  const claim = await context().claims.take(hashState(state), teamId);
   if (!claim || claim.expiresAt < new Date().toISOString()) {
     throw new ValidationError('invalid_install_state', 'This install link is unknown, used or expired: start again from "Connect GitHub"');
   }
-  if (!(await ports().github.userInstallations(code)).includes(installationId)) {
+  if (!(await github.userInstallations(code)).includes(installationId)) {
     throw new ForbiddenError('installation_not_accessible', `Your GitHub account cannot access installation ${installationId} of this App`);
   }
-  const remote = await ports().github.installation(installationId);
+  const remote = await github.installation(installationId);
   if (!remote) throw new NotFoundError('installation_not_found', `GitHub knows no installation ${installationId} of this App`);
-  const existing = (await gh().entities.installation.get({ installationId }).go({ consistent: true })).data;
+  const existing = await installations.get(installationId);
   if (existing?.teamId && existing.teamId !== teamId) throw taken(installationId);
   const now = new Date().toISOString();
-  const outcome = await gh()
-    .transaction.write(({ installation, teamLink }) => [
-      installation
-        .upsert({
-          installationId,
-          accountLogin: remote.account.login,
-          ...(remote.account.type ? { accountType: remote.account.type } : {}),
-          ...(remote.repositorySelection ? { repositorySelection: remote.repositorySelection } : {}),
-          teamId,
-          linkedAt: existing?.linkedAt ?? now,
-          createdAt: existing?.createdAt ?? now,
-          updatedAt: now,
-        })
-        .where(({ teamId: t }, { notExists, eq }) => `${notExists(t)} OR ${eq(t, teamId)}`)
-        .commit(),
-      teamLink.upsert({ teamId, installationId, linkedAt: existing?.linkedAt ?? now }).commit(),
-    ])
-    .go();
-  assertOnlyConditionFailures(outcome);
-  if (rejectedConditions(outcome).includes(0)) throw taken(installationId);
+  const linked = await installations.link({
+    installationId,
+    accountLogin: remote.account.login,
+    ...(remote.account.type ? { accountType: remote.account.type } : {}),
+    ...(remote.repositorySelection ? { repositorySelection: remote.repositorySelection } : {}),
+    ...(existing?.suspendedAt ? { suspendedAt: existing.suspendedAt } : {}),
+    teamId,
+    linkedAt: existing?.linkedAt ?? now,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  });
+  if (!linked) throw taken(installationId);
   await setSuspended(installationId, remote.suspended);
-  await replaceRepositories(installationId, await ports().github.repositories(installationId));
+  await replaceRepositories(installationId, await github.repositories(installationId));
   return (await list(teamId)).find((i) => i.id === installationId)!;
 }
 
 /** Unlinks an installation from the team: its pushes deploy nothing any more. */
 export async function unlink(teamId: string, installationId: number): Promise<void> {
-  const { data } = await gh().entities.installation.get({ installationId }).go({ consistent: true });
-  if (!data || data.teamId !== teamId) throw new NotFoundError('installation_not_found', `No installation ${installationId} in this team`);
-  await gh().entities.installation.patch({ installationId }).remove(['teamId', 'linkedAt']).set({ updatedAt: new Date().toISOString() }).go();
-  await gh().entities.teamLink.delete({ teamId, installationId }).go();
+  const installation = await context().installations.get(installationId);
+  if (!installation || installation.teamId !== teamId) throw new NotFoundError('installation_not_found', `No installation ${installationId} in this team`);
+  await context().installations.unlink(teamId, installationId, new Date().toISOString());
 }
 
 /** The team's installations. */
 export async function list(teamId: string): Promise<InstallationInfo[]> {
-  const { data: links } = await gh().entities.teamLink.query.byTeam({ teamId }).go({ pages: 'all' });
-  const found = await Promise.all(links.map((l) => gh().entities.installation.get({ installationId: l.installationId }).go({ consistent: true })));
+  const { installations } = context();
+  const found = await Promise.all((await installations.linkedTo(teamId)).map((id) => installations.get(id)));
   return found
-    .map((f) => f.data)
-    .filter((i): i is NonNullable<typeof i> => i !== null && i.teamId === teamId)
+    .filter((i): i is InstallationRecord => i !== undefined && i.teamId === teamId)
     .map((i) => ({
       id: i.installationId,
       accountLogin: i.accountLogin,
@@ -123,8 +103,8 @@ export async function list(teamId: string): Promise<InstallationInfo[]> {
 
 /** The team an installation deploys for, or undefined (unlinked, suspended, uninstalled). */
 export async function teamOf(installationId: number): Promise<string | undefined> {
-  const { data } = await gh().entities.installation.get({ installationId }).go({ consistent: true });
-  return data?.teamId && !data.suspendedAt ? data.teamId : undefined;
+  const installation = await context().installations.get(installationId);
+  return installation?.teamId && !installation.suspendedAt ? installation.teamId : undefined;
 }
 
 /** Repositories the team can import, each with the names of the projects already linked to it. */
@@ -143,12 +123,10 @@ export async function repositories(teamId: string): Promise<RepositoryInfo[]> {
 }
 
 /** The repositories of the team's installations, as stored. */
-async function readableRepositories(teamId: string) {
+async function readableRepositories(teamId: string): Promise<RepositoryRecord[]> {
   // A suspended installation's repositories can be neither read nor deployed until it is unsuspended.
   const installations = (await list(teamId)).filter((i) => !i.suspended);
-  const repos = await Promise.all(
-    installations.map(async (i) => (await gh().entities.repository.query.byInstallation({ installationId: i.id }).go({ pages: 'all' })).data),
-  );
+  const repos = await Promise.all(installations.map((i) => context().installations.repositories(i.id)));
   return repos.flat();
 }
 
@@ -164,6 +142,18 @@ export async function resolve(teamId: string, fullName: string, repoId?: number)
     throw new ValidationError('git_repository_not_accessible', `No installation of the GitHub App in this team can read ${fullName}: install the App on it first`, { repo: fullName });
   }
   return { installationId: found.installationId, repoId: found.repoId, fullName: found.fullName };
+}
+
+/**
+ * Project settings with their repository resolved: a project links only a repository one of the
+ * team's GitHub App installations can read, and the installation and GitHub's repository id are
+ * filled in here, whatever the client sent.
+ * @throws ValidationError `git_repository_not_accessible`
+ */
+export async function withRepository<T extends { gitRepository?: ProjectInfo['gitRepository'] | null | undefined }>(teamId: string, settings: T): Promise<T> {
+  if (!settings.gitRepository) return settings;
+  const found = await resolve(teamId, settings.gitRepository.repo);
+  return { ...settings, gitRepository: { provider: 'github', repo: found.fullName, installationId: found.installationId, repoId: found.repoId } };
 }
 
 /** Every project of the team (a team has tens, rarely thousands: one paged index query). */
@@ -194,62 +184,53 @@ export async function recordInstallation(input: {
   repositorySelection?: 'all' | 'selected' | undefined;
   repositories?: GitHubRepository[] | undefined;
 }): Promise<void> {
-  const existing = (await gh().entities.installation.get({ installationId: input.installationId }).go({ consistent: true })).data;
+  const existing = await context().installations.get(input.installationId);
   const now = new Date().toISOString();
-  await gh()
-    .entities.installation.upsert({
-      installationId: input.installationId,
-      accountLogin: input.account?.login ?? existing?.accountLogin ?? 'unknown',
-      ...(input.account?.type ? { accountType: input.account.type } : {}),
-      ...(input.repositorySelection ? { repositorySelection: input.repositorySelection } : {}),
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    })
-    .go();
+  await context().installations.put({
+    installationId: input.installationId,
+    accountLogin: input.account?.login ?? existing?.accountLogin ?? 'unknown',
+    ...(input.account?.type ? { accountType: input.account.type } : {}),
+    ...(input.repositorySelection ? { repositorySelection: input.repositorySelection } : {}),
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  });
   if (input.repositories) await replaceRepositories(input.installationId, input.repositories.map(toRef));
 }
 
 /** `installation.deleted`: the App is gone from the account; nothing of it may deploy again. */
 export async function removeInstallation(installationId: number): Promise<void> {
-  const { data } = await gh().entities.installation.get({ installationId }).go({ consistent: true });
-  if (data?.teamId) await gh().entities.teamLink.delete({ teamId: data.teamId, installationId }).go();
   await replaceRepositories(installationId, []);
-  await gh().entities.installation.delete({ installationId }).go();
+  await context().installations.delete(installationId);
 }
 
 export async function setSuspended(installationId: number, suspended: boolean): Promise<void> {
-  const { data } = await gh().entities.installation.get({ installationId }).go({ consistent: true });
-  if (!data) return;
-  const patch = gh().entities.installation.patch({ installationId });
-  if (suspended) await patch.set({ suspendedAt: new Date().toISOString(), updatedAt: new Date().toISOString() }).go();
-  else await patch.remove(['suspendedAt']).set({ updatedAt: new Date().toISOString() }).go();
+  if (!(await context().installations.get(installationId))) return;
+  const now = new Date().toISOString();
+  await context().installations.setSuspended(installationId, suspended ? now : undefined, now);
 }
 
 /** `installation_repositories`: repositories added to or removed from the installation. */
 export async function changeRepositories(installationId: number, added: GitHubRepository[], removed: GitHubRepository[]): Promise<void> {
-  const entity = gh().entities.repository;
-  if (added.length) {
-    await entity.put(added.map((r) => ({ installationId, repoId: r.id, fullName: r.fullName, private: r.private ?? false, ...(r.defaultBranch ? { defaultBranch: r.defaultBranch } : {}) }))).go();
-  }
-  if (removed.length) await entity.delete(removed.map((r) => ({ installationId, repoId: r.id }))).go();
+  const { installations } = context();
+  if (added.length) await installations.putRepositories(added.map((r) => toRecord(installationId, toRef(r))));
+  if (removed.length) await installations.deleteRepositories(installationId, removed.map((r) => r.id));
 }
 
 /** Reads the installation's repositories from GitHub (when a webhook's list was too large to queue). */
 export async function resyncRepositories(installationId: number): Promise<void> {
-  await replaceRepositories(installationId, await ports().github.repositories(installationId));
+  await replaceRepositories(installationId, await context().github.repositories(installationId));
 }
 
 async function replaceRepositories(installationId: number, repos: GitRepositoryRef[]): Promise<void> {
-  const entity = gh().entities.repository;
-  const { data: current } = await entity.query.byInstallation({ installationId }).go({ pages: 'all' });
+  const { installations } = context();
   const keep = new Set(repos.map((r) => r.id));
-  const gone = current.filter((r) => !keep.has(r.repoId));
-  if (gone.length) await entity.delete(gone.map((r) => ({ installationId, repoId: r.repoId }))).go();
-  if (repos.length) {
-    await entity
-      .put(repos.map((r) => ({ installationId, repoId: r.id, fullName: r.fullName, private: r.private ?? false, ...(r.defaultBranch ? { defaultBranch: r.defaultBranch } : {}) })))
-      .go();
-  }
+  const gone = (await installations.repositories(installationId)).filter((r) => !keep.has(r.repoId));
+  if (gone.length) await installations.deleteRepositories(installationId, gone.map((r) => r.repoId));
+  if (repos.length) await installations.putRepositories(repos.map((r) => toRecord(installationId, r)));
+}
+
+function toRecord(installationId: number, r: GitRepositoryRef): RepositoryRecord {
+  return { installationId, repoId: r.id, fullName: r.fullName, private: r.private ?? false, ...(r.defaultBranch ? { defaultBranch: r.defaultBranch } : {}) };
 }
 
 function toRef(r: GitHubRepository): GitRepositoryRef {
@@ -262,6 +243,6 @@ function taken(installationId: number): ConflictError {
 
 /** Which installation and repository a git deployment was made from. */
 export async function gitLinkOf(deploymentId: string): Promise<{ installationId: number; repo: string; sha: string } | undefined> {
-  const { data } = await gh().entities.gitDeployment.get({ deploymentId }).go({ consistent: true });
-  return data ? { installationId: data.installationId, repo: data.repo, sha: data.sha } : undefined;
+  const link = await context().gitDeployments.get(deploymentId);
+  return link ? { installationId: link.installationId, repo: link.repo, sha: link.sha } : undefined;
 }

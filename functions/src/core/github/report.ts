@@ -1,9 +1,7 @@
-import { isConditionFailed } from '#core/db/errors';
+import { Alias } from '#core/alias/index';
+import { context } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
-import { config } from '#lib/config';
-import { ports } from '#lib/ports';
-import { branchHost } from '../../edge/hostnames.ts';
-import { gh } from './entities.ts';
+import { GitHubRejectedError } from '#core/errors';
 
 /**
  * Reports a git deployment back to GitHub: a commit status (pending → success / failure / error,
@@ -15,11 +13,11 @@ import { gh } from './entities.ts';
 export async function report(deployment: DeploymentInfo): Promise<void> {
   // Uploaded-file deployments have nothing on GitHub: no read for them on every build event.
   if (deployment.source.type !== 'git') return;
-  const { data: link } = await gh().entities.gitDeployment.get({ deploymentId: deployment.id }).go({ consistent: true });
+  const { gitDeployments, github } = context();
+  const link = await gitDeployments.get(deployment.id);
   if (!link || link.reportedState === deployment.state) return;
   // Reports only move forward: a late "pending" never replaces a final state.
-  if (link.reportedState && FINAL.has(link.reportedState) && !FINAL.has(deployment.state)) return;
-  const github = ports().github;
+  if (link.reportedState && isFinalState(link.reportedState) && !Deployment.isFinal(deployment.state)) return;
   const ref = { installationId: link.installationId, repo: link.repo };
   const phase = PHASES[deployment.state];
   const url = publicUrl(deployment.url);
@@ -42,17 +40,8 @@ export async function report(deployment: DeploymentInfo): Promise<void> {
       description: `Runway deployment ${deployment.shortId} of ${deployment.projectName}`,
       payload: { runwayDeploymentId: deployment.id },
     });
-    try {
-      await gh()
-        .entities.gitDeployment.patch({ deploymentId: deployment.id })
-        .set({ githubDeploymentId })
-        .where(({ githubDeploymentId: id }, { notExists }) => notExists(id))
-        .go();
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
-      // A concurrent report created one first: use that one (ours stays without statuses).
-      githubDeploymentId = (await gh().entities.gitDeployment.get({ deploymentId: deployment.id }).go({ consistent: true })).data?.githubDeploymentId ?? githubDeploymentId;
-    }
+    // A concurrent report may have created one first: then use that one (ours stays without statuses).
+    githubDeploymentId = await gitDeployments.setGithubDeploymentId(deployment.id, githubDeploymentId);
   }
   await github.setDeploymentStatus(ref, githubDeploymentId, {
     state: phase.deployment,
@@ -66,10 +55,24 @@ export async function report(deployment: DeploymentInfo): Promise<void> {
   if (link.prNumber !== undefined && (await isNewestOfBranch(deployment))) {
     await github.upsertComment(ref, link.prNumber, commentMarker(deployment.projectId), commentBody(deployment, link.sha));
   }
-  await gh().entities.gitDeployment.patch({ deploymentId: deployment.id }).set({ reportedState: deployment.state }).go();
+  await gitDeployments.setReportedState(deployment.id, deployment.state);
 }
 
-const FINAL = new Set<string>(['READY', 'ERROR', 'CANCELED']);
+/**
+ * Reports the end of a build. GitHub refusing for good (App uninstalled, repository gone, no
+ * permission) is logged, not thrown: retrying changes nothing. Other failures throw, so the
+ * build event is delivered again (applying it again is a no-op) and the report retried.
+ */
+export async function reportEnd(deployment: DeploymentInfo): Promise<void> {
+  try {
+    await report(deployment);
+  } catch (error) {
+    if (!(error instanceof GitHubRejectedError)) throw error;
+    context().logger.warn('GitHub refused the report', { deploymentId: deployment.id, status: error.details.status });
+  }
+}
+
+const isFinalState = (state: string): boolean => Deployment.isFinal(state as DeploymentInfo['state']);
 
 async function isNewestOfBranch(deployment: DeploymentInfo): Promise<boolean> {
   if (!deployment.branch) return true;
@@ -79,7 +82,7 @@ async function isNewestOfBranch(deployment: DeploymentInfo): Promise<boolean> {
 
 /** The https (or local http) URL of a host, as people open it. */
 export function publicUrl(host: string): string {
-  const { RUNWAY_EDGE_SCHEME: scheme, RUNWAY_EDGE_PORT: port } = config();
+  const { edgeScheme: scheme, edgePort: port } = context().settings;
   return `${scheme}://${host}${port ? `:${port}` : ''}`;
 }
 
@@ -106,7 +109,7 @@ function describe(deployment: DeploymentInfo): string {
 }
 
 function consoleUrl(deploymentId: string): string | undefined {
-  const base = config().RUNWAY_CONSOLE_URL;
+  const base = context().settings.consoleUrl;
   return base ? `${base.replace(/\/+$/, '')}/deployment/?id=${encodeURIComponent(deploymentId)}` : undefined;
 }
 
@@ -115,7 +118,7 @@ export const commentMarker = (projectId: string): string => `<!-- runway:preview
 
 function commentBody(deployment: DeploymentInfo, sha: string): string {
   const status = { QUEUED: '⏳ Building', BUILDING: '⏳ Building', READY: '✅ Ready', ERROR: '❌ Failed', CANCELED: '⏹️ Canceled' }[deployment.state];
-  const preview = deployment.branch ? publicUrl(branchHost(deployment.projectName, deployment.branch, config().RUNWAY_PLATFORM_DOMAIN)) : undefined;
+  const preview = deployment.branch ? publicUrl(Alias.branchHostOf({ name: deployment.projectName }, deployment.branch)) : undefined;
   const links = deployment.state === 'READY' ? [preview ? `[Preview](${preview})` : '', `[This commit](${publicUrl(deployment.url)})`].filter(Boolean).join(' · ') : '—';
   return [
     commentMarker(deployment.projectId),

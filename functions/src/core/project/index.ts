@@ -1,2 +1,3 @@
 export * as Project from './project.ts';
 export * from './schema.ts';
+export type * from './repository.ts';

@@ -1,18 +1,20 @@
+import { Alias } from '#core/alias/index';
+import { context } from '#core/context';
+import { Env } from '#core/env/index';
 import { ConflictError, NotFoundError } from '#core/errors';
 import { newId } from '#core/ids';
-import { conversions, db, type ProjectItem } from '#core/db/model';
-import { assertOnlyConditionFailures, isConditionFailed, rejectedConditions } from '#core/db/errors';
-import { queryPage, type Page } from '#core/db/page';
-import { Alias } from '#core/alias/index';
-import { Env } from '#core/env/index';
-import type { CreateProjectBody, ProjectInfo as Project, UpdateProjectBody } from './schema.ts';
+import type { Page, PageRequest } from '#core/page';
+import type { ClearableSetting, ProjectRecord } from './repository.ts';
+import { ProjectInfo, type CreateProjectBody, type UpdateProjectBody } from './schema.ts';
 
-const SETTINGS = ['gitRepository', 'framework', 'rootDirectory', 'installCommand', 'buildCommand', 'outputDirectory'] as const;
+type Project = ProjectInfo;
 
-/** Creates a project; its name is unique in the team (a uniqueness item, written in the same transaction). */
+const SETTINGS = ['gitRepository', 'framework', 'rootDirectory', 'installCommand', 'buildCommand', 'outputDirectory'] as const satisfies readonly ClearableSetting[];
+
+/** Creates a project; its name is unique in the team (written with the project, at once). */
 export async function create(teamId: string, body: CreateProjectBody): Promise<Project> {
   const now = new Date().toISOString();
-  const item: ProjectItem = {
+  const record: ProjectRecord = {
     id: newId('prj'),
     teamId,
     name: body.name,
@@ -23,19 +25,12 @@ export async function create(teamId: string, body: CreateProjectBody): Promise<P
   };
   for (const field of SETTINGS) {
     const value = body[field];
-    if (value !== null && value !== undefined) Object.assign(item, { [field]: value });
+    if (value !== null && value !== undefined) Object.assign(record, { [field]: value });
   }
-  const outcome = await db()
-    .transaction.write(({ project, projectName }) => [
-      projectName.create({ teamId, name: body.name, projectId: item.id }).commit(),
-      project.create(item).commit(),
-    ])
-    .go();
-  assertOnlyConditionFailures(outcome);
-  if (rejectedConditions(outcome).includes(0)) {
+  if (!(await context().projects.create(record))) {
     throw new ConflictError('project_name_taken', `The team already has a project named "${body.name}"`, { name: body.name });
   }
-  return toProject(item);
+  return toProject(record);
 }
 
 /** The team's project by id (`prj_…`) or name; another team's project is "not found". */
@@ -44,18 +39,8 @@ export async function get(teamId: string, idOrName: string): Promise<Project> {
 }
 
 /** The team's projects by name. */
-export async function list(teamId: string, page: { limit: number; cursor?: string }): Promise<Page<Project>> {
-  const entity = db().entities.project;
-  const result = await queryPage(
-    entity.query.byTeam({ teamId }).where(({ deletedAt }, { notExists }) => notExists(deletedAt)),
-    {
-      ...page,
-      order: 'asc',
-      filtered: true,
-      partition: ['gsi1pk', `team#${teamId}`],
-      toCursor: (p) => conversions.project.byAccessPattern.byTeam.fromComposite.toCursor({ id: p.id, teamId: p.teamId, name: p.name }),
-    },
-  );
+export async function list(teamId: string, page: PageRequest): Promise<Page<Project>> {
+  const result = await context().projects.list(teamId, page);
   return { items: result.items.map(toProject), next: result.next };
 }
 
@@ -67,28 +52,20 @@ export async function update(teamId: string, idOrName: string, patch: UpdateProj
   const current = await load(teamId, idOrName);
   const version = expectedVersion ?? current.version;
   if (version !== current.version) throw versionConflict(current.version);
-  const set: Partial<ProjectItem> = { updatedAt: new Date().toISOString() };
-  const remove: Array<(typeof SETTINGS)[number]> = [];
+  const set: Partial<ProjectRecord> = { updatedAt: new Date().toISOString() };
+  const clear: ClearableSetting[] = [];
   for (const field of SETTINGS) {
     const value = patch[field];
-    if (value === null) remove.push(field);
+    if (value === null) clear.push(field);
     else if (value !== undefined) Object.assign(set, { [field]: value });
   }
   if (patch.productionBranch !== undefined) set.productionBranch = patch.productionBranch;
-  try {
-    const updated = await db()
-      .entities.project.patch({ id: current.id })
-      .set(set)
-      .remove(remove)
-      .add({ version: 1 })
-      .where(({ version: v, deletedAt }, { eq, notExists }) => `${eq(v, version)} AND ${notExists(deletedAt)}`)
-      .go({ response: 'all_new' });
-    return toProject(updated.data as ProjectItem);
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
+  const updated = await context().projects.update(current.id, { set, clear }, version);
+  if (!updated) {
     const latest = await load(teamId, current.id);
     throw versionConflict(latest.version);
   }
+  return toProject(updated);
 }
 
 /**
@@ -98,54 +75,24 @@ export async function update(teamId: string, idOrName: string, patch: UpdateProj
  * Deployment records stay as history; their files are immutable and no longer reachable.
  */
 export async function remove(teamId: string, idOrName: string): Promise<void> {
-  const item = await load(teamId, idOrName, { includeDeleted: true });
-  if (!item.deletedAt) {
-    await db()
-      .entities.project.patch({ id: item.id })
-      .set({ deletedAt: new Date().toISOString() })
-      .go();
-  }
-  await Alias.removeAllForProject(item.id);
-  await Env.removeAllForProject(item.id);
-  const outcome = await db()
-    .transaction.write(({ project, projectName }) => [
-      project.delete({ id: item.id }).commit(),
-      projectName.delete({ teamId, name: item.name }).commit(),
-    ])
-    .go();
-  assertOnlyConditionFailures(outcome);
+  const project = await load(teamId, idOrName, { includeDeleted: true });
+  if (!project.deletedAt) await context().projects.markDeleted(project.id, new Date().toISOString());
+  await Alias.removeAllForProject(project.id);
+  await Env.removeAllForProject(project.id);
+  await context().projects.delete(project);
 }
 
-async function load(teamId: string, idOrName: string, options: { includeDeleted?: boolean } = {}): Promise<ProjectItem> {
-  const { project, projectName } = db().entities;
-  let id = idOrName;
-  if (!idOrName.startsWith('prj_')) {
-    const name = await projectName.get({ teamId, name: idOrName }).go();
-    if (!name.data) throw notFound(idOrName);
-    id = name.data.projectId;
-  }
-  const found = await project.get({ id }).go({ consistent: true });
-  const item = found.data;
-  if (!item || item.teamId !== teamId || (item.deletedAt && !options.includeDeleted)) throw notFound(idOrName);
-  return item;
+async function load(teamId: string, idOrName: string, options: { includeDeleted?: boolean } = {}): Promise<ProjectRecord> {
+  const { projects } = context();
+  const id = idOrName.startsWith('prj_') ? idOrName : await projects.idByName(teamId, idOrName);
+  const project = id ? await projects.get(id) : undefined;
+  if (!project || project.teamId !== teamId || (project.deletedAt && !options.includeDeleted)) throw notFound(idOrName);
+  return project;
 }
 
-function toProject(item: ProjectItem): Project {
-  return {
-    id: item.id,
-    teamId: item.teamId,
-    name: item.name,
-    ...(item.gitRepository ? { gitRepository: item.gitRepository as Project['gitRepository'] } : {}),
-    ...(item.framework ? { framework: item.framework as Project['framework'] } : {}),
-    ...(item.rootDirectory !== undefined ? { rootDirectory: item.rootDirectory } : {}),
-    ...(item.installCommand !== undefined ? { installCommand: item.installCommand } : {}),
-    ...(item.buildCommand !== undefined ? { buildCommand: item.buildCommand } : {}),
-    ...(item.outputDirectory !== undefined ? { outputDirectory: item.outputDirectory } : {}),
-    productionBranch: item.productionBranch,
-    createdAt: item.createdAt,
-    updatedAt: item.updatedAt,
-    version: item.version,
-  };
+/** The project as the API shows it (the deletion mark is internal). */
+function toProject(record: ProjectRecord): Project {
+  return ProjectInfo.strip().parse(record);
 }
 
 function notFound(idOrName: string): NotFoundError {

@@ -1,9 +1,10 @@
 import * as z from 'zod';
+import { FRAMEWORKS } from '#core/build/contract';
 import { filePathProblem } from '#core/deployment/files';
 import { Name, ProjectId, TeamId, Timestamp } from '#core/schemas';
 
-/** Framework presets; the builder's list (`builder/job.ts`, checked equal by a unit test). */
-export const FRAMEWORKS = ['static', 'vite', 'astro', 'nextjs', 'eleventy', 'build-script'] as const;
+/** Framework presets: the build contract's one list, shared with the builder. */
+export { FRAMEWORKS };
 
 export const GitRepository = z.strictObject({
   provider: z.literal('github'),

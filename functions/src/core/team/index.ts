@@ -2,3 +2,4 @@
 export * as Team from './team.ts';
 export * as Member from './member.ts';
 export * from './schema.ts';
+export type * from './repository.ts';

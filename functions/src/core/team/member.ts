@@ -1,65 +1,34 @@
+import { context } from '#core/context';
 import { ConflictError, NotFoundError } from '#core/errors';
-import { conversions, db, type MemberItem } from '#core/db/model';
-import { isConditionFailed } from '#core/db/errors';
-import { queryPage, type Page } from '#core/db/page';
+import type { Page, PageRequest } from '#core/page';
 import type { Role } from '#core/schemas';
-import type { MemberInfo } from './schema.ts';
+import { MemberInfo } from './schema.ts';
 
-export async function list(teamId: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<MemberInfo>> {
-  const entity = db().entities.member;
-  const result = await queryPage(entity.query.byTeam({ teamId }), {
-    ...page,
-    order: 'asc',
-    partition: ['pk', `team#${teamId}`],
-    toCursor: (m) => conversions.member.byAccessPattern.byTeam.fromComposite.toCursor({ teamId: m.teamId, principal: m.principal }),
-  });
-  return { items: result.items.map(toMember), next: result.next };
+export async function list(teamId: string, page: PageRequest): Promise<Page<MemberInfo>> {
+  const result = await context().members.list(teamId, page);
+  return { items: result.items.map((m) => MemberInfo.strip().parse(m)), next: result.next };
 }
 
 /** @throws ConflictError `member_exists` */
 export async function add(teamId: string, input: { principal: string; role: Role }): Promise<MemberInfo> {
   const now = new Date().toISOString();
-  const item: MemberItem = { teamId, principal: input.principal, role: input.role, createdAt: now, updatedAt: now };
-  try {
-    await db().entities.member.create(item).go();
-  } catch (error) {
-    if (isConditionFailed(error)) throw new ConflictError('member_exists', `${input.principal} is already a member`);
-    throw error;
-  }
-  return toMember(item);
+  const member: MemberInfo = { teamId, principal: input.principal, role: input.role, createdAt: now, updatedAt: now };
+  if (!(await context().members.create(member))) throw new ConflictError('member_exists', `${input.principal} is already a member`);
+  return member;
 }
 
 /** @throws NotFoundError `member_not_found` */
 export async function update(teamId: string, principal: string, role: Role): Promise<MemberInfo> {
-  try {
-    const { data } = await db()
-      .entities.member.patch({ teamId, principal })
-      .set({ role, updatedAt: new Date().toISOString() })
-      .go({ response: 'all_new' });
-    return toMember(data as MemberItem);
-  } catch (error) {
-    if (isConditionFailed(error)) throw notFound(principal);
-    throw error;
-  }
+  const member = await context().members.update(teamId, principal, { role, updatedAt: new Date().toISOString() });
+  if (!member) throw notFound(principal);
+  return MemberInfo.strip().parse(member);
 }
 
 /** @throws NotFoundError `member_not_found` */
 export async function remove(teamId: string, principal: string): Promise<void> {
-  try {
-    await db()
-      .entities.member.delete({ teamId, principal })
-      .where(({ principal: p }, { exists }) => exists(p))
-      .go();
-  } catch (error) {
-    if (isConditionFailed(error)) throw notFound(principal);
-    throw error;
-  }
+  if (!(await context().members.delete(teamId, principal))) throw notFound(principal);
 }
 
 function notFound(principal: string): NotFoundError {
   return new NotFoundError('member_not_found', `${principal} is not a member`);
-}
-
-function toMember(item: MemberItem): MemberInfo {
-  return { teamId: item.teamId, principal: item.principal, role: item.role, createdAt: item.createdAt, updatedAt: item.updatedAt };
 }

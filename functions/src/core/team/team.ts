@@ -1,30 +1,25 @@
+import { context } from '#core/context';
 import { ConflictError, NotFoundError } from '#core/errors';
 import { newId } from '#core/ids';
-import { db, type TeamItem } from '#core/db/model';
-import { assertOnlyConditionFailures, rejectedConditions } from '#core/db/errors';
-import type { TeamInfo } from './schema.ts';
+import { TeamInfo } from './schema.ts';
 
-/** Creates a team; names are unique across the installation (a uniqueness item, same transaction). */
+/** Creates a team; names are unique across the installation (the name is written with the team, at once). */
 export async function create(name: string): Promise<TeamInfo> {
-  const item: TeamItem = { id: newId('team'), name, createdAt: new Date().toISOString() };
-  const outcome = await db()
-    .transaction.write(({ team, teamName }) => [teamName.create({ name, teamId: item.id }).commit(), team.create(item).commit()])
-    .go();
-  assertOnlyConditionFailures(outcome);
-  if (rejectedConditions(outcome).includes(0)) throw new ConflictError('team_name_taken', `A team named "${name}" exists`, { name });
-  return toTeam(item);
+  const team: TeamInfo = { id: newId('team'), name, createdAt: new Date().toISOString() };
+  if (!(await context().teams.create(team))) throw new ConflictError('team_name_taken', `A team named "${name}" exists`, { name });
+  return team;
 }
 
 /** @throws NotFoundError `team_not_found` */
 export async function get(id: string): Promise<TeamInfo> {
-  const { data } = await db().entities.team.get({ id }).go();
-  if (!data) throw new NotFoundError('team_not_found', `No team ${id}`);
-  return toTeam(data);
+  const team = await context().teams.get(id);
+  if (!team) throw new NotFoundError('team_not_found', `No team ${id}`);
+  return TeamInfo.strip().parse(team);
 }
 
 export async function findByName(name: string): Promise<TeamInfo | undefined> {
-  const { data } = await db().entities.teamName.get({ name }).go({ consistent: true });
-  return data ? get(data.teamId) : undefined;
+  const id = await context().teams.idByName(name);
+  return id ? get(id) : undefined;
 }
 
 /** The team of that name, created when missing (the admin CLI's first step). */
@@ -40,8 +35,4 @@ export async function ensure(name: string): Promise<{ team: TeamInfo; created: b
     if (!team) throw error;
     return { team, created: false };
   }
-}
-
-function toTeam(item: TeamItem): TeamInfo {
-  return { id: item.id, name: item.name, createdAt: item.createdAt };
 }

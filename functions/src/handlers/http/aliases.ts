@@ -3,8 +3,9 @@ import { Alias, AliasChange, AliasInfo, PromoteBody, RollbackBody } from '#core/
 import { Project } from '#core/project/index';
 import { IdOrName, PageQuery, pageOf } from '#core/schemas';
 import { apiHandler, expectedVersion, tokenRoute } from '#lib/api';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
 import { CloudFrontKvsEdgeStore } from '#adapters/edge-store/cloudfront-kvs';
-import { provideDefaultPorts } from '#lib/ports';
+import { wire } from '#lib/context';
 
 const ProjectParams = z.strictObject({ idOrName: IdOrName });
 
@@ -43,6 +44,6 @@ export const routes = {
 };
 
 // In AWS, the edge store is the distribution's CloudFront KeyValueStore.
-provideDefaultPorts({ edgeStore: new CloudFrontKvsEdgeStore() });
+wire({ ...dynamoDbRepositories, edgeStore: () => new CloudFrontKvsEdgeStore() });
 
 export const handler = apiHandler(routes);

@@ -1,29 +1,28 @@
 import * as z from 'zod';
 import { S3ArtifactStore } from '#adapters/artifacts/s3';
-import { blobKey, buildCacheKey, manifestKey } from '#core/artifact-keys';
-import { Build } from '#core/build/index';
-import { Deployment } from '#core/deployment/index';
-import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
-import { Sha256Hex } from '#core/schemas';
-import { httpHandler, route } from '#lib/http';
-import { ports, provideDefaultPorts } from '#lib/ports';
+import { S3BlobStore } from '#adapters/blob-store/s3';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
+import { KmsEnvCipher } from '#adapters/env-cipher/kms';
 import { OctokitGitHub } from '#adapters/github/octokit';
-import { gitLinkOf, teamOf } from '#core/github/installation';
+import { Build } from '#core/build/index';
+import * as BuildApi from '#core/build/build-api';
+import { Sha256Hex } from '#core/schemas';
+import { wire } from '#lib/context';
+import { httpHandler, route } from '#lib/http';
+import { MAX_BINARY_BODY_BYTES } from '#lib/limits';
 
 /**
  * The build API: what a running build may do, authorized by its deployment-scoped capability
  * token (`Authorization: Bearer rwb_…`), and only while its deployment is QUEUED or BUILDING.
  * Bytes never pass through here: uploads and downloads are short-lived presigned S3 URLs.
  */
-const artifacts = new S3ArtifactStore();
-
 const Params = z.strictObject({ deploymentId: z.string().regex(/^dpl_[a-z0-9]{9}$/) });
 const ShaParams = Params.extend({ sha: Sha256Hex });
 const CacheParams = Params.extend({ key: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/) });
 const MissingBody = z.strictObject({ shas: z.array(Sha256Hex).max(1000) });
-
-/** Manifests of 20,000 files are a few MB. */
-const MAX_MANIFEST_BYTES = 10 * 1024 * 1024;
+/** The manifest JSON's sha256 and length in bytes (it goes straight to storage). */
+const ManifestUpload = z.strictObject({ sha256: Sha256Hex, size: z.number().int().min(2).max(BuildApi.MAX_MANIFEST_BYTES) });
+const PresignedPut = z.strictObject({ url: z.string(), headers: z.record(z.string(), z.string()) });
 
 const redirect = (location: string) => ({ status: 307, headers: { location }, raw: '' });
 
@@ -34,9 +33,7 @@ export const routes = {
     params: Params,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      const building =
-        deployment.state === 'QUEUED' ? await Deployment.transition(deployment.id, { from: ['QUEUED'], to: 'BUILDING' }) : deployment;
-      return { body: await Build.job(building) };
+      return { body: await Build.job(await Build.begin(deployment.id)) };
     },
   }),
   'POST /v1/builds/{deploymentId}/missing': route({
@@ -46,41 +43,30 @@ export const routes = {
     body: MissingBody,
     handler: async ({ params, body, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      const missing = await ports().blobStore.missing(deployment.teamId, body.shas);
-      const uploads = Object.fromEntries(
-        await Promise.all(missing.map(async (sha) => [sha, await artifacts.presignPut(blobKey(deployment.teamId, sha), { sha256Hex: sha })] as const)),
-      );
-      return { body: { missing, uploads } };
+      return { body: await BuildApi.missingBlobs(deployment, body.shas) };
     },
   }),
   'PUT /v1/builds/{deploymentId}/blobs/{sha}': route({
     auth: 'public',
     rawBody: true,
-    maxBodyBytes: 10 * 1024 * 1024,
+    // Builders use the direct upload URLs of /missing; this fallback must fit a Lambda invoke.
+    maxBodyBytes: MAX_BINARY_BODY_BYTES,
     summary: 'Build API: redirects the upload of one blob to its presigned URL',
     params: ShaParams,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      return redirect(await artifacts.presignPut(blobKey(deployment.teamId, params.sha), { sha256Hex: params.sha }));
+      return redirect(await BuildApi.blobUploadUrl(deployment, params.sha));
     },
   }),
-  'PUT /v1/builds/{deploymentId}/manifest': route({
+  'POST /v1/builds/{deploymentId}/manifest': route({
     auth: 'public',
-    rawBody: true,
-    maxBodyBytes: MAX_MANIFEST_BYTES,
-    summary: 'Build API: the immutable manifest of the build (written once)',
+    summary: 'Build API: a presigned URL to write the immutable manifest of the build once (412 from storage if one exists)',
     params: Params,
-    handler: async ({ params, event, rawBody }) => {
+    body: ManifestUpload,
+    responds: { status: 200, body: PresignedPut },
+    handler: async ({ params, body, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      const parsed = Build.ManifestSchema.safeParse(parseJson(rawBody));
-      if (!parsed.success || parsed.data.deploymentId !== deployment.id) {
-        throw new ValidationError('invalid_manifest', 'The manifest does not match the schema or names another deployment');
-      }
-      const written = await artifacts.putTextIfAbsent(manifestKey(deployment.id), rawBody.toString('utf8'), 'application/json');
-      if (!written && (await artifacts.getText(manifestKey(deployment.id))) !== rawBody.toString('utf8')) {
-        throw new ConflictError('manifest_exists', 'This build already wrote a different manifest');
-      }
-      return { status: 204 };
+      return { body: await BuildApi.manifestUpload(deployment, body) };
     },
   }),
   'GET /v1/builds/{deploymentId}/source/{sha}': route({
@@ -89,8 +75,7 @@ export const routes = {
     params: ShaParams,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      if (!(await sourceShas(deployment)).has(params.sha)) throw new NotFoundError('not_found', 'No such source file in this deployment');
-      return redirect(await artifacts.presignGet(blobKey(deployment.teamId, params.sha)));
+      return redirect(await BuildApi.sourceFileUrl(deployment, params.sha));
     },
   }),
   'GET /v1/builds/{deploymentId}/cache/{key}': route({
@@ -99,9 +84,7 @@ export const routes = {
     params: CacheParams,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      const key = buildCacheKey(deployment.projectId, params.key);
-      if (!(await artifacts.exists(key))) throw new NotFoundError('not_found', 'No build cache yet');
-      return redirect(await artifacts.presignGet(key));
+      return redirect(await BuildApi.cacheUrl(deployment, params.key));
     },
   }),
   'GET /v1/builds/{deploymentId}/tarball': route({
@@ -110,13 +93,7 @@ export const routes = {
     params: Params,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      if (deployment.source.type !== 'git') throw new NotFoundError('not_found', 'This deployment is not built from git');
-      const link = await gitLinkOf(deployment.id);
-      // Only while the installation still belongs to the deployment's team (not unlinked, suspended or removed).
-      if (!link || (await teamOf(link.installationId)) !== deployment.teamId) {
-        throw new NotFoundError('not_found', 'No linked GitHub installation can read this repository any more');
-      }
-      return redirect(await ports().github.tarballUrl({ installationId: link.installationId, repo: link.repo }, deployment.source.sha));
+      return redirect(await BuildApi.tarballUrl(deployment));
     },
   }),
   'POST /v1/builds/{deploymentId}/cache/{key}': route({
@@ -125,36 +102,19 @@ export const routes = {
     params: CacheParams,
     handler: async ({ params, event }) => {
       const { deployment } = await Build.authorize(params.deploymentId, event.headers.authorization);
-      return { body: { url: await artifacts.presignPut(buildCacheKey(deployment.projectId, params.key)) } };
+      return { body: { url: await BuildApi.cacheUploadUrl(deployment, params.key) } };
     },
   }),
 };
 
-/**
- * The shas of a deployment's uploaded sources. A build fetches every source file, so the list is
- * read once per deployment and kept while the function is warm (a few deployments at most).
- */
-const sourceCache = new Map<string, Promise<Set<string>>>();
-function sourceShas(deployment: Parameters<typeof Build.sourceFiles>[0]): Promise<Set<string>> {
-  let shas = sourceCache.get(deployment.id);
-  if (!shas) {
-    shas = Build.sourceFiles(deployment).then((files) => new Set(files.map((f) => f.sha)));
-    shas.catch(() => sourceCache.delete(deployment.id));
-    sourceCache.set(deployment.id, shas);
-    if (sourceCache.size > 8) sourceCache.delete(sourceCache.keys().next().value as string);
-  }
-  return shas;
-}
-
-function parseJson(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-// Git sources: the tarball URL comes from GitHub, asked as the App's installation.
-provideDefaultPorts({ github: new OctokitGitHub() });
+// Uploads and downloads are presigned S3 URLs; the job decrypts the project's env vars (KMS);
+// git sources: the tarball URL comes from GitHub, asked as the App's installation.
+wire({
+  ...dynamoDbRepositories,
+  artifacts: () => new S3ArtifactStore(),
+  blobStore: () => new S3BlobStore(),
+  envCipher: () => new KmsEnvCipher(),
+  github: () => new OctokitGitHub(),
+});
 
 export const handler = httpHandler(routes);

@@ -1,11 +1,11 @@
 import * as z from 'zod';
 import { CloudWatchBuildLogs } from '#adapters/build-logs/cloudwatch';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
 import { Build } from '#core/build/index';
 import { Deployment, DeploymentState } from '#core/deployment/index';
 import { DeploymentId } from '#core/schemas';
 import { apiHandler, tokenRoute } from '#lib/api';
-
-const logs = new CloudWatchBuildLogs();
+import { wire } from '#lib/context';
 
 const Query = z.strictObject({
   cursor: z.string().max(512).optional(),
@@ -19,11 +19,7 @@ const EventsPage = z.strictObject({
   done: z.boolean().describe('The build has ended and every line has been returned'),
 });
 
-/**
- * `GET /v1/deployments/{id}/events` — the build log by cursor polling (API Gateway HTTP APIs do
- * not stream): lines after `cursor`, oldest first, and whether the build has ended. Lines are
- * redacted by the builder before they are written, so sensitive values are never stored.
- */
+/** `GET /v1/deployments/{id}/events` — the build log by cursor polling (`Build.logEvents`). */
 export const routes = {
   'GET /v1/deployments/{id}/events': tokenRoute({
     summary: 'Build log lines after the cursor, oldest first; poll until done',
@@ -32,19 +28,11 @@ export const routes = {
     responds: { status: 200, body: EventsPage },
     handler: async ({ params, query, auth }) => {
       const deployment = await Deployment.get(params.id, { teamId: auth.teamId });
-      const stream = (await Build.record(deployment.id))?.logStream;
-      const page = stream ? await logs.read(stream, { cursor: query.cursor, limit: query.limit }) : { events: [], next: query.cursor ?? '' };
-      const ended = deployment.state === 'READY' || deployment.state === 'ERROR' || deployment.state === 'CANCELED';
-      return {
-        body: {
-          state: deployment.state,
-          items: page.events.map((e) => ({ type: 'log' as const, timestamp: new Date(e.timestamp).toISOString(), text: e.message })),
-          next: page.next,
-          done: ended && page.events.length === 0,
-        },
-      };
+      return { body: await Build.logEvents(deployment, { cursor: query.cursor, limit: query.limit }) };
     },
   }),
 };
+
+wire({ ...dynamoDbRepositories, buildLogs: () => new CloudWatchBuildLogs() });
 
 export const handler = apiHandler(routes);

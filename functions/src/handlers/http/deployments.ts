@@ -1,14 +1,16 @@
 import * as z from 'zod';
+import { S3BlobStore } from '#adapters/blob-store/s3';
+import { CodeBuildScheduler } from '#adapters/build-scheduler/codebuild';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
+import { OctokitGitHub } from '#adapters/github/octokit';
+import { Build } from '#core/build/index';
 import { Deployment, DeploymentInfo, DeploymentState, FileList, Meta } from '#core/deployment/index';
-import { NotFoundError, ValidationError } from '#core/errors';
-import { GitHubEvents, Installation } from '#core/github/index';
-import { Files } from '#core/files/index';
-import { BranchName, Project, type ProjectInfo } from '#core/project/index';
+import { GitHubEvents } from '#core/github/index';
+import { BranchName, Project } from '#core/project/index';
 import { DeploymentId, DeploymentTarget, IdOrName, PageQuery, pageOf } from '#core/schemas';
 import { apiHandler, tokenRoute } from '#lib/api';
-import { CodeBuildScheduler } from '#adapters/build-scheduler/codebuild';
-import { ports, provideDefaultPorts } from '#lib/ports';
-import { OctokitGitHub } from '#adapters/github/octokit';
+import { wire } from '#lib/context';
+import { MAX_JSON_BODY_BYTES } from '#lib/limits';
 
 const DeploymentParams = z.strictObject({ id: DeploymentId });
 
@@ -41,8 +43,11 @@ export const MissingFiles = z.strictObject({
   error: z.strictObject({ code: z.literal('missing_files'), message: z.string(), missing: z.array(z.string()) }),
 });
 
-/** A file list of 20,000 paths of up to 1 KB each needs more than the default 1 MB. */
-const MAX_CREATE_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * A file list of 20,000 files (~200 bytes each with typical paths) needs more than the default
+ * 1 MB, and must still fit a Lambda invoke (6 MB): 5 MiB.
+ */
+const MAX_CREATE_BODY_BYTES = MAX_JSON_BODY_BYTES;
 
 export const routes = {
   'GET /v1/deployments': tokenRoute({
@@ -62,19 +67,8 @@ export const routes = {
     responds: { status: 201, body: DeploymentInfo },
     handler: async ({ body, auth }) => {
       const project = await Project.get(auth.teamId, body.project);
-      if (body.gitSource) return { status: 201, body: await deployBranch(auth.teamId, project, body.gitSource.branch) };
-      const files = body.files ?? [];
-      const missing = await Files.missing(auth.teamId, files);
-      if (missing.length > 0) {
-        throw new ValidationError('missing_files', `${missing.length} file(s) are not uploaded yet: POST them to /v1/files, then retry`, { missing });
-      }
-      const deployment = await Deployment.submit({
-        teamId: auth.teamId,
-        project,
-        target: body.target ?? 'preview',
-        source: { type: 'files', files },
-        meta: body.meta,
-      });
+      if (body.gitSource) return { status: 201, body: await GitHubEvents.deployBranch(auth.teamId, project, body.gitSource.branch) };
+      const deployment = await Build.submitFiles({ teamId: auth.teamId, project, target: body.target ?? 'preview', files: body.files ?? [], meta: body.meta });
       return { status: 201, body: deployment };
     },
   }),
@@ -88,7 +82,7 @@ export const routes = {
     summary: 'Cancel a QUEUED or BUILDING deployment (409 once READY or ERROR)',
     params: DeploymentParams,
     responds: { status: 200, body: DeploymentInfo },
-    handler: async ({ params, auth }) => ({ body: await Deployment.cancel(params.id, { teamId: auth.teamId }) }),
+    handler: async ({ params, auth }) => ({ body: await Build.cancel(params.id, { teamId: auth.teamId }) }),
   }),
   'POST /v1/deployments/{id}/redeploy': tokenRoute({
     summary: 'A new deployment of the same source (no upload), optionally to another target',
@@ -98,33 +92,14 @@ export const routes = {
     handler: async ({ params, body, auth }) => {
       const original = await Deployment.get(params.id, { teamId: auth.teamId });
       const project = await Project.get(auth.teamId, original.projectId);
-      const redeployed = original.source.type === 'git' ? await GitHubEvents.redeploy(original, project, body.target) : await Deployment.redeploy(original, project, body);
+      const redeployed = original.source.type === 'git' ? await GitHubEvents.redeploy(original, project, body.target) : await Build.redeploy(original, project, body);
       return { status: 201, body: redeployed };
     },
   }),
 };
 
-/** Deploys the head commit of a branch of the project's repository, as a push to it would. */
-async function deployBranch(teamId: string, project: ProjectInfo, branch: string) {
-  const linked = project.gitRepository;
-  if (!linked) throw new ValidationError('no_git_repository', 'This project has no GitHub repository: link one in its settings, or deploy files');
-  // Through whichever of the team's installations reads the repository now (the App may have been reinstalled).
-  const repository = await Installation.resolve(teamId, linked.repo, linked.repoId);
-  const ref = { installationId: repository.installationId, repo: repository.fullName };
-  const commit = await ports().github.commit(ref, branch);
-  if (!commit) throw new NotFoundError('branch_not_found', `${repository.fullName} has no branch "${branch}"`);
-  return GitHubEvents.deployCommit({
-    teamId,
-    project,
-    installationId: repository.installationId,
-    repository: { id: repository.repoId, fullName: repository.fullName },
-    branch,
-    sha: commit.sha,
-    message: commit.message,
-  });
-}
-
-// In AWS, builds run in CodeBuild (npm start and tests inject the local runner).
-provideDefaultPorts({ buildScheduler: new CodeBuildScheduler(), github: new OctokitGitHub() });
+// In AWS, builds run in CodeBuild (npm start and tests inject the local runner); uploaded file
+// lists live in S3; git deployments ask GitHub, as the App, for the branch head and report to it.
+wire({ ...dynamoDbRepositories, blobStore: () => new S3BlobStore(), buildScheduler: () => new CodeBuildScheduler(), github: () => new OctokitGitHub() });
 
 export const handler = apiHandler(routes);

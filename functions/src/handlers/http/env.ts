@@ -2,6 +2,9 @@ import * as z from 'zod';
 import { CreateEnvBody, Env, EnvVarInfo, UpdateEnvBody } from '#core/env/index';
 import { Project } from '#core/project/index';
 import { EnvId, IdOrName } from '#core/schemas';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
+import { KmsEnvCipher } from '#adapters/env-cipher/kms';
+import { wire } from '#lib/context';
 import { apiHandler, tokenRoute } from '#lib/api';
 
 const ProjectParams = z.strictObject({ idOrName: IdOrName });
@@ -53,5 +56,7 @@ export const routes = {
     },
   }),
 };
+
+wire({ ...dynamoDbRepositories, envCipher: () => new KmsEnvCipher() });
 
 export const handler = apiHandler(routes);

@@ -1,10 +1,11 @@
 import * as z from 'zod';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
 import { OctokitGitHub } from '#adapters/github/octokit';
 import { InstallationInfo, InstallLink, LinkInstallationBody, RepositoryInfo } from '#core/github/schema';
 import * as Installation from '#core/github/installation';
 import { pageOf } from '#core/schemas';
 import { apiHandler, tokenRoute } from '#lib/api';
-import { provideDefaultPorts } from '#lib/ports';
+import { wire } from '#lib/context';
 
 const InstallationParams = z.strictObject({ installationId: z.coerce.number().int().positive() });
 
@@ -47,6 +48,6 @@ export const routes = {
 };
 
 // Linking asks GitHub (as the App) about the installation.
-provideDefaultPorts({ github: new OctokitGitHub() });
+wire({ ...dynamoDbRepositories, github: () => new OctokitGitHub() });
 
 export const handler = apiHandler(routes);

@@ -2,9 +2,10 @@ import * as z from 'zod';
 import { CreateProjectBody, Project, ProjectInfo, UpdateProjectBody } from '#core/project/index';
 import { IdOrName, PageQuery, pageOf } from '#core/schemas';
 import { apiHandler, etag, expectedVersion, tokenRoute } from '#lib/api';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
 import { CloudFrontKvsEdgeStore } from '#adapters/edge-store/cloudfront-kvs';
-import { provideDefaultPorts } from '#lib/ports';
-import { resolve as resolveRepository } from '#core/github/installation';
+import { withRepository } from '#core/github/installation';
+import { wire } from '#lib/context';
 
 const ProjectParams = z.strictObject({ idOrName: IdOrName });
 
@@ -56,17 +57,7 @@ export const routes = {
   }),
 };
 
-/**
- * A project links only a repository one of the team's GitHub App installations can read; the
- * installation and GitHub's repository id are filled in here, whatever the client sent.
- */
-async function withRepository<T extends { gitRepository?: ProjectInfo['gitRepository'] | null | undefined }>(teamId: string, body: T): Promise<T> {
-  if (!body.gitRepository) return body;
-  const found = await resolveRepository(teamId, body.gitRepository.repo);
-  return { ...body, gitRepository: { provider: 'github', repo: found.fullName, installationId: found.installationId, repoId: found.repoId } };
-}
-
 // Deleting a project removes its hosts from the edge.
-provideDefaultPorts({ edgeStore: new CloudFrontKvsEdgeStore() });
+wire({ ...dynamoDbRepositories, edgeStore: () => new CloudFrontKvsEdgeStore() });
 
 export const handler = apiHandler(routes);

@@ -36,6 +36,8 @@ export const HTTP_ROUTES = [
   { method: 'DELETE', path: '/v1/projects/{idOrName}/env/{envId}', handler: 'env' },
 
   { method: 'POST', path: '/v1/files', handler: 'files' },
+  { method: 'POST', path: '/v1/files/uploads', handler: 'files' },
+  { method: 'POST', path: '/v1/files/uploads/complete', handler: 'files' },
 
   { method: 'GET', path: '/v1/deployments', handler: 'deployments' },
   { method: 'POST', path: '/v1/deployments', handler: 'deployments' },
@@ -57,7 +59,7 @@ export const HTTP_ROUTES = [
   { method: 'GET', path: '/v1/builds/{deploymentId}/job', handler: 'builds' },
   { method: 'POST', path: '/v1/builds/{deploymentId}/missing', handler: 'builds' },
   { method: 'PUT', path: '/v1/builds/{deploymentId}/blobs/{sha}', handler: 'builds' },
-  { method: 'PUT', path: '/v1/builds/{deploymentId}/manifest', handler: 'builds' },
+  { method: 'POST', path: '/v1/builds/{deploymentId}/manifest', handler: 'builds' },
   { method: 'GET', path: '/v1/builds/{deploymentId}/source/{sha}', handler: 'builds' },
   { method: 'GET', path: '/v1/builds/{deploymentId}/cache/{key}', handler: 'builds' },
   { method: 'GET', path: '/v1/builds/{deploymentId}/tarball', handler: 'builds' },

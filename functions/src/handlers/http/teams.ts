@@ -3,6 +3,8 @@ import { Token } from '#core/auth/index';
 import { NotFoundError } from '#core/errors';
 import { PageQuery, pageOf, TeamId } from '#core/schemas';
 import { AddMemberBody, CreatedTeam, CreateTeamBody, Member, MemberInfo, Principal, Team, TeamInfo, UpdateMemberBody } from '#core/team/index';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
+import { wire } from '#lib/context';
 import { apiHandler, tokenRoute } from '#lib/api';
 
 const TeamParams = z.strictObject({ teamId: TeamId });
@@ -83,5 +85,7 @@ export const routes = {
     },
   }),
 };
+
+wire({ ...dynamoDbRepositories });
 
 export const handler = apiHandler(routes);

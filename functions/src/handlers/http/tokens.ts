@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { CreatedToken, CreateTokenBody, Token, TokenInfo } from '#core/auth/index';
 import { PageQuery, pageOf, TokenId } from '#core/schemas';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
+import { wire } from '#lib/context';
 import { apiHandler, tokenRoute } from '#lib/api';
 
 const TokenParams = z.strictObject({ tokenId: TokenId });
@@ -34,5 +36,7 @@ export const routes = {
     handler: async ({ params, auth }) => ({ body: await Token.revoke(auth.teamId, params.tokenId) }),
   }),
 };
+
+wire({ ...dynamoDbRepositories });
 
 export const handler = apiHandler(routes);

@@ -3,12 +3,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CodeBuildScheduler } from '#adapters/build-scheduler/codebuild';
+import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
 import { CloudFrontKvsEdgeStore } from '#adapters/edge-store/cloudfront-kvs';
 import { OctokitGitHub } from '#adapters/github/octokit';
 import { GitHubEvents, GitHubJob } from '#core/github/index';
+import { wire } from '#lib/context';
 import { idempotent } from '#lib/idempotency';
 import { logger } from '#lib/powertools';
-import { provideDefaultPorts } from '#lib/ports';
 
 /**
  * The GitHub worker: one SQS FIFO record per webhook delivery, handled in group order. A record
@@ -38,7 +39,12 @@ export async function onMessages(event: SQSEvent, context: Context) {
 }
 
 // In AWS: builds in CodeBuild, hosts in the KeyValueStore (a deleted branch's alias), GitHub via octokit.
-provideDefaultPorts({ buildScheduler: new CodeBuildScheduler(), edgeStore: new CloudFrontKvsEdgeStore(), github: new OctokitGitHub() });
+wire({
+  ...dynamoDbRepositories,
+  buildScheduler: () => new CodeBuildScheduler(),
+  edgeStore: () => new CloudFrontKvsEdgeStore(),
+  github: () => new OctokitGitHub(),
+});
 
 export const handler = middy<SQSEvent>()
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -33,3 +33,16 @@ export function assertOnlyConditionFailures(outcome: TransactionOutcome): void {
 export class TransactionCanceledError extends Error {
   override name = 'TransactionCanceledError';
 }
+
+/**
+ * Runs a conditional write: its result, or `otherwise` when DynamoDB refused it for its
+ * condition (any other failure is thrown).
+ */
+export async function unlessConditionFails<T, U>(write: Promise<T>, otherwise: U): Promise<T | U> {
+  try {
+    return await write;
+  } catch (error) {
+    if (isConditionFailed(error)) return otherwise;
+    throw error;
+  }
+}

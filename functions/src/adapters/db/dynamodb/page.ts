@@ -1,10 +1,7 @@
 import { ValidationError } from '#core/errors';
+import type { Page } from '#core/page';
 
-/** One page of a list: `next` is the cursor of the following page, `null` at the end. */
-export interface Page<T> {
-  items: T[];
-  next: string | null;
-}
+export type { Page };
 
 /** An ElectroDB query, ready to run one DynamoDB page at a time. */
 export interface PagedQuery<T> {

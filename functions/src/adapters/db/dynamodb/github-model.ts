@@ -1,6 +1,6 @@
 import { Entity, Service } from 'electrodb';
 import { dynamoClient } from '#adapters/aws/clients';
-import { key } from '#core/db/model';
+import { key } from '#adapters/db/dynamodb/model';
 import { config } from '#lib/config';
 
 /**

@@ -1,5 +1,6 @@
 import { createConversions, Entity, Service, type EntityItem } from 'electrodb';
 import { dynamoClient } from '#adapters/aws/clients';
+import type { DeploymentState } from '#core/deployment/schema';
 import { config } from '#lib/config';
 
 /**
@@ -18,6 +19,7 @@ import { config } from '#lib/config';
  * | deployment  | deployment#<id> / deployment             | project#<projectId> / deployment#<createdAt>#<id> | team#<teamId> / deployment#<createdAt>#<id> |
  * | alias       | alias#<host> / alias                     | project#<projectId> / alias#<host>    |                                    |
  * | rateLimit   | rate#<tokenId> / window#<start>          |                                       |                                    |
+ * | build       | build#<deploymentId> / build             |                                       |                                    |
  *
  * Objects are keyed by their own id, never by their team: every read loads the object and then
  * checks its `teamId`, and builds can address a deployment by id alone.
@@ -148,7 +150,7 @@ export const EnvVarEntity = new Entity({
   },
 });
 
-export const DEPLOYMENT_STATES = ['QUEUED', 'BUILDING', 'READY', 'ERROR', 'CANCELED'] as const;
+const DEPLOYMENT_STATES = ['QUEUED', 'BUILDING', 'READY', 'ERROR', 'CANCELED'] as const satisfies readonly DeploymentState[];
 
 export const DeploymentEntity = new Entity({
   model: { entity: 'deployment', version: '1', service: SERVICE },
@@ -215,6 +217,24 @@ export const AliasEntity = new Entity({
   },
 });
 
+/** The build record of a deployment: its capability token's hash and where it runs. */
+export const BuildEntity = new Entity({
+  model: { entity: 'build', version: '1', service: SERVICE },
+  attributes: {
+    deploymentId: { ...str, readOnly: true },
+    teamId: { ...str, readOnly: true },
+    projectId: { ...str, readOnly: true },
+    tokenHash: str,
+    /** CodeBuild's build id, or the local runner's. */
+    buildId: optStr,
+    logStream: optStr,
+    createdAt,
+  },
+  indexes: {
+    byDeployment: { pk: key('pk', ['deploymentId'], 'build#${deploymentId}'), sk: key('sk', [], 'build') },
+  },
+});
+
 /** Per-token fixed-window request counter; DynamoDB TTL removes old windows. */
 export const RateLimitEntity = new Entity({
   model: { entity: 'rateLimit', version: '1', service: SERVICE },
@@ -240,6 +260,7 @@ const service = new Service({
   deployment: DeploymentEntity,
   alias: AliasEntity,
   rateLimit: RateLimitEntity,
+  build: BuildEntity,
 });
 
 /** Key ↔ cursor conversions, to resume a listing right after a given item. */
@@ -273,3 +294,4 @@ export type ProjectItem = EntityItem<typeof ProjectEntity>;
 export type EnvVarItem = EntityItem<typeof EnvVarEntity>;
 export type DeploymentItem = EntityItem<typeof DeploymentEntity>;
 export type AliasItem = EntityItem<typeof AliasEntity>;
+export type BuildItem = EntityItem<typeof BuildEntity>;
