@@ -34,7 +34,7 @@ const ErrorBody = z.object({
 });
 
 const ERRORS: Record<number, string> = {
-  400: 'Invalid request (validation_failed, invalid_json, invalid_cursor, …)',
+  400: 'Invalid request (validation_failed, invalid_json, invalid_cursor, invalid_path_parameter, …)',
   401: 'Missing, unknown, expired or revoked token',
   403: 'The token\'s role does not allow this',
   404: 'Not found (also: it belongs to another team)',
@@ -42,7 +42,11 @@ const ERRORS: Record<number, string> = {
   413: 'Body too large',
   422: 'Well-formed but not possible now (e.g. deployment not READY)',
   429: 'Rate limited; see Retry-After',
+  503: 'A service Runway depends on cannot be reached right now (service_unavailable); see Retry-After',
 };
+
+/** Handler modules whose routes never answer 503 with the error shape. */
+const OWN_503 = new Set(['openapi', 'health']);
 
 /**
  * The OpenAPI 3.1 document of the API, generated from the very zod schemas the handlers validate
@@ -56,7 +60,12 @@ export async function openApiDocument(): Promise<string> {
     const def = all[routeKey(r)];
     if (!def) throw new Error(`No definition for ${routeKey(r)}`);
     const success = def.responds ?? { status: 200 };
-    const errors = Object.entries(ERRORS).filter(([status]) => def.auth === 'token' || !['401', '403', '429'].includes(status));
+    const errors = Object.entries(ERRORS).filter(
+      ([status]) =>
+        (def.auth === 'token' || !['401', '403', '429'].includes(status)) &&
+        // The document reads nothing; the health probe answers an outage with its own body.
+        (status !== '503' || !OWN_503.has(r.handler)),
+    );
     registry.registerPath({
       method: r.method.toLowerCase() as 'get',
       path: r.path,
