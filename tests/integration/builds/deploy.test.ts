@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decodings } from '../../support/decodings.ts';
 import { newTeam, uniqueName, type Client } from '../api/harness.ts';
-import { buildLog, BUILD_UNTIL_KILLED, deployFiles, isRunning, startPlatform, visit, waitForEnd, waitForLogLine, type Platform } from './platform.ts';
+import { buildLog, buildUntilKilled, deployFiles, isRunning, runningWith, startPlatform, visit, waitForEnd, waitForLogLine, type Platform } from './platform.ts';
 
 let platform: Platform;
 let c: Client;
@@ -141,15 +141,20 @@ describe('upload → build → READY → served by the edge', () => {
 
   test('cancel stops a running build: CANCELED, its process tree killed', async () => {
     const name = await project();
-    const files = { 'package.json': JSON.stringify({ name: 'site', private: true, scripts: { build: BUILD_UNTIL_KILLED } }) };
+    const marker = `runway-cancel-${crypto.randomUUID()}`;
+    const files = { 'package.json': JSON.stringify({ name: 'site', private: true, scripts: { build: buildUntilKilled(marker) } }) };
     const { deployment } = await deployFiles(c, name, files);
-    // The build command runs (it only ends when killed): its pid is in the log.
+    // The build command runs (it only ends when killed): its pid is in the log, as its PID
+    // namespace (the sandbox's) numbers it; the host finds the same process by its marker.
     const pid = Number((await waitForLogLine(c, deployment.id, /build pid (\d+)/))[1]);
-    expect(isRunning(pid)).toBe(true);
+    const tree = runningWith(marker);
+    expect(tree.map((p) => p.innerPid)).toContain(pid);
+    expect(tree.every((p) => isRunning(p.pid))).toBe(true);
     const res = await c.post(`/v1/deployments/${deployment.id}/cancel`);
     expect(res.status).toBe(200);
     expect(res.body.state).toBe('CANCELED');
-    await expect.poll(() => isRunning(pid), { timeout: 60_000 }).toBe(false);
+    await expect.poll(() => tree.filter((p) => isRunning(p.pid)), { timeout: 60_000 }).toEqual([]);
+    expect(runningWith(marker)).toEqual([]);
     await expect.poll(() => platform.ports.scheduler.active, { timeout: 60_000 }).toBe(0);
     expect((await c.get(`/v1/deployments/${deployment.id}`)).body.state).toBe('CANCELED');
   });

@@ -172,8 +172,37 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** A build command that prints its pid (`build pid <n>`) and then runs until it is killed. */
-export const BUILD_UNTIL_KILLED = `node -e "console.log('build pid ' + process.pid); setInterval(() => {}, 1000)"`;
+/**
+ * A build command that prints its pid (`build pid <n>`, as its own PID namespace numbers it) and
+ * then runs until it is killed. `marker`, an argument it ignores, lets the test find its
+ * processes from the host ({@link runningWith}) whatever PID namespace it runs in: the local
+ * sandbox gives builds their own.
+ */
+export const buildUntilKilled = (marker: string): string => `node -e "console.log('build pid ' + process.pid); setInterval(() => {}, 1000)" ${marker}`;
+
+/** {@link buildUntilKilled} with a fixed marker, for tests that do not look for its processes. */
+export const BUILD_UNTIL_KILLED = buildUntilKilled('runway-build-until-killed');
+
+/**
+ * The running processes (host pids) whose command line holds `marker`, each with its pid as the
+ * innermost PID namespace numbers it (the last `NSpid` of /proc/<pid>/status; the host pid when
+ * it has no namespace of its own).
+ */
+export function runningWith(marker: string): Array<{ pid: number; innerPid: number }> {
+  const found: Array<{ pid: number; innerPid: number }> = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) || !isRunning(pid)) continue;
+      const nspid = /^NSpid:\s+(.+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/).map(Number);
+      found.push({ pid, innerPid: nspid?.at(-1) ?? pid });
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return found;
+}
 
 /** The builder's result line of a finished deployment (`Build.resultOf` over its whole log). */
 export async function buildResult(c: Client, id: string): Promise<any> {
