@@ -166,9 +166,10 @@ describe('push → deployment → GitHub', () => {
     expect(statusesOf(repo.fullName, commit.sha)[1]).toMatchObject({ target_url: url, context: `Runway – ${name}` });
     const [ghDeployment] = fake.callsTo('POST', `/repos/${repo.fullName}/deployments`);
     expect(ghDeployment!.body).toMatchObject({ ref: commit.sha, environment: 'Production', production_environment: true });
-    const deploymentStatuses = fake.callsTo('POST', new RegExp(`^/repos/${repo.fullName}/deployments/\\d+/statuses$`)).map((c) => c.body as any);
-    expect(deploymentStatuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
-    expect(deploymentStatuses[1]).toMatchObject({ environment_url: url });
+    // The report posts the commit status first, then the deployment's: poll this one too.
+    const deploymentStatuses = () => fake.callsTo('POST', new RegExp(`^/repos/${repo.fullName}/deployments/\\d+/statuses$`)).map((c) => c.body as any);
+    await expect.poll(() => deploymentStatuses().map((s) => s.state), { timeout: 5000 }).toEqual(['in_progress', 'success']);
+    expect(deploymentStatuses()[1]).toMatchObject({ environment_url: url });
   });
 
   test('end to end: a signed push of a feature branch builds the repository tarball and the branch URL serves the new commit', async () => {
