@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort, isEmulatorAt, MOTO_INSTALL_HINT } from '../../local/emulator.ts';
 import { startLocalAws } from '../../local/environment.ts';
 import { createGateway } from '../../local/gateway.ts';
+import { killGroup, npmStartPorts, spawnNpmStart } from '../support/npm-start.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
@@ -60,41 +61,17 @@ describe('npm start', () => {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-start-'));
   const children: ChildProcessWithoutNullStreams[] = [];
   afterAll(() => {
-    for (const child of children) {
-      try {
-        // Its whole process group: npm and the platform under it.
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    // Each whole process group: npm and the platform under it.
+    for (const child of children) killGroup(child);
     fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
-  async function ports() {
-    return {
-      RUNWAY_API_PORT: String(await freePort()),
-      RUNWAY_EDGE_PORT: String(await freePort()),
-      RUNWAY_CONSOLE_PORT: String(await freePort()),
-      RUNWAY_EMULATOR_PORT: String(await freePort()),
-      // Every server on a port of its own: a developer's `npm start` holds the defaults.
-      RUNWAY_GITHUB_FAKE_PORT: String(await freePort()),
-      RUNWAY_STATE_DIR: stateDir,
-    };
-  }
+  const ports = () => npmStartPorts(stateDir);
 
-  /**
-   * `npm start` as a terminal runs it: `npm` itself, in a process group of its own (the terminal's
-   * foreground group, which Ctrl-C signals as a whole).
-   */
   function start(env: Record<string, string>) {
-    const child = spawn('npm', ['start'], { cwd: repo, detached: true, env: { ...process.env, AWS_ENDPOINT_URL: '', ...env } });
-    children.push(child);
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    return { child, exited, output: () => output };
+    const run = spawnNpmStart({ ...process.env, AWS_ENDPOINT_URL: '', ...env });
+    children.push(run.child);
+    return run;
   }
 
   test('starts the emulator, serves health, refuses a second start, and Ctrl-C stops everything', async () => {

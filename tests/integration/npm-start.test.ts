@@ -5,7 +5,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { freePort, startMoto, type Emulator } from '../../local/emulator.ts';
+import { startMoto, type Emulator } from '../../local/emulator.ts';
+import { killGroup, npmStartPorts, spawnNpmStart } from '../support/npm-start.ts';
 import { client, sha256, type Client } from './api/harness.ts';
 
 /**
@@ -19,13 +20,7 @@ const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^
 const emulators: Emulator[] = [];
 const stateDirs: string[] = [];
 afterAll(async () => {
-  for (const child of running) {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // Already gone: it was stopped by its test.
-    }
-  }
+  for (const child of running) killGroup(child);
   for (const emulator of emulators) await emulator.stop();
   for (const dir of stateDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -44,26 +39,11 @@ interface Runway {
   api: string;
 }
 
-async function portsFor(stateDir: string): Promise<Record<string, string>> {
-  return {
-    RUNWAY_API_PORT: String(await freePort()),
-    RUNWAY_EDGE_PORT: String(await freePort()),
-    RUNWAY_CONSOLE_PORT: String(await freePort()),
-    RUNWAY_GITHUB_FAKE_PORT: String(await freePort()),
-    RUNWAY_EMULATOR_PORT: String(await freePort()),
-    RUNWAY_STATE_DIR: stateDir,
-  };
-}
-
 async function start(ports: Record<string, string>, args: string[] = []): Promise<Runway> {
-  const child = spawn('npm', ['start', ...(args.length ? ['--', ...args] : [])], { cwd: repo, detached: true, env: { ...shell, ...ports } });
-  running.push(child);
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  await expect.poll(() => output, { timeout: 120_000, interval: 250 }).toContain('Ctrl-C stops everything');
-  return { child, output: () => output, exited, ports, api: `http://127.0.0.1:${ports.RUNWAY_API_PORT}` };
+  const runway = spawnNpmStart({ ...shell, ...ports }, args);
+  running.push(runway.child);
+  await expect.poll(runway.output, { timeout: 120_000, interval: 250 }).toContain('Ctrl-C stops everything');
+  return { ...runway, ports, api: `http://127.0.0.1:${ports.RUNWAY_API_PORT}` };
 }
 
 async function stop(runway: Runway, signal: NodeJS.Signals): Promise<void> {
@@ -148,7 +128,7 @@ const siteFiles = (page: string) => ({
 describe('npm start', () => {
   test('a restart keeps the team\'s token, project, deployment and its served bytes, and a sensitive env var still decrypts for a build; --reset starts empty', async () => {
     const stateDir = makeStateDir('runway-persist-');
-    const ports = await portsFor(stateDir);
+    const ports = await npmStartPorts(stateDir);
     const first = await start(ports);
     const secret = await token(ports, 'persisted');
     const c = client({ base: first.api } as never, secret);
@@ -191,7 +171,7 @@ describe('npm start', () => {
 
   test('an emulator killed mid-build: npm start stays up, answers 503 with the error shape while it is down, recovers when it is back, leaves no temp dir', async () => {
     const stateDir = makeStateDir('runway-outage-');
-    const ports = await portsFor(stateDir);
+    const ports = await npmStartPorts(stateDir);
     const runway = await start(ports);
     const c = client({ base: runway.api } as never, await token(ports, 'outage'));
     const project = `outage-${Date.now().toString(36)}`;
