@@ -9,6 +9,7 @@ import { createConsoleServer } from './console.ts';
 import { createEdgeServer } from './edge.ts';
 import { useLocalPlatformPorts } from './platform.ts';
 import { useLocalGitHub } from './github.ts';
+import { startLocalSweeps } from './sweeps.ts';
 
 /** Ports of `npm start`, each overridable by env. */
 const Ports = z.object({
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
   // The adapters that differ locally: builds in child processes, the edge store in the emulator.
   const platform = useLocalPlatformPorts({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}` });
   cleanups.unshift(() => platform.close());
+  // EventBridge's schedules: stuck deployments end ERROR, hosts nobody owns leave the edge.
+  cleanups.unshift(startLocalSweeps());
   log(`emulator ${local.emulator.owned ? 'started' : 'reused'} at ${local.emulator.endpoint}`);
   // Links the platform writes (GitHub statuses, PR comments) point at the local edge and console.
   Object.assign(process.env, {

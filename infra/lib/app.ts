@@ -93,7 +93,7 @@ function urlContext(app: App, key: string): string | undefined {
  */
 function linkConsole(api: ApiStack, builds: BuildsStack, console: ConsoleStack): void {
   const url = `https://${console.distribution.distributionDomainName}`;
-  const reporters = [api.functions.deployments, api.github.worker, builds.buildState];
+  const reporters = [api.functions.deployments, api.github.worker, builds.buildState, builds.sweepStuck];
   for (const fn of reporters) {
     if (!fn) throw new Error('No deployments API function to link the console to');
     fn.addEnvironment('RUNWAY_CONSOLE_URL', url);
@@ -117,6 +117,9 @@ export function buildRunway(app: App, env?: Environment): RunwayStacks {
     edge.routing.grantWrite(fn);
     fn.addEnvironment('RUNWAY_EDGE_KVS_ARN', edge.routes.keyValueStoreArn);
   }
+  // The host sweep also lists the store's keys, to find those nobody owns.
+  edge.routing.grantSweep(builds.sweepHosts);
+  builds.sweepHosts.addEnvironment('RUNWAY_EDGE_KVS_ARN', edge.routes.keyValueStoreArn);
   wireBuilds(api, builds, state);
   linkConsole(api, builds, console);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

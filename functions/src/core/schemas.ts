@@ -27,12 +27,25 @@ export { Sha256Hex } from './build/contract.ts';
 /** `?limit=&cursor=` of every list. */
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
+  cursor: z.string().min(1).max(2048).optional().describe("The previous page's next; a cursor that was changed or belongs to another list or team is a 400 invalid_cursor"),
 });
+
+/** The response schemas made by {@link pageOf}: the API seals their `next` (lib/cursor.ts). */
+const PAGES = new WeakSet<z.ZodType>();
 
 /** `{ items, next }` of every list. */
 export function pageOf<T extends z.ZodType>(item: T) {
-  return z.strictObject({ items: z.array(item), next: z.string().nullable() });
+  const page = z.strictObject({
+    items: z.array(item),
+    next: z.string().nullable().describe('Opaque cursor of the next page (pass it as ?cursor=), bound to this list and team; null at the end'),
+  });
+  PAGES.add(page);
+  return page;
+}
+
+/** Whether a response schema is a list page (its `next` is a cursor). */
+export function isPageSchema(schema: z.ZodType | undefined): boolean {
+  return schema !== undefined && PAGES.has(schema);
 }
 
 /** An id with its prefix, e.g. `prj_…`. */

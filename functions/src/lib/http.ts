@@ -10,6 +10,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { PayloadTooLargeError, ValidationError, DomainError } from '#core/errors';
+import { isPageSchema } from '#core/schemas';
+import { openCursor, sealCursor } from '#lib/cursor';
 import { INTERNAL_ERROR, toHttpError } from '#lib/http-errors';
 import { metrics } from '#lib/metrics';
 import { logger } from '#lib/powertools';
@@ -93,9 +95,14 @@ export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHa
     const rawBody = decodeBody(event, def.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     const auth = def.auth === 'token' ? await requireAuthenticator(options)(event, def) : undefined;
     const params = parse(def.params, event.pathParameters ?? {}, 'path');
-    const query = parse(def.query, event.queryStringParameters ?? {}, 'query');
+    let query = parse(def.query, event.queryStringParameters ?? {}, 'query');
     const body = def.rawBody ? undefined : parse(def.body, parseJsonBody(event, rawBody, def.body !== undefined), 'body');
+    const scope = isPaged(def) ? listScope(event, params, query, auth) : undefined;
+    const cursor = (query as { cursor?: unknown } | undefined)?.cursor;
+    if (scope && typeof cursor === 'string') query = { ...query, cursor: await openCursor(cursor, scope) };
     const result = await def.handler({ params, query, body, auth, event, context, rawBody });
+    const next = (result.body as { next?: unknown } | undefined)?.next;
+    if (scope && typeof next === 'string') result.body = { ...(result.body as object), next: await sealCursor(next, scope) };
     return toResponse(result);
   };
 
@@ -110,6 +117,21 @@ export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHa
     .use(errorMapper())
     .use(httpHeaderNormalizer())
     .handler(dispatch);
+}
+
+/** Whether a route answers a list page, whose cursors the API seals. */
+export function isPaged(def: AnyRoute): boolean {
+  return isPageSchema(def.responds?.body);
+}
+
+/**
+ * What a list cursor is bound to: the route, its path parameters, its filters and the caller's
+ * team. A cursor opens only in the very list it came from.
+ */
+function listScope(event: APIGatewayProxyEventV2, params: unknown, query: unknown, auth: unknown): string {
+  const { cursor: _, limit: __, ...filters } = (query ?? {}) as Record<string, unknown>;
+  const teamId = (auth as { teamId?: unknown } | undefined)?.teamId;
+  return JSON.stringify([event.routeKey, params ?? {}, filters, typeof teamId === 'string' ? teamId : null]);
 }
 
 function requireAuthenticator<A>(options: HttpHandlerOptions<A>): Authenticator<A> {

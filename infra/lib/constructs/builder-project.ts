@@ -31,6 +31,12 @@ export interface BuilderProjectProps {
  */
 export class BuilderProject extends Construct {
   readonly project: Project;
+  /**
+   * Longest a build of this project runs: CodeBuild's Lambda compute stops builds at 15 minutes,
+   * a fixed limit (https://docs.aws.amazon.com/codebuild/latest/userguide/lambda.html,
+   * "Limitations of AWS Lambda compute"); EC2 compute at the project's timeout.
+   */
+  readonly buildLimit: Duration;
 
   constructor(scope: Construct, id: string, props: BuilderProjectProps) {
     super(scope, id);
@@ -50,6 +56,7 @@ export class BuilderProject extends Construct {
 
     const computeType = props.computeType ?? ComputeType.LAMBDA_4GB;
     const lambdaCompute = computeType.startsWith('BUILD_LAMBDA_');
+    this.buildLimit = lambdaCompute ? Duration.minutes(15) : (props.timeout ?? Duration.minutes(30));
     this.project = new Project(this, 'Project', {
       description: 'Runway builds: runs the builder for one deployment per build',
       source: Source.s3({ bucket: bundle.bucket, path: bundle.s3ObjectKey }),
@@ -58,7 +65,7 @@ export class BuilderProject extends Construct {
         computeType,
         privileged: false,
       },
-      ...(lambdaCompute ? {} : { timeout: props.timeout ?? Duration.minutes(30) }),
+      ...(lambdaCompute ? {} : { timeout: this.buildLimit }),
       logging: { cloudWatch: { logGroup: props.logGroup } },
       buildSpec: BuildSpec.fromObject({
         version: '0.2',
@@ -98,6 +105,11 @@ export class BuilderProject extends Construct {
         reason: 'The project produces no artifacts: output leaves only through presigned URLs of the encrypted artifact bucket. Logs use the log group settings.',
       },
     ]);
+  }
+
+  /** Lets the stuck-deployment sweep stop builds of this project, and nothing else. */
+  grantStop(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: ['codebuild:StopBuild'], resourceArns: [this.project.projectArn] });
   }
 
   /** Lets the control plane start and stop builds of this project, and nothing else. */

@@ -109,6 +109,11 @@ const GITHUB_HANDLERS = new Set(['git', 'deployments', 'builds']);
 const BLOB_HANDLERS = new Set(['files', 'deployments']);
 /** Handlers that encrypt or decrypt env var values. */
 const KMS_HANDLERS = new Set(['env']);
+/**
+ * Handlers that answer lists with a cursor (their `next` is sealed, their `?cursor=` opened:
+ * functions/src/lib/cursor.ts). A test checks this against the route table.
+ */
+export const PAGED_HANDLERS = new Set(['teams', 'tokens', 'projects', 'aliases', 'deployments']);
 
 /**
  * The permissions of one handler, all through grant* calls: the health probe reads one key; the
@@ -145,6 +150,7 @@ function grantHandler(name: string, fn: RunwayFunction, state: StateStack): void
     return;
   }
   state.table.grantReadWriteData(fn);
+  if (PAGED_HANDLERS.has(name)) state.cursorKey.grantUse(fn);
   if (BLOB_HANDLERS.has(name)) {
     state.artifactBucket.grantReadWrite(fn, 'blobs/*');
     acknowledge(fn, [
