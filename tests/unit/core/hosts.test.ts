@@ -164,6 +164,18 @@ describe('deleting a project removes every host it had', () => {
     await expect(Project.create(teamB, { name: 'gone' })).resolves.toMatchObject({ name: 'gone' });
   });
 
+  test('a project from before host records: its deployments\' own hosts (no record) go with it at once', async () => {
+    const p = await legacyProject('olden', teamId);
+    const d = await ready(await filesDeployment(p, { target: 'production' }));
+    // A deployment as finalize left it before this change: its host in the edge store, no record, no `edgeKeys`.
+    const record = (await ctx().deployments.get(d.id))!;
+    delete record.edgeKeys;
+    await ctx().deployments.create({ ...record, id: 'dpl_olden0001', shortId: 'olden0001', url: 'olden-olden0001.localhost' });
+    await ctx().edge.put('olden-olden0001.localhost', 'dpl_olden0001');
+    expect(await removeProject(teamId, p.id)).toBe(true);
+    for (const host of ['olden.localhost', d.url, 'olden-olden0001.localhost']) expect(edge().has(host), host).toBe(false);
+  });
+
   test('a delete that runs out of time leaves the project gone for readers, and the sweep finishes it', async () => {
     const p = await newProject({ name: 'big' });
     const made: DeploymentInfo[] = [];

@@ -60,12 +60,15 @@ export async function claim(host: string, project: ProjectRef, kind: Kind): Prom
   if (kind === 'custom' && (host === domain || host.endsWith(`.${domain}`))) {
     throw new ValidationError('platform_host', `${host} is under the platform domain: its hosts are generated, not added`);
   }
-  const outcome = await context().aliases.claim(claimRecord(host, project, kind));
-  if (outcome === 'project_gone') throw new NotFoundError('project_not_found', `No project "${project.name}"`);
-  const record = await context().aliases.get(host);
-  if (!record) return claim(host, project, kind); // released between the two reads
-  if (record.projectId !== project.id) throw hostTaken(host);
-  return record;
+  for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
+    const outcome = await context().aliases.claim(claimRecord(host, project, kind));
+    if (outcome === 'project_gone') throw new NotFoundError('project_not_found', `No project "${project.name}"`);
+    const record = await context().aliases.get(host);
+    if (record && record.projectId !== project.id) throw hostTaken(host);
+    if (record) return record;
+    // Released between the claim and the read: claim it again.
+  }
+  throw new ConflictError('alias_conflict', `The host ${host} kept changing owner; retry`, { host });
 }
 
 /** The hosts a project owns: every kind, reserved or serving (eventually consistent). */
@@ -171,9 +174,8 @@ export async function follow(project: ProjectRef, deployment: DeploymentInfo): P
  * @throws ConflictError `alias_host_taken` when another project owns the host
  */
 export async function publishOwnHost(project: ProjectRef, deployment: DeploymentInfo): Promise<void> {
-  await claim(deployment.url, project, 'deployment');
   for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
-    const current = await context().aliases.get(deployment.url);
+    const current = (await context().aliases.get(deployment.url)) ?? (await claim(deployment.url, project, 'deployment'));
     try {
       await point({ host: deployment.url, kind: 'deployment', project, deployment, expectedVersion: current?.version ?? 0 });
       return;

@@ -31,6 +31,14 @@ async function removeHost(host: string): Promise<void> {
 }
 
 /**
+ * The own host of a deployment finalized before hosts had owner records: nobody else can hold
+ * that exact host (its id is in it), so with no record at all it goes with its project.
+ */
+export async function releaseUnrecordedHost(deployment: Pick<DeploymentRecord, 'url'>): Promise<void> {
+  if (!(await context().aliases.get(deployment.url))) await context().edgeStore.delete(deployment.url);
+}
+
+/**
  * Makes the edge entry of `host` what its record says after a cleanup removed it: a record that
  * was written meanwhile (a claim racing the sweep) is put back, until the record stops changing.
  */

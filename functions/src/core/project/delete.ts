@@ -1,4 +1,4 @@
-import { releaseHostsOf, releaseKeysOf } from '#core/alias/cleanup';
+import { releaseHostsOf, releaseKeysOf, releaseUnrecordedHost } from '#core/alias/cleanup';
 import { context } from '#core/context';
 import { Env } from '#core/env/index';
 import type { ProjectRecord } from './repository.ts';
@@ -29,7 +29,10 @@ export async function remove(teamId: string, idOrName: string, budgetMs = DELETE
 /**
  * Removes what a deleted project left, in an order a retry can resume: every host it owns (edge
  * entry, then record; production and branch hosts first), the other edge keys each of its
- * deployments published, its env vars, then the project, its name and its cleanup mark.
+ * deployments published (and the own host of a deployment from before hosts had records), its
+ * env vars, then the project, its name and its cleanup mark. Routing configs of such old
+ * deployments, which no list names, are left to the sweep, which knows whether another project
+ * still uses them.
  * @param deadline ms since the epoch after which it stops where it is
  * @returns whether it finished
  */
@@ -40,7 +43,11 @@ export async function purge(project: ProjectRecord, deadline = Number.POSITIVE_I
   do {
     if (Date.now() > deadline) return false;
     const page = await deployments.list({ teamId: project.teamId, projectId: project.id }, {}, { limit: 100, cursor });
-    for (const deployment of page.items) await releaseKeysOf(deployment);
+    for (const deployment of page.items) {
+      await releaseKeysOf(deployment);
+      // Published before hosts had records (no `edgeKeys` list): its own host has no record either.
+      if (deployment.state === 'READY' && deployment.edgeKeys === undefined) await releaseUnrecordedHost(deployment);
+    }
     cursor = page.next ?? undefined;
   } while (cursor);
   await Env.removeAllForProject(project.id);

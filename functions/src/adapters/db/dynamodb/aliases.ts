@@ -1,7 +1,7 @@
 import type { AliasRecord, AliasRepository, AliasWriteOutcome, ClaimOutcome, EdgeKeyRef, EdgeKeyRepository } from '#core/alias/repository';
 import type { Page, PageRequest } from '#core/page';
 import { assertOnlyConditionFailures, rejectedConditions } from './errors.ts';
-import { conversions, db, type AliasItem } from './model.ts';
+import { conversions, db, projectAlive, type AliasItem } from './model.ts';
 import { queryPage } from './page.ts';
 
 /**
@@ -33,22 +33,10 @@ export class DynamoDbAliases implements AliasRepository {
     return [...named.data, ...deploymentHosts.data];
   }
 
-  /** One transaction: the project exists and is not being deleted; the host item does not exist. */
+  /** The write of a new host (version 0 expected): the project check and the conditional create, in one transaction. */
   async claim(alias: AliasRecord): Promise<ClaimOutcome> {
-    const outcome = await db()
-      .transaction.write(({ project, alias: aliases }) => [
-        project
-          .check({ id: alias.projectId })
-          .where(({ id, deletedAt }, { exists, notExists }) => `${exists(id)} AND ${notExists(deletedAt)}`)
-          .commit(),
-        aliases.create(alias as AliasItem).commit(),
-      ])
-      .go();
-    assertOnlyConditionFailures(outcome);
-    const rejected = rejectedConditions(outcome);
-    if (rejected.includes(0)) return 'project_gone';
-    if (rejected.includes(1)) return 'taken';
-    return 'claimed';
+    const outcome = await this.write(alias, 0);
+    return outcome === 'version_conflict' ? 'taken' : outcome === 'written' ? 'claimed' : outcome;
   }
 
   /** One transaction: the project check, and a create (new host) or an update conditional on the version and the owner. */
@@ -56,10 +44,7 @@ export class DynamoDbAliases implements AliasRepository {
     const { host, deploymentId, previousDeploymentId, edgeValue, updatedAt } = alias;
     const outcome = await db()
       .transaction.write(({ project, alias: aliases }) => [
-        project
-          .check({ id: alias.projectId })
-          .where(({ id, deletedAt }, { exists, notExists }) => `${exists(id)} AND ${notExists(deletedAt)}`)
-          .commit(),
+        projectAlive(project, alias.projectId),
         expectedVersion > 0
           ? aliases
               .patch({ host })

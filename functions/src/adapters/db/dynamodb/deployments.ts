@@ -3,7 +3,7 @@ import type { DeploymentChange, DeploymentCreateOutcome, DeploymentFilter, Deplo
 import type { DeploymentState } from '#core/deployment/schema';
 import type { Page, PageRequest } from '#core/page';
 import { assertOnlyConditionFailures, rejectedConditions, unlessConditionFails } from './errors.ts';
-import { conversions, db, type AliasItem, type DeploymentItem } from './model.ts';
+import { conversions, db, projectAlive, type AliasItem, type DeploymentItem } from './model.ts';
 import { queryPage } from './page.ts';
 
 /**
@@ -19,10 +19,7 @@ export class DynamoDbDeployments implements DeploymentRepository {
     }
     const outcome = await db()
       .transaction.write(({ project, deployment: deployments, alias }) => [
-        project
-          .check({ id: host.projectId })
-          .where(({ id, deletedAt }, { exists, notExists }) => `${exists(id)} AND ${notExists(deletedAt)}`)
-          .commit(),
+        projectAlive(project, host.projectId),
         deployments.create(deployment as DeploymentItem).commit(),
         alias.create(host as AliasItem).commit(),
       ])

@@ -348,6 +348,20 @@ export function db(): typeof service {
   return service;
 }
 
+/** The entities a write transaction hands its callback. */
+type TransactionEntities = Parameters<Parameters<ReturnType<typeof db>['transaction']['write']>[0]>[0];
+
+/**
+ * The condition of every write that needs its project: it exists and is not being deleted (a
+ * deletion marks it first, so nothing new attaches to a project on its way out).
+ */
+export function projectAlive(project: TransactionEntities['project'], id: string) {
+  return project
+    .check({ id })
+    .where(({ id: key, deletedAt }, { exists, notExists }) => `${exists(key)} AND ${notExists(deletedAt)}`)
+    .commit();
+}
+
 export type TeamItem = EntityItem<typeof TeamEntity>;
 export type MemberItem = EntityItem<typeof MemberEntity>;
 export type TokenItem = EntityItem<typeof TokenEntity>;

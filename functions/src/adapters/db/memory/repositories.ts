@@ -263,11 +263,8 @@ export class MemoryAliases implements AliasRepository {
   }
 
   async claim(alias: AliasRecord): Promise<ClaimOutcome> {
-    const project = this.t.projects.get(alias.projectId);
-    if (!project || project.deletedAt) return 'project_gone';
-    if (this.t.aliases.has(alias.host)) return 'taken';
-    this.t.aliases.set(alias.host, copy(compact(alias)));
-    return 'claimed';
+    const outcome = await this.write(alias, 0);
+    return outcome === 'version_conflict' ? 'taken' : outcome === 'written' ? 'claimed' : outcome;
   }
 
   async write(alias: AliasRecord, expectedVersion: number): Promise<AliasWriteOutcome> {
