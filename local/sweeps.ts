@@ -8,6 +8,8 @@ export interface LocalSweepOptions {
   hostsEveryMs?: number;
   /** Where failures are reported. @default stderr */
   log?: (message: string) => void;
+  /** The sweeps to run. @default the scheduled Lambdas' own functions */
+  jobs?: { stuck: () => Promise<unknown>; hosts: () => Promise<unknown> };
 }
 
 /**
@@ -34,8 +36,9 @@ export function startLocalSweeps(options: LocalSweepOptions = {}): () => Promise
       runs.add(run);
     };
   };
-  const stuck = guarded('stuck-deployment', () => sweepStuckDeployments());
-  const hosts = guarded('host', () => sweepOrphans());
+  const jobs = options.jobs ?? { stuck: () => sweepStuckDeployments(), hosts: () => sweepOrphans() };
+  const stuck = guarded('stuck-deployment', jobs.stuck);
+  const hosts = guarded('host', jobs.hosts);
   const timers = [setInterval(stuck, options.stuckEveryMs ?? 60_000), setInterval(hosts, options.hostsEveryMs ?? 3_600_000), setTimeout(hosts, 0)];
   for (const timer of timers) timer.unref();
   return async () => {
