@@ -120,6 +120,19 @@ describe('finalize', () => {
     expect(await Build.finalize(d.id)).toMatchObject({ state: 'ERROR', errorStep: 'finalize' });
   });
 
+  test('a deployment canceled while its files are copied publishes nothing: no host, no config', async () => {
+    const d = await filesDeployment(await newProject());
+    buildOutput(d, { 'index.html': 'x' }, { runwayJson: { cleanUrls: true } });
+    const copy = ctx.artifacts.copy.bind(ctx.artifacts);
+    ctx.artifacts.copy = async (from, to, headers) => {
+      await copy(from, to, headers);
+      if ((await Deployment.get(d.id)).state !== 'CANCELED') await Build.cancel(d.id, { teamId });
+    };
+    expect((await Build.finalize(d.id)).state).toBe('CANCELED');
+    expect([...ctx.edge.entries.keys()]).toEqual([]);
+    expect((await ctx.aliases.get(d.url))?.deploymentId).toBeUndefined();
+  });
+
   test('a deployment canceled meanwhile stays CANCELED and publishes nothing', async () => {
     const d = await filesDeployment(await newProject());
     await Build.cancel(d.id, { teamId });

@@ -108,7 +108,8 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
   });
   if (!project) return fail(deploymentId, 'publish', 'Its project was deleted');
   const edgeKeys = routing.key && routing.value ? [`c:${routing.key}`] : [];
-  await context().deployments.update(deploymentId, { edgeKeys }, ['QUEUED', 'BUILDING']);
+  // Canceled meanwhile: nothing of it is published.
+  if (!(await context().deployments.update(deploymentId, { edgeKeys }, ['QUEUED', 'BUILDING']))) return Deployment.get(deploymentId);
   if (routing.key && routing.value) await EdgeKeys.publish(deployment, `c:${routing.key}`, routing.value);
   try {
     await Alias.publishOwnHost(project, { ...deployment, ...(routing.key ? { configKey: routing.key } : {}) });
