@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { markPageSchema } from './page.ts';
 
 /**
  * Schemas shared by several domains. Lambda code imports zod as a namespace (`import * as z`)
@@ -30,22 +31,14 @@ export const PageQuery = z.strictObject({
   cursor: z.string().min(1).max(2048).optional().describe("The previous page's next; a cursor that was changed or belongs to another list or team is a 400 invalid_cursor"),
 });
 
-/** The response schemas made by {@link pageOf}: the API seals their `next` (lib/cursor.ts). */
-const PAGES = new WeakSet<z.ZodType>();
-
-/** `{ items, next }` of every list. */
+/** `{ items, next }` of every list; the API seals its `next` (lib/cursor.ts). */
 export function pageOf<T extends z.ZodType>(item: T) {
-  const page = z.strictObject({
-    items: z.array(item),
-    next: z.string().nullable().describe('Opaque cursor of the next page (pass it as ?cursor=), bound to this list and team; null at the end'),
-  });
-  PAGES.add(page);
-  return page;
-}
-
-/** Whether a response schema is a list page (its `next` is a cursor). */
-export function isPageSchema(schema: z.ZodType | undefined): boolean {
-  return schema !== undefined && PAGES.has(schema);
+  return markPageSchema(
+    z.strictObject({
+      items: z.array(item),
+      next: z.string().nullable().describe('Opaque cursor of the next page (pass it as ?cursor=), bound to this list and team; null at the end'),
+    }),
+  );
 }
 
 /** An id with its prefix, e.g. `prj_…`. */

@@ -30,7 +30,7 @@ const handler = httpHandler<{ teamId: string }>(
     }),
     'GET /v1/last': route({ auth: 'token', query: PageQuery, responds: { status: 200, body: pageOf(z.string()) }, handler: async () => ({ body: { items: [], next: null } }) }),
   },
-  { authenticate: async (event) => ({ teamId: event.headers?.['x-team'] ?? 'team_a' }) },
+  { authenticate: async (event) => ({ teamId: event.headers?.['x-team'] ?? 'team_a' }), cursors: { seal: sealCursor, open: openCursor } },
 );
 
 async function list(kind: string, options: { cursor?: string; team?: string; state?: string } = {}) {
@@ -100,6 +100,13 @@ describe('sealed list cursors', () => {
       useCursorSecret(async () => 'a'.repeat(64));
     }
     expect(await openCursor(sealed, 'scope')).toBe('x');
+  });
+
+  test('a list route in a module without a cursor sealer fails closed: no raw cursor leaves', async () => {
+    const bare = httpHandler({ 'GET /v1/raw': route({ auth: 'public', query: PageQuery, responds: { status: 200, body: pageOf(z.string()) }, handler: async () => ({ body: { items: [], next: RAW } }) }) });
+    const res = (await bare(httpEvent('GET /v1/raw'), lambdaContext)) as { statusCode: number; body: string };
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain(RAW);
   });
 
   test('the last page keeps next null', async () => {
