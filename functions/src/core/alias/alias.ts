@@ -47,9 +47,10 @@ export function claimRecord(host: string, project: Pick<ProjectRef, 'id' | 'team
 /**
  * Claims a host for a project, once and for all: the first claim of a host decides its owner
  * (a conditional create), and a host stays its owner's until released. Claiming a host the
- * project owns already is a no-op. This is the one way a host gets an owner — production hosts
- * when their project is created, deployment hosts when their deployment is, branch hosts on
- * their first READY deployment, and custom domains (kind `custom`) once verified.
+ * project owns already is a no-op. For hosts claimed on their own: custom domains (kind
+ * `custom`) once verified, a deployment's host made before hosts had owners. Production and
+ * deployment hosts are claimed inside the transaction that creates their project or deployment
+ * ({@link claimRecord}), branch hosts by their first write ({@link moveForward}).
  * @returns the host's record
  * @throws ConflictError `alias_host_taken` when another project owns it
  * @throws ValidationError `platform_host` for a custom domain under the platform domain
