@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { CreateSecretCommand, DescribeSecretCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EMULATOR_AWS_ENV, freePort, isPortFree, startMoto, useOrStartEmulator, type Emulator } from './emulator.ts';
 import { deployLocalState } from './state.ts';
 
@@ -35,6 +37,10 @@ export async function startLocalAws(options: {
       ...EMULATOR_AWS_ENV,
       AWS_ENDPOINT_URL: emulator.endpoint,
       ...state,
+      // The state stack's generated secrets are not created by the emulator's CloudFormation (moto
+      // 5.2.1 skips AWS::SecretsManager::Secret), so, like the GitHub App's, this one is put in
+      // its Secrets Manager directly: generated once, kept with the emulator's state.
+      RUNWAY_CURSOR_SECRET_ID: await localSecret(emulator.endpoint, LOCAL_CURSOR_SECRET),
       RUNWAY_PLATFORM_DOMAIN: options.platformDomain ?? 'localhost',
       RUNWAY_S3_FORCE_PATH_STYLE: 'true',
       POWERTOOLS_METRICS_NAMESPACE: 'Runway',
@@ -47,5 +53,26 @@ export async function startLocalAws(options: {
   } catch (error) {
     await emulator.stop();
     throw error;
+  }
+}
+
+/** The list cursors' secret in the emulator (the state stack's `CursorKey` in AWS). */
+const LOCAL_CURSOR_SECRET = 'runway-local-cursor-key';
+
+/** A secret of 64 random characters in the emulator, created once under `name`. @returns its ARN */
+async function localSecret(endpoint: string, name: string): Promise<string> {
+  const client = new SecretsManagerClient({
+    endpoint,
+    region: EMULATOR_AWS_ENV.AWS_REGION,
+    credentials: { accessKeyId: EMULATOR_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: EMULATOR_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+  });
+  try {
+    const created = await client.send(new CreateSecretCommand({ Name: name, SecretString: randomBytes(48).toString('base64url') }));
+    return created.ARN ?? name;
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException)) throw error;
+    return (await client.send(new DescribeSecretCommand({ SecretId: name }))).ARN ?? name;
+  } finally {
+    client.destroy();
   }
 }

@@ -11,6 +11,7 @@ import { createEdgeServer } from './edge.ts';
 import { useLocalPlatformPorts } from './platform.ts';
 import { useLocalGitHub } from './github.ts';
 import { describeSandbox, detectSandbox } from './sandbox/index.ts';
+import { startLocalSweeps } from './sweeps.ts';
 
 /**
  * A TCP port Node's fetch and browsers can reach: 1-65535 and not on the Fetch standard's
@@ -111,6 +112,8 @@ async function main(): Promise<void> {
   // The adapters that differ locally: builds in child processes, the edge store in the emulator.
   const platform = useLocalPlatformPorts({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}` });
   cleanups.unshift(() => platform.close());
+  // EventBridge's schedules: stuck deployments end ERROR, hosts nobody owns leave the edge.
+  cleanups.unshift(startLocalSweeps());
   log(
     local.emulator.owned
       ? `emulator started at ${local.emulator.endpoint} (pid ${local.emulator.pid}; state in ${stateFile}, \`npm start -- --reset\` starts empty)`

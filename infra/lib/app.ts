@@ -141,7 +141,7 @@ function buildComputeOf(app: App): { kind: 'lambda' } | { kind: 'ec2'; timeoutMi
  */
 function linkConsole(api: ApiStack, builds: BuildsStack, console: ConsoleStack, consoleUrl: string | undefined): void {
   const url = consoleUrl ?? console.origin;
-  const reporters = [api.functions.deployments, api.github.worker, builds.buildState];
+  const reporters = [api.functions.deployments, api.github.worker, builds.buildState, builds.sweepStuck];
   for (const fn of reporters) {
     if (!fn) throw new Error('No deployments API function to link the console to');
     fn.addEnvironment('RUNWAY_CONSOLE_URL', url);
@@ -167,6 +167,9 @@ export function buildRunway(app: App, env?: Environment): RunwayStacks {
     edge.routing.grantWrite(fn);
     fn.addEnvironment('RUNWAY_EDGE_KVS_ARN', edge.routes.keyValueStoreArn);
   }
+  // The host sweep also lists the store's keys, to find those nobody owns.
+  edge.routing.grantSweep(builds.sweepHosts);
+  builds.sweepHosts.addEnvironment('RUNWAY_EDGE_KVS_ARN', edge.routes.keyValueStoreArn);
   wireBuilds(api, builds, state);
   linkConsole(api, builds, console, consoleUrl);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -98,6 +98,8 @@ export function deployableEntries(): DeployableEntry[] {
     ...HTTP_HANDLERS.map((name) => ({ name: `http/${name}`, entry: path.join(handlers, 'http', `${name}.ts`), kind: 'lambda' as const })),
     { name: 'events/build-state', entry: path.join(handlers, 'events/build-state.ts'), kind: 'lambda' },
     { name: 'jobs/github-worker', entry: path.join(handlers, 'jobs/github-worker.ts'), kind: 'lambda' },
+    { name: 'jobs/sweep-stuck', entry: path.join(handlers, 'jobs/sweep-stuck.ts'), kind: 'lambda' },
+    { name: 'jobs/sweep-hosts', entry: path.join(handlers, 'jobs/sweep-hosts.ts'), kind: 'lambda' },
     { name: 'edge/origin-response', entry: path.join(REPO_ROOT, 'functions/src/edge/origin-response-aws.ts'), kind: 'edge' },
     { name: 'builder', entry: path.join(REPO_ROOT, 'functions/src/builder/main.ts'), kind: 'codebuild' },
   ];

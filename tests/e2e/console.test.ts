@@ -14,6 +14,7 @@ import { useLocalGitHub, type LocalGitHub } from '../../local/github.ts';
 import * as apiLimits from '../../functions/src/core/deployment/files.ts';
 import { MAX_NAME_LENGTH } from '../../functions/src/core/schemas.ts';
 import { gitHubAppSecret } from '../../functions/src/lib/github-app.ts';
+import { context } from '../../functions/src/core/context.ts';
 import { projectNameFor } from '../../site/src/lib/git.ts';
 import * as consoleLimits from '../../site/src/lib/upload.ts';
 import { newTeam, sha256, uniqueName, type Client, type TestTeam } from '../integration/api/harness.ts';
@@ -224,6 +225,22 @@ describe('the console in a real browser', () => {
     await page.getByRole('button', { name: 'Promote to production' }).waitFor();
     const served = await visit(platform.edge, `${project}.localhost`, '/');
     expect(served.body.toString()).toContain('version one');
+  });
+
+  test('a READY deployment whose host was refused says which host and why, never plain READY', async () => {
+    const [first] = deployments;
+    if (!first) throw new Error('the earlier tests deploy before this one');
+    // What finalize records when another project owns a host (core/alias/alias.ts `follow`); a
+    // collision needs projects from before host ownership, so the record is written as it would be.
+    const refused = { host: `${project}-git-main.localhost`, code: 'alias_host_taken', message: `${project}-git-main.localhost belongs to another project, so it does not serve this deployment` };
+    expect(await context().deployments.update(first.id, { aliasError: refused }, ['READY'])).toBeDefined();
+    await page.goto(`${base}/deployment/?id=${first.id}`);
+    const notice = page.locator('#alias-error');
+    await expect.poll(() => notice.textContent()).toContain(refused.host);
+    expect(await notice.textContent()).toContain('alias_host_taken');
+    expect(await page.locator('#state').textContent()).toContain('READY');
+    await expectAccessible('deployment-alias-error');
+    await shoot('deployment-alias-error');
   });
 
   test('the deployments list pages with a cursor; redeploy shows a link to the new deployment', async () => {

@@ -173,8 +173,11 @@ describe('the GitHub webhook', () => {
 describe("the GitHub App's secret", () => {
   const state = templates.state;
 
+  /** The App's secrets (the state stack also holds the list-cursor key's). */
+  const appSecrets = () => Object.entries(state.findResources('AWS::SecretsManager::Secret')).filter(([id]) => id.startsWith('GitHubApp'));
+
   test('is created as a placeholder the handlers reject, the webhook secret apart and generated, both retained', () => {
-    const secrets = Object.values(state.findResources('AWS::SecretsManager::Secret'));
+    const secrets = appSecrets().map(([, secret]) => secret);
     expect(secrets).toHaveLength(2);
     for (const secret of secrets) {
       expect(secret.DeletionPolicy).toBe('Retain');
@@ -188,7 +191,10 @@ describe("the GitHub App's secret", () => {
 
   test.each(['git', 'deployments', 'builds'])('%s reads it and knows its ARN', (name) => {
     const fn = apiFn(name);
-    expect(fn.resourcesOf('secretsmanager:GetSecretValue')).toEqual([secretRef]);
+    // deployments also answers a list, so it reads the list-cursor key too, and nothing else.
+    const others = name === 'deployments' ? [{ 'Fn::ImportValue': expect.stringMatching(/^RunwayState:ExportsOutputRefCursorKeySecret/) }] : [];
+    expect(fn.resourcesOf('secretsmanager:GetSecretValue')).toHaveLength(1 + others.length);
+    expect(fn.resourcesOf('secretsmanager:GetSecretValue')).toEqual(expect.arrayContaining([secretRef, ...others]));
     expect(fn.env.RUNWAY_GITHUB_SECRET_ID).toEqual(secretRef);
   });
 
@@ -199,22 +205,26 @@ describe("the GitHub App's secret", () => {
 
   test('no other role can read it', () => {
     const roleRef = (stack: Stack, fn: LambdaFunction) => [{ Ref: stack.getLogicalId(fn.role!.node.defaultChild as never) }];
+    // Readers of either App secret (the list-cursor key's readers are checked in sweeps.test.ts).
+    const readsAppSecret = (doc: { Statement: Array<{ Action: string | string[]; Resource: unknown }> }) =>
+      doc.Statement.some((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')) && /GitHubApp/.test(JSON.stringify(s.Resource)));
     const readers = [api, templates.builds, templates.edge, templates.console, state].flatMap((t) =>
       Object.values(t.findResources('AWS::IAM::Policy'))
-        .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('secretsmanager:'))
+        .filter((p) => readsAppSecret(p.Properties.PolicyDocument))
         .map((p) => p.Properties.Roles),
     );
     const expected = [
       ...['git', 'github-webhook', 'deployments', 'builds'].map((name) => roleRef(stacks.api, stacks.api.functions[name]!)), // the webhook: its own secret
       roleRef(stacks.api, stacks.api.github.worker),
       roleRef(stacks.builds, stacks.builds.buildState),
+      roleRef(stacks.builds, stacks.builds.sweepStuck), // reports stuck deployments' end to GitHub
     ];
     expect(readers).toHaveLength(expected.length);
     expect(readers).toEqual(expect.arrayContaining(expected));
   });
 
   test('its ARN and the webhook URL are stack outputs', () => {
-    const secretIds = Object.keys(state.findResources('AWS::SecretsManager::Secret'));
+    const secretIds = appSecrets().map(([id]) => id);
     const outputs = state.toJSON().Outputs;
     expect([outputs.GitHubAppSecretArn.Value, outputs.GitHubWebhookSecretArn.Value].sort((a, b) => a.Ref.localeCompare(b.Ref))).toEqual(secretIds.sort().map((id) => ({ Ref: id })));
     expect(outputs.GitHubAppSecretArn.Value.Ref).not.toMatch(/Webhook/);

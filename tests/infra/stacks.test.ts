@@ -14,7 +14,7 @@ test('the app has the state, api, builds, edge and console stacks', () => {
 
 describe('state stack', () => {
   const t = templates.state;
-  test('control-plane table: pk/sk, two overloaded GSIs, on-demand, PITR, TTL', () => {
+  test('control-plane table: pk/sk, two overloaded GSIs and the sparse gsi3, on-demand, PITR, TTL', () => {
     t.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -26,6 +26,7 @@ describe('state stack', () => {
       GlobalSecondaryIndexes: [
         Match.objectLike({ IndexName: 'gsi1', KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }] }),
         Match.objectLike({ IndexName: 'gsi2', KeySchema: [{ AttributeName: 'gsi2pk', KeyType: 'HASH' }, { AttributeName: 'gsi2sk', KeyType: 'RANGE' }] }),
+        Match.objectLike({ IndexName: 'gsi3', KeySchema: [{ AttributeName: 'gsi3pk', KeyType: 'HASH' }, { AttributeName: 'gsi3sk', KeyType: 'RANGE' }] }),
       ],
     });
   });

@@ -31,6 +31,26 @@ export function edgeStoreContract(name: string, make: () => EdgeStore): void {
       expect(await store.get(h)).toBeUndefined();
       await expect(store.delete(h)).resolves.toBeUndefined();
     });
+
+    test('list pages through every key, hosts and configs alike, until no next is given; a deleted key is no longer listed', async () => {
+      const store = make();
+      const run = randomUUID().slice(0, 8);
+      const keys = [...Array.from({ length: 55 }, (_, i) => `l${run}-${i}.localhost`), `c:${run}abcd`];
+      for (const key of keys) await store.put(key, 'dpl_aaaaaaaaa');
+      await store.delete(keys[0]!);
+      const listed: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.list(cursor);
+        listed.push(...page.keys);
+        cursor = page.next;
+        pages++;
+      } while (cursor && pages < 1000);
+      expect(cursor).toBeUndefined();
+      const ours = listed.filter((k) => k.includes(run));
+      expect(ours.sort()).toEqual(keys.slice(1).sort());
+    });
   });
 }
 

@@ -18,6 +18,14 @@ export class InMemoryEdgeStore implements EdgeStore {
   async get(host: string): Promise<string | undefined> {
     return this.entries.get(host);
   }
+
+  /** Pages of `pageSize` keys in key order, like the real stores. */
+  pageSize = 50;
+  async list(cursor?: string): Promise<{ keys: string[]; next?: string }> {
+    const keys = [...this.entries.keys()].sort().filter((k) => cursor === undefined || k > cursor);
+    const page = keys.slice(0, this.pageSize);
+    return keys.length > this.pageSize ? { keys: page, next: page.at(-1) as string } : { keys: page };
+  }
 }
 
 /** In-memory blob store, team-scoped like the S3 one. */

@@ -41,6 +41,18 @@ export function repositoryContract(name: string, make: () => Repositories): void
     ...overrides,
   });
 
+  /** The claim of a project's production host that its creation writes. */
+  const claimOf = (p: ProjectRecord, host = `${p.name}.localhost`): AliasRecord => ({
+    host,
+    teamId: p.teamId,
+    projectId: p.id,
+    kind: 'production',
+    createdAt: at(0),
+    updatedAt: at(0),
+    version: 1,
+  });
+  const create = (repos: Pick<Repositories, 'projects'>, p: ProjectRecord) => repos.projects.create(p, claimOf(p));
+
   const deployment = (p: ProjectRecord, second: number, overrides: Partial<DeploymentRecord> = {}): DeploymentRecord => {
     const id = `dpl_${uid().slice(0, 9)}`;
     return {
@@ -122,23 +134,41 @@ export function repositoryContract(name: string, make: () => Repositories): void
     });
 
     describe('projects', () => {
-      test('a name is unique in its team only; the project is found by id and name', async () => {
-        const { projects } = make();
+      test('a name is unique in its team, and its production host platform-wide; the project is found by id and name', async () => {
+        const repos = make();
+        const { projects, aliases } = repos;
         const teamId = `team_${uid()}`;
         const p = project(teamId);
-        expect(await projects.create(p)).toBe(true);
-        expect(await projects.create({ ...project(teamId), name: p.name })).toBe(false);
-        expect(await projects.create({ ...project(`team_${uid()}`), name: p.name })).toBe(true);
+        expect(await create(repos, p)).toBe('created');
+        expect(await aliases.get(`${p.name}.localhost`)).toEqual(claimOf(p));
+        expect(await create(repos, { ...project(teamId), name: p.name })).toBe('name_taken');
+        const other = { ...project(`team_${uid()}`), name: p.name };
+        expect(await create(repos, other)).toBe('host_taken');
+        // Nothing of the refused project was written.
+        expect(await projects.get(other.id)).toBeUndefined();
+        expect(await projects.idByName(other.teamId, p.name)).toBeUndefined();
         expect(await projects.get(p.id)).toEqual(p);
         expect(await projects.idByName(teamId, p.name)).toBe(p.id);
+      });
+
+      test('a deleted project is queued for cleanup until it is gone', async () => {
+        const repos = make();
+        const { projects } = repos;
+        const p = project(`team_${uid()}`);
+        await create(repos, p);
+        expect((await projects.deleting(1000)).map((d) => d.id)).not.toContain(p.id);
+        await projects.markDeleted(p, at(3));
+        expect(await projects.deleting(1000)).toContainEqual({ ...p, deletedAt: at(3) });
+        await projects.delete(p);
+        expect((await projects.deleting(1000)).map((d) => d.id)).not.toContain(p.id);
       });
 
       test('listing is by name and leaves out projects being deleted', async () => {
         const { projects } = make();
         const teamId = `team_${uid()}`;
         const made = ['c', 'a', 'd', 'b'].map((n) => project(teamId, { name: `${n}-${uid()}` }));
-        for (const p of made) await projects.create(p);
-        await projects.markDeleted(made[2]!.id, at(5));
+        for (const p of made) await projects.create(p, claimOf(p));
+        await projects.markDeleted(made[2]!, at(5));
         expect((await all((page) => projects.list(teamId, page))).map((p) => p.name)).toEqual([made[1]!.name, made[3]!.name, made[0]!.name]);
         expect((await projects.get(made[2]!.id))?.deletedAt).toBe(at(5));
       });
@@ -146,23 +176,25 @@ export function repositoryContract(name: string, make: () => Repositories): void
       test('an update writes only at the expected version and not while deleting; it bumps the version and clears settings', async () => {
         const { projects } = make();
         const p = project(`team_${uid()}`, { buildCommand: 'make', framework: 'vite' });
-        await projects.create(p);
+        await projects.create(p, claimOf(p));
         expect(await projects.update(p.id, { set: { installCommand: 'npm ci', updatedAt: at(1) }, clear: ['buildCommand'] }, 2)).toBeUndefined();
         const updated = await projects.update(p.id, { set: { installCommand: 'npm ci', updatedAt: at(1) }, clear: ['buildCommand'] }, 1);
         expect(updated).toMatchObject({ installCommand: 'npm ci', framework: 'vite', version: 2, updatedAt: at(1) });
         expect(updated).not.toHaveProperty('buildCommand');
-        await projects.markDeleted(p.id, at(2));
+        await projects.markDeleted(p, at(2));
         expect(await projects.update(p.id, { set: { updatedAt: at(3) }, clear: [] }, 2)).toBeUndefined();
       });
 
-      test('deleting frees the name', async () => {
-        const { projects } = make();
+      test('deleting frees the name in the team (the host claim is the aliases\' to release)', async () => {
+        const repos = make();
+        const { projects, aliases } = repos;
         const p = project(`team_${uid()}`);
-        await projects.create(p);
+        await create(repos, p);
         await projects.delete(p);
         expect(await projects.get(p.id)).toBeUndefined();
         expect(await projects.idByName(p.teamId, p.name)).toBeUndefined();
-        expect(await projects.create({ ...project(p.teamId), name: p.name })).toBe(true);
+        await aliases.delete(`${p.name}.localhost`);
+        expect(await create(repos, { ...project(p.teamId), name: p.name })).toBe('created');
       });
     });
 
@@ -223,6 +255,42 @@ export function repositoryContract(name: string, make: () => Repositories): void
         expect(await deployments.get(made[2]!.id)).toEqual(made[2]);
       });
 
+      test("created with its host's claim at once, or not at all: a host with an owner, or a project gone, writes nothing", async () => {
+        const repos = make();
+        const { deployments, aliases, projects } = repos;
+        const p = project(`team_${uid()}`);
+        await create(repos, p);
+        const d = deployment(p, 1);
+        const host = { ...claimOf(p, d.url), kind: 'deployment' as const };
+        expect(await deployments.create(d, host)).toBe('created');
+        expect(await aliases.get(d.url)).toEqual(host);
+        const squatted = deployment(p, 2);
+        await aliases.claim(claimOf(p, squatted.url));
+        expect(await deployments.create(squatted, { ...claimOf(p, squatted.url), kind: 'deployment' })).toBe('host_taken');
+        expect(await deployments.get(squatted.id)).toBeUndefined();
+        await projects.markDeleted(p, at(3));
+        const late = deployment(p, 4);
+        expect(await deployments.create(late, { ...claimOf(p, late.url), kind: 'deployment' })).toBe('project_gone');
+        expect(await deployments.get(late.id)).toBeUndefined();
+        expect(await aliases.get(late.url)).toBeUndefined();
+      });
+
+      test('in flight: a deployment is listed under its state while QUEUED or BUILDING, and no more once final', async () => {
+        const { deployments } = make();
+        const d = deployment(project(`team_${uid()}`), 1);
+        await deployments.create(d);
+        const ids = async (state: 'QUEUED' | 'BUILDING') => (await deployments.inFlight(state)).map((x) => x.id);
+        expect(await ids('QUEUED')).toContain(d.id);
+        await deployments.update(d.id, { state: 'BUILDING', buildingAt: at(2) }, ['QUEUED']);
+        expect(await ids('QUEUED')).not.toContain(d.id);
+        expect((await deployments.inFlight('BUILDING')).find((x) => x.id === d.id)).toMatchObject({ state: 'BUILDING', buildingAt: at(2) });
+        await deployments.update(d.id, { edgeKeys: ['c:abc'] }, ['BUILDING']);
+        expect(await ids('BUILDING')).toContain(d.id);
+        await deployments.update(d.id, { state: 'READY', readyAt: at(3) }, ['BUILDING']);
+        expect(await ids('BUILDING')).not.toContain(d.id);
+        expect(await deployments.get(d.id)).toMatchObject({ state: 'READY', edgeKeys: ['c:abc'] });
+      });
+
       test('an update applies only from one of the given states, bumping the version; of two racing updates one wins', async () => {
         const { deployments } = make();
         const d = deployment(project(`team_${uid()}`), 1);
@@ -254,10 +322,11 @@ export function repositoryContract(name: string, make: () => Repositories): void
       });
 
       test('a write is conditional on the version read: 0 for a new host, the stored one after', async () => {
-        const { projects, aliases } = make();
+        const repos = make();
+        const { aliases } = repos;
         const p = project(`team_${uid()}`);
-        await projects.create(p);
-        const host = `${p.name}.localhost`;
+        await create(repos, p);
+        const host = `www-${p.name}.localhost`;
         expect(await aliases.write(alias(p, host, 'dpl_aaaaaaaaa', 1), 0)).toBe('written');
         expect(await aliases.write(alias(p, host, 'dpl_bbbbbbbbb', 1), 0)).toBe('version_conflict');
         expect(await aliases.write(alias(p, host, 'dpl_bbbbbbbbb', 3), 2)).toBe('version_conflict');
@@ -266,25 +335,67 @@ export function repositoryContract(name: string, make: () => Repositories): void
         expect(await aliases.get(host)).toEqual(alias(p, host, 'dpl_bbbbbbbbb', 2, { previousDeploymentId: 'dpl_aaaaaaaaa' }));
       });
 
-      test('no write for a project that is gone or being deleted', async () => {
-        const { projects, aliases } = make();
+      test('no write and no claim for a project that is gone or being deleted', async () => {
+        const repos = make();
+        const { projects, aliases } = repos;
         const p = project(`team_${uid()}`);
-        expect(await aliases.write(alias(p, `${p.name}.localhost`, 'dpl_aaaaaaaaa', 1), 0)).toBe('project_gone');
-        await projects.create(p);
-        await projects.markDeleted(p.id, at(1));
-        expect(await aliases.write(alias(p, `${p.name}.localhost`, 'dpl_aaaaaaaaa', 1), 0)).toBe('project_gone');
-        expect(await aliases.get(`${p.name}.localhost`)).toBeUndefined();
+        const host = `www-${p.name}.localhost`;
+        expect(await aliases.write(alias(p, host, 'dpl_aaaaaaaaa', 1), 0)).toBe('project_gone');
+        expect(await aliases.claim(claimOf(p, host))).toBe('project_gone');
+        await create(repos, p);
+        await projects.markDeleted(p, at(1));
+        expect(await aliases.write(alias(p, host, 'dpl_aaaaaaaaa', 1), 0)).toBe('project_gone');
+        expect(await aliases.claim(claimOf(p, host))).toBe('project_gone');
+        expect(await aliases.write(alias(p, `${p.name}.localhost`, 'dpl_aaaaaaaaa', 2), 1)).toBe('project_gone');
+        expect(await aliases.get(host)).toBeUndefined();
       });
 
-      test("a project's aliases are listed by host, and deleted one by one", async () => {
-        const { projects, aliases } = make();
+      test('a host is claimed once, platform-wide: the first claim decides, another project can neither claim nor write it', async () => {
+        const repos = make();
+        const { aliases } = repos;
+        const [a, b] = [project(`team_${uid()}`), project(`team_${uid()}`)];
+        await create(repos, a);
+        await create(repos, b);
+        const host = `shared-${uid()}.localhost`;
+        expect(await aliases.claim(claimOf(a, host))).toBe('claimed');
+        expect(await aliases.claim(claimOf(a, host))).toBe('taken');
+        expect(await aliases.claim(claimOf(b, host))).toBe('taken');
+        // A write of another project at the version it read changes nothing: the owner is in the condition.
+        expect(await aliases.write(alias(b, host, 'dpl_bbbbbbbbb', 2), 1)).toBe('version_conflict');
+        expect(await aliases.write(alias(b, host, 'dpl_bbbbbbbbb', 1), 0)).toBe('version_conflict');
+        expect(await aliases.get(host)).toEqual(claimOf(a, host));
+        // The owner points its reserved host at a deployment.
+        expect(await aliases.write(alias(a, host, 'dpl_aaaaaaaaa', 2), 1)).toBe('written');
+        expect(await aliases.get(host)).toMatchObject({ projectId: a.id, deploymentId: 'dpl_aaaaaaaaa', kind: 'production', version: 2 });
+      });
+
+      test("a project's aliases are listed by host without its deployment hosts; every host it owns is found, and deleted one by one", async () => {
+        const repos = make();
+        const { aliases } = repos;
         const p = project(`team_${uid()}`);
-        await projects.create(p);
+        await create(repos, p);
         const hosts = ['c', 'a', 'b'].map((h) => `${h}-${p.name}.localhost`);
         for (const host of hosts) await aliases.write(alias(p, host, 'dpl_aaaaaaaaa', 1, { kind: 'branch' }), 0);
-        expect((await all((page) => aliases.list(p.id, page))).map((a) => a.host)).toEqual([...hosts].sort());
+        const deploymentHost = `${p.name}-abcdefghi.localhost`;
+        expect(await aliases.claim({ ...claimOf(p, deploymentHost), kind: 'deployment' })).toBe('claimed');
+        const production = `${p.name}.localhost`;
+        expect((await all((page) => aliases.list(p.id, page))).map((a) => a.host)).toEqual([...hosts, production].sort());
         await aliases.delete(hosts[0]!);
-        expect((await aliases.allOfProject(p.id)).map((a) => a.host).sort()).toEqual([hosts[1], hosts[2]]);
+        expect((await aliases.allOfProject(p.id)).map((a) => a.host).sort()).toEqual([hosts[1], hosts[2], production, deploymentHost].sort());
+      });
+
+      test('edge key references: any one of them is found until the last is removed', async () => {
+        const { edgeKeys } = make();
+        const key = `c:${uid()}`;
+        const ref = (deploymentId: string) => ({ key, deploymentId, projectId: 'prj_x', value: '{"c":1}', createdAt: at(0) });
+        expect(await edgeKeys.anyRef(key)).toBeUndefined();
+        await edgeKeys.add(ref('dpl_aaaaaaaaa'));
+        await edgeKeys.add(ref('dpl_bbbbbbbbb'));
+        await edgeKeys.add(ref('dpl_bbbbbbbbb'));
+        await edgeKeys.remove(key, 'dpl_aaaaaaaaa');
+        expect(await edgeKeys.anyRef(key)).toEqual(ref('dpl_bbbbbbbbb'));
+        await edgeKeys.remove(key, 'dpl_bbbbbbbbb');
+        expect(await edgeKeys.anyRef(key)).toBeUndefined();
       });
     });
 

@@ -1,4 +1,4 @@
-import type { AliasRepository } from './alias/repository.ts';
+import type { AliasRepository, EdgeKeyRepository } from './alias/repository.ts';
 import type { RateLimitRepository, TokenRepository } from './auth/repository.ts';
 import type { BuildRepository } from './build/repository.ts';
 import type { DeploymentRepository } from './deployment/repository.ts';
@@ -54,6 +54,7 @@ export interface Repositories {
   env: EnvRepository;
   deployments: DeploymentRepository;
   aliases: AliasRepository;
+  edgeKeys: EdgeKeyRepository;
   builds: BuildRepository;
   installations: InstallationRepository;
   claims: ClaimRepository;

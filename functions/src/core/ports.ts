@@ -28,6 +28,11 @@ export interface EdgeStore {
   /** Deleting a host that is not there is no error. */
   delete(host: string): Promise<void>;
   get(host: string): Promise<string | undefined>;
+  /**
+   * One page of the store's keys (hosts and `c:` routing configs), in the store's order; pass
+   * `next` back to continue. For the sweep of orphans: keys nobody owns.
+   */
+  list(cursor?: string): Promise<{ keys: string[]; next?: string | undefined }>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { markPageSchema } from './page.ts';
 
 /**
  * Schemas shared by several domains. Lambda code imports zod as a namespace (`import * as z`)
@@ -27,12 +28,17 @@ export { Sha256Hex } from './build/contract.ts';
 /** `?limit=&cursor=` of every list. */
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
+  cursor: z.string().min(1).max(2048).optional().describe("The previous page's next; a cursor that was changed or belongs to another list or team is a 400 invalid_cursor"),
 });
 
-/** `{ items, next }` of every list. */
+/** `{ items, next }` of every list; the API seals its `next` (lib/cursor.ts). */
 export function pageOf<T extends z.ZodType>(item: T) {
-  return z.strictObject({ items: z.array(item), next: z.string().nullable() });
+  return markPageSchema(
+    z.strictObject({
+      items: z.array(item),
+      next: z.string().nullable().describe('Opaque cursor of the next page (pass it as ?cursor=), bound to this list and team; null at the end'),
+    }),
+  );
 }
 
 /** An id with its prefix, e.g. `prj_…`. */

@@ -1,15 +1,16 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { allows, RateLimit, Token, type Caller } from '#core/auth/index';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '#core/errors';
+import { openCursor, sealCursor } from '#lib/cursor';
 import { httpHandler, route, type AnyRoute, type RouteDef } from '#lib/http';
 import { logger } from '#lib/powertools';
 
 /**
  * The handler of an API module: `httpHandler` with bearer-token authentication, the per-token
- * rate limit and the role check of each route's `access`.
+ * rate limit, the role check of each route's `access`, and sealed list cursors.
  */
 export function apiHandler(routes: Record<string, AnyRoute>) {
-  return httpHandler<Caller>(routes, { authenticate });
+  return httpHandler<Caller>(routes, { authenticate, cursors: { seal: sealCursor, open: openCursor } });
 }
 
 /** Declares a route that needs a bearer token; the handler gets the `Caller`. */

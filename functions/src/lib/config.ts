@@ -34,6 +34,16 @@ const ConfigSchema = z.object({
   RUNWAY_GITHUB_API_URL: z.url().default('https://api.github.com'),
   /** GitHub's web origin, where the App's install page lives. */
   RUNWAY_GITHUB_WEB_URL: z.url().default('https://github.com'),
+  /**
+   * Longest a build runs before its runner stops it, in minutes: CodeBuild's Lambda compute stops
+   * every build at 15 (https://docs.aws.amazon.com/codebuild/latest/userguide/lambda.html); the
+   * builds stack sets the project's own limit. The stuck-deployment sweep derives "stuck" from it.
+   */
+  RUNWAY_BUILD_LIMIT_MINUTES: z.coerce.number().int().min(1).max(2160).default(15),
+  /** Longest a build may wait to start, in minutes (CodeBuild's queue; the local runner's). */
+  RUNWAY_BUILD_QUEUE_LIMIT_MINUTES: z.coerce.number().int().min(1).max(480).default(60),
+  /** Secrets Manager secret the list cursors' key is derived from (lib/cursor.ts). */
+  RUNWAY_CURSOR_SECRET_ID: z.string().min(1).optional(),
   /** The queue between the webhook and its worker (SQS FIFO). */
   RUNWAY_GITHUB_QUEUE_URL: z.url().optional(),
 });

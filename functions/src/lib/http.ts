@@ -8,7 +8,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { NotFoundError, PayloadTooLargeError, ValidationError } from '#core/errors';
+import { DomainError, NotFoundError, PayloadTooLargeError, ValidationError } from '#core/errors';
+import { isPageSchema } from '#core/page';
 import { INTERNAL_ERROR, toHttpError } from '#lib/http-errors';
 import { metrics } from '#lib/metrics';
 import { hasMalformedEscape } from '#lib/path-parameters';
@@ -76,6 +77,15 @@ export type Authenticator<A> = (event: APIGatewayProxyEventV2, route: RouteDef<a
 
 export interface HttpHandlerOptions<A> {
   authenticate?: Authenticator<A>;
+  /** Seals and opens list cursors (lib/cursor.ts), for modules with list routes. */
+  cursors?: CursorSealer;
+}
+
+/** How list cursors leave and come back: sealed for one list's `scope`, opened only in it. */
+export interface CursorSealer {
+  seal(cursor: string, scope: string): Promise<string>;
+  /** @throws ValidationError `invalid_cursor` */
+  open(sealed: string, scope: string): Promise<string>;
 }
 
 export type AnyRoute = RouteDef<any, any, any, any>;
@@ -93,9 +103,14 @@ export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHa
     const rawBody = decodeBody(event, def.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     const auth = def.auth === 'token' ? await requireAuthenticator(options)(event, def) : undefined;
     const params = parse(def.params, pathParameters(event), 'path');
-    const query = parse(def.query, event.queryStringParameters ?? {}, 'query');
+    let query = parse(def.query, event.queryStringParameters ?? {}, 'query');
     const body = def.rawBody ? undefined : parse(def.body, parseJsonBody(event, rawBody, def.body !== undefined), 'body');
+    const scope = isPaged(def) ? listScope(event, params, query, auth) : undefined;
+    const cursor = (query as { cursor?: unknown } | undefined)?.cursor;
+    if (scope && typeof cursor === 'string') query = { ...query, cursor: await requireCursors(options).open(cursor, scope) };
     const result = await def.handler({ params, query, body, auth, event, context, rawBody });
+    const next = (result.body as { next?: unknown } | undefined)?.next;
+    if (scope && typeof next === 'string') result.body = { ...(result.body as object), next: await requireCursors(options).seal(next, scope) };
     return toResponse(result);
   };
 
@@ -110,6 +125,26 @@ export function httpHandler<A>(routes: Record<string, AnyRoute>, options: HttpHa
     .use(errorMapper())
     .use(httpHeaderNormalizer())
     .handler(dispatch);
+}
+
+/** Whether a route answers a list page, whose cursors the API seals. */
+export function isPaged(def: AnyRoute): boolean {
+  return isPageSchema(def.responds?.body);
+}
+
+/**
+ * What a list cursor is bound to: the route, its path parameters, its filters and the caller's
+ * team. A cursor opens only in the very list it came from.
+ */
+function listScope(event: APIGatewayProxyEventV2, params: unknown, query: unknown, auth: unknown): string {
+  const { cursor: _, limit: __, ...filters } = (query ?? {}) as Record<string, unknown>;
+  const teamId = (auth as { teamId?: unknown } | undefined)?.teamId;
+  return JSON.stringify([event.routeKey, params ?? {}, filters, typeof teamId === 'string' ? teamId : null]);
+}
+
+function requireCursors<A>(options: HttpHandlerOptions<A>): CursorSealer {
+  if (!options.cursors) throw new Error('A list route in a module without a cursor sealer would hand out raw cursors');
+  return options.cursors;
 }
 
 function requireAuthenticator<A>(options: HttpHandlerOptions<A>): Authenticator<A> {

@@ -41,6 +41,13 @@ export class BuilderProject extends Construct {
   readonly ceilingMinutes: number;
   /** The builder's step limits, inside that ceiling (passed to every build). */
   readonly stepLimits: StepLimits;
+  /**
+   * Longest a build of this project runs: CodeBuild's Lambda compute stops builds at 15 minutes,
+   * a fixed limit (https://docs.aws.amazon.com/codebuild/latest/userguide/lambda.html,
+   * "Limitations of AWS Lambda compute"); EC2 compute at the project's timeout. The stuck-deployment
+   * sweep reads it.
+   */
+  readonly buildLimit: Duration;
 
   constructor(scope: Construct, id: string, props: BuilderProjectProps) {
     super(scope, id);
@@ -64,6 +71,7 @@ export class BuilderProject extends Construct {
     if (!Number.isInteger(this.ceilingMinutes) || this.ceilingMinutes < EC2_COMPUTE_TIMEOUT_MINUTES.min || this.ceilingMinutes > EC2_COMPUTE_TIMEOUT_MINUTES.max) {
       throw new Error(`A CodeBuild build timeout is ${EC2_COMPUTE_TIMEOUT_MINUTES.min}-${EC2_COMPUTE_TIMEOUT_MINUTES.max} whole minutes, got ${this.ceilingMinutes}`);
     }
+    this.buildLimit = Duration.minutes(this.ceilingMinutes);
     this.stepLimits = stepLimitsFor(this.ceilingMinutes * 60_000);
     this.project = new Project(this, 'Project', {
       description: 'Runway builds: runs the builder for one deployment per build',
@@ -116,6 +124,11 @@ export class BuilderProject extends Construct {
         reason: 'The project produces no artifacts: output leaves only through presigned URLs of the encrypted artifact bucket. Logs use the log group settings.',
       },
     ]);
+  }
+
+  /** Lets the stuck-deployment sweep stop builds of this project, and nothing else. */
+  grantStop(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: ['codebuild:StopBuild'], resourceArns: [this.project.projectArn] });
   }
 
   /** Lets the control plane start and stop builds of this project, and nothing else. */

@@ -9,7 +9,8 @@ export interface ControlPlaneTableProps {
 
 /**
  * The single control-plane table (single-table design, keys from the access patterns):
- * `pk`/`sk` plus two overloaded indexes `gsi1` and `gsi2`. `Table` rather than `TableV2`
+ * `pk`/`sk` plus two overloaded indexes `gsi1` and `gsi2`, and the sparse `gsi3` that holds only
+ * deployments in flight (the stuck-deployment sweep reads it; see adapters/db/dynamodb/model.ts). `Table` rather than `TableV2`
  * because the local emulator's CloudFormation does not support `AWS::DynamoDB::GlobalTable`.
  */
 export class ControlPlaneTable extends Construct {
@@ -29,7 +30,7 @@ export class ControlPlaneTable extends Construct {
       timeToLiveAttribute: 'ttl',
       removalPolicy,
     });
-    for (const index of ['gsi1', 'gsi2']) {
+    for (const index of ['gsi1', 'gsi2', 'gsi3']) {
       this.table.addGlobalSecondaryIndex({
         indexName: index,
         partitionKey: { name: `${index}pk`, type: AttributeType.STRING },

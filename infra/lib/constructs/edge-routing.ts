@@ -52,6 +52,18 @@ export class EdgeRouting extends Construct {
     });
   }
 
+  /**
+   * Lets the host sweep read every key of the store and remove the ones nobody owns: the writer's
+   * actions and `ListKeys`, on this store only.
+   */
+  grantSweep(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: [...EDGE_STORE_WRITE_ACTIONS, 'cloudfront-keyvaluestore:ListKeys'],
+      resourceArns: [this.store.keyValueStoreArn],
+    });
+  }
+
   /** Lets `grantee` mirror alias records into the store (the EdgeStore adapter's calls, nothing else). */
   grantWrite(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({

@@ -169,6 +169,11 @@ const ARTIFACT_ACCESS: Readonly<Record<string, Readonly<Record<string, readonly 
 const KMS_ENCRYPT_HANDLERS = new Set(['env']);
 /** Handlers that only decrypt env var values: the build API, for the job of a build. */
 const KMS_DECRYPT_HANDLERS = new Set(['builds']);
+/**
+ * Handlers that answer lists with a cursor (their `next` is sealed, their `?cursor=` opened:
+ * functions/src/lib/cursor.ts). A test checks this against the route table.
+ */
+export const PAGED_HANDLERS = new Set(['teams', 'tokens', 'projects', 'aliases', 'deployments']);
 
 /**
  * The permissions of one handler, all through grant* calls: the health probe reads one key; the
@@ -207,6 +212,7 @@ function grantHandler(name: string, fn: RunwayFunction, state: StateStack): void
     return;
   }
   state.table.grantReadWriteData(fn);
+  if (PAGED_HANDLERS.has(name)) state.cursorKey.grantUse(fn);
   grantArtifacts(name, fn, state);
   if (KMS_ENCRYPT_HANDLERS.has(name)) {
     state.secretsKey.grantEncryptDecrypt(fn);

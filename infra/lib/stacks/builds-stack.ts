@@ -1,6 +1,6 @@
 import { ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -16,13 +16,28 @@ export interface BuildsStackProps extends StackProps {
   readonly compute?: BuildCompute;
 }
 
+/** How often the stuck-deployment sweep runs: a lost build is noticed within this of its limit. */
+export const STUCK_SWEEP_RATE = Duration.minutes(5);
+/** How often the sweep of hosts and edge keys nobody owns runs. */
+export const HOST_SWEEP_RATE = Duration.hours(6);
 /**
- * Builds: the CodeBuild project that runs the builder, and the EventBridge rule that turns each
- * build's end into the deployment's state through the build-state Lambda.
+ * Longest a build may wait to start before the sweep ends it. Lambda compute starts builds in
+ * seconds and scales instead of queuing (https://docs.aws.amazon.com/codebuild/latest/userguide/lambda.html);
+ * an hour covers an account at its concurrent-build quota.
+ */
+export const BUILD_QUEUE_LIMIT = Duration.minutes(60);
+
+/**
+ * Builds: the CodeBuild project that runs the builder, the EventBridge rule that turns each
+ * build's end into the deployment's state through the build-state Lambda, and the two scheduled
+ * sweeps: deployments whose build state was lost end ERROR; hosts and edge keys nobody owns go.
  */
 export class BuildsStack extends Stack {
   readonly builder: BuilderProject;
   readonly buildState: RunwayFunction;
+  readonly sweepStuck: RunwayFunction;
+  /** The host sweep; the app grants it the edge's KeyValueStore (the edge stack owns it). */
+  readonly sweepHosts: RunwayFunction;
 
   constructor(scope: Construct, id: string, props: BuildsStackProps) {
     super(scope, id, props);
@@ -76,5 +91,41 @@ export class BuildsStack extends Stack {
       })),
     ]);
     acknowledgeArnWildcard(this.buildState, state.artifactBucket.bucketArn, '/*', 'Objects of the artifact bucket: blobs, manifests and deployment files.');
+
+    // Deployments stuck QUEUED/BUILDING past the build limits → ERROR, builds stopped, GitHub told.
+    this.sweepStuck = new RunwayFunction(this, 'SweepStuckFn', {
+      handlerFile: 'jobs/sweep-stuck.ts',
+      serviceName: 'sweep-stuck',
+      timeout: Duration.minutes(2),
+      environment: {
+        ...state.controlPlaneEnvironment(props.platformDomain),
+        RUNWAY_BUILD_LIMIT_MINUTES: String(this.builder.buildLimit.toMinutes()),
+        RUNWAY_BUILD_QUEUE_LIMIT_MINUTES: String(BUILD_QUEUE_LIMIT.toMinutes()),
+      },
+    });
+    state.table.grantReadWriteData(this.sweepStuck);
+    this.builder.grantStop(this.sweepStuck);
+    state.githubApp.grantUse(this.sweepStuck);
+    acknowledgeTableIndexes(this.sweepStuck, state.table.tableArn, 'The sweep reads deployments in flight through the sparse gsi3 index.');
+    new Rule(this, 'SweepStuckSchedule', {
+      description: 'Runway: end deployments whose build state was lost (stuck QUEUED or BUILDING past the build limits)',
+      schedule: Schedule.rate(STUCK_SWEEP_RATE),
+      targets: [new LambdaFunction(this.sweepStuck, { retryAttempts: 2, maxEventAge: STUCK_SWEEP_RATE })],
+    });
+
+    // Hosts and edge keys nobody owns; deleted projects' cleanup finished.
+    this.sweepHosts = new RunwayFunction(this, 'SweepHostsFn', {
+      handlerFile: 'jobs/sweep-hosts.ts',
+      serviceName: 'sweep-hosts',
+      timeout: Duration.minutes(15),
+      environment: state.controlPlaneEnvironment(props.platformDomain),
+    });
+    state.table.grantReadWriteData(this.sweepHosts);
+    acknowledgeTableIndexes(this.sweepHosts, state.table.tableArn, "The sweep lists a project's hosts and deployments through the gsi1/gsi2 indexes.");
+    new Rule(this, 'SweepHostsSchedule', {
+      description: 'Runway: remove edge keys nobody owns and finish the cleanup of deleted projects',
+      schedule: Schedule.rate(HOST_SWEEP_RATE),
+      targets: [new LambdaFunction(this.sweepHosts, { retryAttempts: 2 })],
+    });
   }
 }

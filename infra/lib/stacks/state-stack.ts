@@ -7,6 +7,7 @@ import { acknowledge } from '../nag.ts';
 import type { Construct } from 'constructs';
 import { ArtifactBucket } from '../constructs/artifact-bucket.ts';
 import { ControlPlaneTable } from '../constructs/control-plane-table.ts';
+import { CursorKey } from '../constructs/cursor-key.ts';
 import { GitHubApp } from '../constructs/github-app.ts';
 import { SecretsKey } from '../constructs/secrets-key.ts';
 import { STATE_OUTPUTS } from '../state-outputs.ts';
@@ -31,6 +32,8 @@ export class StateStack extends Stack {
   readonly buildLogs: LogGroup;
   /** The GitHub App's credentials; here because the API and the builds stacks both read them. */
   readonly githubApp: GitHubApp;
+  /** The key list cursors are sealed with (the API's list handlers read it). */
+  readonly cursorKey: CursorKey;
 
   constructor(scope: Construct, id: string, props: StateStackProps = {}) {
     super(scope, id, props);
@@ -42,6 +45,7 @@ export class StateStack extends Stack {
     this.secretsKey = new SecretsKey(this, 'Secrets', { removalPolicy }).key;
     this.buildLogs = new LogGroup(this, 'BuildLogs', { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     this.githubApp = new GitHubApp(this, 'GitHubApp', { ...props.github, removalPolicy });
+    this.cursorKey = new CursorKey(this, 'CursorKey', { removalPolicy });
 
     const values: Record<keyof typeof STATE_OUTPUTS, string> = {
       RUNWAY_TABLE_NAME: this.table.tableName,

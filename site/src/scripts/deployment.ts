@@ -43,6 +43,10 @@ async function render(d: DeploymentInfo, production: AliasInfo | undefined): Pro
     ['Id', h('code', {}, d.id)],
   ];
   if (d.errorMessage) facts.push(['Error', h('span', { class: 'notice error' }, `${d.errorStep ? `${d.errorStep}: ` : ''}${d.errorMessage}`)]);
+  // READY, but a host it should have been published on was refused: never shown as plain READY.
+  if (d.aliasError) {
+    facts.push(['Host refused', h('span', { class: 'notice error', id: 'alias-error' }, h('code', {}, d.aliasError.host), ` does not serve this deployment: ${d.aliasError.message} (${d.aliasError.code})`)]);
+  }
   summary.replaceChildren(h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
   summary.setAttribute('aria-busy', 'false');
 

@@ -141,7 +141,7 @@ function importForm(repo: RepositoryInfo, onCancel: () => void): HTMLFormElement
         location.assign(`/deployment/?id=${enc(deployment.id)}`);
       } catch (error) {
         announce(status, importError(error, repo, projectName, created), 'error');
-        if (error instanceof ApiError && error.code === 'project_name_taken') {
+        if (error instanceof ApiError && (error.code === 'project_name_taken' || error.code === 'invalid_project_name')) {
           name.setAttribute('aria-invalid', 'true');
           name.focus();
         }
@@ -153,7 +153,11 @@ function importForm(repo: RepositoryInfo, onCancel: () => void): HTMLFormElement
 
 function importError(error: unknown, repo: RepositoryInfo, projectName: string, created: ProjectInfo | undefined): string | Node {
   const code = error instanceof ApiError ? error.code : '';
+  if (code === 'project_name_taken' && error instanceof ApiError && error.details.scope === 'platform') {
+    return `The name ${projectName} is taken on this Runway: project names are global, like the hosts they become. Choose another name.`;
+  }
   if (code === 'project_name_taken') return `This team already has a project named ${projectName}: choose another name.`;
+  if (code === 'invalid_project_name') return `${projectName} cannot be a project name: names containing "-git-" or ending in "-git" are branch hosts. Choose another name.`;
   if (code === 'git_repository_not_accessible') return `Runway can no longer read ${repo.fullName}: on GitHub, give the Runway App access to it, then reload this page.`;
   if (!created) return errorText(error);
   // The project exists: say so, and where to go from here.

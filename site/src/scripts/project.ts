@@ -63,7 +63,7 @@ async function loadDeployments(): Promise<void> {
 
 async function renderSummary(p: ProjectInfo): Promise<void> {
   const aliases = await api<Page<AliasInfo>>('GET', `/v1/projects/${enc(p.id)}/aliases?limit=100`);
-  const production = aliases.items.find((a) => a.kind === 'production');
+  const production = aliases.items.find((a) => a.kind === 'production' && a.deploymentId !== undefined);
   summary.replaceChildren(
     h(
       'dl',

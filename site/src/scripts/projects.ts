@@ -21,7 +21,7 @@ function projectRow(p: ProjectInfo): HTMLTableRowElement {
     async ([deployments, aliases]) => {
       const latest = deployments.items[0];
       state.replaceChildren(latest ? h('a', { href: `/deployment/?id=${enc(latest.id)}`, 'aria-label': `Latest deployment: ${latest.state}` }, badge(latest.state)) : h('span', { class: 'muted' }, 'No deployments yet'));
-      const production = aliases.items.find((a) => a.kind === 'production');
+      const production = aliases.items.find((a) => a.kind === 'production' && a.deploymentId !== undefined);
       prod.replaceChildren(production ? h('a', { href: await hostUrl(production.host) }, production.host) : h('span', { class: 'muted' }, 'Not in production yet'));
     },
     (error) => state.replaceChildren(h('span', { class: 'muted' }, `Could not load: ${errorText(error)}`)),

@@ -16,7 +16,8 @@ describe('promote', () => {
     const res = await c.post(`/v1/projects/${project.name}/promote`, { deploymentId: d.id });
     expect(res.status).toBe(200);
     const host = `${project.name}.localhost`;
-    expect(res.body.alias).toMatchObject({ host, deploymentId: d.id, kind: 'production', version: 1 });
+    // Version 1 is the reservation written with the project; the promote is the next write.
+    expect(res.body.alias).toMatchObject({ host, deploymentId: d.id, kind: 'production', version: 2 });
     expect(res.body.edge).toEqual({ synced: true, host, deploymentId: d.id });
     expect(api.edge.entries.get(host)).toBe(d.id);
     const listed = await c.get(`/v1/projects/${project.id}/aliases`);
@@ -30,7 +31,10 @@ describe('promote', () => {
     const res = await c.post(`/v1/projects/${project.id}/promote`, { deploymentId: queued.id });
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'deployment_not_ready', state: 'QUEUED' });
-    expect((await c.get(`/v1/projects/${project.id}/aliases`)).body.items).toEqual([]);
+    // Only the reservation made with the project: it serves nothing.
+    const { items } = (await c.get(`/v1/projects/${project.id}/aliases`)).body;
+    expect(items).toEqual([expect.objectContaining({ host: `${project.name}.localhost`, kind: 'production', version: 1 })]);
+    expect(items[0]).not.toHaveProperty('deploymentId');
     expect(api.edge.entries.has(`${project.name}.localhost`)).toBe(false);
   });
 
@@ -48,14 +52,14 @@ describe('promote', () => {
     const [d0, d1, d2] = [await readyDeployment(c, project.id), await readyDeployment(c, project.id), await readyDeployment(c, project.id)];
     await c.post(`/v1/projects/${project.id}/promote`, { deploymentId: d0.id });
     const replies = await Promise.all(
-      [d1, d2].map((d) => c.post(`/v1/projects/${project.id}/promote`, { deploymentId: d.id }, { headers: { 'if-match': '"1"' } })),
+      [d1, d2].map((d) => c.post(`/v1/projects/${project.id}/promote`, { deploymentId: d.id }, { headers: { 'if-match': '"2"' } })),
     );
     expect(replies.map((r) => r.status).sort()).toEqual([200, 409]);
     const loser = replies.find((r) => r.status === 409);
     expect(loser?.body.error.code).toBe('alias_conflict');
     const winner = replies.find((r) => r.status === 200)?.body.alias.deploymentId;
     const [alias] = (await c.get(`/v1/projects/${project.id}/aliases`)).body.items;
-    expect(alias).toMatchObject({ deploymentId: winner, previousDeploymentId: d0.id, version: 2 });
+    expect(alias).toMatchObject({ deploymentId: winner, previousDeploymentId: d0.id, version: 3 });
     expect(api.edge.entries.get(alias.host)).toBe(winner);
   });
 
@@ -69,18 +73,17 @@ describe('promote', () => {
     expect(api.edge.entries.get(alias.host)).toBe(alias.deploymentId);
   });
 
-  test("the production host of another team's project of the same name is not taken over (409)", async () => {
+  test("the production host of another team's project of the same name is never taken over: that project cannot even be created (409)", async () => {
     const name = uniqueName('same');
     const [a, b] = [await newTeam(), await newTeam()];
     const [ca, cb] = [client(api, a.tokens.member), client(api, b.tokens.member)];
     const { body: pa } = await ca.post('/v1/projects', { name });
-    const { body: pb } = await cb.post('/v1/projects', { name });
+    const refused = await cb.post('/v1/projects', { name });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('project_name_taken');
     const da = await readyDeployment(ca, pa.id);
-    const db = await readyDeployment(cb, pb.id);
     expect((await ca.post(`/v1/projects/${name}/promote`, { deploymentId: da.id })).status).toBe(200);
-    const res = await cb.post(`/v1/projects/${name}/promote`, { deploymentId: db.id });
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('alias_host_taken');
+    expect((await cb.post(`/v1/projects/${name}/promote`, { deploymentId: da.id })).status).toBe(404);
     expect(api.edge.entries.get(`${name}.localhost`)).toBe(da.id);
   });
 });
@@ -95,7 +98,7 @@ describe('rollback', () => {
     await c.post(`/v1/projects/${project.id}/promote`, { deploymentId: d3.id });
     const res = await c.post(`/v1/projects/${project.id}/rollback`, {});
     expect(res.status).toBe(200);
-    expect(res.body.alias).toMatchObject({ deploymentId: d1.id, previousDeploymentId: d3.id, version: 3 });
+    expect(res.body.alias).toMatchObject({ deploymentId: d1.id, previousDeploymentId: d3.id, version: 4 });
     expect(res.body.edge.deploymentId).toBe(d1.id);
     expect(api.edge.entries.get(`${project.name}.localhost`)).toBe(d1.id);
   });
@@ -130,7 +133,10 @@ describe('deleting a project', () => {
     expect(api.edge.entries.has(`${project.name}.localhost`)).toBe(true);
     expect((await c.del(`/v1/projects/${project.id}`)).status).toBe(204);
     expect(api.edge.entries.has(`${project.name}.localhost`)).toBe(false);
+    // The name is free again: a new project of it reserves the host afresh, serving nothing.
     const { body: again } = await c.post('/v1/projects', { name: project.name });
-    expect((await c.get(`/v1/projects/${again.id}/aliases`)).body.items).toEqual([]);
+    expect((await c.get(`/v1/projects/${again.id}/aliases`)).body.items).toEqual([
+      expect.objectContaining({ host: `${project.name}.localhost`, projectId: again.id, version: 1 }),
+    ]);
   });
 });

@@ -22,14 +22,27 @@ describe('projects', () => {
     expect(byName.body).toEqual(created.body);
   });
 
-  test('names are unique per team, not across teams', async () => {
+  test('names are unique platform-wide, like the host they become: another team\'s project of that name is a 409, in either order, and nothing of it is written', async () => {
     const [a, b] = [await newTeam(), await newTeam()];
-    const name = uniqueName('site');
-    expect((await client(api, a.tokens.owner).post('/v1/projects', { name })).status).toBe(201);
-    const again = await client(api, a.tokens.owner).post('/v1/projects', { name });
-    expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('project_name_taken');
-    expect((await client(api, b.tokens.owner).post('/v1/projects', { name })).status).toBe(201);
+    for (const [first, second] of [[a, b], [b, a]] as const) {
+      const name = uniqueName('site');
+      expect((await client(api, first.tokens.owner).post('/v1/projects', { name })).status).toBe(201);
+      const again = await client(api, first.tokens.owner).post('/v1/projects', { name });
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('project_name_taken');
+      const before = (await teamItems(second.id)).length;
+      const other = await client(api, second.tokens.owner).post('/v1/projects', { name });
+      expect(other.status).toBe(409);
+      expect(other.body.error).toMatchObject({ code: 'project_name_taken', message: expect.stringContaining(`${name}.localhost belongs to another project`) });
+      expect(other.text).not.toContain(first.id);
+      expect((await teamItems(second.id)).length).toBe(before);
+    }
+  });
+
+  test.each(['shop-git-main', 'shop-git'])('a name shaped like a branch host (%s) is a 400 invalid_project_name', async (name) => {
+    const res = await client(api, (await newTeam()).tokens.owner).post('/v1/projects', { name: `${uniqueName('x')}-${name}` });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_project_name', message: expect.stringContaining('-git-') });
   });
 
   test('list pages by name with a cursor', async () => {

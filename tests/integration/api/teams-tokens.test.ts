@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Token } from '../../../functions/src/core/auth/index.ts';
-import { type Api, client, newTeam, startApi, uniqueName } from './harness.ts';
+import { type Api, client, newTeam, startApi, teamItems, uniqueName } from './harness.ts';
 
 let api: Api;
 beforeAll(async () => {
@@ -24,6 +24,40 @@ describe('teams', () => {
     expect(res.body.token).toMatchObject({ token: { role: 'owner', teamId: res.body.team.id }, secret: expect.stringMatching(/^rwy_/) });
     expect((await client(api, res.body.token.secret).get('/v1/teams')).body.items[0].name).toBe(name);
     expect((await client(api, team.tokens.owner).post('/v1/teams', { name })).status).toBe(409);
+  });
+
+  test('only an owner may create a team: a member or viewer token gets 403 and the name stays free', async () => {
+    const team = await newTeam();
+    const name = uniqueName('nope');
+    for (const role of ['member', 'viewer'] as const) {
+      const res = await client(api, team.tokens[role]).post('/v1/teams', { name });
+      expect(res.status, role).toBe(403);
+      expect(res.body.error).toMatchObject({ code: 'forbidden', message: expect.stringContaining('admin') });
+    }
+    expect((await client(api, team.tokens.owner).post('/v1/teams', { name })).status).toBe(201);
+  });
+
+  test('list cursors are opaque: no page holds another token\'s hash; a tampered cursor or another team\'s is a 400', async () => {
+    const team = await newTeam();
+    const other = await newTeam();
+    const c = client(api, team.tokens.owner);
+    for (let i = 0; i < 3; i++) await c.post('/v1/tokens', { name: `t${i}` });
+    const first = await c.get('/v1/tokens?limit=2');
+    const next: string = first.body.next;
+    expect(next).toEqual(expect.any(String));
+    const hashes = (await teamItems(team.id)).flatMap((item) => (typeof item.hash === 'string' ? [item.hash] : []));
+    expect(hashes.length).toBeGreaterThan(3);
+    for (const form of [next, Buffer.from(next, 'base64url').toString('utf8'), Buffer.from(next, 'base64url').toString('hex')]) {
+      for (const hash of hashes) expect(form).not.toContain(hash.slice(0, 16));
+      expect(form).not.toContain('token-hash');
+    }
+    expect((await c.get(`/v1/tokens?limit=2&cursor=${next}`)).status).toBe(200);
+    const tampered = `${next.slice(0, 10)}${next[10] === 'A' ? 'B' : 'A'}${next.slice(11)}`;
+    for (const [who, cursor] of [[team.tokens.owner, tampered], [other.tokens.owner, next]] as const) {
+      const res = await client(api, who).get(`/v1/tokens?limit=2&cursor=${cursor}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_cursor');
+    }
   });
 
   test('owners add members, change their role and remove them', async () => {

@@ -136,7 +136,10 @@ describe('upload → build → READY → served by the edge', () => {
     expect(done.errorStep).toBe('build');
     expect(done.errorMessage).toContain('about to fail');
     expect((await visit(platform.edge, host(name), '/')).status).toBe(404);
-    expect((await c.get(`/v1/projects/${name}/aliases`)).body.items).toEqual([]);
+    // The production host stays reserved for the project, serving nothing.
+    const { items } = (await c.get(`/v1/projects/${name}/aliases`)).body;
+    expect(items).toEqual([expect.objectContaining({ host: host(name), kind: 'production' })]);
+    expect(items[0]).not.toHaveProperty('deploymentId');
   });
 
   test('cancel stops a running build: CANCELED, its process tree killed', async () => {

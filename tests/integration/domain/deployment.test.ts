@@ -3,19 +3,22 @@ import { stateMachineCases } from '../../support/state-machine-cases.ts';
 import { Deployment } from '../../../functions/src/core/deployment/index.ts';
 import { NotFoundError } from '../../../functions/src/core/errors.ts';
 import { override } from '../../../functions/src/core/context.ts';
+import { Project } from '../../../functions/src/core/project/index.ts';
 import { InMemoryBlobStore, RecordingScheduler } from '../../support/fakes.ts';
 
 /** The state machine against the emulator's DynamoDB, with in-memory blobs and scheduler. */
 const scheduler = new RecordingScheduler();
 let restore: () => void;
-beforeAll(() => {
+// A deployment claims its host in the same write, on the condition that its project exists.
+let project: { id: string; name: string };
+beforeAll(async () => {
   restore = override({ blobStore: new InMemoryBlobStore(), buildScheduler: scheduler });
+  project = await Project.create('team_statemachine', { name: `sm-${Date.now().toString(36)}` });
 });
 afterAll(() => restore());
 
 const files = [{ file: 'index.html', sha: 'a'.repeat(64), size: 1 }];
-const create = () =>
-  Deployment.create({ teamId: 'team_statemachine', project: { id: 'prj_statemachine', name: 'sm' }, target: 'preview', source: { type: 'files', files } });
+const create = () => Deployment.create({ teamId: 'team_statemachine', project, target: 'preview', source: { type: 'files', files } });
 
 stateMachineCases(create);
 

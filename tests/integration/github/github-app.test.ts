@@ -5,7 +5,10 @@ import { dynamoClient } from '../../../functions/src/adapters/aws/clients.ts';
 import { resetConfig } from '../../../functions/src/lib/config.ts';
 import type { FakeGitHub } from '../../../local/fake-github.ts';
 import { newTeam, teamItems, uniqueName, type Client } from '../api/harness.ts';
-import { BUILD_UNTIL_KILLED, expectReady, readTree, startPlatform, visit, waitForBuilding, waitForEnd, type Platform } from '../builds/platform.ts';
+import { EmulatorEdgeStore } from '../../../functions/src/adapters/edge-store/emulator.ts';
+import { sweepOrphans } from '../../../functions/src/handlers/jobs/sweep-hosts.ts';
+import { sweepStuckDeployments } from '../../../functions/src/handlers/jobs/sweep-stuck.ts';
+import { BUILD_UNTIL_KILLED, buildUntilKilled, expectReady, isRunning, runningWith, readTree, startPlatform, visit, waitForBuilding, waitForEnd, waitForLogLine, type Platform } from '../builds/platform.ts';
 import { deliver, example, githubId, pullRequestPayload, pushPayload } from '../../support/github.ts';
 
 /**
@@ -281,7 +284,7 @@ describe('deploying a branch on demand, redeploying a commit', () => {
 });
 
 describe('pull requests', () => {
-  test('opened links a preview and comments once; synchronize redeploys and updates the same comment; closed removes the preview alias', async () => {
+  test('opened links a preview and comments once; synchronize redeploys and updates the same comment; closed keeps the branch host, a push of the same commit keeps it, deleting the branch removes it', async () => {
     const { repo, installationId, name, project } = await linkedProject();
     const c1 = fake.commit(repo.fullName, 'feat', { 'index.html': 'pr one' });
     // GitHub sends the push of the branch and the pull request event: one deployment of the commit.
@@ -310,9 +313,108 @@ describe('pull requests', () => {
     expect(lastEdit()).toContain(c2.sha.slice(0, 7));
     expect(fake.callsTo('POST', `/repos/${repo.fullName}/issues/5/comments`)).toHaveLength(1);
 
+    // The host belongs to the branch, which still exists: closing its pull request leaves it.
     await send('pull_request', pullRequestPayload({ action: 'closed', number: 5, installationId, repo, branch: 'feat', sha: c2.sha }));
     await drained();
+    const alias = async () => (await owner.get(`/v1/projects/${name}/aliases`)).body.items.find((a: { host: string }) => a.host === branchHost);
+    expect(await alias()).toMatchObject({ deploymentId: second.id });
+    expect((await visit(platform.edge, branchHost, '/')).body.toString()).toBe('pr two');
+    // A later push of the same commit builds nothing and keeps serving it.
+    await send('push', pushPayload({ installationId, repo, branch: 'feat', sha: c2.sha }));
+    await drained();
+    expect(await deploymentsOf(project.id)).toHaveLength(2);
+    expect(await alias()).toMatchObject({ deploymentId: second.id });
+    expect((await visit(platform.edge, branchHost, '/')).body.toString()).toBe('pr two');
+    // Deleting the branch removes it.
+    await send('push', pushPayload({ installationId, repo, branch: 'feat', sha: c2.sha, deleted: true }));
+    await drained();
     await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).status, { timeout: 5000 }).toBe(404);
+    expect(await alias()).toBeUndefined();
+  });
+});
+
+describe('hosts: deletion and the scheduled sweeps', () => {
+  /** Every key of the local edge store (the emulator's `edge-kvs/` objects), read through the adapter. */
+  async function edgeKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await new EmulatorEdgeStore().list(cursor);
+      keys.push(...page.keys);
+      cursor = page.next;
+    } while (cursor);
+    return keys;
+  }
+
+  test('deleting a project: its production, branch and every deployment host answer 404 at the edge, and its edge keys are gone', async () => {
+    const { repo, installationId, name, project } = await linkedProject();
+    const config = { 'runway.json': JSON.stringify({ redirects: [{ source: `/${name}-old`, destination: '/' }] }) };
+    const prod = fake.commit(repo.fullName, 'main', { 'index.html': 'production', ...config });
+    await send('push', pushPayload({ installationId, repo, branch: 'main', sha: prod.sha }));
+    const feat = fake.commit(repo.fullName, 'feat', { 'index.html': 'feature', 'runway.json': JSON.stringify({ cleanUrls: true, redirects: [{ source: `/${name}-x`, destination: '/' }] }) });
+    await send('push', pushPayload({ installationId, repo, branch: 'feat', sha: feat.sha }));
+    await drained();
+    const deployments = await Promise.all((await deploymentsOf(project.id)).map((d) => expectReady(owner, d.id)));
+    const hosts = [host(name), `${name}-git-main.localhost`, `${name}-git-feat.localhost`, ...deployments.map((d) => d.url)];
+    for (const h of hosts) await expect.poll(async () => (await visit(platform.edge, h, '/')).status, { timeout: 5000 }).toBe(200);
+    const configs = deployments.map((d) => `c:${d.configKey}`);
+    expect(configs.every((k) => k !== 'c:undefined')).toBe(true);
+    const before = await edgeKeys();
+    for (const key of [...hosts, ...configs]) expect(before).toContain(key);
+
+    expect((await owner.del(`/v1/projects/${name}`)).status).toBe(204);
+    const after = await edgeKeys();
+    for (const key of [...hosts, ...configs]) expect(after).not.toContain(key);
+    // The edge reads its store every 250 ms at most: then every one of them is gone.
+    for (const h of hosts) await expect.poll(async () => (await visit(platform.edge, h, '/')).status, { timeout: 5000 }).toBe(404);
+  });
+
+  test('the host sweep removes planted orphan keys from the edge store and leaves every owned one', async () => {
+    const { repo, installationId, name, project } = await linkedProject();
+    const commit = fake.commit(repo.fullName, 'main', { 'index.html': 'owned', 'runway.json': JSON.stringify({ trailingSlash: false }) });
+    await send('push', pushPayload({ installationId, repo, branch: 'main', sha: commit.sha }));
+    await drained();
+    const [deployment] = await deploymentsOf(project.id);
+    const live = await expectReady(owner, deployment.id);
+    const orphans = [`${uniqueName('ghost')}.localhost`, `${uniqueName('old')}-abcdefghi.localhost`, `c:${uniqueName('f').replace(/-/g, '').slice(0, 12)}`];
+    // Left behind by earlier bugs: hosts nobody owns that still serve a deployment's files, a config nobody uses.
+    for (const key of orphans) await new EmulatorEdgeStore().put(key, key.startsWith('c:') ? '{"t":0}' : live.id);
+    await expect.poll(async () => (await visit(platform.edge, orphans[0]!, '/')).body.toString(), { timeout: 5000 }).toBe('owned');
+
+    const report = await sweepOrphans();
+    expect(report.removed).toEqual(expect.arrayContaining(orphans));
+    const after = await edgeKeys();
+    for (const key of orphans) expect(after).not.toContain(key);
+    for (const key of [host(name), live.url, `c:${live.configKey}`]) expect(after).toContain(key);
+    await expect.poll(async () => (await visit(platform.edge, orphans[0]!, '/')).status, { timeout: 5000 }).toBe(404);
+    expect((await visit(platform.edge, host(name), '/')).body.toString()).toBe('owned');
+  });
+
+  test('a deployment stuck BUILDING past its limits ends ERROR by the sweep: its build is stopped and GitHub shows failure', async () => {
+    const { repo, installationId, project } = await linkedProject();
+    const marker = `runway-stuck-${crypto.randomUUID()}`;
+    const commit = fake.commit(repo.fullName, 'stuck', { 'package.json': JSON.stringify({ name: 'stuck', private: true, scripts: { build: buildUntilKilled(marker) } }) });
+    await send('push', pushPayload({ installationId, repo, branch: 'stuck', sha: commit.sha }));
+    await drained();
+    const [deployment] = await deploymentsOf(project.id);
+    await waitForBuilding(owner, deployment.id);
+    // The pid in the log is the sandbox's PID namespace's; the host finds the same processes by the marker.
+    const pid = Number((await waitForLogLine(owner, deployment.id, /build pid (\d+)/))[1]);
+    const tree = runningWith(marker);
+    expect(tree.map((p) => p.innerPid)).toContain(pid);
+    expect(tree.every((p) => isRunning(p.pid))).toBe(true);
+
+    // Not yet past its limit: nothing happens.
+    expect(await sweepStuckDeployments()).not.toContain(deployment.id);
+    // As if its build state had been lost for 26 minutes (15-minute build limit + 10 minutes for its end to arrive).
+    expect(await sweepStuckDeployments(Date.now() + 26 * 60_000)).toContain(deployment.id);
+    const done = await waitForEnd(owner, deployment.id);
+    expect(done).toMatchObject({ state: 'ERROR', errorStep: 'timeout', errorMessage: expect.stringContaining('no result within 25 minutes') });
+    await expect.poll(() => tree.filter((p) => isRunning(p.pid)), { timeout: 20_000 }).toEqual([]);
+    expect(runningWith(marker)).toEqual([]);
+    await expect.poll(() => statusesOf(repo.fullName, commit.sha).map((s) => s.state).at(-1), { timeout: 10_000 }).toBe('failure');
+    // A second run finds nothing to do.
+    expect(await sweepStuckDeployments(Date.now() + 26 * 60_000)).not.toContain(deployment.id);
   });
 });
 

@@ -37,7 +37,7 @@ function handlerSources(): Array<[string, string]> {
     .map((f) => [`handlers/${f}`, fs.readFileSync(path.join(dir, f), 'utf8')]);
 }
 
-const REPOSITORIES = ['teams', 'members', 'tokens', 'rateLimits', 'projects', 'env', 'deployments', 'aliases', 'builds', 'installations', 'claims', 'gitDeployments'];
+const REPOSITORIES = ['teams', 'members', 'tokens', 'rateLimits', 'projects', 'env', 'deployments', 'aliases', 'edgeKeys', 'builds', 'installations', 'claims', 'gitDeployments'];
 
 test('handlers hold no domain decisions: they change no deployment state and read no repository', () => {
   const found = handlerSources().flatMap(([file, source]) => [

@@ -1,60 +1,23 @@
-import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { Alias } from '../../../functions/src/core/alias/index.ts';
 import { Build } from '../../../functions/src/core/build/index.ts';
 import { resultLine } from '../../../functions/src/core/build/contract.ts';
 import { Deployment, DEPLOYMENT_STATES, type DeploymentInfo } from '../../../functions/src/core/deployment/index.ts';
 import { GitHubEvents } from '../../../functions/src/core/github/index.ts';
-import { Project, type ProjectInfo } from '../../../functions/src/core/project/index.ts';
-import { useMemoryContext, type MemoryContext } from '../../support/memory-context.ts';
+import { useDomain } from '../../support/domain.ts';
+import type { MemoryContext } from '../../support/memory-context.ts';
 import { stateMachineCases } from '../../support/state-machine-cases.ts';
 
 /**
  * The domain's decisions on in-memory repositories (no emulator): the state machine, the build
  * lifecycle, finalize, alias moves and the GitHub deploy decision.
  */
+const domain = useDomain();
+const { teamId, sha, tick, newProject, filesDeployment, buildOutput, ready, repo, linkedProject, push } = domain;
 let ctx: MemoryContext;
-let clock = Date.parse('2026-03-01T12:00:00Z');
 beforeEach(() => {
-  ctx = useMemoryContext();
-  vi.useFakeTimers({ toFake: ['Date'] });
+  ctx = domain.ctx();
 });
-afterEach(() => {
-  vi.useRealTimers();
-  ctx.restore();
-});
-/** Moves the clock on, so records made one after another have increasing timestamps. */
-const tick = () => vi.setSystemTime((clock += 1000));
-
-const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-const teamId = 'team_aaaaaaaaaaaaaaaa';
-
-async function newProject(overrides: Partial<Parameters<typeof Project.create>[1]> = {}): Promise<ProjectInfo> {
-  return Project.create(teamId, { name: `p${Math.random().toString(36).slice(2, 10)}`, ...overrides });
-}
-
-async function filesDeployment(project: ProjectInfo, options: { target?: 'production' | 'preview'; branch?: string } = {}): Promise<DeploymentInfo> {
-  tick();
-  const files = [{ file: 'index.html', sha: sha('hi'), size: 2 }];
-  await ctx.blobs.put(teamId, sha('hi'), Buffer.from('hi'));
-  return Build.submit({ teamId, project, target: options.target ?? 'preview', source: { type: 'files', files }, branch: options.branch });
-}
-
-/** What a successful build leaves behind: its blobs and its manifest. */
-function buildOutput(deployment: DeploymentInfo, files: Record<string, string>, config?: unknown): void {
-  const manifest: Record<string, { sha: string; size: number; contentType: string }> = {};
-  for (const [path, text] of Object.entries(files)) {
-    ctx.artifacts.objects.set(`blobs/${teamId}/${sha(text)}`, { text });
-    manifest[path] = { sha: sha(text), size: text.length, contentType: 'text/html; charset=utf-8' };
-  }
-  const body = { version: 1, deploymentId: deployment.id, framework: 'static', createdAt: new Date().toISOString(), files: manifest, ...(config ? { config } : {}) };
-  ctx.artifacts.objects.set(`manifests/${deployment.id}.json`, { text: JSON.stringify(body) });
-}
-
-async function ready(deployment: DeploymentInfo, files: Record<string, string> = { 'index.html': `<h1>${deployment.id}</h1>` }): Promise<DeploymentInfo> {
-  buildOutput(deployment, files);
-  return Build.finalize(deployment.id);
-}
 
 describe('the deployment state machine', () => {
   stateMachineCases(async () => filesDeployment(await newProject()));
@@ -157,6 +120,19 @@ describe('finalize', () => {
     expect(await Build.finalize(d.id)).toMatchObject({ state: 'ERROR', errorStep: 'finalize' });
   });
 
+  test('a deployment canceled while its files are copied publishes nothing: no host, no config', async () => {
+    const d = await filesDeployment(await newProject());
+    buildOutput(d, { 'index.html': 'x' }, { runwayJson: { cleanUrls: true } });
+    const copy = ctx.artifacts.copy.bind(ctx.artifacts);
+    ctx.artifacts.copy = async (from, to, headers) => {
+      await copy(from, to, headers);
+      if ((await Deployment.get(d.id)).state !== 'CANCELED') await Build.cancel(d.id, { teamId });
+    };
+    expect((await Build.finalize(d.id)).state).toBe('CANCELED');
+    expect([...ctx.edge.entries.keys()]).toEqual([]);
+    expect((await ctx.aliases.get(d.url))?.deploymentId).toBeUndefined();
+  });
+
   test('a deployment canceled meanwhile stays CANCELED and publishes nothing', async () => {
     const d = await filesDeployment(await newProject());
     await Build.cancel(d.id, { teamId });
@@ -201,7 +177,8 @@ describe('alias moves', () => {
     };
     expect(await Alias.moveForward({ host, kind: 'production', project, deployment: olderReady })).toBeUndefined();
     expect(raced).toBe(true);
-    expect(await ctx.aliases.get(host)).toMatchObject({ deploymentId: newer.id, version: 1 });
+    // Version 1 is the claim written with the project; the newer deployment's move is the only write since.
+    expect(await ctx.aliases.get(host)).toMatchObject({ deploymentId: newer.id, version: 2 });
     expect(ctx.edge.entries.get(host)).toBe(newer.id);
   });
 
@@ -211,9 +188,10 @@ describe('alias moves', () => {
     const second = await ready(await filesDeployment(project, { target: 'production' }));
     const host = `${project.name}.localhost`;
     expect((await ctx.aliases.get(host))?.deploymentId).toBe(second.id);
-    await expect(Alias.promote(project, first.id, 1)).rejects.toMatchObject({ code: 'alias_conflict', details: { currentVersion: 2 } });
+    // Versions: 1 the claim at project creation, 2 and 3 the two moves forward.
+    await expect(Alias.promote(project, first.id, 2)).rejects.toMatchObject({ code: 'alias_conflict', details: { currentVersion: 3 } });
     const rolled = await Alias.rollback(project);
-    expect(rolled).toMatchObject({ alias: { deploymentId: first.id, previousDeploymentId: second.id, version: 3 }, edge: { synced: true, deploymentId: first.id } });
+    expect(rolled).toMatchObject({ alias: { deploymentId: first.id, previousDeploymentId: second.id, version: 4 }, edge: { synced: true, deploymentId: first.id } });
     expect(rolled.alias).not.toHaveProperty('edgeValue');
     expect(ctx.edge.entries.get(host)).toBe(first.id);
   });
@@ -227,27 +205,9 @@ describe('alias moves', () => {
 });
 
 describe('the GitHub deploy decision', () => {
-  const repo = 'octo-org/site';
-  const installationId = 42;
+  const installationId = domain.installationId;
   const sha1 = '1'.repeat(40);
   const sha2 = '2'.repeat(40);
-
-  async function linkedProject(): Promise<ProjectInfo> {
-    await ctx.installations.link({ installationId, accountLogin: 'octo-org', teamId, linkedAt: new Date().toISOString(), createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
-    await ctx.installations.putRepositories([{ installationId, repoId: 7, fullName: repo, private: false }]);
-    return newProject({ gitRepository: { provider: 'github', repo, installationId, repoId: 7 } });
-  }
-
-  const push = (sha: string, branch = 'main', message = 'Update') => ({
-    kind: 'push' as const,
-    deliveryId: `d-${sha.slice(0, 4)}-${branch}`,
-    installationId,
-    repository: { id: 7, fullName: repo },
-    branch,
-    after: sha,
-    deleted: false,
-    headCommit: { sha, message },
-  });
 
   test('a push to the production branch deploys production; a newer push cancels the older build', async () => {
     const project = await linkedProject();

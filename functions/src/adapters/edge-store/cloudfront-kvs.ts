@@ -7,6 +7,7 @@ import {
   DeleteKeyCommand,
   DescribeKeyValueStoreCommand,
   GetKeyCommand,
+  ListKeysCommand,
   PutKeyCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudfront-keyvaluestore';
@@ -25,8 +26,8 @@ import type { EdgeStore } from '#core/ports';
 /** The subset of the SDK client this adapter uses, so tests can hand in a fake. */
 export interface KeyValueStoreClient {
   send(
-    command: DescribeKeyValueStoreCommand | PutKeyCommand | DeleteKeyCommand | GetKeyCommand,
-  ): Promise<{ ETag?: string | undefined; Value?: string | undefined }>;
+    command: DescribeKeyValueStoreCommand | PutKeyCommand | DeleteKeyCommand | GetKeyCommand | ListKeysCommand,
+  ): Promise<{ ETag?: string | undefined; Value?: string | undefined; Items?: Array<{ Key?: string | undefined }> | undefined; NextToken?: string | undefined }>;
 }
 
 export interface CloudFrontKvsEdgeStoreOptions {
@@ -109,6 +110,12 @@ export class CloudFrontKvsEdgeStore implements EdgeStore {
       if (error instanceof ResourceNotFoundException) return undefined;
       throw error;
     }
+  }
+
+  /** 50 keys a page, the most ListKeys returns (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_kvs_ListKeys.html). */
+  async list(cursor?: string): Promise<{ keys: string[]; next?: string | undefined }> {
+    const out = await this.client.send(new ListKeysCommand({ KvsARN: this.arn(), MaxResults: 50, ...(cursor ? { NextToken: cursor } : {}) }));
+    return { keys: (out.Items ?? []).flatMap((item) => (item.Key ? [item.Key] : [])), next: out.NextToken };
   }
 
   private write(key: string, kind: 'put' | 'delete', command: (etag: string) => PutKeyCommand | DeleteKeyCommand): Promise<void> {

@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '#adapters/aws/clients';
 import type { EdgeStore } from '#core/ports';
 import { config } from '#lib/config';
@@ -30,6 +30,13 @@ export class EmulatorEdgeStore implements EdgeStore {
       if (error instanceof NoSuchKey) return undefined;
       throw error;
     }
+  }
+
+  async list(cursor?: string): Promise<{ keys: string[]; next?: string | undefined }> {
+    const out = await s3Client().send(
+      new ListObjectsV2Command({ Bucket: config().RUNWAY_ARTIFACT_BUCKET, Prefix: EDGE_KVS_PREFIX, ...(cursor ? { ContinuationToken: cursor } : {}) }),
+    );
+    return { keys: (out.Contents ?? []).flatMap((o) => (o.Key ? [o.Key.slice(EDGE_KVS_PREFIX.length)] : [])), next: out.NextContinuationToken };
   }
 }
 

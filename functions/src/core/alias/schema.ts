@@ -3,16 +3,23 @@ import { DeploymentId, ProjectId, TeamId, Timestamp } from '#core/schemas';
 
 export const ALIAS_KINDS = ['production', 'branch', 'deployment', 'custom'] as const;
 
+/**
+ * A host and its owner: the one record that says which project a host belongs to, platform-wide
+ * (README "Hostnames"). Created once, with a conditional write, by the first claim: a project's
+ * production host when the project is created, a deployment's host when the deployment is, a
+ * branch host when its first deployment is READY. Without `deploymentId` the host is reserved
+ * but serves nothing yet.
+ */
 export const AliasInfo = z.strictObject({
   host: z.string(),
   teamId: TeamId,
   projectId: ProjectId,
-  deploymentId: DeploymentId,
+  deploymentId: DeploymentId.optional().describe('What the host serves; absent while it is only reserved (a new project\'s production host)'),
   previousDeploymentId: DeploymentId.optional(),
-  kind: z.enum(ALIAS_KINDS),
+  kind: z.enum(ALIAS_KINDS).describe('production: <project>.D; branch: <project>-git-<branch>.D; deployment: <project>-<shortId>.D; custom: a verified domain'),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-  version: z.number().int(),
+  version: z.number().int().describe('Writes of this record: 1 when claimed'),
 });
 export type AliasInfo = z.infer<typeof AliasInfo>;
 
@@ -32,5 +39,5 @@ export const RollbackBody = z.strictObject({
   version: z.number().int().min(0).optional(),
 });
 
-export const AliasChange = z.strictObject({ alias: AliasInfo, edge: EdgeSync });
+export const AliasChange = z.strictObject({ alias: AliasInfo.required({ deploymentId: true }), edge: EdgeSync });
 export type AliasChange = z.infer<typeof AliasChange>;

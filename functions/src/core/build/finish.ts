@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { Alias } from '#core/alias/index';
+import { Alias, EdgeKeys } from '#core/alias/index';
 import { artifactKeyProblem, blobKey, deploymentFileKey, manifestKey } from '#core/artifact-keys';
 import { context } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
@@ -65,7 +65,7 @@ export async function finish(end: { deploymentId: string; status: BuildStatus; l
 export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
   let deployment = await Deployment.get(deploymentId);
   if (Deployment.isFinal(deployment.state)) return deployment; // READY already, or CANCELED / ERROR meanwhile.
-  const { artifacts, edgeStore, logger } = context();
+  const { artifacts, logger } = context();
 
   const text = await artifacts.getText(manifestKey(deploymentId));
   if (!text) return fail(deploymentId, 'manifest', 'The build ended without writing a manifest');
@@ -99,10 +99,24 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
     return fail(deploymentId, 'finalize', 'The build output references files that were never uploaded');
   }
 
-  // The config entry first: the edge answers 503 for a host whose config it cannot find. Then the
-  // deployment's own host, so that READY means its URL works.
-  if (routing.key && routing.value) await edgeStore.put(`c:${routing.key}`, routing.value);
-  await edgeStore.put(deployment.url, Alias.edgeValue({ id: deployment.id, ...(routing.key ? { configKey: routing.key } : {}) }));
+  // What it publishes besides its hosts is recorded first, so a deletion finds it whatever happens
+  // next. The config entry goes before any host: the edge answers 503 for a host whose config it
+  // cannot find. Then the deployment's own host, so that READY means its URL works.
+  const project = await Project.get(deployment.teamId, deployment.projectId).catch((error) => {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  });
+  if (!project) return fail(deploymentId, 'publish', 'Its project was deleted');
+  const edgeKeys = routing.key && routing.value ? [`c:${routing.key}`] : [];
+  // Canceled meanwhile: nothing of it is published.
+  if (!(await context().deployments.update(deploymentId, { edgeKeys }, ['QUEUED', 'BUILDING']))) return Deployment.get(deploymentId);
+  if (routing.key && routing.value) await EdgeKeys.publish(deployment, `c:${routing.key}`, routing.value);
+  try {
+    await Alias.publishOwnHost(project, { ...deployment, ...(routing.key ? { configKey: routing.key } : {}) });
+  } catch (error) {
+    if (!(error instanceof ConflictError && error.code === 'alias_host_taken')) throw error;
+    return fail(deploymentId, 'publish', `Its host ${deployment.url} belongs to another project`);
+  }
   await begin(deploymentId);
   deployment = await Deployment.transition(deploymentId, {
     from: ['BUILDING'],
@@ -113,17 +127,8 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
     throw error;
   });
   if (deployment.state !== 'READY') return deployment;
-  await moveAliases(deployment);
-  return deployment;
-}
-
-/** Production and branch aliases follow new READY deployments, but never move to an older one. */
-async function moveAliases(deployment: DeploymentInfo): Promise<void> {
-  const project = await Project.get(deployment.teamId, deployment.projectId);
-  const targets: Array<{ host: string; kind: 'production' | 'branch' }> = [];
-  if (deployment.target === 'production') targets.push({ host: Alias.productionHostOf(project), kind: 'production' });
-  if (deployment.branch) targets.push({ host: Alias.branchHostOf(project, deployment.branch), kind: 'branch' });
-  for (const target of targets) await Alias.moveForward({ ...target, project, deployment });
+  // Production and branch hosts follow; one another project owns is recorded, never taken.
+  return Alias.follow(project, deployment);
 }
 
 /** Turns the end of a failed build into ERROR with its step and last log lines. */

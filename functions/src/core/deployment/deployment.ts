@@ -49,32 +49,44 @@ export interface CreateInput {
   redeployOf?: string | undefined;
 }
 
+/** Ids tried when the host a new id gives is owned already (a project named `<project>-<shortId>`). */
+const MAX_ID_ATTEMPTS = 3;
+
 /**
- * Records a new QUEUED deployment. A file list is stored as a content-addressed blob of the team
- * (it can exceed a DynamoDB item); the record keeps its sha and counts. Does not start a build:
- * see `Build.submit`.
+ * Records a new QUEUED deployment and claims its own host `<project>-<shortId>.D` in the same
+ * write: the id is random and unknown to anyone before, so nobody can take that host first, and a
+ * host that happens to be owned (by a project of that exact name) gets another id. A file list is
+ * stored as a content-addressed blob of the team (it can exceed a DynamoDB item); the record
+ * keeps its sha and counts. Does not start a build: see `Build.submit`.
+ * @throws NotFoundError `project_not_found` when the project is gone or being deleted
  */
 export async function create(input: CreateInput): Promise<Deployment> {
   const source = await storeSource(input.teamId, input.source);
-  const id = newId('dpl');
-  const shortId = shortIdOf(id);
-  const record: DeploymentRecord = {
-    id,
-    shortId,
-    teamId: input.teamId,
-    projectId: input.project.id,
-    projectName: input.project.name,
-    target: input.target,
-    state: 'QUEUED',
-    source,
-    url: deploymentHost(input.project.name, shortId, context().settings.platformDomain),
-    createdAt: new Date().toISOString(),
-    version: 1,
-    ...defined({ branch: input.branch, commitSha: input.commitSha, commitMessage: input.commitMessage, meta: input.meta, redeployOf: input.redeployOf }),
-  };
-  // Conditional on the id being new: a collision of 9 random base36 characters fails loudly.
-  await context().deployments.create(record);
-  return record;
+  for (let attempt = 1; ; attempt++) {
+    const id = newId('dpl');
+    const shortId = shortIdOf(id);
+    const now = new Date().toISOString();
+    const record: DeploymentRecord = {
+      id,
+      shortId,
+      teamId: input.teamId,
+      projectId: input.project.id,
+      projectName: input.project.name,
+      target: input.target,
+      state: 'QUEUED',
+      source,
+      url: deploymentHost(input.project.name, shortId, context().settings.platformDomain),
+      createdAt: now,
+      version: 1,
+      ...defined({ branch: input.branch, commitSha: input.commitSha, commitMessage: input.commitMessage, meta: input.meta, redeployOf: input.redeployOf }),
+    };
+    const host = { host: record.url, teamId: input.teamId, projectId: input.project.id, kind: 'deployment' as const, createdAt: now, updatedAt: now, version: 1 };
+    // Conditional on the id being new too: a collision of 9 random base36 characters fails loudly.
+    const outcome = await context().deployments.create(record, host);
+    if (outcome === 'created') return record;
+    if (outcome === 'project_gone') throw new NotFoundError('project_not_found', `No project "${input.project.name}"`);
+    if (attempt >= MAX_ID_ATTEMPTS) throw new ConflictError('alias_host_taken', `No free deployment host for ${input.project.name}`, { host: record.url });
+  }
 }
 
 /**

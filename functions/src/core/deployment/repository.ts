@@ -1,8 +1,14 @@
+import type { AliasRecord } from '#core/alias/repository';
 import type { Page, PageRequest } from '#core/page';
 import type { DeploymentTarget } from '#core/schemas';
 import type { DeploymentInfo, DeploymentState } from './schema.ts';
 
-export type DeploymentRecord = DeploymentInfo;
+/**
+ * A deployment as stored. `edgeKeys`: the edge keys besides its hosts it published (its routing
+ * config `c:<key>`, and whatever the edge stores per deployment next); its hosts are alias
+ * records. Cleanup follows these two lists, never the format of the values.
+ */
+export type DeploymentRecord = DeploymentInfo & { edgeKeys?: string[] | undefined };
 
 export interface DeploymentScope {
   teamId: string;
@@ -17,12 +23,20 @@ export interface DeploymentFilter {
 }
 
 /** Fields a state change writes besides the state itself. */
-export type DeploymentChange = Partial<Pick<DeploymentRecord, 'state' | 'buildingAt' | 'readyAt' | 'erroredAt' | 'canceledAt' | 'errorStep' | 'errorMessage' | 'configKey'>>;
+export type DeploymentChange = Partial<
+  Pick<DeploymentRecord, 'state' | 'buildingAt' | 'readyAt' | 'erroredAt' | 'canceledAt' | 'errorStep' | 'errorMessage' | 'configKey' | 'aliasError' | 'edgeKeys'>
+>;
+
+export type DeploymentCreateOutcome = 'created' | 'host_taken' | 'project_gone';
 
 /** Deployment records, by id and newest first per project and per team. */
 export interface DeploymentRepository {
-  /** Writes a new deployment; an id that exists already is an error. */
-  create(deployment: DeploymentRecord): Promise<void>;
+  /**
+   * Writes a new deployment; an id that exists already is an error. With `host`, the claim of the
+   * deployment's own host is written at once, conditional on the host having no owner yet and on
+   * the project existing and not being deleted; otherwise nothing is written.
+   */
+  create(deployment: DeploymentRecord, host?: AliasRecord): Promise<DeploymentCreateOutcome>;
   /** Strongly consistent. */
   get(id: string): Promise<DeploymentRecord | undefined>;
   /**
@@ -39,4 +53,9 @@ export interface DeploymentRepository {
    * @returns the deployment after the write, or `undefined` when the condition failed (or it does not exist)
    */
   update(id: string, change: DeploymentChange, ifStateIn: readonly DeploymentState[]): Promise<DeploymentRecord | undefined>;
+  /**
+   * Every deployment in `state` (QUEUED or BUILDING) across the platform: a sparse index holds
+   * only deployments in flight, so this reads as many items as are building now, never the history.
+   */
+  inFlight(state: 'QUEUED' | 'BUILDING'): Promise<DeploymentRecord[]>;
 }

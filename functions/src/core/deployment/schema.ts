@@ -38,6 +38,18 @@ export const Meta = z
   .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'keys: 1-64 of A-Z a-z 0-9 _ . -'), z.string().max(1024))
   .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
 
+/**
+ * A host a READY deployment should have been published on but was refused (Vercel's `aliasError`):
+ * the deployment stays READY (its files and its own URL are good), and this says which host
+ * does not serve it and why.
+ */
+export const AliasError = z.strictObject({
+  host: z.string(),
+  code: z.string().describe('alias_host_taken: another project owns the host'),
+  message: z.string(),
+});
+export type AliasError = z.infer<typeof AliasError>;
+
 /** A deployment as the API returns it. */
 export const DeploymentInfo = z.strictObject({
   id: DeploymentId,
@@ -61,6 +73,7 @@ export const DeploymentInfo = z.strictObject({
   errorStep: z.string().optional(),
   errorMessage: z.string().optional(),
   configKey: z.string().optional(),
+  aliasError: AliasError.optional().describe('Set when a production or branch host was refused to this READY deployment'),
   redeployOf: DeploymentId.optional(),
   version: z.number().int(),
 });

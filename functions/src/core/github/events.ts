@@ -62,8 +62,10 @@ async function onPullRequest(job: Extract<GitHubJob, { kind: 'pull_request' }>):
   if ('outcome' in linked) return linked;
   const { teamId, projects } = linked;
   if (job.action === 'closed') {
-    for (const project of projects) await removeBranch(project, job.branch);
-    return { outcome: 'removed', reason: `pull request #${job.number} closed` };
+    // The branch's host belongs to the branch, not to the pull request that links to it: it
+    // stays while the branch exists, and goes when GitHub reports the branch deleted (a push
+    // with `deleted`), as Vercel's branch URLs do.
+    return { outcome: 'ignored', reason: `pull request #${job.number} closed: the branch ${job.branch} keeps its preview` };
   }
   return deployToAll(projects, {
     teamId,
@@ -123,7 +125,8 @@ export async function deployCommit(input: CommitInput): Promise<DeploymentInfo> 
       await context().gitDeployments.linkPullRequest(same.id, input.prNumber);
       await reportSafely(same);
     }
-    return same;
+    // The branch serves this commit: its hosts point at it again if they were removed since.
+    return same.state === 'READY' ? Alias.follow(project, same) : same;
   }
   for (const older of recent.items.filter((d) => !Deployment.isFinal(d.state) && d.commitSha !== sha)) {
     await cancelSuperseded(older, sha);
@@ -219,7 +222,7 @@ async function removeBranch(project: ProjectInfo, branch: string): Promise<void>
   const { items } = await Deployment.list({ teamId: project.teamId, projectId: project.id }, { branch }, { limit: 50 });
   for (const d of items.filter((d) => !Deployment.isFinal(d.state))) await cancelSuperseded(d, undefined);
   if (branch === project.productionBranch) return;
-  await Alias.remove(project, Alias.branchHostOf(project, branch));
+  await Alias.release(project, Alias.branchHostOf(project, branch));
 }
 
 async function cancelSuperseded(deployment: DeploymentInfo, bySha: string | undefined): Promise<void> {

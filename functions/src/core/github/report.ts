@@ -19,7 +19,7 @@ export async function report(deployment: DeploymentInfo): Promise<void> {
   // Reports only move forward: a late "pending" never replaces a final state.
   if (link.reportedState && isFinalState(link.reportedState) && !Deployment.isFinal(deployment.state)) return;
   const ref = { installationId: link.installationId, repo: link.repo };
-  const phase = PHASES[deployment.state];
+  const phase = phaseOf(deployment);
   const url = publicUrl(deployment.url);
   const logUrl = consoleUrl(deployment.id);
 
@@ -94,13 +94,28 @@ const PHASES = {
   CANCELED: { commit: 'error', deployment: 'error' },
 } as const;
 
+/**
+ * The GitHub states of a deployment. READY with a refused host (`aliasError`) is never a plain
+ * success: the commit status fails, naming the host, while the GitHub Deployment — whose URL is
+ * the deployment's own, which works — succeeds.
+ */
+function phaseOf(deployment: DeploymentInfo): { commit: 'pending' | 'success' | 'failure' | 'error'; deployment: 'in_progress' | 'success' | 'failure' | 'error' } {
+  if (deployment.state === 'READY' && deployment.aliasError) return { commit: 'failure', deployment: 'success' };
+  return PHASES[deployment.state];
+}
+
+/** GitHub's limit on a status description. */
+const MAX_DESCRIPTION = 140;
+
 function describe(deployment: DeploymentInfo): string {
   switch (deployment.state) {
     case 'QUEUED':
     case 'BUILDING':
       return 'Building…';
     case 'READY':
-      return 'Deployment is ready';
+      return deployment.aliasError
+        ? `Ready at its own URL, but ${deployment.aliasError.host} was refused: another project owns it`.slice(0, MAX_DESCRIPTION)
+        : 'Deployment is ready';
     case 'ERROR':
       return `Build failed${deployment.errorStep ? ` at ${deployment.errorStep}` : ''}`;
     case 'CANCELED':
@@ -117,8 +132,12 @@ function consoleUrl(deploymentId: string): string | undefined {
 export const commentMarker = (projectId: string): string => `<!-- runway:preview:${projectId} -->`;
 
 function commentBody(deployment: DeploymentInfo, sha: string): string {
-  const status = { QUEUED: '⏳ Building', BUILDING: '⏳ Building', READY: '✅ Ready', ERROR: '❌ Failed', CANCELED: '⏹️ Canceled' }[deployment.state];
-  const preview = deployment.branch ? publicUrl(Alias.branchHostOf({ name: deployment.projectName }, deployment.branch)) : undefined;
+  const refused = deployment.aliasError?.host;
+  const status = refused
+    ? `⚠️ Ready, but \`${refused}\` was refused: another project owns it`
+    : { QUEUED: '⏳ Building', BUILDING: '⏳ Building', READY: '✅ Ready', ERROR: '❌ Failed', CANCELED: '⏹️ Canceled' }[deployment.state];
+  const branchHost = deployment.branch ? Alias.branchHostOf({ name: deployment.projectName }, deployment.branch) : undefined;
+  const preview = branchHost && branchHost !== refused ? publicUrl(branchHost) : undefined;
   const links = deployment.state === 'READY' ? [preview ? `[Preview](${preview})` : '', `[This commit](${publicUrl(deployment.url)})`].filter(Boolean).join(' · ') : '—';
   return [
     commentMarker(deployment.projectId),

@@ -1,9 +1,9 @@
 import { Alias } from '#core/alias/index';
 import { context } from '#core/context';
-import { Env } from '#core/env/index';
-import { ConflictError, NotFoundError } from '#core/errors';
+import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
 import { newId } from '#core/ids';
 import type { Page, PageRequest } from '#core/page';
+import { projectNameProblem } from '#core/routing/hostnames';
 import type { ClearableSetting, ProjectRecord } from './repository.ts';
 import { ProjectInfo, type CreateProjectBody, type UpdateProjectBody } from './schema.ts';
 
@@ -11,8 +11,17 @@ type Project = ProjectInfo;
 
 const SETTINGS = ['gitRepository', 'framework', 'rootDirectory', 'installCommand', 'buildCommand', 'outputDirectory'] as const satisfies readonly ClearableSetting[];
 
-/** Creates a project; its name is unique in the team (written with the project, at once). */
+/**
+ * Creates a project. Its name is a platform-wide reservation: the project, its name in the team
+ * and the claim of its production host `<name>.D` are written at once or not at all, so no other
+ * team can later take that host (README "Hostnames").
+ * @throws ValidationError `invalid_project_name` for a name shaped like a branch host (`-git-`)
+ * @throws ConflictError `project_name_taken` with `scope` `team` when the team has a project of
+ *   that name, `platform` when the name's host belongs to another project (which one is not said)
+ */
 export async function create(teamId: string, body: CreateProjectBody): Promise<Project> {
+  const problem = projectNameProblem(body.name);
+  if (problem) throw new ValidationError('invalid_project_name', `The project name ${problem}`, { name: body.name });
   const now = new Date().toISOString();
   const record: ProjectRecord = {
     id: newId('prj'),
@@ -27,8 +36,15 @@ export async function create(teamId: string, body: CreateProjectBody): Promise<P
     const value = body[field];
     if (value !== null && value !== undefined) Object.assign(record, { [field]: value });
   }
-  if (!(await context().projects.create(record))) {
-    throw new ConflictError('project_name_taken', `The team already has a project named "${body.name}"`, { name: body.name });
+  const outcome = await context().projects.create(record, Alias.claimRecord(Alias.productionHostOf(record), record, 'production'));
+  if (outcome === 'name_taken') {
+    throw new ConflictError('project_name_taken', `The team already has a project named "${body.name}"`, { name: body.name, scope: 'team' });
+  }
+  if (outcome === 'host_taken') {
+    throw new ConflictError('project_name_taken', `The name "${body.name}" is taken on this platform: ${Alias.productionHostOf(record)} belongs to another project. Project names are global, like their hosts.`, {
+      name: body.name,
+      scope: 'platform',
+    });
   }
   return toProject(record);
 }
@@ -68,21 +84,8 @@ export async function update(teamId: string, idOrName: string, patch: UpdateProj
   return toProject(updated);
 }
 
-/**
- * Deletes a project so nothing routes to it any more: marks it deleted (every reader and every
- * alias write sees it gone from then on), removes its aliases from the edge and the table, its env
- * vars, then the project and its name. A failure part-way leaves the mark, and a retry finishes.
- * Deployment records stay as history; their files are immutable and no longer reachable.
- */
-export async function remove(teamId: string, idOrName: string): Promise<void> {
-  const project = await load(teamId, idOrName, { includeDeleted: true });
-  if (!project.deletedAt) await context().projects.markDeleted(project.id, new Date().toISOString());
-  await Alias.removeAllForProject(project.id);
-  await Env.removeAllForProject(project.id);
-  await context().projects.delete(project);
-}
-
-async function load(teamId: string, idOrName: string, options: { includeDeleted?: boolean } = {}): Promise<ProjectRecord> {
+/** The team's project record by id or name (being deleted too, with `includeDeleted`). @throws NotFoundError `project_not_found` */
+export async function load(teamId: string, idOrName: string, options: { includeDeleted?: boolean } = {}): Promise<ProjectRecord> {
   const { projects } = context();
   const id = idOrName.startsWith('prj_') ? idOrName : await projects.idByName(teamId, idOrName);
   const project = id ? await projects.get(id) : undefined;

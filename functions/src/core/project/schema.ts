@@ -54,7 +54,12 @@ const settings = {
   productionBranch: BranchName.optional(),
 };
 
-export const CreateProjectBody = z.strictObject({ name: Name, ...settings });
+export const CreateProjectBody = z.strictObject({
+  name: Name.describe(
+    'Unique on the whole platform, not just the team: it is the production host <name>.D, reserved when the project is created (409 project_name_taken when another project has it). Names containing "-git-" or ending in "-git" are refused (400 invalid_project_name): they are the shape of branch hosts <project>-git-<branch>.D.',
+  ),
+  ...settings,
+});
 export type CreateProjectBody = z.infer<typeof CreateProjectBody>;
 
 /** Settings to change (`null` clears one); `version` (or `If-Match`) guards against lost updates. */

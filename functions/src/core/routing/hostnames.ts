@@ -7,6 +7,12 @@ import { createHash } from 'node:crypto';
  * - immutable deployment: `<project>-<shortId>.<domain>`
  * - branch alias:         `<project>-git-<branchSlug>.<domain>`
  * - production:           `<project>.<domain>`
+ *
+ * Ownership (README "Hostnames"): every host belongs to exactly one project, platform-wide, and
+ * only these shapes are ever generated. A project name is a global reservation (its production
+ * host, claimed when the project is created), and no name may take the shape of another project's
+ * branch host ({@link projectNameProblem}): so the part before the first `-git-` of any host
+ * names its project, and two projects' generated hosts never collide.
  */
 
 /** Longest DNS label (RFC 1035). */
@@ -78,6 +84,25 @@ export function deploymentHost(project: string, shortId: string, domain: string)
   }
   const projectPart = cut(project, MAX_LABEL_LENGTH - shortId.length - 1);
   return `${projectPart}-${shortId}.${domain.toLowerCase()}`;
+}
+
+/** The infix of branch hosts (`<project>-git-<branch>`). */
+const GIT_INFIX = '-git-';
+
+/**
+ * Why a name cannot be a new project's, or `undefined` when it can. A project name must not
+ * contain `-git-` nor end in `-git`: either would let its production host (or its own branch
+ * hosts) be another project's branch host — `a-git-main` is project `a`'s branch `main`, and
+ * `a-git` + branch `x` gives `a-git-git-x`, which is also `a` + branch `git-x`. With both
+ * refused, the first `-git-` of a branch host always ends its project's name.
+ * Deployment hosts (`<project>-<9 random base36>`) need no shape rule: each is claimed when its
+ * deployment is created, before its id is known to anyone, so no name can be taken first.
+ */
+export function projectNameProblem(name: string): string | undefined {
+  if (name.includes(GIT_INFIX) || name.endsWith(GIT_INFIX.slice(0, -1))) {
+    return `must not contain "${GIT_INFIX}" or end in "-git": those are branch hosts (<project>-git-<branch>)`;
+  }
+  return undefined;
 }
 
 /** The production host of a project. */

@@ -3,7 +3,8 @@ import { S3BlobStore } from '#adapters/blob-store/s3';
 import { CodeBuildScheduler } from '#adapters/build-scheduler/codebuild';
 import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
 import { OctokitGitHub } from '#adapters/github/octokit';
-import { Build } from '#core/build/index';
+// The lifecycle alone: this function never sees a build's end (finish.ts, the routing compiler).
+import * as Build from '#core/build/lifecycle';
 import { Deployment, DeploymentInfo, DeploymentState, FileList, Meta } from '#core/deployment/index';
 import { GitHubEvents } from '#core/github/index';
 import { BranchName, Project } from '#core/project/index';

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { CreateProjectBody, Project, ProjectInfo, UpdateProjectBody } from '#core/project/index';
+import { remove as removeProject } from '#core/project/delete';
 import { IdOrName, PageQuery, pageOf } from '#core/schemas';
 import { apiHandler, etag, expectedVersion, tokenRoute } from '#lib/api';
 import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
@@ -18,7 +19,7 @@ export const routes = {
     handler: async ({ query, auth }) => ({ body: await Project.list(auth.teamId, query) }),
   }),
   'POST /v1/projects': tokenRoute({
-    summary: 'Create a project; its name is unique in the team and becomes its hostname',
+    summary: 'Create a project; its name is unique platform-wide and becomes its production host <name>.D (README "Hostnames")',
     body: CreateProjectBody,
     responds: { status: 201, body: ProjectInfo },
     handler: async ({ body, auth }) => {
@@ -47,11 +48,11 @@ export const routes = {
     },
   }),
   'DELETE /v1/projects/{idOrName}': tokenRoute({
-    summary: 'Delete a project, its aliases (edge included) and env vars',
+    summary: 'Delete a project: every host it had (production, branch, deployment) leaves the edge with its owner record, then its env vars and its name',
     params: ProjectParams,
     responds: { status: 204 },
     handler: async ({ params, auth }) => {
-      await Project.remove(auth.teamId, params.idOrName);
+      await removeProject(auth.teamId, params.idOrName);
       return { status: 204 };
     },
   }),

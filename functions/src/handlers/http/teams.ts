@@ -23,7 +23,9 @@ export const routes = {
     handler: async ({ auth }) => ({ body: { items: [await Team.get(auth.teamId)], next: null } }),
   }),
   'POST /v1/teams': tokenRoute({
-    summary: 'Create a team; answers with an owner token for it, shown once',
+    summary: 'Create a team (owners of a team only; the first team comes from the admin CLI); answers with an owner token for it, shown once',
+    // Creating a team hands out an owner token: only someone who already administers a team may.
+    access: 'admin',
     body: CreateTeamBody,
     responds: { status: 201, body: CreatedTeam },
     handler: async ({ body }) => {

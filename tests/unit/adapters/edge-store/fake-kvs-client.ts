@@ -3,6 +3,7 @@ import {
   DeleteKeyCommand,
   DescribeKeyValueStoreCommand,
   GetKeyCommand,
+  ListKeysCommand,
   PutKeyCommand,
   ResourceNotFoundException,
   ValidationException,
@@ -46,6 +47,14 @@ export function fakeKvsClient(arn: string) {
         const value = items.get(command.input.Key!);
         if (value === undefined) throw new ResourceNotFoundException({ message: 'Key not found', $metadata: { httpStatusCode: 404 } });
         return { Value: value };
+      }
+      if (command instanceof ListKeysCommand) {
+        checkArn(command.input.KvsARN);
+        const keys = [...items.keys()].sort();
+        const from = command.input.NextToken ? Number(command.input.NextToken) : 0;
+        const size = command.input.MaxResults ?? 10;
+        const page = keys.slice(from, from + size);
+        return { Items: page.map((Key) => ({ Key, Value: items.get(Key) })), ...(from + size < keys.length ? { NextToken: String(from + size) } : {}) };
       }
       if (command instanceof PutKeyCommand) {
         checkArn(command.input.KvsARN);

@@ -1,10 +1,14 @@
-import type { AliasRecord, AliasRepository, AliasWriteOutcome } from '#core/alias/repository';
+import type { AliasRecord, AliasRepository, AliasWriteOutcome, ClaimOutcome, EdgeKeyRef, EdgeKeyRepository } from '#core/alias/repository';
 import type { Page, PageRequest } from '#core/page';
 import { assertOnlyConditionFailures, rejectedConditions } from './errors.ts';
-import { conversions, db } from './model.ts';
+import { conversions, db, projectAlive, type AliasItem } from './model.ts';
 import { queryPage } from './page.ts';
 
-/** Aliases `alias#<host>`, listed per project by host (gsi1). */
+/**
+ * Aliases `alias#<host>`: one item per host, whatever its kind, so the conditional create of that
+ * item is the one platform-wide decision of who owns the host. Listed per project by host (gsi1),
+ * deployment hosts apart (gsi2).
+ */
 export class DynamoDbAliases implements AliasRepository {
   async get(host: string): Promise<AliasRecord | undefined> {
     const { data } = await db().entities.alias.get({ host }).go({ consistent: true });
@@ -21,27 +25,34 @@ export class DynamoDbAliases implements AliasRepository {
   }
 
   async allOfProject(projectId: string): Promise<AliasRecord[]> {
-    const { data } = await db().entities.alias.query.byProject({ projectId }).go({ pages: 'all' });
-    return data;
+    const aliases = db().entities.alias.query;
+    const [named, deploymentHosts] = await Promise.all([
+      aliases.byProject({ projectId }).go({ pages: 'all' }),
+      aliases.deploymentHosts({ projectId }).go({ pages: 'all' }),
+    ]);
+    return [...named.data, ...deploymentHosts.data];
   }
 
-  /** One transaction: a condition check on the project item, and a create (new host) or a version-conditional update. */
+  /** The write of a new host (version 0 expected): the project check and the conditional create, in one transaction. */
+  async claim(alias: AliasRecord): Promise<ClaimOutcome> {
+    const outcome = await this.write(alias, 0);
+    return outcome === 'version_conflict' ? 'taken' : outcome === 'written' ? 'claimed' : outcome;
+  }
+
+  /** One transaction: the project check, and a create (new host) or an update conditional on the version and the owner. */
   async write(alias: AliasRecord, expectedVersion: number): Promise<AliasWriteOutcome> {
-    const { host, deploymentId, previousDeploymentId, edgeValue, kind, updatedAt } = alias;
+    const { host, deploymentId, previousDeploymentId, edgeValue, updatedAt } = alias;
     const outcome = await db()
       .transaction.write(({ project, alias: aliases }) => [
-        project
-          .check({ id: alias.projectId })
-          .where(({ id, deletedAt }, { exists, notExists }) => `${exists(id)} AND ${notExists(deletedAt)}`)
-          .commit(),
+        projectAlive(project, alias.projectId),
         expectedVersion > 0
           ? aliases
               .patch({ host })
-              .set({ deploymentId, edgeValue, kind, updatedAt, ...(previousDeploymentId ? { previousDeploymentId } : {}) })
+              .set({ updatedAt, ...(deploymentId ? { deploymentId } : {}), ...(edgeValue ? { edgeValue } : {}), ...(previousDeploymentId ? { previousDeploymentId } : {}) })
               .add({ version: 1 })
-              .where(({ version }, { eq }) => eq(version, expectedVersion))
+              .where(({ version, projectId }, { eq }) => `${eq(version, expectedVersion)} AND ${eq(projectId, alias.projectId)}`)
               .commit()
-          : aliases.create(alias).commit(),
+          : aliases.create(alias as AliasItem).commit(),
       ])
       .go();
     assertOnlyConditionFailures(outcome);
@@ -53,5 +64,21 @@ export class DynamoDbAliases implements AliasRepository {
 
   async delete(host: string): Promise<void> {
     await db().entities.alias.delete({ host }).go();
+  }
+}
+
+/** References to shared edge keys `edge-key#<key> / ref#<deploymentId>`. */
+export class DynamoDbEdgeKeys implements EdgeKeyRepository {
+  async add(ref: EdgeKeyRef): Promise<void> {
+    await db().entities.edgeRef.put(ref).go();
+  }
+
+  async remove(key: string, deploymentId: string): Promise<void> {
+    await db().entities.edgeRef.delete({ key, deploymentId }).go();
+  }
+
+  async anyRef(key: string): Promise<EdgeKeyRef | undefined> {
+    const { data } = await db().entities.edgeRef.query.byKey({ key }).go({ limit: 1, pages: 1, consistent: true });
+    return data[0];
   }
 }

@@ -1,17 +1,35 @@
-import type { DeploymentChange, DeploymentFilter, DeploymentRecord, DeploymentRepository, DeploymentScope } from '#core/deployment/repository';
+import type { AliasRecord } from '#core/alias/repository';
+import type { DeploymentChange, DeploymentCreateOutcome, DeploymentFilter, DeploymentRecord, DeploymentRepository, DeploymentScope } from '#core/deployment/repository';
 import type { DeploymentState } from '#core/deployment/schema';
 import type { Page, PageRequest } from '#core/page';
-import { unlessConditionFails } from './errors.ts';
-import { conversions, db, type DeploymentItem } from './model.ts';
+import { assertOnlyConditionFailures, rejectedConditions, unlessConditionFails } from './errors.ts';
+import { conversions, db, projectAlive, type AliasItem, type DeploymentItem } from './model.ts';
 import { queryPage } from './page.ts';
 
 /**
- * Deployments `deployment#<id>`, newest first per project (gsi1) and per team (gsi2). A page is
- * one index query resumed at the cursor's key (`ExclusiveStartKey`): it costs the same at any depth.
+ * Deployments `deployment#<id>`, newest first per project (gsi1) and per team (gsi2), and those in
+ * flight by state (sparse gsi3). A page is one index query resumed at the cursor's key
+ * (`ExclusiveStartKey`): it costs the same at any depth.
  */
 export class DynamoDbDeployments implements DeploymentRepository {
-  async create(deployment: DeploymentRecord): Promise<void> {
-    await db().entities.deployment.create(deployment as DeploymentItem).go();
+  async create(deployment: DeploymentRecord, host?: AliasRecord): Promise<DeploymentCreateOutcome> {
+    if (!host) {
+      await db().entities.deployment.create(deployment as DeploymentItem).go();
+      return 'created';
+    }
+    const outcome = await db()
+      .transaction.write(({ project, deployment: deployments, alias }) => [
+        projectAlive(project, host.projectId),
+        deployments.create(deployment as DeploymentItem).commit(),
+        alias.create(host as AliasItem).commit(),
+      ])
+      .go();
+    assertOnlyConditionFailures(outcome);
+    const rejected = rejectedConditions(outcome);
+    if (rejected.includes(1)) throw new Error(`Deployment ${deployment.id} exists`);
+    if (rejected.includes(0)) return 'project_gone';
+    if (rejected.includes(2)) return 'host_taken';
+    return 'created';
   }
 
   async get(id: string): Promise<DeploymentRecord | undefined> {
@@ -59,5 +77,10 @@ export class DynamoDbDeployments implements DeploymentRepository {
       .where(({ state }, { eq }) => ifStateIn.map((s) => eq(state, s)).join(' OR '))
       .go({ response: 'all_new' });
     return unlessConditionFails(write.then(({ data }) => data as DeploymentRecord), undefined);
+  }
+
+  async inFlight(state: 'QUEUED' | 'BUILDING'): Promise<DeploymentRecord[]> {
+    const { data } = await db().entities.deployment.query.inFlight({ state }).go({ pages: 'all' });
+    return data as DeploymentRecord[];
   }
 }

@@ -1,5 +1,5 @@
 import type { Provided, Repositories } from '#core/context';
-import { DynamoDbAliases } from './aliases.ts';
+import { DynamoDbAliases, DynamoDbEdgeKeys } from './aliases.ts';
 import { DynamoDbBuilds } from './builds.ts';
 import { DynamoDbDeployments } from './deployments.ts';
 import { DynamoDbEnv } from './env.ts';
@@ -21,6 +21,7 @@ export const dynamoDbRepositories: Provided<Repositories> = {
   env: () => new DynamoDbEnv(),
   deployments: () => new DynamoDbDeployments(),
   aliases: () => new DynamoDbAliases(),
+  edgeKeys: () => new DynamoDbEdgeKeys(),
   builds: () => new DynamoDbBuilds(),
   installations: () => new DynamoDbInstallations(),
   claims: () => new DynamoDbClaims(),

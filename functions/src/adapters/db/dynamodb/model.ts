@@ -17,9 +17,17 @@ import { config } from '#lib/config';
  * | projectName | team#<teamId> / project-name#<name>      |                                       |                                    |
  * | env         | project#<projectId> / env#<key>#<target> |                                       |                                    |
  * | deployment  | deployment#<id> / deployment             | project#<projectId> / deployment#<createdAt>#<id> | team#<teamId> / deployment#<createdAt>#<id> |
- * | alias       | alias#<host> / alias                     | project#<projectId> / alias#<host>    |                                    |
+ * | alias       | alias#<host> / alias                     | project#<projectId> / alias#<host> ¹  | project-hosts#<projectId> / alias#<host> ² |
+ * | edgeRef     | edge-key#<key> / ref#<deploymentId>      |                                       |                                    |
+ * | projectDeletion | project-deletions / project#<projectId> |                               |                                    |
  * | rateLimit   | rate#<tokenId> / window#<start>          |                                       |                                    |
  * | build       | build#<deploymentId> / build             |                                       |                                    |
+ *
+ * ¹ production, branch and custom aliases only; ² deployment hosts only (sparse, by `kind`).
+ * gsi3 is sparse: it holds deployments while they are QUEUED or BUILDING (`deployment-state#<state>
+ * / deployment#<id>`), and nothing else, so the stuck-deployment sweep reads only what is in
+ * flight ("Take advantage of sparse indexes",
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html).
  *
  * Objects are keyed by their own id, never by their team: every read loads the object and then
  * checks its `teamId`, and builds can address a deployment by id alone.
@@ -178,11 +186,23 @@ export const DeploymentEntity = new Entity({
     errorMessage: optStr,
     /** Routing-config key the edge appends to this deployment's KVS value (`<id> <configKey>`). */
     configKey: optStr,
+    /** A host refused to this READY deployment: `{host, code, message}`. */
+    aliasError: { type: 'any' },
+    /** Edge keys besides its hosts the deployment published (cleanup follows them). */
+    edgeKeys: { type: 'list', items: { type: 'string' } },
     redeployOf: optStr,
     version,
   },
   indexes: {
     byId: { pk: key('pk', ['id'], 'deployment#${id}'), sk: key('sk', [], 'deployment') },
+    // Sparse: the keys exist only while the deployment is QUEUED or BUILDING; a state change
+    // rewrites them, and the move to a final state removes them (ElectroDB index `condition`).
+    inFlight: {
+      index: 'gsi3',
+      condition: ({ state }) => state === 'QUEUED' || state === 'BUILDING',
+      pk: key('gsi3pk', ['state'], 'deployment-state#${state}'),
+      sk: key('gsi3sk', ['id'], 'deployment#${id}'),
+    },
     byProject: {
       index: 'gsi1',
       pk: key('gsi1pk', ['projectId'], 'project#${projectId}'),
@@ -202,18 +222,57 @@ export const AliasEntity = new Entity({
     host: { ...str, readOnly: true },
     teamId: { ...str, readOnly: true },
     projectId: { ...str, readOnly: true },
-    deploymentId: str,
+    /** Absent while the host is only reserved (claimed). */
+    deploymentId: optStr,
     previousDeploymentId: optStr,
-    /** What the edge store holds for the host (`<deploymentId>[ <configKey>]`). */
-    edgeValue: str,
-    kind: { type: ['production', 'branch', 'deployment', 'custom'] as const, required: true },
+    /** What the edge store holds for the host (`<deploymentId>[ <configKey>]`); absent while reserved. */
+    edgeValue: optStr,
+    // A host's kind never changes: it decides which index lists the alias.
+    kind: { type: ['production', 'branch', 'deployment', 'custom'] as const, required: true, readOnly: true },
     createdAt,
     updatedAt: str,
     version,
   },
   indexes: {
     byHost: { pk: key('pk', ['host'], 'alias#${host}'), sk: key('sk', [], 'alias') },
-    byProject: { index: 'gsi1', pk: key('gsi1pk', ['projectId'], 'project#${projectId}'), sk: key('gsi1sk', ['host'], 'alias#${host}') },
+    // The aliases the API lists; a project's many deployment hosts live in their own partition.
+    byProject: {
+      index: 'gsi1',
+      condition: ({ kind }) => kind !== 'deployment',
+      pk: key('gsi1pk', ['projectId'], 'project#${projectId}'),
+      sk: key('gsi1sk', ['host'], 'alias#${host}'),
+    },
+    deploymentHosts: {
+      index: 'gsi2',
+      condition: ({ kind }) => kind === 'deployment',
+      pk: key('gsi2pk', ['projectId'], 'project-hosts#${projectId}'),
+      sk: key('gsi2sk', ['host'], 'alias#${host}'),
+    },
+  },
+});
+
+/** A deployment's reference to a shared edge key (a routing config): the key stays while any exists. */
+export const EdgeRefEntity = new Entity({
+  model: { entity: 'edgeRef', version: '1', service: SERVICE },
+  attributes: {
+    key: { ...str, readOnly: true },
+    deploymentId: { ...str, readOnly: true },
+    projectId: str,
+    /** The published value, put back if a concurrent cleanup removed the key. */
+    value: str,
+    createdAt: str,
+  },
+  indexes: {
+    byKey: { pk: key('pk', ['key'], 'edge-key#${key}'), sk: key('sk', ['deploymentId'], 'ref#${deploymentId}') },
+  },
+});
+
+/** The cleanup queue of deleted projects: one item per project until every host of it is gone. */
+export const ProjectDeletionEntity = new Entity({
+  model: { entity: 'projectDeletion', version: '1', service: SERVICE },
+  attributes: { projectId: str, deletedAt: str },
+  indexes: {
+    byProject: { pk: key('pk', [], 'project-deletions'), sk: key('sk', ['projectId'], 'project#${projectId}') },
   },
 });
 
@@ -259,6 +318,8 @@ const service = new Service({
   env: EnvVarEntity,
   deployment: DeploymentEntity,
   alias: AliasEntity,
+  edgeRef: EdgeRefEntity,
+  projectDeletion: ProjectDeletionEntity,
   rateLimit: RateLimitEntity,
   build: BuildEntity,
 });
@@ -285,6 +346,20 @@ export function db(): typeof service {
     wired = true;
   }
   return service;
+}
+
+/** The entities a write transaction hands its callback. */
+type TransactionEntities = Parameters<Parameters<ReturnType<typeof db>['transaction']['write']>[0]>[0];
+
+/**
+ * The condition of every write that needs its project: it exists and is not being deleted (a
+ * deletion marks it first, so nothing new attaches to a project on its way out).
+ */
+export function projectAlive(project: TransactionEntities['project'], id: string) {
+  return project
+    .check({ id })
+    .where(({ id: key, deletedAt }, { exists, notExists }) => `${exists(key)} AND ${notExists(deletedAt)}`)
+    .commit();
 }
 
 export type TeamItem = EntityItem<typeof TeamEntity>;

@@ -1,20 +1,28 @@
 import type { Page, PageRequest } from '#core/page';
-import type { ClearableSetting, ProjectRecord, ProjectRepository } from '#core/project/repository';
+import type { AliasRecord } from '#core/alias/repository';
+import type { ClearableSetting, ProjectCreateOutcome, ProjectRecord, ProjectRepository } from '#core/project/repository';
 import { assertOnlyConditionFailures, rejectedConditions, unlessConditionFails } from './errors.ts';
-import { conversions, db, type ProjectItem } from './model.ts';
+import { conversions, db, type AliasItem, type ProjectItem } from './model.ts';
 import { queryPage } from './page.ts';
 
-/** Projects `project#<id>`, listed per team by name (gsi1), with a `project-name#<name>` uniqueness item in the team. */
+/**
+ * Projects `project#<id>`, listed per team by name (gsi1), with a `project-name#<name>` uniqueness
+ * item in the team and, platform-wide, the alias item of its production host.
+ */
 export class DynamoDbProjects implements ProjectRepository {
-  async create(project: ProjectRecord): Promise<boolean> {
+  async create(project: ProjectRecord, productionHost: AliasRecord): Promise<ProjectCreateOutcome> {
     const outcome = await db()
-      .transaction.write(({ project: projects, projectName }) => [
+      .transaction.write(({ project: projects, projectName, alias }) => [
         projectName.create({ teamId: project.teamId, name: project.name, projectId: project.id }).commit(),
         projects.create(project as ProjectItem).commit(),
+        alias.create(productionHost as AliasItem).commit(),
       ])
       .go();
     assertOnlyConditionFailures(outcome);
-    return !rejectedConditions(outcome).includes(0);
+    const rejected = rejectedConditions(outcome);
+    if (rejected.includes(0) || rejected.includes(1)) return 'name_taken';
+    if (rejected.includes(2)) return 'host_taken';
+    return 'created';
   }
 
   async get(id: string): Promise<ProjectRecord | undefined> {
@@ -53,15 +61,29 @@ export class DynamoDbProjects implements ProjectRepository {
     return unlessConditionFails(write.then(({ data }) => data as ProjectRecord), undefined);
   }
 
-  async markDeleted(id: string, at: string): Promise<void> {
-    await db().entities.project.patch({ id }).set({ deletedAt: at }).go();
+  async markDeleted(project: Pick<ProjectRecord, 'id'>, at: string): Promise<void> {
+    const outcome = await db()
+      .transaction.write(({ project: projects, projectDeletion }) => [
+        projects.patch({ id: project.id }).set({ deletedAt: at }).commit(),
+        projectDeletion.put({ projectId: project.id, deletedAt: at }).commit(),
+      ])
+      .go();
+    assertOnlyConditionFailures(outcome);
+    if (outcome.canceled) throw new Error(`No project ${project.id} to mark deleted`);
+  }
+
+  async deleting(limit: number): Promise<ProjectRecord[]> {
+    const { data: marks } = await db().entities.projectDeletion.query.byProject({}).go({ limit, pages: 1 });
+    const found = await Promise.all(marks.map((m) => this.get(m.projectId)));
+    return found.filter((p): p is ProjectRecord => p !== undefined);
   }
 
   async delete(project: Pick<ProjectRecord, 'id' | 'teamId' | 'name'>): Promise<void> {
     const outcome = await db()
-      .transaction.write(({ project: projects, projectName }) => [
+      .transaction.write(({ project: projects, projectName, projectDeletion }) => [
         projects.delete({ id: project.id }).commit(),
         projectName.delete({ teamId: project.teamId, name: project.name }).commit(),
+        projectDeletion.delete({ projectId: project.id }).commit(),
       ])
       .go();
     assertOnlyConditionFailures(outcome);

@@ -1,8 +1,8 @@
-import type { AliasRecord, AliasRepository, AliasWriteOutcome } from '#core/alias/repository';
+import type { AliasRecord, AliasRepository, AliasWriteOutcome, ClaimOutcome, EdgeKeyRef, EdgeKeyRepository } from '#core/alias/repository';
 import type { RateLimitRepository, TokenRecord, TokenRepository } from '#core/auth/repository';
 import type { BuildRecord, BuildRepository } from '#core/build/repository';
 import type { Repositories } from '#core/context';
-import type { DeploymentChange, DeploymentFilter, DeploymentRecord, DeploymentRepository, DeploymentScope } from '#core/deployment/repository';
+import type { DeploymentChange, DeploymentCreateOutcome, DeploymentFilter, DeploymentRecord, DeploymentRepository, DeploymentScope } from '#core/deployment/repository';
 import type { DeploymentState } from '#core/deployment/schema';
 import type { EnvRecord, EnvRepository, EnvVarKey } from '#core/env/repository';
 import type {
@@ -15,7 +15,7 @@ import type {
   RepositoryRecord,
 } from '#core/github/repository';
 import type { Page, PageRequest } from '#core/page';
-import type { ClearableSetting, ProjectRecord, ProjectRepository } from '#core/project/repository';
+import type { ClearableSetting, ProjectCreateOutcome, ProjectRecord, ProjectRepository } from '#core/project/repository';
 import type { Role } from '#core/schemas';
 import type { MemberRecord, MemberRepository, TeamRecord, TeamRepository } from '#core/team/repository';
 import { cursorOf, pageOf, sortedBy } from './page.ts';
@@ -117,12 +117,14 @@ export class MemoryRateLimits implements RateLimitRepository {
 export class MemoryProjects implements ProjectRepository {
   constructor(private readonly t: MemoryTables) {}
 
-  async create(project: ProjectRecord): Promise<boolean> {
+  async create(project: ProjectRecord, productionHost: AliasRecord): Promise<ProjectCreateOutcome> {
     const name = `${project.teamId}\n${project.name}`;
-    if (this.t.projectNames.has(name) || this.t.projects.has(project.id)) return false;
+    if (this.t.projectNames.has(name) || this.t.projects.has(project.id)) return 'name_taken';
+    if (this.t.aliases.has(productionHost.host)) return 'host_taken';
     this.t.projectNames.set(name, project.id);
     this.t.projects.set(project.id, copy(compact(project)));
-    return true;
+    this.t.aliases.set(productionHost.host, copy(compact(productionHost)));
+    return 'created';
   }
 
   async get(id: string): Promise<ProjectRecord | undefined> {
@@ -147,15 +149,22 @@ export class MemoryProjects implements ProjectRepository {
     return copy(project);
   }
 
-  async markDeleted(id: string, at: string): Promise<void> {
-    const project = this.t.projects.get(id);
-    if (!project) throw new MissingItemError(`No project ${id}`);
-    project.deletedAt = at;
+  async markDeleted(project: Pick<ProjectRecord, 'id'>, at: string): Promise<void> {
+    const stored = this.t.projects.get(project.id);
+    if (!stored) throw new MissingItemError(`No project ${project.id}`);
+    stored.deletedAt = at;
+    this.t.projectDeletions.set(project.id, { projectId: project.id, deletedAt: at });
+  }
+
+  async deleting(limit: number): Promise<ProjectRecord[]> {
+    const marks = sortedBy(this.t.projectDeletions.values(), (m) => m.projectId, 'asc').slice(0, limit);
+    return copy(marks.flatMap((m) => this.t.projects.get(m.projectId) ?? []));
   }
 
   async delete(project: Pick<ProjectRecord, 'id' | 'teamId' | 'name'>): Promise<void> {
     this.t.projects.delete(project.id);
     this.t.projectNames.delete(`${project.teamId}\n${project.name}`);
+    this.t.projectDeletions.delete(project.id);
   }
 }
 
@@ -192,9 +201,16 @@ const deploymentKey = (d: DeploymentRecord) => `${d.createdAt}#${d.id}`;
 export class MemoryDeployments implements DeploymentRepository {
   constructor(private readonly t: MemoryTables) {}
 
-  async create(deployment: DeploymentRecord): Promise<void> {
+  async create(deployment: DeploymentRecord, host?: AliasRecord): Promise<DeploymentCreateOutcome> {
     if (this.t.deployments.has(deployment.id)) throw new Error(`Deployment ${deployment.id} exists`);
+    if (host) {
+      const project = this.t.projects.get(host.projectId);
+      if (!project || project.deletedAt) return 'project_gone';
+      if (this.t.aliases.has(host.host)) return 'host_taken';
+      this.t.aliases.set(host.host, copy(compact(host)));
+    }
     this.t.deployments.set(deployment.id, copy(compact(deployment)));
+    return 'created';
   }
 
   async get(id: string): Promise<DeploymentRecord | undefined> {
@@ -224,6 +240,10 @@ export class MemoryDeployments implements DeploymentRepository {
     deployment.version += 1;
     return copy(deployment);
   }
+
+  async inFlight(state: 'QUEUED' | 'BUILDING'): Promise<DeploymentRecord[]> {
+    return copy([...this.t.deployments.values()].filter((d) => d.state === state));
+  }
 }
 
 export class MemoryAliases implements AliasRepository {
@@ -234,7 +254,7 @@ export class MemoryAliases implements AliasRepository {
   }
 
   async list(projectId: string, page: PageRequest): Promise<Page<AliasRecord>> {
-    const aliases = sortedBy(this.ofProject(projectId), (a) => a.host, 'asc');
+    const aliases = sortedBy(this.ofProject(projectId).filter((a) => a.kind !== 'deployment'), (a) => a.host, 'asc');
     return copy(pageOf(aliases, { partition: `project#${projectId}`, keyOf: (a) => a.host, order: 'asc' }, page));
   }
 
@@ -242,14 +262,20 @@ export class MemoryAliases implements AliasRepository {
     return copy(this.ofProject(projectId));
   }
 
+  async claim(alias: AliasRecord): Promise<ClaimOutcome> {
+    const outcome = await this.write(alias, 0);
+    return outcome === 'version_conflict' ? 'taken' : outcome === 'written' ? 'claimed' : outcome;
+  }
+
   async write(alias: AliasRecord, expectedVersion: number): Promise<AliasWriteOutcome> {
     const project = this.t.projects.get(alias.projectId);
     if (!project || project.deletedAt) return 'project_gone';
     const existing = this.t.aliases.get(alias.host);
     if ((existing?.version ?? 0) !== expectedVersion || (expectedVersion > 0 && !existing)) return 'version_conflict';
+    if (existing && existing.projectId !== alias.projectId) return 'version_conflict';
     if (existing) {
-      const { deploymentId, previousDeploymentId, edgeValue, kind, updatedAt } = alias;
-      Object.assign(existing, compact({ deploymentId, previousDeploymentId, edgeValue, kind, updatedAt }));
+      const { deploymentId, previousDeploymentId, edgeValue, updatedAt } = alias;
+      Object.assign(existing, compact({ deploymentId, previousDeploymentId, edgeValue, updatedAt }));
       existing.version += 1;
     } else {
       this.t.aliases.set(alias.host, copy(compact(alias)));
@@ -263,6 +289,22 @@ export class MemoryAliases implements AliasRepository {
 
   private ofProject(projectId: string): AliasRecord[] {
     return [...this.t.aliases.values()].filter((a) => a.projectId === projectId);
+  }
+}
+
+export class MemoryEdgeKeys implements EdgeKeyRepository {
+  constructor(private readonly t: MemoryTables) {}
+
+  async add(ref: EdgeKeyRef): Promise<void> {
+    this.t.edgeRefs.set(`${ref.key}\n${ref.deploymentId}`, copy(ref));
+  }
+
+  async remove(key: string, deploymentId: string): Promise<void> {
+    this.t.edgeRefs.delete(`${key}\n${deploymentId}`);
+  }
+
+  async anyRef(key: string): Promise<EdgeKeyRef | undefined> {
+    return copy(sortedBy([...this.t.edgeRefs.values()].filter((r) => r.key === key), (r) => r.deploymentId, 'asc')[0]);
   }
 }
 
@@ -414,6 +456,7 @@ export function memoryRepositories(tables = new MemoryTables()): Repositories {
     env: new MemoryEnv(tables),
     deployments: new MemoryDeployments(tables),
     aliases: new MemoryAliases(tables),
+    edgeKeys: new MemoryEdgeKeys(tables),
     builds: new MemoryBuilds(tables),
     installations: new MemoryInstallations(tables),
     claims: new MemoryClaims(tables),

@@ -1,4 +1,4 @@
-import type { AliasRecord } from '#core/alias/repository';
+import type { AliasRecord, EdgeKeyRef } from '#core/alias/repository';
 import type { TokenRecord } from '#core/auth/repository';
 import type { BuildRecord } from '#core/build/repository';
 import type { DeploymentRecord } from '#core/deployment/repository';
@@ -20,9 +20,13 @@ export class MemoryTables {
   readonly rateLimits = new Map<string, number>();
   readonly projects = new Map<string, ProjectRecord>();
   readonly projectNames = new Map<string, string>();
+  /** Projects marked deleted whose cleanup has not finished, by id. */
+  readonly projectDeletions = new Map<string, { projectId: string; deletedAt: string }>();
   readonly env = new Map<string, EnvRecord>();
   readonly deployments = new Map<string, DeploymentRecord>();
   readonly aliases = new Map<string, AliasRecord>();
+  /** References to shared edge keys, by `<key>\n<deploymentId>`. */
+  readonly edgeRefs = new Map<string, EdgeKeyRef>();
   readonly builds = new Map<string, BuildRecord>();
   readonly installations = new Map<number, InstallationRecord>();
   readonly teamLinks = new Map<string, Set<number>>();

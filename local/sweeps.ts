@@ -1,0 +1,48 @@
+import { sweepOrphans } from '../functions/src/handlers/jobs/sweep-hosts.ts';
+import { sweepStuckDeployments } from '../functions/src/handlers/jobs/sweep-stuck.ts';
+
+export interface LocalSweepOptions {
+  /** How often deployments stuck QUEUED/BUILDING are looked for. @default 1 minute */
+  stuckEveryMs?: number;
+  /** How often hosts and edge keys nobody owns are looked for (also once at start). @default 1 hour */
+  hostsEveryMs?: number;
+  /** Where failures are reported. @default stderr */
+  log?: (message: string) => void;
+  /** The sweeps to run. @default the scheduled Lambdas' own functions */
+  jobs?: { stuck: () => Promise<unknown>; hosts: () => Promise<unknown> };
+}
+
+/**
+ * The EventBridge schedules of `npm start`: timers calling the same sweep functions the scheduled
+ * Lambdas run (functions/src/handlers/jobs/sweep-*.ts). A run that is still going when the next is
+ * due is skipped, a failed run is logged and the timer goes on (an emulator that is down is no
+ * reason to stop the platform); timers never keep the process alive.
+ * @returns a function that stops the timers
+ */
+export function startLocalSweeps(options: LocalSweepOptions = {}): () => Promise<void> {
+  const log = options.log ?? ((message) => process.stderr.write(`[runway] ${message}\n`));
+  const runs = new Set<Promise<unknown>>();
+  const guarded = (name: string, job: () => Promise<unknown>) => {
+    let running = false;
+    return () => {
+      if (running) return;
+      running = true;
+      const run = job()
+        .catch((error: unknown) => log(`${name} sweep failed: ${(error as Error).message}`))
+        .finally(() => {
+          running = false;
+          runs.delete(run);
+        });
+      runs.add(run);
+    };
+  };
+  const jobs = options.jobs ?? { stuck: () => sweepStuckDeployments(), hosts: () => sweepOrphans() };
+  const stuck = guarded('stuck-deployment', jobs.stuck);
+  const hosts = guarded('host', jobs.hosts);
+  const timers = [setInterval(stuck, options.stuckEveryMs ?? 60_000), setInterval(hosts, options.hostsEveryMs ?? 3_600_000), setTimeout(hosts, 0)];
+  for (const timer of timers) timer.unref();
+  return async () => {
+    for (const timer of timers) clearTimeout(timer);
+    await Promise.allSettled([...runs]);
+  };
+}
