@@ -470,7 +470,8 @@ describe('redeliveries and bursts', () => {
     await expectReady(owner, second.id);
     await expect.poll(async () => (await visit(platform.edge, `${name}-git-slow.localhost`, '/')).body.toString(), { timeout: 5000 }).toBe('b is live');
     await expect.poll(() => statusesOf(repo.fullName, a.sha).map((s) => s.state).at(-1), { timeout: 10_000 }).toBe('error');
-    expect(statusesOf(repo.fullName, b.sha).map((s) => s.state)).toEqual(['pending', 'success']);
+    // The success status is posted after READY is visible, so it is polled for, not read once.
+    await expect.poll(() => statusesOf(repo.fullName, b.sha).map((s) => s.state), { timeout: 10_000 }).toEqual(['pending', 'success']);
   });
 
   test('a late or redelivered push of an older commit deploys nothing', async () => {
