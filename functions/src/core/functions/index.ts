@@ -1,0 +1,15 @@
+/**
+ * Functions of the Build Output API: `.vc-config.json` (`parseFunctionConfig`), the `.func` tree
+ * (`readFunctions` over the `OutputTree` port) and Lambda's limits.
+ */
+export {
+  type ConfigNote,
+  FUNCTION_DEFAULTS,
+  FunctionConfig,
+  FunctionConfigError,
+  LAMBDA_LIMITS,
+  NODE_RUNTIMES,
+  type NodeRuntime,
+  parseFunctionConfig,
+} from './config.ts';
+export { type DeploymentFunction, type OutputTree, readFunctions, type TreeEntry } from './tree.ts';
