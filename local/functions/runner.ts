@@ -1,0 +1,281 @@
+/**
+ * The local stand-in for Lambda running user functions (ARCHITECTURE.md "Running it locally"): each
+ * function instance is its own worker PROCESS (functions/src/launcher/worker.ts), never code in the
+ * platform process. Like a Lambda execution environment, a worker answers one request at a time;
+ * concurrent requests start more workers (up to `maxWorkersPerFunction`), idle ones are reused while
+ * warm and stopped after `idleMs`.
+ *
+ * Isolation: a worker's environment is only the function's own `environment` plus the deployment's
+ * env vars (plus PATH/HOME/TMPDIR/TZ): no platform credentials, no AWS_* variables; it gets its own
+ * temp dir, `--max-old-space-size` from the function's `memory`, and is killed when it passes
+ * `maxDuration` (504 FUNCTION_INVOCATION_TIMEOUT) or dies (500 FUNCTION_INVOCATION_FAILED; the next
+ * request starts a fresh worker). Network reach limits will come from the build sandbox through
+ * `wrapCommand` (local/sandbox is not used here yet).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import type { FunctionConfig } from '#core/functions/index';
+import { LAMBDA_LIMITS } from '#core/functions/index';
+import { errorResponse } from '../../functions/src/launcher/launcher.ts';
+import { decodePrelude, eventFromRequest, type FunctionResponse, type FunctionUrlEvent } from '../../functions/src/launcher/protocol.ts';
+
+/** A function the runner can start: where its `.func` files are and how to run it. */
+export interface RunnableFunction {
+  /** Unique per deployment and function, e.g. `dpl_123:api/hello`; workers are pooled by it. */
+  readonly key: string;
+  /** Absolute path of the function's directory (its `.func` contents). */
+  readonly dir: string;
+  readonly config: FunctionConfig;
+  /** The deployment's runtime env vars for this function (build-only ones excluded by the caller). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface FunctionLogLine {
+  readonly function: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+  readonly time: string;
+}
+
+export interface RunnerOptions {
+  /** Stop a worker idle this long, ms. @default 300_000 */
+  readonly idleMs?: number;
+  /** Workers per function at most; further requests wait for one. @default 4 */
+  readonly maxWorkersPerFunction?: number;
+  /** Receives every line a worker writes. @default kept in memory, see `logs()` */
+  readonly onLog?: (line: FunctionLogLine) => void;
+  /** The seam for process isolation: rewrite the command that starts a worker (e.g. into the build sandbox). */
+  readonly wrapCommand?: (command: string, args: string[]) => { command: string; args: string[] };
+}
+
+interface Worker {
+  readonly child: ChildProcess;
+  readonly socketPath: string;
+  readonly tempDir: string;
+  busy: boolean;
+  idleTimer?: NodeJS.Timeout;
+  exited: boolean;
+}
+
+const WORKER_SOURCE = fileURLToPath(new URL('../../functions/src/launcher/worker.ts', import.meta.url));
+const BASE_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+export class FunctionRunner {
+  readonly #options: RunnerOptions;
+  readonly #pools = new Map<string, Worker[]>();
+  readonly #waiting = new Map<string, Array<() => void>>();
+  readonly #root = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-functions-'));
+  readonly #log: FunctionLogLine[] = [];
+  #bundle?: Promise<string>;
+
+  constructor(options: RunnerOptions = {}) {
+    this.#options = options;
+  }
+
+  /** The last log lines kept in memory (when no `onLog` was given), oldest first. */
+  logs(fn?: string): FunctionLogLine[] {
+    return this.#log.filter((l) => fn === undefined || l.function === fn);
+  }
+
+  /** The worker program, bundled once per runner into one ES module. */
+  #workerBundle(): Promise<string> {
+    return (this.#bundle ??= (async () => {
+      const outfile = path.join(this.#root, 'worker.mjs');
+      // The bundled CommonJS packages (content-type, cookie, etag) `require` Node built-ins.
+      const banner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+      await esbuild.build({ entryPoints: [WORKER_SOURCE], bundle: true, platform: 'node', format: 'esm', target: 'node22', outfile, banner: { js: banner }, logLevel: 'silent' });
+      return outfile;
+    })());
+  }
+
+  async #start(fn: RunnableFunction): Promise<Worker> {
+    const script = await this.#workerBundle();
+    const tempDir = fs.mkdtempSync(path.join(this.#root, 'w-'));
+    const socketPath = path.join(tempDir, 'invoke.sock');
+    const env: Record<string, string> = {
+      ...fn.config.environment,
+      ...fn.env,
+      PATH: BASE_PATH,
+      HOME: tempDir,
+      TMPDIR: tempDir,
+      TZ: 'UTC',
+      NODE_ENV: fn.env.NODE_ENV ?? fn.config.environment.NODE_ENV ?? 'production',
+    };
+    for (const name of Object.keys(env)) if (name.startsWith('AWS_')) delete env[name];
+    const launch = { handler: fn.config.handler, shouldAddHelpers: fn.config.shouldAddHelpers, maxDurationSeconds: fn.config.maxDurationSeconds };
+    const args = [`--max-old-space-size=${fn.config.memoryMb}`, script, fn.dir, socketPath, JSON.stringify(launch)];
+    const { command, args: finalArgs } = this.#options.wrapCommand?.(process.execPath, args) ?? { command: process.execPath, args };
+    const child = spawn(command, finalArgs, { cwd: fn.dir, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const worker: Worker = { child, socketPath, tempDir, busy: true, exited: false };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      readline.createInterface({ input: child[stream]! }).on('line', (line) => this.#emit({ function: fn.key, stream, line, time: new Date().toISOString() }));
+    }
+    child.once('exit', () => {
+      worker.exited = true;
+      clearTimeout(worker.idleTimer);
+      const pool = this.#pools.get(fn.key);
+      const at = pool?.indexOf(worker) ?? -1;
+      if (at !== -1) pool!.splice(at, 1);
+      fs.rmSync(tempDir, { recursive: true, force: true });
+      this.#wake(fn.key);
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code, signal) => reject(new Error(`the worker exited before it was ready (${signal ?? code})`)));
+    });
+    return worker;
+  }
+
+  #retire(worker: Worker) {
+    worker.exited = true;
+    worker.child.kill('SIGKILL');
+  }
+
+  #emit(line: FunctionLogLine) {
+    if (this.#options.onLog) this.#options.onLog(line);
+    else {
+      this.#log.push(line);
+      if (this.#log.length > 10_000) this.#log.splice(0, this.#log.length - 10_000);
+    }
+  }
+
+  #wake(key: string) {
+    this.#waiting.get(key)?.shift()?.();
+  }
+
+  async #acquire(fn: RunnableFunction): Promise<Worker> {
+    for (;;) {
+      const pool = this.#pools.get(fn.key) ?? [];
+      this.#pools.set(fn.key, pool);
+      const idle = pool.find((w) => !w.busy && !w.exited);
+      if (idle) {
+        idle.busy = true;
+        clearTimeout(idle.idleTimer);
+        return idle;
+      }
+      if (pool.length < (this.#options.maxWorkersPerFunction ?? 4)) {
+        const starting = this.#start(fn);
+        const worker = await starting;
+        if (!worker.exited) pool.push(worker);
+        return worker;
+      }
+      await new Promise<void>((resolve) => this.#waiting.set(fn.key, [...(this.#waiting.get(fn.key) ?? []), resolve]));
+    }
+  }
+
+  #release(fn: RunnableFunction, worker: Worker) {
+    worker.busy = false;
+    if (worker.exited) return;
+    worker.idleTimer = setTimeout(() => worker.child.kill('SIGKILL'), this.#options.idleMs ?? 300_000);
+    worker.idleTimer.unref();
+    this.#wake(fn.key);
+  }
+
+  /**
+   * Runs one Function URL event on a worker of `fn`.
+   * @returns the function's response; failures are Vercel's error responses (500 FUNCTION_INVOCATION_FAILED
+   *   when the worker dies or cannot start, 504 FUNCTION_INVOCATION_TIMEOUT past maxDuration, 500
+   *   FUNCTION_RESPONSE_PAYLOAD_TOO_LARGE for a buffered response over Lambda's 6 MB), never a rejection
+   */
+  async invoke(fn: RunnableFunction, event: FunctionUrlEvent): Promise<FunctionResponse> {
+    let worker: Worker;
+    try {
+      worker = await this.#acquire(fn);
+    } catch (error) {
+      this.#emit({ function: fn.key, stream: 'stderr', line: `[runway] the function's worker did not start: ${(error as Error).message}`, time: new Date().toISOString() });
+      return errorResponse('FUNCTION_INVOCATION_FAILED');
+    }
+    const deadline = fn.config.maxDurationSeconds * 1000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.#emit({ function: fn.key, stream: 'stderr', line: `[runway] Task timed out after ${fn.config.maxDurationSeconds} seconds (maxDuration)`, time: new Date().toISOString() });
+      // The function may be stuck in a loop: only killing its process frees it.
+      worker.child.kill('SIGKILL');
+    }, deadline);
+    const done = () => {
+      clearTimeout(timer);
+      this.#release(fn, worker);
+    };
+
+    let response: FunctionResponse;
+    try {
+      const reply = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = http.request({ socketPath: worker.socketPath, method: 'POST', path: '/invoke', headers: { 'content-type': 'application/json' } }, resolve);
+        req.once('error', reject);
+        worker.child.once('exit', () => req.destroy(new Error('the worker exited')));
+        req.end(JSON.stringify(event));
+      });
+      response = await decodePrelude(reply);
+    } catch {
+      // The worker died (or was killed at maxDuration): it is never reused, even before its exit event.
+      this.#retire(worker);
+      done();
+      return errorResponse(timedOut ? 'FUNCTION_INVOCATION_TIMEOUT' : 'FUNCTION_INVOCATION_FAILED');
+    }
+
+    if (!fn.config.supportsResponseStreaming) {
+      // A buffered Lambda answers once the whole body is there, and at most 6 MB of it.
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const chunk of response.body) {
+          size += (chunk as Buffer).length;
+          if (size > LAMBDA_LIMITS.maxBufferedResponseBytes) {
+            response.body.destroy();
+            done();
+            return errorResponse('FUNCTION_RESPONSE_PAYLOAD_TOO_LARGE');
+          }
+          chunks.push(chunk as Buffer);
+        }
+      } catch {
+        this.#retire(worker);
+        done();
+        return errorResponse(timedOut ? 'FUNCTION_INVOCATION_TIMEOUT' : 'FUNCTION_INVOCATION_FAILED');
+      }
+      done();
+      return { ...response, body: Readable.from([Buffer.concat(chunks)]) };
+    }
+    const body = new PassThrough();
+    pipeline(response.body, body)
+      .catch(() => {
+        this.#retire(worker);
+        body.destroy();
+      })
+      .finally(done);
+    return { ...response, body };
+  }
+
+  /** Answers an HTTP request with `fn` (the request turned into a Function URL event; the body streamed back chunked). */
+  async serve(fn: RunnableFunction, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const event = eventFromRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks), sourceIp: req.socket.remoteAddress, requestId: randomUUID() });
+    const response = await this.invoke(fn, event);
+    res.writeHead(response.statusCode, { ...response.headers, ...(response.cookies.length ? { 'set-cookie': response.cookies } : {}) });
+    res.flushHeaders();
+    await pipeline(response.body, res).catch(() => res.destroy());
+  }
+
+  /** How many workers of a function are answering a request now. */
+  busyWorkers(key: string): number {
+    return (this.#pools.get(key) ?? []).filter((w) => w.busy && !w.exited).length;
+  }
+
+  /** Stops every worker and removes their temp dirs. */
+  async close(): Promise<void> {
+    const all = [...this.#pools.values()].flat();
+    await Promise.all(all.map((w) => (w.exited ? undefined : new Promise<void>((resolve) => w.child.once('exit', () => resolve()).kill('SIGKILL')))));
+    this.#pools.clear();
+    fs.rmSync(this.#root, { recursive: true, force: true });
+  }
+}
