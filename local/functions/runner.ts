@@ -73,6 +73,7 @@ export class FunctionRunner {
   readonly #options: RunnerOptions;
   readonly #pools = new Map<string, Worker[]>();
   readonly #waiting = new Map<string, Array<() => void>>();
+  readonly #starting = new Map<string, number>();
   readonly #root = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-functions-'));
   readonly #log: FunctionLogLine[] = [];
   #bundle?: Promise<string>;
@@ -162,11 +163,16 @@ export class FunctionRunner {
         clearTimeout(idle.idleTimer);
         return idle;
       }
-      if (pool.length < (this.#options.maxWorkersPerFunction ?? 4)) {
-        const starting = this.#start(fn);
-        const worker = await starting;
-        if (!worker.exited) pool.push(worker);
-        return worker;
+      const starting = this.#starting.get(fn.key) ?? 0;
+      if (pool.length + starting < (this.#options.maxWorkersPerFunction ?? 4)) {
+        this.#starting.set(fn.key, starting + 1);
+        try {
+          const worker = await this.#start(fn);
+          if (!worker.exited) pool.push(worker);
+          return worker;
+        } finally {
+          this.#starting.set(fn.key, (this.#starting.get(fn.key) ?? 1) - 1);
+        }
       }
       await new Promise<void>((resolve) => this.#waiting.set(fn.key, [...(this.#waiting.get(fn.key) ?? []), resolve]));
     }
@@ -202,8 +208,10 @@ export class FunctionRunner {
       // The function may be stuck in a loop: only killing its process frees it.
       worker.child.kill('SIGKILL');
     }, deadline);
+    let onExit = () => {};
     const done = () => {
       clearTimeout(timer);
+      worker.child.off('exit', onExit);
       this.#release(fn, worker);
     };
 
@@ -212,7 +220,8 @@ export class FunctionRunner {
       const reply = await new Promise<IncomingMessage>((resolve, reject) => {
         const req = http.request({ socketPath: worker.socketPath, method: 'POST', path: '/invoke', headers: { 'content-type': 'application/json' } }, resolve);
         req.once('error', reject);
-        worker.child.once('exit', () => req.destroy(new Error('the worker exited')));
+        onExit = () => req.destroy(new Error('the worker exited'));
+        worker.child.once('exit', onExit);
         req.end(JSON.stringify(event));
       });
       response = await decodePrelude(reply);

@@ -107,11 +107,18 @@ export function eventFromRequest(input: {
       requestId: input.requestId,
       routeKey: '$default',
       stage: '$default',
-      time: now.toISOString(),
+      time: lambdaTime(now),
       timeEpoch: now.getTime(),
     },
     ...(input.body.length ? { body: input.body.toString('base64'), isBase64Encoded: true } : { isBase64Encoded: false }),
   } as FunctionUrlEvent;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** `requestContext.time` as Function URLs write it: `12/Mar/2020:19:03:58 +0000`. */
+function lambdaTime(d: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
 }
 
 /** The request an event describes: URL (from the `host` header), method, headers with `cookie` restored, body bytes. */

@@ -14,6 +14,7 @@ describe('Function URL protocol', () => {
     });
     expect(event).toMatchObject({ version: '2.0', rawPath: '/api/x', rawQueryString: 'a=1&a=2&b=3', cookies: ['a=1', 'b=2'], queryStringParameters: { a: '1,2', b: '3' }, isBase64Encoded: true });
     expect(event.headers).toEqual({ host: 'app.localhost:4001', 'content-type': 'application/json' });
+    expect(event.requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
     const back = requestOfEvent(event);
     expect(back.url.href).toBe('https://app.localhost:4001/api/x?a=1&a=2&b=3');
     expect(back.headers.cookie).toBe('a=1; b=2');
