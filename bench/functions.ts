@@ -13,6 +13,7 @@ import { parseFunctionConfig } from '../functions/src/core/functions/index.ts';
 import { loadFunction } from '../functions/src/launcher/launcher.ts';
 import { eventFromRequest } from '../functions/src/launcher/protocol.ts';
 import { FunctionRunner } from '../local/functions/runner.ts';
+import { writeResultsSection } from './results-md.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const WARM = 2_000;
@@ -72,3 +73,18 @@ const results = {
 console.log(JSON.stringify(results, null, 2));
 fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
 fs.writeFileSync(path.join(ROOT, 'bench/results/functions.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeResultsSection(
+  'functions',
+  'Functions, local runner (`npm run bench:functions`)',
+  [
+    'A trivial Node `(req, res)` function with Vercel\'s helpers; not yet through the local edge (routing to functions lands with the router).',
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| cold start (new worker process: spawn, load, answer), p50 of ${COLD} | ${results.cold_start_ms.p50} ms |`,
+    `| warm, through the runner (worker process, Unix socket), p50 / p99 of ${WARM} | ${results.warm_runner_ms.p50} / ${results.warm_runner_ms.p99} ms |`,
+    `| warm, the same handler through the launcher in-process, p50 / p99 | ${results.warm_in_process_ms.p50} / ${results.warm_in_process_ms.p99} ms |`,
+    `| overhead ratio (runner / in-process, p50) | ${results.overhead_ratio_p50} |`,
+  ],
+  results.measured_at,
+);
