@@ -186,7 +186,10 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
   const { outputDirectory, files } = await step('collect', async () => {
     const outputDirectory = await resolveOutputDirectory(projectDir, plan);
     const outputDir = await resolveInside(projectDir, outputDirectory, 'outputDirectory');
-    const files = await collectOutput(outputDir, { isProjectRoot: outputDir === projectDir });
+    const files = await collectOutput(outputDir, {
+      isProjectRoot: outputDir === projectDir,
+      onCycle: (link, target) => log.info(`collect: symlink ${link} loops back to ${target}/, not followed (a cycle)`),
+    });
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
     log.info(`collected ${files.length} files (${bytes} bytes) from ${outputDirectory}`);
     return { outputDirectory, files };
