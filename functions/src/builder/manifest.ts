@@ -156,6 +156,38 @@ export async function readProjectConfig(projectDir: string): Promise<Manifest['c
   return Object.keys(config).length > 0 ? config : undefined;
 }
 
+/** Build Output API v3 directory a framework writes (https://vercel.com/docs/build-output-api). */
+export const BUILD_OUTPUT_DIR = '.vercel/output';
+
+/**
+ * The framework's own Build Output API v3 output, when the build wrote one (SvelteKit's
+ * `@sveltejs/adapter-vercel`, `@astrojs/vercel`, `vercel build`): its `config.json` (parsed, not
+ * yet validated: the control plane does that) and `static/`, relative to the project.
+ * @returns null when `<projectDir>/.vercel/output/config.json` does not exist
+ * @throws OutputError when it exists but is not a JSON object with `version: 3`
+ */
+export async function readBuildOutput(projectDir: string): Promise<{ staticDir: string; config: Record<string, unknown>; hasFunctions: boolean } | null> {
+  const dir = path.join(projectDir, BUILD_OUTPUT_DIR);
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, 'config.json'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (cause) {
+    throw new OutputError(`${BUILD_OUTPUT_DIR}/config.json is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (typeof config !== 'object' || config === null || (config as { version?: unknown }).version !== 3) {
+    throw new OutputError(`${BUILD_OUTPUT_DIR}/config.json must be a Build Output API v3 config ({"version": 3, ...})`);
+  }
+  const hasFunctions = await stat(path.join(dir, 'functions')).then((s) => s.isDirectory(), () => false);
+  return { staticDir: `${BUILD_OUTPUT_DIR}/static`, config: config as Record<string, unknown>, hasFunctions };
+}
+
 export interface BuildManifestInput {
   deploymentId: string;
   framework: Framework;

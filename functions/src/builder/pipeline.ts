@@ -5,7 +5,7 @@ import { type CachePlan, packageManagerCacheEnv, planCache as planCacheEntries, 
 import { type BuildPlan, detect, resolveOutputDirectory } from './detect.ts';
 import type { Job } from './job.ts';
 import type { Logger } from './log.ts';
-import { buildManifest, type CollectedFile, collectOutput, type Manifest, readProjectConfig } from './manifest.ts';
+import { BUILD_OUTPUT_DIR, buildManifest, type CollectedFile, collectOutput, type Manifest, readBuildOutput, readProjectConfig } from './manifest.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
 import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
@@ -183,8 +183,14 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     await runStep('build', { command: plan.buildCommand, cwd: projectDir, env: envFor('build'), log, timeoutMs: timeouts.buildMs, ...signalOption(options) });
   });
 
-  const { outputDirectory, files } = await step('collect', async () => {
-    const outputDirectory = await resolveOutputDirectory(projectDir, plan);
+  const { outputDirectory, files, buildOutput } = await step('collect', async () => {
+    // A framework that wrote Build Output API v3 itself is taken as is: its static/ and config.json.
+    const buildOutput = await readBuildOutput(projectDir);
+    if (buildOutput) {
+      log.info(`${BUILD_OUTPUT_DIR}/config.json found: deploying the framework's Build Output API output`);
+      if (buildOutput.hasFunctions) log.info(`${BUILD_OUTPUT_DIR}/functions is not deployed: Runway serves static output only for now`);
+    }
+    const outputDirectory = buildOutput ? buildOutput.staticDir : await resolveOutputDirectory(projectDir, plan);
     const outputDir = await resolveInside(projectDir, outputDirectory, 'outputDirectory');
     const files = await collectOutput(outputDir, {
       isProjectRoot: outputDir === projectDir,
@@ -192,13 +198,14 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     });
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
     log.info(`collected ${files.length} files (${bytes} bytes) from ${outputDirectory}`);
-    return { outputDirectory, files };
+    return { outputDirectory, files, buildOutput };
   });
 
   const uploaded = await step('upload', () => uploadMissing(files, ports.blobs, log, options.uploadConcurrency ?? 16, options.signal));
 
   const manifest = await step('manifest', async () => {
-    const manifest = buildManifest({ deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config });
+    const manifestConfig = buildOutput ? { buildOutput: buildOutput.config } : config;
+    const manifest = buildManifest({ deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, ...(manifestConfig ? { config: manifestConfig } : {}) });
     await ports.blobs.putManifest(job.deploymentId, manifest);
     log.info(`manifest written: ${Object.keys(manifest.files).length} paths`);
     return manifest;
