@@ -6,7 +6,7 @@ import {
   REVALIDATE_UNCACHED,
   type DeploymentIndex,
 } from '../core/routing/deployment-index.ts';
-import { route, type RouteRequest, type RouteResult } from '../core/routing/router.ts';
+import { prepareRoutes, route, type CompiledRoutes, type RouteOptions, type RouteRequest, type RouteResult } from '../core/routing/router.ts';
 
 /**
  * What the edge sends for one request of one deployment: the router's decision over the
@@ -39,9 +39,10 @@ const STATUS_TEXT: Record<number, string> = {
   502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 508: 'Loop Detected',
 };
 
-export interface AnswerOptions {
-  /** Passed to the router: bounds its work per request (see core/routing/router.ts). */
-  budget?: Parameters<typeof route>[3] extends infer O ? (O extends { budget?: infer B } ? B : never) : never;
+/** A deployment as the edge keeps it in memory: its index and its routes prepared once. */
+export interface LoadedDeployment {
+  index: DeploymentIndex;
+  routes: CompiledRoutes;
 }
 
 /**
@@ -49,9 +50,10 @@ export interface AnswerOptions {
  * Header precedence: the router's headers (route `headers`, the user's rules) win over the
  * defaults here (`content-type` from the file, `cache-control` from {@link cacheControlFor}).
  */
-export function answer(index: DeploymentIndex, request: RouteRequest, options: AnswerOptions = {}): EdgeAnswer {
+export function answer(deployment: LoadedDeployment, request: RouteRequest, options?: RouteOptions): EdgeAnswer {
+  const { index } = deployment;
   const lookup = { has: (path: string) => Object.hasOwn(index.files, path) };
-  const result: RouteResult = route(index.config as never, lookup, request, options.budget === undefined ? undefined : ({ budget: options.budget } as never));
+  const result: RouteResult = route(deployment.routes, lookup, request, options);
   const cdn = index.varies ? REVALIDATE_UNCACHED : REVALIDATE_CACHE_CONTROL;
   switch (result.kind) {
     case 'file': {
@@ -71,10 +73,11 @@ export function answer(index: DeploymentIndex, request: RouteRequest, options: A
     case 'error': {
       const page = result.file === undefined ? undefined : index.files[result.file];
       if (page && result.file !== undefined) {
-        return { kind: 'object', key: blobKey(index.teamId, page[0]), file: result.file, status: result.status, headers: withDefaults(result.headers, page[2], cdn) };
+        // Errors are not kept at the CDN (viewer-response, which drops s-maxage, skips them).
+        return { kind: 'object', key: blobKey(index.teamId, page[0]), file: result.file, status: result.status, headers: withDefaults(result.headers, page[2], REVALIDATE_UNCACHED) };
       }
       const body = result.status === 404 ? PLATFORM_NOT_FOUND_HTML : `<!doctype html><title>${result.status}</title><h1>${result.status} ${STATUS_TEXT[result.status] ?? ''}</h1>`;
-      return generated(result.status, withDefaults(result.headers, 'text/html; charset=utf-8', result.status >= 500 ? 'no-store' : cdn), body);
+      return generated(result.status, withDefaults(result.headers, 'text/html; charset=utf-8', result.status >= 500 ? 'no-store' : REVALIDATE_UNCACHED), body);
     }
     case 'external':
     case 'function':
@@ -100,8 +103,8 @@ function withDefaults(routeHeaders: Record<string, string>, contentType: string,
  * fetch; a failed read is not kept (the next request tries again).
  */
 export class IndexCache {
-  private readonly cache = new Map<string, DeploymentIndex | null>();
-  private readonly inflight = new Map<string, Promise<DeploymentIndex | null>>();
+  private readonly cache = new Map<string, LoadedDeployment>();
+  private readonly inflight = new Map<string, Promise<LoadedDeployment | null>>();
 
   /**
    * @param read the text of an artifact-bucket object, `undefined` when it does not exist
@@ -112,8 +115,8 @@ export class IndexCache {
     private readonly maxEntries = 200,
   ) {}
 
-  /** The deployment's index, or `null` when it has none (unknown or not READY). */
-  get(deploymentId: string): Promise<DeploymentIndex | null> {
+  /** The deployment's index and prepared routes, or `null` when it has none (unknown or not READY). */
+  get(deploymentId: string): Promise<LoadedDeployment | null> {
     if (this.cache.has(deploymentId)) {
       const hit = this.cache.get(deploymentId)!;
       this.cache.delete(deploymentId);
@@ -128,15 +131,15 @@ export class IndexCache {
     return pending;
   }
 
-  private async load(deploymentId: string): Promise<DeploymentIndex | null> {
+  private async load(deploymentId: string): Promise<LoadedDeployment | null> {
     const text = await this.read(deploymentIndexKey(deploymentId));
-    const index = text === undefined ? null : parseIndex(text, deploymentId);
     // A missing index is not kept: a deployment's index appears once, before its host is published.
-    if (index) {
-      this.cache.set(deploymentId, index);
-      if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-    }
-    return index;
+    if (text === undefined) return null;
+    const index = parseIndex(text, deploymentId);
+    const loaded = { index, routes: prepareRoutes(index.config as Parameters<typeof prepareRoutes>[0]) };
+    this.cache.set(deploymentId, loaded);
+    if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+    return loaded;
   }
 }
 

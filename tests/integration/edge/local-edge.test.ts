@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { PLATFORM_NOT_FOUND_HTML } from '../../../functions/src/edge/origin-response.ts';
+import { PLATFORM_NOT_FOUND_HTML } from '../../../functions/src/edge/serve.ts';
 import { createEdgeServer } from '../../../local/edge.ts';
 import { deploymentId, hostname, listen, request, seeder, store, type EdgeResponse } from './helpers.ts';
 
 /**
  * The local edge over HTTP against the emulator: the real viewer-request/viewer-response sources,
- * the emulator edge store and S3. Three tenants; C's bytes carry a marker that must never leak.
+ * the real origin-request router and origin-response handlers, the emulator edge store and S3
+ * (deployment indexes and blobs). Three tenants; C's bytes carry a marker that must never leak.
  */
 const seed = seeder();
 const A = deploymentId();
@@ -48,16 +49,18 @@ beforeAll(async () => {
       'blob.unknownext': { body: 'raw' },
       'big.bin': { body: big, type: 'application/octet-stream' },
       'café.html': html('A café'),
+    }, {
+      runwayJson: {
+        cleanUrls: true,
+        redirects: [{ source: '/old/:path*', destination: '/docs/:path*', permanent: false }],
+        headers: [{ source: '/(.*)', headers: [{ key: 'x-frame-options', value: 'DENY' }] }],
+      },
     }),
     seed.deployment(B, { 'index.html': html('B home'), 'docs/index.html': html('B docs') }),
     seed.deployment(C, { 'index.html': { body: SECRET, type: 'text/html' }, 'secret.txt': { body: SECRET, type: 'text/plain' } }),
   ]);
   await Promise.all([
-    seed.point(hostA, A, {
-      cleanUrls: true,
-      redirects: [{ source: '/old/:path*', destination: '/docs/:path*', permanent: false }],
-      headers: [{ source: '/(.*)', headers: [{ key: 'x-frame-options', value: 'DENY' }] }],
-    }),
+    seed.point(hostA, A),
     seed.point(hostB, B),
     seed.point(hostC, C),
   ]);
@@ -130,7 +133,7 @@ describe('content types and caching', () => {
     ['/style.css', 'text/css; charset=utf-8'],
     ['/data.json', 'application/json'],
     ['/assets/app.1a2b3c4d.js', 'text/javascript; charset=utf-8'],
-    // Stored without a type: the extension decides.
+    // Listed without a type: the extension decided.
     ['/logo.svg', 'image/svg+xml'],
     ['/blob.unknownext', 'application/octet-stream'],
   ])('%s is %s', async (path, type) => {

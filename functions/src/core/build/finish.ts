@@ -4,7 +4,7 @@ import { context } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
 import { ConflictError, NotFoundError } from '#core/errors';
 import { Project } from '#core/project/index';
-import { compileBuildOutputConfig, InvalidRoutingConfigError, RoutingConfigTooLargeError } from '#core/routing/config';
+import { compileBuildOutputConfig, InvalidRoutingConfigError, parseBuildOutputConfig } from '#core/routing/config';
 import { buildDeploymentIndex, deploymentIndexKey, type BuildOutputConfig } from '#core/routing/deployment-index';
 import { isResultLine, ManifestSchema, resultOf } from './contract.ts';
 import { begin, fail } from './lifecycle.ts';
@@ -77,9 +77,15 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
 
   let config: BuildOutputConfig;
   try {
-    config = compileBuildOutputConfig(manifest.config ?? {});
+    // A framework's own Build Output API config is validated as is; vercel.json / runway.json are
+    // compiled into one (with @vercel/routing-utils, as `vercel build` does).
+    const { buildOutput, runwayJson, vercelJson } = manifest.config ?? {};
+    config =
+      buildOutput !== undefined
+        ? parseBuildOutputConfig(buildOutput)
+        : compileBuildOutputConfig({ runwayJson, vercelJson, files: Object.keys(manifest.files) });
   } catch (error) {
-    if (error instanceof RoutingConfigTooLargeError || error instanceof InvalidRoutingConfigError) {
+    if (error instanceof InvalidRoutingConfigError) {
       return fail(deploymentId, 'config', error.message);
     }
     throw error;
