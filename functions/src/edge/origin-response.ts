@@ -1,4 +1,4 @@
-import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult } from 'aws-lambda';
+import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
 import { generated, stashedAnswer } from './origin-request.ts';
 
 /**
@@ -9,7 +9,7 @@ import { generated, stashedAnswer } from './origin-request.ts';
  * it names is stored, so this is a fault, not a 404) is a 502 the CDN does not keep.
  * Responses without a stashed answer pass through unchanged.
  */
-export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResponseResult>;
+export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResultResponse>;
 
 // S3 answers 403 for a missing key when the reader may not list the bucket (the OAC case).
 const MISSING = new Set(['403', '404']);
