@@ -43,7 +43,9 @@ export function useDomain(teamId = 'team_aaaaaaaaaaaaaaaa') {
   function buildOutput(deployment: DeploymentInfo, files: Record<string, string>, config?: unknown): void {
     const manifest: Record<string, { sha: string; size: number; contentType: string }> = {};
     for (const [path, text] of Object.entries(files)) {
+      // One bucket in AWS: the artifact store and the blob store see the same blobs.
       ctx.artifacts.objects.set(`blobs/${deployment.teamId}/${sha(text)}`, { text });
+      void ctx.blobs.put(deployment.teamId, sha(text), Buffer.from(text));
       manifest[path] = { sha: sha(text), size: text.length, contentType: 'text/html; charset=utf-8' };
     }
     const body = { version: 1, deploymentId: deployment.id, framework: 'static', createdAt: new Date().toISOString(), files: manifest, ...(config ? { config } : {}) };
