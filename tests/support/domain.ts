@@ -4,6 +4,7 @@ import { Build } from '../../functions/src/core/build/index.ts';
 import type { DeploymentInfo } from '../../functions/src/core/deployment/index.ts';
 import type { GitHubJob } from '../../functions/src/core/github/index.ts';
 import { Project, type ProjectInfo } from '../../functions/src/core/project/index.ts';
+import { compileBuildOutputConfig } from '../../functions/src/core/routing/config.ts';
 import { useMemoryContext, type MemoryContext } from './memory-context.ts';
 
 /**
@@ -48,7 +49,10 @@ export function useDomain(teamId = 'team_aaaaaaaaaaaaaaaa') {
       void ctx.blobs.put(deployment.teamId, sha(text), Buffer.from(text));
       manifest[path] = { sha: sha(text), size: text.length, contentType: 'text/html; charset=utf-8' };
     }
-    const body = { version: 1, deploymentId: deployment.id, framework: 'static', createdAt: new Date().toISOString(), files: manifest, ...(config ? { config } : {}) };
+    // As the builder does: vercel.json / runway.json compiled into Build Output API config.
+    const raw = (config ?? {}) as { runwayJson?: unknown; vercelJson?: unknown; buildOutput?: unknown };
+    const compiled = raw.buildOutput === undefined ? { ...raw, buildOutput: compileBuildOutputConfig({ ...raw, files: Object.keys(files) }) } : raw;
+    const body = { version: 1, deploymentId: deployment.id, framework: 'static', createdAt: new Date().toISOString(), files: manifest, config: compiled };
     ctx.artifacts.objects.set(`manifests/${deployment.id}.json`, { text: JSON.stringify(body) });
   }
 

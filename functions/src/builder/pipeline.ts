@@ -6,6 +6,7 @@ import { type BuildPlan, detect, resolveOutputDirectory } from './detect.ts';
 import type { Job } from './job.ts';
 import type { Logger } from './log.ts';
 import { BUILD_OUTPUT_DIR, buildManifest, type CollectedFile, collectOutput, type Manifest, readBuildOutput, readProjectConfig } from './manifest.ts';
+import { compileBuildOutputConfig } from '../core/routing/config.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
 import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
@@ -204,8 +205,11 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
   const uploaded = await step('upload', () => uploadMissing(files, ports.blobs, log, options.uploadConcurrency ?? 16, options.signal));
 
   const manifest = await step('manifest', async () => {
-    const manifestConfig = buildOutput ? { buildOutput: buildOutput.config } : config;
-    const manifest = buildManifest({ deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, ...(manifestConfig ? { config: manifestConfig } : {}) });
+    // Build Output API v3 for every project: the framework's own config.json as is, or vercel.json /
+    // runway.json compiled into routes (with @vercel/routing-utils, as `vercel build` does). The
+    // raw files stay in the manifest for the record; the control plane validates `buildOutput`.
+    const buildOutputConfig = buildOutput ? buildOutput.config : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
+    const manifest = buildManifest({ deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config: { ...config, buildOutput: buildOutputConfig } });
     await ports.blobs.putManifest(job.deploymentId, manifest);
     log.info(`manifest written: ${Object.keys(manifest.files).length} paths`);
     return manifest;

@@ -1,22 +1,27 @@
-import { GetObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { AwsClient } from 'aws4fetch';
 import type { CloudFrontRequest, CloudFrontRequestHandler } from 'aws-lambda';
 import { createOriginRequestHandler } from './origin-request.ts';
 import { IndexCache } from './serve.ts';
 
 /**
- * AWS wiring of the origin-request router. Lambda@Edge has no environment variables, so the
- * bucket (and its region) come from the S3 origin in the CloudFront event. The index cache lives
- * as long as the execution environment: a deployment's index is read once per environment.
+ * AWS wiring of the origin-request router. Lambda@Edge has no environment variables of ours, so
+ * the bucket (and its region) come from the S3 origin in the CloudFront event; the credentials
+ * are the function role's, which the Lambda runtime puts in AWS_ACCESS_KEY_ID /
+ * AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN. One signed GET per deployment index (aws4fetch: a
+ * few KB of SigV4 instead of the S3 client's few hundred, which would break the bundle limit).
+ * The index cache lives as long as the execution environment.
  */
 
-const clients = new Map<string, S3Client>();
-function s3(region: string): S3Client {
-  let client = clients.get(region);
-  if (!client) {
-    client = new S3Client({ region, followRegionRedirects: true });
-    clients.set(region, client);
-  }
-  return client;
+let s3: AwsClient | undefined;
+function client(region: string): AwsClient {
+  s3 ??= new AwsClient({
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID!,
+    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY!,
+    ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
+    service: 's3',
+    region,
+  });
+  return s3;
 }
 
 /** The bucket and region of the event's S3 origin, e.g. `runway-artifacts.s3.eu-west-1.amazonaws.com`. */
@@ -32,15 +37,12 @@ export function s3OriginOf(request: Pick<CloudFrontRequest, 'origin'>): { bucket
 let origin: { bucket: string; region: string } | undefined;
 const indexes = new IndexCache(async (key) => {
   const { bucket, region } = origin!;
-  try {
-    const object = await s3(region).send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return await object.Body!.transformToString('utf8');
-  } catch (error) {
-    // Without s3:ListBucket a missing key is AccessDenied (403), not NoSuchKey.
-    if (error instanceof NoSuchKey) return undefined;
-    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 403) return undefined;
-    throw error;
-  }
+  const url = `https://${bucket}.s3.${region}.amazonaws.com/${key.split('/').map(encodeURIComponent).join('/')}`;
+  const res = await client(region).fetch(url);
+  // Without s3:ListBucket a missing key is AccessDenied (403), not 404.
+  if (res.status === 404 || res.status === 403) return undefined;
+  if (!res.ok) throw new Error(`origin-request: S3 answered ${res.status} for ${key}`);
+  return res.text();
 });
 const route = createOriginRequestHandler(indexes);
 

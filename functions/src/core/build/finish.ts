@@ -4,7 +4,7 @@ import { context } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
 import { ConflictError, NotFoundError } from '#core/errors';
 import { Project } from '#core/project/index';
-import { compileBuildOutputConfig, InvalidRoutingConfigError, parseBuildOutputConfig } from '#core/routing/config';
+import { InvalidRoutingConfigError, parseBuildOutputConfig } from '#core/routing/config';
 import { buildDeploymentIndex, deploymentIndexKey, type BuildOutputConfig } from '#core/routing/deployment-index';
 import { isResultLine, ManifestSchema, resultOf } from './contract.ts';
 import { begin, fail } from './lifecycle.ts';
@@ -77,13 +77,13 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
 
   let config: BuildOutputConfig;
   try {
-    // A framework's own Build Output API config is validated as is; vercel.json / runway.json are
-    // compiled into one (with @vercel/routing-utils, as `vercel build` does).
+    // The builder wrote Build Output API config for every project (the framework's own, or
+    // vercel.json / runway.json compiled); the build is untrusted, so it is validated here.
     const { buildOutput, runwayJson, vercelJson } = manifest.config ?? {};
-    config =
-      buildOutput !== undefined
-        ? parseBuildOutputConfig(buildOutput)
-        : compileBuildOutputConfig({ runwayJson, vercelJson, files: Object.keys(manifest.files) });
+    if (buildOutput === undefined && (runwayJson !== undefined || vercelJson !== undefined)) {
+      return fail(deploymentId, 'config', 'The build did not compile vercel.json / runway.json into Build Output API routes (a builder older than the platform?)');
+    }
+    config = parseBuildOutputConfig(buildOutput ?? { version: 3 });
   } catch (error) {
     if (error instanceof InvalidRoutingConfigError) {
       return fail(deploymentId, 'config', error.message);

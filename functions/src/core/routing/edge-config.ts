@@ -135,10 +135,9 @@ export class InvalidRoutingConfigError extends ValidationError {
 /** The compiled config does not fit one KeyValueStore value. */
 export class RoutingConfigTooLargeError extends ValidationError {
   override name = 'RoutingConfigTooLargeError';
-  constructor(
-    readonly bytes: number,
-    readonly sections: Record<string, number>,
-  ) {
+  readonly bytes: number;
+  readonly sections: Record<string, number>;
+  constructor(bytes: number, sections: Record<string, number>) {
     const parts = Object.entries(sections)
       .map(([name, size]) => `${name} ${size} B`)
       .join(', ');
@@ -149,6 +148,8 @@ export class RoutingConfigTooLargeError extends ValidationError {
         `drop rules that only restate defaults, and shorten long header values.`,
       { bytes, limit: MAX_COMPILED_CONFIG_BYTES, sections },
     );
+    this.bytes = bytes;
+    this.sections = sections;
   }
 }
 
