@@ -5,7 +5,7 @@ import { context } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
 import { ConflictError, NotFoundError } from '#core/errors';
 import { Project } from '#core/project/index';
-import { compileRoutingConfig, InvalidRoutingConfigError, RoutingConfigTooLargeError } from '#core/routing/config';
+import { compileRoutingConfig, InvalidRoutingConfigError, RoutingConfigTooLargeError } from '#core/routing/edge-config';
 import { isResultLine, ManifestSchema, resultOf } from './contract.ts';
 import { begin, fail } from './lifecycle.ts';
 import { record } from './tokens.ts';
