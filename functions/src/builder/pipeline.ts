@@ -7,6 +7,8 @@ import type { Job } from './job.ts';
 import type { Logger } from './log.ts';
 import { BUILD_OUTPUT_DIR, buildManifest, type CollectedFile, collectOutput, type Manifest, readBuildOutput, readProjectConfig } from './manifest.ts';
 import { compileBuildOutputConfig } from '../core/routing/config.ts';
+import { assertSafePatterns } from '../core/routing/guards.ts';
+import { parseBuildOutputConfig } from '../core/routing/schema.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
 import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
@@ -208,7 +210,10 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     // Build Output API v3 for every project: the framework's own config.json as is, or vercel.json /
     // runway.json compiled into routes (with @vercel/routing-utils, as `vercel build` does). The
     // raw files stay in the manifest for the record; the control plane validates `buildOutput`.
-    const buildOutputConfig = buildOutput ? buildOutput.config : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
+    // Every pattern is checked for super-linear matching here, at deploy time (the router's step
+    // budget is the backstop at the edge); a refused one fails the build naming its route.
+    const buildOutputConfig = buildOutput ? parseBuildOutputConfig(buildOutput.config) : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
+    await assertSafePatterns(buildOutputConfig, buildOutput ? `${BUILD_OUTPUT_DIR}/config.json` : 'vercel.json / runway.json');
     const manifest = buildManifest({ deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config: { ...config, buildOutput: buildOutputConfig } });
     await ports.blobs.putManifest(job.deploymentId, manifest);
     log.info(`manifest written: ${Object.keys(manifest.files).length} paths`);

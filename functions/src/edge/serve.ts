@@ -136,7 +136,7 @@ export class IndexCache {
     // A missing index is not kept: a deployment's index appears once, before its host is published.
     if (text === undefined) return null;
     const index = parseIndex(text, deploymentId);
-    const loaded = { index, routes: prepareRoutes(index.config as Parameters<typeof prepareRoutes>[0]) };
+    const loaded = { index, routes: prepareRoutes(index.config) };
     this.cache.set(deploymentId, loaded);
     if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     return loaded;

@@ -1,4 +1,5 @@
 import type { Framework, Manifest } from '../build/contract.ts';
+import type { BuildOutputConfig } from './schema.ts';
 
 /**
  * The deployment index: what the edge's router needs to answer any request of one deployment —
@@ -10,14 +11,6 @@ import type { Framework, Manifest } from '../build/contract.ts';
  *
  * Plain data and functions only: the Lambda@Edge bundle imports this file (no zod, no SDK).
  */
-
-/** Build Output API v3 `config.json` (https://vercel.com/docs/build-output-api/configuration). */
-export interface BuildOutputConfig {
-  version: 3;
-  routes?: unknown[];
-  overrides?: Record<string, { path?: string; contentType?: string }>;
-  [key: string]: unknown;
-}
 
 /** One file: `[sha256 hex, size in bytes, Content-Type]` (arrays keep a 20,000-file index small). */
 export type IndexFile = readonly [sha: string, size: number, contentType: string];

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ValidationError } from '#core/errors';
+import { InvalidRoutingConfigError } from './schema.ts';
+
+export { InvalidRoutingConfigError };
 
 /**
  * LEGACY, to be removed when the edge runs the router (`router.ts`) on Build Output API routes
@@ -122,14 +125,6 @@ export interface CompiledRoutingConfig {
   c?: 1;
   t?: 0 | 1;
   s?: 1;
-}
-
-/** The config fails its schema or a pattern cannot be compiled. */
-export class InvalidRoutingConfigError extends ValidationError {
-  override name = 'InvalidRoutingConfigError';
-  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
-    super('invalid_routing_config', message, details, options);
-  }
 }
 
 /** The compiled config does not fit one KeyValueStore value. */

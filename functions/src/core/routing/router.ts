@@ -1,5 +1,5 @@
 import { pathProblem } from '#core/build/contract';
-import type { BuildOutputConfig, HandleValue, HasItem, MatchableValue, SourceRoute } from './config.ts';
+import type { BuildOutputConfig, HandleValue, HasItem, MatchableValue, SourceRoute } from './schema.ts';
 
 /**
  * The router: evaluates a deployment's Build Output API v3 `routes` for one request, with the
@@ -244,16 +244,21 @@ function hit(config: CompiledRoutes, _files: FileLookup, state: State, file: str
   return { kind: 'file', path: file, status: status ?? 200, headers: state.headers, ...(contentType ? { contentType } : {}) };
 }
 
-/** The error phase: a route whose destination is a file serves it with the error status; else `404.html` for a 404. */
+/**
+ * The error phase: the first route for this status (its `status` equal, or none) whose destination
+ * is a file serves it with the status (Next.js writes one route per status: `/404` with 404, `/500`
+ * with 500); else `404.html` for a 404.
+ */
 function error(config: CompiledRoutes, files: FileLookup, state: State, status: number): RouteResult {
   for (const prepared of config.phases.get('error') ?? []) {
+    if (prepared.route.status !== undefined && prepared.route.status !== status) continue;
     const match = matchRoute(prepared, state);
     if (!match) continue;
     applyHeaders(state, prepared.route.headers, match, true);
     if (prepared.route.dest === undefined) continue;
     const dest = substitute(prepared.route.dest, match);
     const file = isExternal(dest) ? undefined : lookup(config, files, dest.split('?')[0] as string);
-    if (file !== undefined) return { kind: 'error', status: prepared.route.status ?? status, file, headers: state.headers };
+    if (file !== undefined) return { kind: 'error', status, file, headers: state.headers };
   }
   if (status === 404 && files.has('404.html')) return { kind: 'error', status, file: '404.html', headers: state.headers };
   return { kind: 'error', status, headers: state.headers };
