@@ -119,6 +119,13 @@ describe('serving a deployment', () => {
     expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
   });
 
+  test('a host pointing at a deployment without an index (not READY) gets the platform 404, never another deployment', async () => {
+    const host = hostname('noindex');
+    await seed.point(host, deploymentId());
+    const r = await get(host, '/');
+    expect([r.status, text(r)]).toEqual([404, PLATFORM_NOT_FOUND_HTML]);
+  });
+
   test('a deployment without 404.html gets the platform 404 page', async () => {
     const r = await get(hostB, '/nope.css');
     expect([r.status, text(r)]).toEqual([404, PLATFORM_NOT_FOUND_HTML]);
@@ -285,6 +292,28 @@ describe('tenant isolation', () => {
     const r = await get(hostB, path);
     expect([400, 404, 414]).toContain(r.status);
     neverLeaks(r);
+  });
+});
+
+describe('a slow request holds up no other (issue 11 item 4)', () => {
+  test('a request stuck on a dependency gets a 504 after the time bound, while others are served meanwhile', async () => {
+    const stuck = hostname('stuck');
+    let release: () => void = () => {};
+    const never = new Promise<undefined>((resolve) => (release = () => resolve(undefined)));
+    // The edge store answers for every host but `stuck`, whose read hangs.
+    const slow = await listen(createEdgeServer({ kvsCacheMs: 0, requestTimeoutMs: 300, store: { get: (host) => (host === stuck ? never : store.get(host)) } }));
+    try {
+      const started = performance.now();
+      const pending = request(slow.port, stuck, '/');
+      const others = await Promise.all([1, 2, 3].map(() => request(slow.port, hostA, '/')));
+      expect(others.map((r) => r.status)).toEqual([200, 200, 200]);
+      const r = await pending;
+      expect(r.status).toBe(504);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    } finally {
+      release();
+      await slow.close();
+    }
   });
 });
 
