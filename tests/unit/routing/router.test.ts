@@ -48,6 +48,19 @@ describe('decisions from the dev router / dev server', () => {
     expect(route(config, files('c.html'), req('/a'))).toMatchObject({ kind: 'file', path: 'c.html' });
   });
 
+  test('dev router: a check route with a status whose destination is no file answers that status (exit_with_status)', () => {
+    const config = boa([
+      { handle: 'filesystem' },
+      { handle: 'miss' },
+      { src: '^/_next/static/.+$', status: 404, check: true, dest: '$0' },
+      { handle: 'rewrite' },
+      { src: '^/(?<slug>.+?)(?:/)?$', dest: '/[...slug].html', check: true },
+    ]);
+    expect(route(config, files('[...slug].html', '_next/static/a.js'), req('/_next/static/gone.js'))).toEqual({ kind: 'error', status: 404, headers: {} });
+    expect(route(config, files('[...slug].html', '_next/static/a.js'), req('/_next/static/a.js'))).toMatchObject({ kind: 'file', path: '_next/static/a.js' });
+    expect(route(config, files('[...slug].html'), req('/any/page'))).toMatchObject({ kind: 'file', path: '[...slug].html' });
+  });
+
   test('dev router: the redirect Location is the route header as is (the request query is not added)', () => {
     const config = prepareRoutes(compileBuildOutputConfig({ vercelJson: { redirects: [{ source: '/a', destination: '/b' }] } }));
     expect(route(config, files(), req('/a', { query: 'x=1' }))).toMatchObject({ kind: 'redirect', status: 308, location: '/b' });

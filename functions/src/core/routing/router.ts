@@ -228,7 +228,12 @@ function scan(config: CompiledRoutes, files: FileLookup, state: State, phase: Ha
     setDestination(state, dest);
     const file = lookup(config, files, state.path);
     if (file !== undefined) return { kind: 'found', file, ...(status !== undefined ? { status } : {}) };
-    if (r.check) continue;
+    if (r.check) {
+      // The dev router's exit_with_status: a check route with a status whose destination is no
+      // file answers that status (Next.js' miss route for missing /_next/static chunks).
+      if (r.status !== undefined) return { kind: 'status', status: r.status };
+      continue;
+    }
     if (phase === null) return { kind: 'none' };
     return { kind: 'status', status: status ?? 404 };
   }
