@@ -1,6 +1,6 @@
 import { getTransformedRoutes, type GetRoutesProps } from '@vercel/routing-utils';
 import * as z from 'zod';
-import { checkLimits, HasItemSchema, InvalidRoutingConfigError, MAX_PATTERN_LENGTH, MAX_ROUTES, parse, parseWith, RouteSchema, type BuildOutputConfig, type Route, type SourceRoute } from './schema.ts';
+import { checkLimits, FORBIDDEN_HEADER_PREFIXES, FORBIDDEN_HEADERS, HasItemSchema, InvalidRoutingConfigError, MAX_PATTERN_LENGTH, MAX_ROUTES, parse, parseWith, RouteSchema, type BuildOutputConfig, type Route, type SourceRoute } from './schema.ts';
 
 /**
  * A deployment's routing, in the Build Output API v3 format
@@ -32,13 +32,6 @@ export * from './schema.ts';
 
 // ---- vercel.json / runway.json ---------------------------------------------------------------
 
-/** Headers CloudFront refuses or keeps read-only; a rule setting one would fail the response. */
-const FORBIDDEN_HEADERS = new Set([
-  'connection', 'content-encoding', 'content-length', 'expect', 'keep-alive', 'proxy-authenticate',
-  'proxy-authorization', 'proxy-connection', 'set-cookie', 'trailer', 'transfer-encoding', 'upgrade',
-  'via', 'warning', 'x-cache', 'x-forwarded-proto', 'x-real-ip',
-]);
-const FORBIDDEN_HEADER_PREFIXES = ['x-accel-', 'x-amz-cf-', 'x-amzn-', 'x-edge-', 'x-runway-'];
 
 const SourcePattern = z
   .string()
