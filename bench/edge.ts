@@ -27,6 +27,7 @@ import { compileBuildOutputConfig } from '../functions/src/core/routing/config.t
 import { buildDeploymentIndex, deploymentIndexKey } from '../functions/src/core/routing/deployment-index.ts';
 import { loadCloudFrontFunction, viewerRequestEvent, type CfEvent } from '../local/cloudfront-sandbox.ts';
 import { createEdgeServer } from '../local/edge.ts';
+import type { RouterFigures } from './router.ts';
 import { freePort } from '../local/emulator.ts';
 import { startLocalAws, type LocalAws } from '../local/environment.ts';
 
@@ -63,6 +64,11 @@ async function main(): Promise<void> {
 
   log(`viewer-request in the sandbox: ${SANDBOX_REQUESTS.toLocaleString('en')} synthetic requests…`);
   const usPerRequest = await sandboxSpeed();
+  // The router alone (router-core's bench/router.ts): µs per request over a Next-sized table and a
+  // plain static site. The pattern check is timed by `npm run bench:router`, not here.
+  log('router µs per request (bench/router.ts)…');
+  const { benchRouter } = await import('./router.ts');
+  const router = await benchRouter({ requests: 20_000, checkPatterns: false });
 
   log('starting a private emulator…');
   const local = await startLocalAws({ port: await freePort(), mode: 'private' });
@@ -101,6 +107,8 @@ async function main(): Promise<void> {
       function_bytes: functionBytes,
       viewer_response_bytes: viewerResponseBytes,
       us_per_request: round(usPerRequest, 2),
+      router_next_sized: router.next_sized,
+      router_static_site: router.static_site,
       edge_rps: Math.round(edgeLoad.rps),
       edge_p99_ms: round(edgeLoad.p99_ms, 2),
       static_rps: Math.round(staticLoad.rps),
@@ -388,10 +396,14 @@ async function waitForBytes(port: number, host: string, expected: Buffer): Promi
 
 function report(results: Record<string, unknown> & { machine: string; date: string }): void {
   const r = results as Record<string, number | string>;
+  const rn = results.router_next_sized as RouterFigures;
+  const rs = results.router_static_site as RouterFigures;
   const rows: Array<[string, string]> = [
     ['viewer-request source', `${r.function_bytes} B (limit 10,240, target ≤ 6,144)`],
     ['viewer-response source', `${r.viewer_response_bytes} B`],
     ['viewer-request in the sandbox', `${r.us_per_request} µs/request (${SANDBOX_REQUESTS.toLocaleString('en')} requests, warm in-memory KVS)`],
+    ['router, Next-sized table', `p50 ${rn.p50_us} µs, p99 ${rn.p99_us} µs (${rn.routes} routes, ${rn.files} files)`],
+    ['router, plain static site', `p50 ${rs.p50_us} µs, p99 ${rs.p99_us} µs (${rs.routes} routes, ${rs.files} files)`],
     ['local edge, 10 KB file', `${r.edge_rps} req/s, p50 ${r.edge_p50_ms} ms, p99 ${r.edge_p99_ms} ms`],
     ['static server (sirv), same file', `${r.static_rps} req/s, p50 ${r.static_p50_ms} ms, p99 ${r.static_p99_ms} ms`],
     ['throughput ratio edge / static', String(r.throughput_ratio_vs_static)],

@@ -57,7 +57,13 @@ describe('vercel.json / runway.json → Build Output API config (routing-utils)'
 
   test('an invalid source pattern is refused with routing-utils message naming the rule', () => {
     const error = refusal(() => compileBuildOutputConfig({ vercelJson: { redirects: [{ source: '/:x((a+)+)', destination: '/b' }] } }));
-    expect(error.message).toBe('vercel.json: Redirect at index 0 has invalid `source` pattern "/:x((a+)+)".: Redirect at index 0 has invalid `source` pattern "/:x((a+)+)".');
+    expect(error.message).toBe('vercel.json: Redirect at index 0 has invalid `source` pattern "/:x((a+)+)".');
+  });
+
+  test('legacy vercel.json routes compile as given (matched case-insensitively, as the dev server does)', () => {
+    const config = compileBuildOutputConfig({ vercelJson: { routes: [{ src: '/About', dest: '/about.html' }] } });
+    expect(config.routes).toEqual([{ src: '^/About$', dest: '/about.html' }]);
+    expect(refusal(() => compileBuildOutputConfig({ vercelJson: { routes: [{ src: '/a' }], redirects: [{ source: '/b', destination: '/c' }] } })).message).toBe('vercel.json: "routes" cannot be combined with "redirects"; move the routes into redirects, rewrites and headers');
   });
 
   test('an unknown field of runway.json is refused, other vercel.json fields are ignored', () => {

@@ -1,13 +1,42 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { expect, test } from 'vitest';
+import { BUILDER_BUNDLE } from '../../../functions/src/builder/bundle.ts';
 import { compileBuildOutputConfig, InvalidRoutingConfigError, parseBuildOutputConfig } from '../../../functions/src/core/routing/config.ts';
 import { assertSafePatterns, checkPatterns } from '../../../functions/src/core/routing/guards.ts';
 import { nextSizedDeployment } from '../../support/next-routes.ts';
 
-/** recheck's pure-JS build runs here without its native binary or a JVM (the backend the builder bundles). */
-test('the checker runs on its pure-JavaScript backend', async () => {
-  await checkPatterns(parseBuildOutputConfig({ version: 3, routes: [{ src: '^/a$' }] }));
-  expect(process.env.RECHECK_BACKEND).toBe('pure');
-});
+/**
+ * recheck's pure-JS build runs where the builder runs: bundled with the builder's esbuild options
+ * (one ESM file, no node_modules beside it), in a plain node process, no native binary, JVM or worker.
+ */
+test('bundled as the builder is bundled, the guard runs and refuses a catastrophic pattern', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-bundle-'));
+  try {
+    const entry = path.join(dir, 'entry.ts');
+    fs.writeFileSync(
+      entry,
+      [
+        `import { assertSafePatterns } from ${JSON.stringify(path.resolve('functions/src/core/routing/guards.ts'))};`,
+        `import { parseBuildOutputConfig } from ${JSON.stringify(path.resolve('functions/src/core/routing/schema.ts'))};`,
+        "const safe = await assertSafePatterns(parseBuildOutputConfig({ version: 3, routes: [{ src: '^/a/([^/]+)$' }] }));",
+        "const refused = await assertSafePatterns(parseBuildOutputConfig({ version: 3, routes: [{ src: '^/(a+)+$' }] })).catch((e) => e.message);",
+        'console.log(JSON.stringify({ checked: safe.checked, refused }));',
+      ].join('\n'),
+    );
+    await build({ ...BUILDER_BUNDLE, entryPoints: [entry], outfile: path.join(dir, 'out.mjs'), logLevel: 'silent' });
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(dir, 'out.mjs')], { cwd: dir, timeout: 60_000 });
+    const out = JSON.parse(stdout) as { checked: number; refused: string };
+    expect(out.checked).toBe(1);
+    expect(out.refused).toContain('routes[0].src "^/(a+)+$" can take exponential time');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
 
 test('a catastrophic route src is refused, naming the route, its pattern and its complexity', async () => {
   const config = parseBuildOutputConfig({ version: 3, routes: [{ src: '^/ok$', dest: '/x' }, { src: '^/(a+)+$', dest: '/x' }] });

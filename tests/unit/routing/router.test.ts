@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { pathProblem } from '../../../functions/src/core/build/contract.ts';
+import { FilePath } from '../../../functions/src/core/deployment/files.ts';
+import { assertSafeRelativePath } from '../../../functions/src/builder/paths.ts';
 import { compileBuildOutputConfig, parseBuildOutputConfig, MAX_ROUTES } from '../../../functions/src/core/routing/config.ts';
 import { DEFAULT_MAX_STEPS, prepareRoutes, requestFilePath, route, type RouteRequest } from '../../../functions/src/core/routing/router.ts';
 
@@ -46,6 +48,19 @@ describe('decisions from the dev router / dev server', () => {
   test('dev router: a check destination that is no file goes on with the destination as the path', () => {
     const config = boa([{ handle: 'filesystem' }, { src: '^/a$', dest: '/b', check: true }, { src: '^/b$', dest: '/c.html', check: true }]);
     expect(route(config, files('c.html'), req('/a'))).toMatchObject({ kind: 'file', path: 'c.html' });
+  });
+
+  test('dev router: a check route with a status whose destination is no file answers that status (exit_with_status)', () => {
+    const config = boa([
+      { handle: 'filesystem' },
+      { handle: 'miss' },
+      { src: '^/_next/static/.+$', status: 404, check: true, dest: '$0' },
+      { handle: 'rewrite' },
+      { src: '^/(?<slug>.+?)(?:/)?$', dest: '/[...slug].html', check: true },
+    ]);
+    expect(route(config, files('[...slug].html', '_next/static/a.js'), req('/_next/static/gone.js'))).toEqual({ kind: 'error', status: 404, headers: {} });
+    expect(route(config, files('[...slug].html', '_next/static/a.js'), req('/_next/static/a.js'))).toMatchObject({ kind: 'file', path: '_next/static/a.js' });
+    expect(route(config, files('[...slug].html'), req('/any/page'))).toMatchObject({ kind: 'file', path: '[...slug].html' });
   });
 
   test('dev router: the redirect Location is the route header as is (the request query is not added)', () => {
@@ -106,6 +121,23 @@ describe('path safety: one segment rule for uploads, builder and router', () => 
     const r = route(boa([{ src: '^/.*$', headers: { 'x-h': '1' }, continue: true }]), files('b.txt', 'a/b.txt'), req(p));
     expect(r).toEqual({ kind: 'error', status: 400, headers: { 'x-h': '1' } });
   });
+
+  test.each(['a/b.txt', '_...x_.css', 'a..b/c', '../b.txt', 'a/./b', 'a//b', 'a\\b', 'a/\u0007b', 'ok/[...all].js'])(
+    '%s: the upload schema, the builder and the router agree',
+    (p) => {
+      const uploadAccepts = FilePath.safeParse(p).success;
+      const builderAccepts = (() => {
+        try {
+          assertSafeRelativePath(p);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      const served = route(boa([]), files(p), req(`/${p.split('/').map(encodeURIComponent).join('/')}`)).kind === 'file';
+      expect([builderAccepts, served]).toEqual([uploadAccepts, uploadAccepts]);
+    },
+  );
 
   test('the request path is percent-decoded before the lookup', () => {
     expect(route(boa([]), files('café/menu du jour.html'), req('/caf%C3%A9/menu%20du%20jour.html'))).toMatchObject({ kind: 'file', path: 'café/menu du jour.html' });

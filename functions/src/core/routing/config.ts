@@ -1,6 +1,6 @@
 import { getTransformedRoutes, type GetRoutesProps } from '@vercel/routing-utils';
 import * as z from 'zod';
-import { checkLimits, HasItemSchema, InvalidRoutingConfigError, MAX_PATTERN_LENGTH, MAX_ROUTES, parse, parseWith, type BuildOutputConfig, type Route, type SourceRoute } from './schema.ts';
+import { checkLimits, FORBIDDEN_HEADER_PREFIXES, FORBIDDEN_HEADERS, HasItemSchema, InvalidRoutingConfigError, MAX_PATTERN_LENGTH, MAX_ROUTES, parse, parseWith, RouteSchema, type BuildOutputConfig, type Route, type SourceRoute } from './schema.ts';
 
 /**
  * A deployment's routing, in the Build Output API v3 format
@@ -32,13 +32,6 @@ export * from './schema.ts';
 
 // ---- vercel.json / runway.json ---------------------------------------------------------------
 
-/** Headers CloudFront refuses or keeps read-only; a rule setting one would fail the response. */
-const FORBIDDEN_HEADERS = new Set([
-  'connection', 'content-encoding', 'content-length', 'expect', 'keep-alive', 'proxy-authenticate',
-  'proxy-authorization', 'proxy-connection', 'set-cookie', 'trailer', 'transfer-encoding', 'upgrade',
-  'via', 'warning', 'x-cache', 'x-forwarded-proto', 'x-real-ip',
-]);
-const FORBIDDEN_HEADER_PREFIXES = ['x-accel-', 'x-amz-cf-', 'x-amzn-', 'x-edge-', 'x-runway-'];
 
 const SourcePattern = z
   .string()
@@ -95,6 +88,7 @@ const routingFields = {
   headers: z.array(HeaderRuleSchema).max(MAX_ROUTES).optional().describe('Every matching rule applies, 404s included'),
   cleanUrls: z.boolean().optional().describe('Serve /about from about.html and redirect /about.html to /about'),
   trailingSlash: z.boolean().optional().describe('true: /about → /about/; false: /about/ → /about (308)'),
+  routes: z.array(RouteSchema).max(MAX_ROUTES).optional().describe("Vercel's legacy routes (not combinable with the fields above)"),
 };
 
 /** runway.json's routing fields (all of it is routing). Unknown fields are refused. */
@@ -129,15 +123,24 @@ export function compileBuildOutputConfig(input: { runwayJson?: unknown; vercelJs
     if (value !== undefined) (fields as Record<string, unknown>)[field] = value;
   }
   const file = runway ? 'runway.json' : 'vercel.json';
+  const newFields = (['redirects', 'rewrites', 'headers', 'cleanUrls', 'trailingSlash'] as const).filter((f) => fields[f] !== undefined);
+  if (fields.routes !== undefined && newFields.length > 0) {
+    // Vercel refuses the mix too ("If rewrites, redirects, headers, cleanUrls or trailingSlash are
+    // used, then routes cannot be defined", https://vercel.com/docs/project-configuration#routes).
+    throw new InvalidRoutingConfigError(`${file}: "routes" cannot be combined with ${newFields.map((f) => `"${f}"`).join(', ')}; move the routes into redirects, rewrites and headers`, { file });
+  }
 
   const { routes, error } = getTransformedRoutes(fields as GetRoutesProps);
   if (error) {
-    throw new InvalidRoutingConfigError(`${file}: ${error.message}${error.errors?.length ? `: ${error.errors.join('; ')}` : ''}`, { file, code: error.code });
+    const more = (error.errors ?? []).filter((e) => e !== error.message);
+    throw new InvalidRoutingConfigError(`${file}: ${[error.message, ...more].join('; ')}`, { file, code: error.code });
   }
   // The dev server matches case-sensitively when vercel.json uses redirects/rewrites/headers/cleanUrls/
-  // trailingSlash (`hasNewRoutingProperties`, packages/cli/src/util/dev/server.ts); BOA routes default
-  // to case-insensitive, so the compiled routes say so explicitly.
-  const compiled: Route[] = (routes ?? []).map((r) => ('handle' in r ? { handle: r.handle } : { ...(r as SourceRoute), caseSensitive: true }));
+  // trailingSlash, case-insensitively with legacy `routes` (`hasNewRoutingProperties`,
+  // packages/cli/src/util/dev/server.ts); BOA routes default to case-insensitive, so the routes
+  // compiled from the new fields say so explicitly.
+  const caseSensitive = fields.routes === undefined;
+  const compiled: Route[] = (routes ?? []).map((r) => ('handle' in r ? { handle: r.handle } : { ...(r as SourceRoute), ...(caseSensitive ? { caseSensitive: true } : {}) }));
   if (runway?.spa === true) {
     if (!compiled.some((r) => 'handle' in r && r.handle === 'filesystem')) compiled.push({ handle: 'filesystem' });
     compiled.push(SPA_ROUTE);

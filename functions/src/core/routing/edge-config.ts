@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ValidationError } from '#core/errors';
-import { InvalidRoutingConfigError } from './schema.ts';
+import { FORBIDDEN_HEADER_PREFIXES, FORBIDDEN_HEADERS, InvalidRoutingConfigError, parse } from './schema.ts';
 
 export { InvalidRoutingConfigError };
 
@@ -24,14 +24,6 @@ export { InvalidRoutingConfigError };
 /** CloudFront KeyValueStore value limit. */
 export const MAX_COMPILED_CONFIG_BYTES = 1024;
 const MAX_CAPTURES = 9;
-
-/** Headers CloudFront refuses or keeps read-only in viewer-response; setting one fails the response. */
-const FORBIDDEN_HEADERS = new Set([
-  'connection', 'content-encoding', 'content-length', 'expect', 'keep-alive', 'proxy-authenticate',
-  'proxy-authorization', 'proxy-connection', 'set-cookie', 'trailer', 'transfer-encoding', 'upgrade',
-  'via', 'warning', 'x-cache', 'x-forwarded-proto', 'x-real-ip',
-]);
-const FORBIDDEN_HEADER_PREFIXES = ['x-accel-', 'x-amz-cf-', 'x-amzn-', 'x-edge-', 'x-runway-'];
 
 const SourcePattern = z
   .string()
@@ -314,19 +306,6 @@ function compileDestination(destination: string, captures: PatternCapture[]): st
 
 function invalid(file: string, path: string, error: PatternError): InvalidRoutingConfigError {
   return new InvalidRoutingConfigError(`${file}: ${path}: ${error.message}`, { file, path }, { cause: error });
-}
-
-function parse<T>(schema: z.ZodType<T>, file: string, value: unknown): T | undefined {
-  if (value === undefined) return undefined;
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw new InvalidRoutingConfigError(
-      `${file} is invalid:\n${z.prettifyError(result.error)}`,
-      { file, issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-      { cause: result.error },
-    );
-  }
-  return result.data;
 }
 
 /**

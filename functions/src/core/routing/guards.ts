@@ -1,4 +1,7 @@
-import { check, type Diagnostics } from 'recheck';
+import type { Diagnostics } from 'recheck';
+// recheck's pure-JavaScript build: its package entry would first try a native binary, a JVM or
+// worker threads (and loads synckit, which breaks in an ESM bundle); this one checks in-process.
+import recheck from 'recheck/lib/browser.js';
 import { type BuildOutputConfig, InvalidRoutingConfigError, routePatterns } from './schema.ts';
 
 /**
@@ -41,9 +44,6 @@ export interface PatternReport {
  */
 export async function checkPatterns(config: BuildOutputConfig, options: { timeoutMs?: { auto: number; fuzz: number } } = {}): Promise<PatternReport> {
   const timeout = options.timeoutMs ?? CHECK_TIMEOUT_MS;
-  // recheck reads its backend from RECHECK_BACKEND at each call; its default would try a native
-  // binary or a JVM first (optional packages a bundle drops), the pure build runs anywhere.
-  process.env.RECHECK_BACKEND ??= 'pure';
   const verdicts = new Map<string, Diagnostics>();
   const report: PatternReport = { checked: 0, unsafe: [], undecided: [] };
   for (const { where, pattern } of routePatterns(config)) {
@@ -51,8 +51,10 @@ export async function checkPatterns(config: BuildOutputConfig, options: { timeou
     if (!verdict) {
       // The automatic strategy decides most patterns by automata quickly; a large alternation can
       // time out there while the fuzzer settles it (e.g. Next.js' `/_next/static/(?:…|…)/.+` miss route).
-      verdict = await check(pattern, '', { timeout: timeout.auto });
-      if (verdict.status === 'unknown') verdict = await check(pattern, '', { timeout: timeout.fuzz, checker: 'fuzz' });
+      // Checking is synchronous CPU work: yield between patterns so timers and I/O keep running.
+      await new Promise((resolve) => setImmediate(resolve));
+      verdict = recheck.checkSync(pattern, '', { timeout: timeout.auto });
+      if (verdict.status === 'unknown') verdict = recheck.checkSync(pattern, '', { timeout: timeout.fuzz, checker: 'fuzz' });
       verdicts.set(pattern, verdict);
       report.checked++;
     }

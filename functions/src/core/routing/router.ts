@@ -178,16 +178,16 @@ function run(config: CompiledRoutes, files: FileLookup, state: State): RouteResu
   const first = scan(config, files, state, null);
   if (first.kind === 'answer') return first.result;
   if (first.kind === 'status') return error(config, files, state, first.status);
-  if (first.kind === 'found') return hit(config, files, state, first.file, first.status);
+  if (first.kind === 'found') return hit(config, state, first.file, first.status);
 
   const file = lookup(config, files, state.path);
-  if (file !== undefined) return hit(config, files, state, file, state.status);
+  if (file !== undefined) return hit(config, state, file, state.status);
 
   for (const phase of ['filesystem', 'miss', 'rewrite'] as const) {
     const end = scan(config, files, state, phase);
     if (end.kind === 'answer') return end.result;
     if (end.kind === 'status') return error(config, files, state, end.status);
-    if (end.kind === 'found') return hit(config, files, state, end.file, end.status);
+    if (end.kind === 'found') return hit(config, state, end.file, end.status);
   }
   return error(config, files, state, 404);
 }
@@ -195,8 +195,9 @@ function run(config: CompiledRoutes, files: FileLookup, state: State): RouteResu
 /**
  * Scan one phase's routes. A `continue` route applies and goes on; any other match ends the phase:
  * redirect / external / bare status answer, a destination that is a file is found, a `check`
- * destination that is no file goes on (the dev router's `check` miss, path = destination), and a
- * destination without `check` that is no file is a 404.
+ * destination that is no file goes on (the dev router's `check` miss, path = destination) unless
+ * the route has a status, and a destination without `check` that is no file is a 404 — except
+ * before the filesystem, where the rewritten path goes on to the filesystem.
  */
 function scan(config: CompiledRoutes, files: FileLookup, state: State, phase: HandleValue | null): PhaseEnd {
   for (const prepared of config.phases.get(phase) ?? []) {
@@ -228,14 +229,19 @@ function scan(config: CompiledRoutes, files: FileLookup, state: State, phase: Ha
     setDestination(state, dest);
     const file = lookup(config, files, state.path);
     if (file !== undefined) return { kind: 'found', file, ...(status !== undefined ? { status } : {}) };
-    if (r.check) continue;
+    if (r.check) {
+      // The dev router's exit_with_status: a check route with a status whose destination is no
+      // file answers that status (Next.js' miss route for missing /_next/static chunks).
+      if (r.status !== undefined) return { kind: 'status', status: r.status };
+      continue;
+    }
     if (phase === null) return { kind: 'none' };
     return { kind: 'status', status: status ?? 404 };
   }
   return { kind: 'none' };
 }
 
-function hit(config: CompiledRoutes, _files: FileLookup, state: State, file: string, status: number | undefined): RouteResult {
+function hit(config: CompiledRoutes, state: State, file: string, status: number | undefined): RouteResult {
   for (const prepared of config.phases.get('hit') ?? []) {
     const match = matchRoute(prepared, state);
     if (match) applyHeaders(state, prepared.route.headers, match, true);

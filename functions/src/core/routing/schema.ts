@@ -25,6 +25,15 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Longest route `src` / condition value, in characters. */
 export const MAX_PATTERN_LENGTH = 4096;
 
+/** Headers CloudFront refuses or keeps read-only; a rule setting one would fail the response. */
+export const FORBIDDEN_HEADERS = new Set([
+  'connection', 'content-encoding', 'content-length', 'expect', 'keep-alive', 'proxy-authenticate',
+  'proxy-authorization', 'proxy-connection', 'set-cookie', 'trailer', 'transfer-encoding', 'upgrade',
+  'via', 'warning', 'x-cache', 'x-forwarded-proto', 'x-real-ip',
+]);
+/** Header name prefixes reserved the same way. */
+export const FORBIDDEN_HEADER_PREFIXES = ['x-accel-', 'x-amz-cf-', 'x-amzn-', 'x-edge-', 'x-runway-'];
+
 /** Routing phases of the Build Output API (`{ "handle": … }` routes). */
 export const HANDLE_VALUES = ['filesystem', 'hit', 'miss', 'rewrite', 'error', 'resource'] as const;
 export type HandleValue = (typeof HANDLE_VALUES)[number];
