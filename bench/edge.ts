@@ -41,6 +41,8 @@ const SANDBOX_REQUESTS = 100_000;
 const LOAD = { requests: 20_000, warmup: 1_000, concurrency: 32, maxSeconds: 15 };
 const SWITCH_ROUNDS = 5;
 const FILE_BYTES = 10 * 1024;
+/** Owner of the benchmark's blobs (`blobs/<team>/<sha>`). */
+const BENCH_TEAM = 'team_bench';
 
 interface LoadResult {
   requests: number;
@@ -182,8 +184,6 @@ async function seed(local: LocalAws): Promise<Seeded> {
   await new EmulatorEdgeStore().put(host, a.id);
   return { file, host, a, b };
 }
-
-const BENCH_TEAM = 'team_bench';
 
 /**
  * A deployment as finalize leaves it: the files as the team's blobs and its index (routes compiled
