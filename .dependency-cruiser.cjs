@@ -29,10 +29,14 @@ module.exports = {
     },
     {
       name: 'builder-is-standalone',
-      comment: 'The builder runs in CodeBuild on its own bundle: it shares only the build contract with the control plane.',
+      comment:
+        'The builder runs in CodeBuild on its own bundle: it shares only the build contract and the routing compiler and its pattern guard (vercel.json → Build Output API routes, pure) with the control plane.',
       severity: 'error',
       from: { path: '^functions/src/builder/' },
-      to: { path: '^functions/src/', pathNot: ['^functions/src/builder/', '^functions/src/core/build/contract\\.ts$'] },
+      to: {
+        path: '^functions/src/',
+        pathNot: ['^functions/src/builder/', '^functions/src/core/build/contract\\.ts$', '^functions/src/core/routing/(config|guards|schema)\\.ts$'],
+      },
     },
     {
       name: 'adapters-no-handlers',

@@ -21,9 +21,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sirv from 'sirv';
-import { compileRoutingConfig } from '../functions/src/core/routing/config.ts';
+import { createHash } from 'node:crypto';
+import { blobKey } from '../functions/src/core/artifact-keys.ts';
+import { compileBuildOutputConfig } from '../functions/src/core/routing/config.ts';
+import { buildDeploymentIndex, deploymentIndexKey } from '../functions/src/core/routing/deployment-index.ts';
 import { loadCloudFrontFunction, viewerRequestEvent, type CfEvent } from '../local/cloudfront-sandbox.ts';
 import { createEdgeServer } from '../local/edge.ts';
+import type { RouterFigures } from './router.ts';
 import { freePort } from '../local/emulator.ts';
 import { startLocalAws, type LocalAws } from '../local/environment.ts';
 
@@ -37,6 +41,8 @@ const SANDBOX_REQUESTS = 100_000;
 const LOAD = { requests: 20_000, warmup: 1_000, concurrency: 32, maxSeconds: 15 };
 const SWITCH_ROUNDS = 5;
 const FILE_BYTES = 10 * 1024;
+/** Owner of the benchmark's blobs (`blobs/<team>/<sha>`). */
+const BENCH_TEAM = 'team_bench';
 
 interface LoadResult {
   requests: number;
@@ -60,6 +66,11 @@ async function main(): Promise<void> {
 
   log(`viewer-request in the sandbox: ${SANDBOX_REQUESTS.toLocaleString('en')} synthetic requests…`);
   const usPerRequest = await sandboxSpeed();
+  // The router alone (router-core's bench/router.ts): µs per request over a Next-sized table and a
+  // plain static site. The pattern check is timed by `npm run bench:router`, not here.
+  log('router µs per request (bench/router.ts)…');
+  const { benchRouter } = await import('./router.ts');
+  const router = await benchRouter({ requests: 20_000, checkPatterns: false });
 
   log('starting a private emulator…');
   const local = await startLocalAws({ port: await freePort(), mode: 'private' });
@@ -98,6 +109,8 @@ async function main(): Promise<void> {
       function_bytes: functionBytes,
       viewer_response_bytes: viewerResponseBytes,
       us_per_request: round(usPerRequest, 2),
+      router_next_sized: router.next_sized,
+      router_static_site: router.static_site,
       edge_rps: Math.round(edgeLoad.rps),
       edge_p99_ms: round(edgeLoad.p99_ms, 2),
       static_rps: Math.round(staticLoad.rps),
@@ -134,16 +147,7 @@ async function main(): Promise<void> {
 /** Mean µs per viewer-request run over a warm, in-memory KVS with realistic hosts and paths. */
 async function sandboxSpeed(): Promise<number> {
   const kvs = new Map<string, string>();
-  const { key, value } = compileRoutingConfig({
-    runwayJson: {
-      cleanUrls: true,
-      redirects: [{ source: '/old/:path*', destination: '/new/:path*' }],
-      rewrites: [{ source: '/app/(.*)', destination: '/app/index.html' }],
-      headers: [{ source: '/assets/(.*)', headers: [{ key: 'x-bench', value: '1' }] }],
-    },
-  });
-  kvs.set(`c:${key}`, value!);
-  for (let i = 0; i < 50; i++) kvs.set(`p${i}.localhost`, i % 2 ? `dpl_${i}abcdef ${key}` : `dpl_${i}abcdef`);
+  for (let i = 0; i < 50; i++) kvs.set(`p${i}.localhost`, `dpl_${i}abcdef`);
   const fn = loadCloudFrontFunction(VIEWER_REQUEST, async (k) => kvs.get(k));
   const paths = ['/', '/about', '/about.html', '/docs/', '/assets/app.1a2b3c4d.js', '/old/a/b', '/app/x/y', '/%2e%2e/x', '/img/logo.svg', '/a//b.css'];
   const events: CfEvent[] = [];
@@ -172,15 +176,39 @@ async function seed(local: LocalAws): Promise<Seeded> {
   const deployment = (label: string) => ({ id: `dpl_bench${label}${randomBytes(3).toString('hex')}`, index: Buffer.from(`<!doctype html><p>deployment ${label}</p>`) });
   const a = deployment('a');
   const b = deployment('b');
-  const put = (key: string, body: Buffer, type: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: type }));
   await Promise.all([
-    put(`d/${a.id}/ten-kb.txt`, file, 'text/plain; charset=utf-8'),
-    put(`d/${a.id}/index.html`, a.index, 'text/html; charset=utf-8'),
-    put(`d/${b.id}/index.html`, b.index, 'text/html; charset=utf-8'),
+    putDeployment(s3, bucket, a.id, { 'ten-kb.txt': file, 'index.html': a.index }),
+    putDeployment(s3, bucket, b.id, { 'index.html': b.index }),
   ]);
   const host = 'bench.localhost';
   await new EmulatorEdgeStore().put(host, a.id);
   return { file, host, a, b };
+}
+
+/**
+ * A deployment as finalize leaves it: the files as the team's blobs and its index (routes compiled
+ * from a realistic runway.json, so the router does real work on every request).
+ */
+async function putDeployment(s3: S3Client, bucket: string, id: string, files: Record<string, Buffer>): Promise<void> {
+  const manifest: Record<string, { sha: string; size: number; contentType: string }> = {};
+  await Promise.all(
+    Object.entries(files).map(([file, body]) => {
+      const sha = createHash('sha256').update(body).digest('hex');
+      manifest[file] = { sha, size: body.length, contentType: file.endsWith('.html') ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8' };
+      return s3.send(new PutObjectCommand({ Bucket: bucket, Key: blobKey(BENCH_TEAM, sha), Body: body, ContentType: 'application/octet-stream' }));
+    }),
+  );
+  const config = compileBuildOutputConfig({
+    runwayJson: {
+      cleanUrls: true,
+      redirects: [{ source: '/old/:path*', destination: '/new/:path*' }],
+      rewrites: [{ source: '/app/(.*)', destination: '/app/index.html' }],
+      headers: [{ source: '/assets/(.*)', headers: [{ key: 'x-bench', value: '1' }] }],
+    },
+    files: Object.keys(files),
+  });
+  const index = buildDeploymentIndex({ deploymentId: id, teamId: BENCH_TEAM, manifest: { framework: 'static', files: manifest }, config });
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: deploymentIndexKey(id), Body: JSON.stringify(index), ContentType: 'application/json' }));
 }
 
 /** Runs the load generator in a child process (its own CPU time), one target at a time. */
@@ -321,7 +349,7 @@ async function controlPlane(seeded: Seeded) {
         target: 'production',
         source: { type: 'git', provider: 'github', repo: 'runway/bench', sha: '0'.repeat(40) },
       });
-      await s3.send(new PutObjectCommand({ Bucket: process.env.RUNWAY_ARTIFACT_BUCKET!, Key: `d/${created.id}/index.html`, Body: index, ContentType: 'text/html; charset=utf-8' }));
+      await putDeployment(s3, process.env.RUNWAY_ARTIFACT_BUCKET!, created.id, { 'index.html': index });
       await Deployment.transition(created.id, { from: ['QUEUED'], to: 'BUILDING' });
       return (await Deployment.transition(created.id, { from: ['BUILDING'], to: 'READY' })).id;
     };
@@ -368,10 +396,14 @@ async function waitForBytes(port: number, host: string, expected: Buffer): Promi
 
 function report(results: Record<string, unknown> & { machine: string; date: string }): void {
   const r = results as Record<string, number | string>;
+  const rn = results.router_next_sized as RouterFigures;
+  const rs = results.router_static_site as RouterFigures;
   const rows: Array<[string, string]> = [
     ['viewer-request source', `${r.function_bytes} B (limit 10,240, target ≤ 6,144)`],
     ['viewer-response source', `${r.viewer_response_bytes} B`],
     ['viewer-request in the sandbox', `${r.us_per_request} µs/request (${SANDBOX_REQUESTS.toLocaleString('en')} requests, warm in-memory KVS)`],
+    ['router, Next-sized table', `p50 ${rn.p50_us} µs, p99 ${rn.p99_us} µs (${rn.routes} routes, ${rn.files} files)`],
+    ['router, plain static site', `p50 ${rs.p50_us} µs, p99 ${rs.p99_us} µs (${rs.routes} routes, ${rs.files} files)`],
     ['local edge, 10 KB file', `${r.edge_rps} req/s, p50 ${r.edge_p50_ms} ms, p99 ${r.edge_p99_ms} ms`],
     ['static server (sirv), same file', `${r.static_rps} req/s, p50 ${r.static_p50_ms} ms, p99 ${r.static_p99_ms} ms`],
     ['throughput ratio edge / static', String(r.throughput_ratio_vs_static)],
@@ -397,8 +429,9 @@ function report(results: Record<string, unknown> & { machine: string; date: stri
     '',
     `Load: ${LOAD.requests.toLocaleString('en')} keep-alive GETs after ${LOAD.warmup.toLocaleString('en')} warm-up, ${LOAD.concurrency} in flight, ` +
       'from a child process over loopback; both servers measured in the same run. The local edge runs both CloudFront ' +
-      'Functions in node:vm on every request and keeps immutable `d/` objects in memory after the first S3 read, as ' +
-      "CloudFront's cache does; KVS reads are reused for at most 250 ms, which bounds how stale a switch can be. " +
+      'Functions in node:vm and the router (origin-request, over the deployment index kept in memory) on every request, ' +
+      "and keeps immutable blobs in memory after the first S3 read, as CloudFront's cache does; KVS reads are reused " +
+      'for at most 250 ms, which bounds how stale a switch can be. ' +
       `Promote/rollback are timed from the ${results.promote_via === 'api' ? 'POST /v1/projects/{name}/promote|rollback call' : 'EdgeStore.put'} ` +
       'until the edge returns the other deployment\'s exact bytes.',
     '',

@@ -3,19 +3,22 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, NoSuchKey, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
-import type { CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
+import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResponse, CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
 import fresh from 'fresh';
 import { lookup as mimeLookup } from 'mrmime';
 import parseRange from 'range-parser';
 import { s3Client } from '../functions/src/adapters/aws/clients.ts';
 import { EmulatorEdgeStore } from '../functions/src/adapters/edge-store/emulator.ts';
 import type { EdgeStore } from '../functions/src/core/ports.ts';
+import { createOriginRequestHandler, type OriginRequestOptions } from '../functions/src/edge/origin-request.ts';
 import { createOriginResponseHandler } from '../functions/src/edge/origin-response.ts';
+import { IndexCache } from '../functions/src/edge/serve.ts';
 import {
   loadCloudFrontFunction,
   toResult,
   viewerRequestEvent,
   viewerResponseEvent,
+  type CfRequest,
   type CfResponse,
   type CfValues,
   type KvsGet,
@@ -24,17 +27,21 @@ import { config } from '../functions/src/lib/config.ts';
 import { isDependencyUnavailable } from '../functions/src/lib/http-errors.ts';
 
 /**
- * Local stand-in for CloudFront on :4001 — a thin adapter around the production pieces:
+ * Local stand-in for CloudFront on :4001 — a thin adapter around the production pieces, in
+ * CloudFront's order:
  * 1. viewer-request: the real `viewer-request.js`, in the node:vm sandbox, with a KeyValueStore
- *    shim over the emulator edge store (`edge-kvs/<host>` objects). A generated response is sent.
- * 2. the cache + S3 origin: the rewritten URI is an artifact-bucket key (`d/<id>/<path>`), read from
- *    the emulator's S3. Files under `d/` never change, so, like CloudFront's cache keyed on that
- *    URI, an object read once is kept in memory (bounded); Range, HEAD and conditional requests are
- *    answered from it the way S3 and CloudFront answer them.
- * 3. origin-response: S3 403/404 runs the real Lambda@Edge handler (the deployment's 404.html).
- * 4. viewer-response: the real `viewer-response.js` sets the response headers; skipped for status
- *    >= 400, as CloudFront does.
- * No routing decision is made here: hosts, paths, redirects and rewrites are the function's.
+ *    shim over the emulator edge store (`edge-kvs/<host>` objects): host → `/d/<deploymentId><path>`.
+ * 2. origin-request: the real Lambda@Edge handler (functions/src/edge/origin-request.ts) runs the
+ *    router over the deployment's index (`routes/<id>.json`, read once and kept in memory) on every
+ *    request — this server keeps no response cache, so every request is a "miss" — and either
+ *    answers (redirects, 404s) or names the file's blob (`blobs/<teamId>/<sha>`).
+ * 3. the S3 origin: blobs never change, so, like CloudFront's cache, one read once is kept in
+ *    memory (bounded); Range, HEAD and conditional requests are answered the way S3 answers them.
+ * 4. origin-response: the real handler gives the blob the router's status and headers.
+ * 5. viewer-response: the real `viewer-response.js` (drops the CDN-only `s-maxage`); skipped for
+ *    status >= 400, as CloudFront does.
+ * Each request has a time bound (`requestTimeoutMs`, 504 after it, as CloudFront's origin
+ * timeout), and the router a per-request step budget, so one slow request holds up no other.
  */
 
 const EDGE_SOURCES = path.resolve(import.meta.dirname, '../functions/src/edge');
@@ -55,6 +62,12 @@ export interface EdgeServerOptions {
   maxCachedObjectBytes?: number;
   /** Memory for cached objects, least recently used evicted first. @default 64 MiB */
   maxCacheBytes?: number;
+  /** Deployment indexes kept in memory. @default 200 */
+  maxCachedIndexes?: number;
+  /** A request not answered within this many ms gets a 504. @default 10_000 */
+  requestTimeoutMs?: number;
+  /** Passed to the router with every request. */
+  routeOptions?: OriginRequestOptions['routeOptions'];
 }
 
 /** Create the local edge server (not yet listening). */
@@ -75,12 +88,13 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
   const viewerRequest = loadCloudFrontFunction(path.join(EDGE_SOURCES, 'viewer-request.js'), kvsGet);
   const viewerResponse = loadCloudFrontFunction(path.join(EDGE_SOURCES, 'viewer-response.js'), kvsGet);
   const origin = new S3Origin(s3, bucket, options.maxCachedObjectBytes ?? 2 * 1024 * 1024, options.maxCacheBytes ?? 64 * 1024 * 1024);
-  const originResponse = createOriginResponseHandler(async (key) => {
+  const indexes = new IndexCache(async (key) => {
     const found = await origin.object(key);
-    if (!found) return null;
-    const body = found.body ?? (await origin.read(key));
-    return { body, contentType: found.contentType };
-  });
+    return found ? (found.body ?? (await origin.read(key))).toString('utf8') : undefined;
+  }, options.maxCachedIndexes ?? 200);
+  const originRequest = createOriginRequestHandler(indexes, options.routeOptions === undefined ? {} : { routeOptions: options.routeOptions });
+  const originResponse = createOriginResponseHandler();
+  const timeoutMs = options.requestTimeoutMs ?? 10_000;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -93,10 +107,11 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
     const hosts = req.headersDistinct.host ?? [];
     if (hosts.length > 1 || (hosts.length === 0 && req.httpVersion !== '1.0')) return sendText(res, method, 400, 'Bad Request');
     const q = target.indexOf('?');
+    const query = q < 0 ? '' : target.slice(q + 1);
     const event = viewerRequestEvent({
       method,
       uri: q < 0 ? target : target.slice(0, q),
-      querystring: q < 0 ? '' : target.slice(q + 1),
+      querystring: query,
       headers: req.headersDistinct as Record<string, string[]>,
       ...(req.socket.remoteAddress ? { ip: req.socket.remoteAddress } : {}),
     });
@@ -114,14 +129,23 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       return sendText(res, method, 503, 'Service Unavailable: the edge store cannot be read right now.', { 'retry-after': '5' });
     }
     if (result.kind === 'response') return sendGenerated(res, method, result.response);
-    const request = result.request;
+    const viewer = result.request;
 
-    // S3 decodes the URI path exactly once to get the key (the function refused anything unsafe).
+    const routed = await originRequest(toLambdaEdgeRequest(viewer, query, req.socket.remoteAddress ?? '127.0.0.1'));
+    if ('status' in routed) return sendViewer(res, method, viewer, lambdaEdgeResponse(routed));
+    const request = routed;
+
+    // S3 decodes the URI path exactly once to get the key; blob keys are plain.
     const key = decodeURIComponent(request.uri).slice(1);
     const object = await origin.object(key);
+    const s3Response = (status: number, headers: Record<string, string>): CloudFrontResponse => ({
+      status: String(status),
+      statusDescription: '',
+      headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [{ key: k, value: v }]])),
+    });
     if (!object) {
-      const answer = await originResponse(originResponseEvent(request.uri, method)) as CloudFrontResultResponse;
-      return sendLambdaEdge(res, method, answer);
+      const answer = await originResponse(originResponseEvent(request, s3Response(404, {})));
+      return sendViewer(res, method, viewer, lambdaEdgeResponse(answer as CloudFrontResultResponse));
     }
 
     const originHeaders: Record<string, string> = {
@@ -146,18 +170,16 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
         originHeaders['content-range'] = `bytes ${range.start}-${range.end}/${object.size}`;
       }
     }
-
-    const out = toResult(await viewerResponse.handle(viewerResponseEvent(request, { statusCode: status, headers: originHeaders })));
-    const response = out.kind === 'response' ? out.response : { statusCode: status, headers: {} };
-    const headers = flatten(response.headers);
-    if (status === 304) {
-      res.writeHead(304, headers);
+    const answered = lambdaEdgeResponse((await originResponse(originResponseEvent(request, s3Response(status, originHeaders)))) as CloudFrontResultResponse);
+    const final = await viewerStep(viewer, answered);
+    if (final.status === 304) {
+      res.writeHead(304, final.headers);
       return void res.end();
     }
     const start = range?.start ?? 0;
     const end = range?.end ?? object.size - 1;
-    headers['content-length'] = String(Math.max(0, end - start + 1));
-    res.writeHead(response.statusCode, headers);
+    final.headers['content-length'] = String(Math.max(0, end - start + 1));
+    res.writeHead(final.status, final.headers);
     if (method === 'HEAD' || object.size === 0) return void res.end();
     if (object.body) return void res.end(object.body.subarray(start, end + 1));
     const stream = await origin.stream(key, start, end);
@@ -165,16 +187,60 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
     stream.pipe(res);
   }
 
+  /** viewer-response runs for status < 400 only, as in CloudFront. */
+  async function viewerStep(viewer: CfRequest, response: NodeResponse): Promise<NodeResponse> {
+    if (response.status >= 400) return response;
+    const out = toResult(await viewerResponse.handle(viewerResponseEvent(viewer, { statusCode: response.status, headers: response.headers })));
+    return out.kind === 'response' ? { ...response, status: out.response.statusCode, headers: flatten(out.response.headers) } : response;
+  }
+
+  async function sendViewer(res: http.ServerResponse, method: string, viewer: CfRequest, response: NodeResponse): Promise<void> {
+    const final = await viewerStep(viewer, response);
+    send(res, method, final.status, final.headers, response.body ?? Buffer.alloc(0));
+  }
+
   return http.createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // An origin that cannot be reached is a 503 (retry later); one that answers wrongly, a
-      // 502 as CloudFront gives. The cause stays in our log.
-      console.error('[edge] request failed', error);
-      if (res.headersSent) return void res.destroy();
-      if (isDependencyUnavailable(error)) sendText(res, req.method ?? 'GET', 503, 'Service Unavailable', { 'retry-after': '5' });
-      else sendText(res, req.method ?? 'GET', 502, 'Bad Gateway');
-    });
+    const timer = setTimeout(() => {
+      // The request keeps running in the background; its late writes go nowhere.
+      console.error('[edge] request timed out', { url: req.url, timeoutMs });
+      if (!res.headersSent) sendText(res, req.method ?? 'GET', 504, 'Gateway Timeout');
+      else res.destroy();
+    }, timeoutMs);
+    res.on('close', () => clearTimeout(timer));
+    handle(req, res)
+      .catch((error: unknown) => {
+        // An origin that cannot be reached is a 503 (retry later); one that answers wrongly, a
+        // 502 as CloudFront gives. The cause stays in our log.
+        console.error('[edge] request failed', error);
+        if (res.headersSent || res.writableEnded) return void res.destroy();
+        if (isDependencyUnavailable(error)) sendText(res, req.method ?? 'GET', 503, 'Service Unavailable', { 'retry-after': '5' });
+        else sendText(res, req.method ?? 'GET', 502, 'Bad Gateway');
+      })
+      .finally(() => clearTimeout(timer));
   });
+}
+
+interface NodeResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body?: Buffer;
+}
+
+/** The viewer request as Lambda@Edge sees it at origin-request (headers as lists of {key, value}). */
+function toLambdaEdgeRequest(viewer: CfRequest, query: string, clientIp: string): CloudFrontRequest {
+  const headers: CloudFrontHeaders = {};
+  for (const [name, entry] of Object.entries(viewer.headers)) {
+    const values = entry.multiValue ? entry.multiValue.map((v) => v.value) : [entry.value];
+    headers[name] = values.map((value) => ({ key: name, value }));
+  }
+  return { clientIp, method: viewer.method, uri: viewer.uri, querystring: query, headers };
+}
+
+function lambdaEdgeResponse(response: CloudFrontResultResponse): NodeResponse {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, entries] of Object.entries(response.headers ?? {})) headers[name] = entries.length === 1 ? entries[0]!.value : entries.map((e) => e.value);
+  const body = response.body === undefined ? undefined : Buffer.from(response.body, response.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+  return { status: Number(response.status), headers, ...(body ? { body } : {}) };
 }
 
 /** What the edge knows about one object of the artifact bucket. */
@@ -298,17 +364,9 @@ export function cachedReads(read: KvsGet, ttlMs: number, maxEntries = 10_000): K
   };
 }
 
-function originResponseEvent(uri: string, method: string): CloudFrontResponseEvent {
+function originResponseEvent(request: CloudFrontRequest, response: CloudFrontResponse): CloudFrontResponseEvent {
   return {
-    Records: [
-      {
-        cf: {
-          config: { distributionDomainName: 'localhost', distributionId: 'LOCAL', eventType: 'origin-response', requestId: 'local' },
-          request: { clientIp: '127.0.0.1', headers: {}, method, querystring: '', uri },
-          response: { status: '404', statusDescription: 'Not Found', headers: {} },
-        },
-      },
-    ],
+    Records: [{ cf: { config: { distributionDomainName: 'localhost', distributionId: 'LOCAL', eventType: 'origin-response', requestId: 'local' }, request, response } }],
   };
 }
 
@@ -329,13 +387,6 @@ function sendGenerated(res: http.ServerResponse, method: string, response: CfRes
         ? Buffer.from(response.body, 'utf8')
         : Buffer.from(response.body.data, response.body.encoding === 'base64' ? 'base64' : 'utf8');
   send(res, method, response.statusCode, flatten(response.headers), body);
-}
-
-function sendLambdaEdge(res: http.ServerResponse, method: string, response: CloudFrontResultResponse): void {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, entries] of Object.entries(response.headers ?? {})) headers[name] = entries.map((e) => e.value);
-  const body = Buffer.from(response.body ?? '', response.bodyEncoding === 'base64' ? 'base64' : 'utf8');
-  send(res, method, Number(response.status), headers, body);
 }
 
 function sendText(res: http.ServerResponse, method: string, status: number, text: string, extra: Record<string, string> = {}): void {

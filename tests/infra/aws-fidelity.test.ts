@@ -180,11 +180,12 @@ describe('5. safe redeploys and uninstall', () => {
   });
 
   test('Lambda@Edge versions and the function are retained (replicas block their deletion for hours)', () => {
+    // origin-request (the router) and origin-response.
     const versions = Object.values(templates.edge.findResources('AWS::Lambda::Version'));
-    expect(versions).toHaveLength(1);
-    expect(versions.map((v) => [v.DeletionPolicy, v.UpdateReplacePolicy])).toEqual([['Retain', 'Retain']]);
-    const [, fn] = only(templates.edge.findResources('AWS::Lambda::Function'));
-    expect([fn.DeletionPolicy, fn.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    expect(versions).toHaveLength(2);
+    expect(versions.map((v) => [v.DeletionPolicy, v.UpdateReplacePolicy])).toEqual([['Retain', 'Retain'], ['Retain', 'Retain']]);
+    const fns = Object.values(templates.edge.findResources('AWS::Lambda::Function'));
+    expect(fns.map((fn) => [fn.DeletionPolicy, fn.UpdateReplacePolicy])).toEqual([['Retain', 'Retain'], ['Retain', 'Retain']]);
   });
 
   test('the console bucket is emptied and deleted on destroy', () => {

@@ -72,17 +72,17 @@ describe('edge stack: the one distribution', () => {
     expect(origins[0].OriginPath).toBeUndefined();
   });
 
-  test('the bucket policy lets CloudFront of this account read d/* only', () => {
+  test('the bucket policy lets CloudFront of this account read blobs/* only (the router names a blob per file)', () => {
     const policies = Object.values(templates.state.findResources('AWS::S3::BucketPolicy'));
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     const cloudfront = statements.filter((s: any) => s.Principal?.Service === 'cloudfront.amazonaws.com');
     expect(cloudfront).toEqual([
       {
-        Sid: 'RunwayEdgeReadsDeploymentFiles',
+        Sid: 'RunwayEdgeReadsBlobs',
         Effect: 'Allow',
         Principal: { Service: 'cloudfront.amazonaws.com' },
         Action: 's3:GetObject',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^ArtifactsBucket/), 'Arn'] }, '/d/*']] },
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^ArtifactsBucket/), 'Arn'] }, '/blobs/*']] },
         Condition: {
           StringEquals: { 'AWS:SourceAccount': { Ref: 'AWS::AccountId' } },
           ArnLike: { 'AWS:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::', { Ref: 'AWS::AccountId' }, ':distribution/*']] } },
@@ -91,7 +91,7 @@ describe('edge stack: the one distribution', () => {
     ]);
   });
 
-  test('the cache key is the rewritten URI alone (no Host, headers, cookies or query), compressed variants allowed', () => {
+  test('the cache key is the rewritten URI (naming the deployment) and the query (routes may test it); no Host, headers or cookies; compressed variants allowed', () => {
     const policy = logicalId(edge, 'AWS::CloudFront::CachePolicy');
     edge.hasResourceProperties('AWS::CloudFront::CachePolicy', {
       CachePolicyConfig: Match.objectLike({
@@ -101,14 +101,16 @@ describe('edge stack: the one distribution', () => {
         ParametersInCacheKeyAndForwardedToOrigin: {
           HeadersConfig: { HeaderBehavior: 'none' },
           CookiesConfig: { CookieBehavior: 'none' },
-          QueryStringsConfig: { QueryStringBehavior: 'none' },
+          QueryStringsConfig: { QueryStringBehavior: 'all' },
           EnableAcceptEncodingGzip: true,
           EnableAcceptEncodingBrotli: true,
         },
       }),
     });
     expect(distributionConfig(edge).DefaultCacheBehavior.CachePolicyId).toEqual({ Ref: policy });
-    expect(distributionConfig(edge).DefaultCacheBehavior.OriginRequestPolicyId).toBeUndefined();
+    // The router sees the viewer's headers, cookies and query, S3 its own Host: the managed
+    // AllViewerExceptHostHeader policy (its id is fixed by AWS).
+    expect(distributionConfig(edge).DefaultCacheBehavior.OriginRequestPolicyId).toBe('b689b0a8-53d0-40ab-baf2-68738e2966ac');
   });
 
   test('no invalidations and no custom resources: deploys never touch the distribution', () => {
@@ -131,13 +133,13 @@ describe('edge stack: CloudFront Functions and the KeyValueStore', () => {
     }
   });
 
-  test('both functions are associated with the one KeyValueStore', () => {
+  test('viewer-request reads the one KeyValueStore; viewer-response needs none', () => {
     const kvs = logicalId(edge, 'AWS::CloudFront::KeyValueStore');
-    const fns = Object.values(edge.findResources('AWS::CloudFront::Function'));
+    const fns = Object.entries(edge.findResources('AWS::CloudFront::Function'));
     expect(fns).toHaveLength(2);
-    for (const fn of fns) {
-      expect(fn.Properties.FunctionConfig.KeyValueStoreAssociations).toEqual([{ KeyValueStoreARN: { 'Fn::GetAtt': [kvs, 'Arn'] } }]);
-    }
+    const associations = (prefix: string) => fns.find(([id]) => id.startsWith(prefix))![1].Properties.FunctionConfig.KeyValueStoreAssociations;
+    expect(associations('RoutingViewerRequest')).toEqual([{ KeyValueStoreARN: { 'Fn::GetAtt': [kvs, 'Arn'] } }]);
+    expect(associations('RoutingViewerResponse')).toBeUndefined();
   });
 
   test('the default behavior runs viewer-request and viewer-response', () => {
@@ -155,40 +157,50 @@ describe('edge stack: CloudFront Functions and the KeyValueStore', () => {
   });
 });
 
-describe('edge stack: origin-response Lambda@Edge', () => {
-  const fnId = logicalId(edge, 'AWS::Lambda::Function');
-  const fn = edge.findResources('AWS::Lambda::Function')[fnId]!;
+describe('edge stack: origin-request and origin-response Lambda@Edge', () => {
+  const fns = edge.findResources('AWS::Lambda::Function');
+  const fnId = (description: RegExp) => Object.keys(fns).find((id) => description.test(fns[id]!.Properties.Description))!;
+  const requestId = fnId(/origin-request/);
+  const responseId = fnId(/origin-response/);
+  const statementsOf = (id: string) => {
+    const roleId = fns[id]!.Properties.Role['Fn::GetAtt'][0];
+    return Object.values(edge.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  };
 
-  test('is associated as origin-response through a published version', () => {
-    const version = logicalId(edge, 'AWS::Lambda::Version', { FunctionName: { Ref: fnId } });
+  test('the router at origin-request (cache misses only), the headers at origin-response, each through a published version', () => {
+    const versionOf = (id: string) => logicalId(edge, 'AWS::Lambda::Version', { FunctionName: { Ref: id } });
     expect(distributionConfig(edge).DefaultCacheBehavior.LambdaFunctionAssociations).toEqual([
-      { EventType: 'origin-response', LambdaFunctionARN: { Ref: version } },
+      { EventType: 'origin-request', LambdaFunctionARN: { Ref: versionOf(requestId) } },
+      { EventType: 'origin-response', LambdaFunctionARN: { Ref: versionOf(responseId) } },
     ]);
   });
 
-  test('meets Lambda@Edge limits: Node.js on x86_64, no environment variables, at most 30 s', () => {
+  test.each([['origin-request', () => requestId], ['origin-response', () => responseId]])('%s meets Lambda@Edge limits: Node.js on x86_64, no environment variables, at most 30 s', (_, id) => {
+    const fn = fns[id()]!;
     expect(fn.Properties.Runtime).toMatch(/^nodejs\d+\.x$/);
     expect(fn.Properties.Architectures).toEqual(['x86_64']);
     expect(fn.Properties.Environment).toBeUndefined();
     expect(fn.Properties.Timeout).toBeLessThanOrEqual(30);
     expect(fn.Properties.TracingConfig).toBeUndefined();
-  });
-
-  test('its role trusts edgelambda and may only GetObject under d/', () => {
     const roleId = fn.Properties.Role['Fn::GetAtt'][0];
-    const role = edge.findResources('AWS::IAM::Role')[roleId]!;
-    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service).toEqual(
+    expect(edge.findResources('AWS::IAM::Role')[roleId]!.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service).toEqual(
       expect.arrayContaining(['edgelambda.amazonaws.com', 'lambda.amazonaws.com']),
     );
-    const policies = Object.values(edge.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId));
-    expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+  });
+
+  test('the router may only GetObject deployment indexes (routes/*); origin-response reads nothing', () => {
+    expect(statementsOf(requestId)).toEqual([
       {
         Effect: 'Allow',
         Action: 's3:GetObject',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringMatching(/ArtifactsBucket.*Arn/) }, '/d/*']] },
+        Resource: { 'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringMatching(/ArtifactsBucket.*Arn/) }, '/routes/*']] },
       },
     ]);
+    expect(statementsOf(responseId)).toEqual([]);
   });
+
 });
 
 describe('edge stack: region and domain', () => {

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, test, vi } from 'vitest';
 import { cloudFrontJsProblems } from '../../functions/src/edge/cloudfront-js.ts';
 import { buildRunway } from '../../infra/lib/app.ts';
 import { CloudFrontJsFunction } from '../../infra/lib/constructs/cloudfront-js-function.ts';
-import { LAMBDA_EDGE_NODE_RUNTIMES } from '../../infra/lib/constructs/edge-origin-response.ts';
+import { LAMBDA_EDGE_NODE_RUNTIMES } from '../../infra/lib/constructs/edge-lambda.ts';
 
 /**
  * Runtimes from AWS's documented lists, and esbuild targets equal to them. The esbuild command of
@@ -63,10 +63,10 @@ describe('Lambda runtimes and esbuild targets', () => {
     expect(drift).toEqual([]);
   });
 
-  test('the origin-response Lambda@Edge runs a runtime the Lambda@Edge restrictions page lists', () => {
+  test('the origin-request and origin-response Lambda@Edge run a runtime the Lambda@Edge restrictions page lists', () => {
     const edgeFns = Object.values(Template.fromStack(stacks.edge).findResources('AWS::Lambda::Function'));
-    expect(edgeFns).toHaveLength(1);
-    expect(LAMBDA_EDGE_NODE_RUNTIMES).toContain(edgeFns[0]!.Properties.Runtime);
+    expect(edgeFns).toHaveLength(2);
+    for (const fn of edgeFns) expect(LAMBDA_EDGE_NODE_RUNTIMES).toContain(fn.Properties.Runtime);
   });
 });
 

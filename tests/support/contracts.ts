@@ -136,6 +136,14 @@ export function artifactStoreContract(name: string, make: () => ArtifactStoreUnd
       expect(await store.getText(k)).toBe(bytes.toString('utf8'));
     });
 
+    test('putText stores the text under its key, replacing what was there', async () => {
+      const { store } = make();
+      const at = key('routes');
+      await store.putText(at, '{"a":1}', 'application/json');
+      await store.putText(at, '{"a":2}', 'application/json');
+      expect(await store.getText(at)).toBe('{"a":2}');
+    });
+
     test('copy makes a second object with the same bytes; delete removes only the one named', async () => {
       const { store, upload } = make();
       const [from, to] = [key('uploads'), key('blobs')];

@@ -4,6 +4,7 @@ import { Build } from '../../functions/src/core/build/index.ts';
 import type { DeploymentInfo } from '../../functions/src/core/deployment/index.ts';
 import type { GitHubJob } from '../../functions/src/core/github/index.ts';
 import { Project, type ProjectInfo } from '../../functions/src/core/project/index.ts';
+import { compileBuildOutputConfig } from '../../functions/src/core/routing/config.ts';
 import { useMemoryContext, type MemoryContext } from './memory-context.ts';
 
 /**
@@ -43,10 +44,15 @@ export function useDomain(teamId = 'team_aaaaaaaaaaaaaaaa') {
   function buildOutput(deployment: DeploymentInfo, files: Record<string, string>, config?: unknown): void {
     const manifest: Record<string, { sha: string; size: number; contentType: string }> = {};
     for (const [path, text] of Object.entries(files)) {
+      // One bucket in AWS: the artifact store and the blob store see the same blobs.
       ctx.artifacts.objects.set(`blobs/${deployment.teamId}/${sha(text)}`, { text });
+      void ctx.blobs.put(deployment.teamId, sha(text), Buffer.from(text));
       manifest[path] = { sha: sha(text), size: text.length, contentType: 'text/html; charset=utf-8' };
     }
-    const body = { version: 1, deploymentId: deployment.id, framework: 'static', createdAt: new Date().toISOString(), files: manifest, ...(config ? { config } : {}) };
+    // As the builder does: vercel.json / runway.json compiled into Build Output API config.
+    const raw = (config ?? {}) as { runwayJson?: unknown; vercelJson?: unknown; buildOutput?: unknown };
+    const compiled = raw.buildOutput === undefined ? { ...raw, buildOutput: compileBuildOutputConfig({ ...raw, files: Object.keys(files) }) } : raw;
+    const body = { version: 1, deploymentId: deployment.id, framework: 'static', createdAt: new Date().toISOString(), files: manifest, config: compiled };
     ctx.artifacts.objects.set(`manifests/${deployment.id}.json`, { text: JSON.stringify(body) });
   }
 

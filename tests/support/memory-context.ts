@@ -44,6 +44,9 @@ export class InMemoryArtifacts implements ArtifactStore {
   async getText(key: string): Promise<string | undefined> {
     return this.objects.get(key)?.text;
   }
+  async putText(key: string, text: string, contentType: string): Promise<void> {
+    this.objects.set(key, { text, contentType });
+  }
   async copy(fromKey: string, toKey: string, headers: { contentType: string }): Promise<void> {
     const from = this.objects.get(fromKey);
     if (!from) throw Object.assign(new Error(`NoSuchKey ${fromKey}`), { name: 'NoSuchKey' });

@@ -12,5 +12,12 @@ export const BUILDER_BUNDLE: BuildOptions = {
   target: 'node22',
   format: 'esm',
   minify: true,
-  banner: { js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);" },
+  // CommonJS dependencies get `require`, and `__dirname`/`__filename` of the bundle: recheck's
+  // synckit (via @pkgr/core) otherwise calls fileURLToPath(import.meta.url) on esbuild's empty
+  // `import.meta` of a CommonJS module and the builder dies at start.
+  banner: {
+    js:
+      "import { createRequire } from 'module';import { fileURLToPath as __rwFileURLToPath } from 'node:url';import { dirname as __rwDirname } from 'node:path';" +
+      'const require = createRequire(import.meta.url);const __filename = __rwFileURLToPath(import.meta.url);const __dirname = __rwDirname(__filename);',
+  },
 };

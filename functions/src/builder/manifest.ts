@@ -33,12 +33,16 @@ export interface CollectOptions {
   maxFiles?: number;
   /** Files hashed at once. @default 8 */
   concurrency?: number;
+  /** Told about every symlink left out because it loops back to a directory above it. */
+  onCycle?: (linkPath: string, target: string) => void;
 }
 
 /**
  * Walks the output directory and hashes every file, streaming each one so a large site never sits
  * in memory. `.git` directories are always skipped. Symlinks are followed only when their real
- * path stays inside the output directory.
+ * path stays inside the output directory. A symlinked directory keeps every URL: `latest -> v2`
+ * lists the files under both `v2/` and `latest/` (same blobs, so nothing is stored twice); only a
+ * real cycle — a link to a directory it is itself inside — is cut, and reported to `onCycle`.
  * @returns files sorted by path.
  * @throws OutputError for escaping or dangling symlinks, special files, too many files;
  *   UnsafePathError for names a manifest cannot hold.
@@ -47,9 +51,9 @@ export async function collectOutput(outputDir: string, options: CollectOptions =
   const maxFiles = options.maxFiles ?? 100_000;
   const root = await realpath(outputDir);
   const found: Array<{ path: string; absPath: string }> = [];
-  const visitedDirs = new Set<string>([root]);
 
-  const walk = async (dir: string, relDir: string): Promise<void> => {
+  // `ancestors`: the real paths of the directories on the way down to `dir` (itself included).
+  const walk = async (dir: string, relDir: string, ancestors: ReadonlySet<string>): Promise<void> => {
     const handle = await opendir(dir);
     for await (const entry of handle) {
       const rel = relDir === '' ? entry.name : `${relDir}/${entry.name}`;
@@ -70,9 +74,11 @@ export async function collectOutput(outputDir: string, options: CollectOptions =
         kind = entry.isFile() ? 'file' : entry.isDirectory() ? 'dir' : unsupported(rel);
       }
       if (kind === 'dir') {
-        if (visitedDirs.has(target)) continue; // a symlink loop or a second link to the same dir
-        visitedDirs.add(target);
-        await walk(target, rel);
+        if (ancestors.has(target)) {
+          options.onCycle?.(rel, path.relative(root, target) || '.');
+          continue;
+        }
+        await walk(target, rel, new Set(ancestors).add(target));
         continue;
       }
       assertSafeRelativePath(rel, 'output file');
@@ -80,7 +86,7 @@ export async function collectOutput(outputDir: string, options: CollectOptions =
       if (found.length > maxFiles) throw new OutputError(`the output has more than ${maxFiles} files`);
     }
   };
-  await walk(root, '');
+  await walk(root, '', new Set([root]));
 
   found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const limit = pLimit(options.concurrency ?? 8);
@@ -148,6 +154,38 @@ export async function readProjectConfig(projectDir: string): Promise<Manifest['c
     }
   }
   return Object.keys(config).length > 0 ? config : undefined;
+}
+
+/** Build Output API v3 directory a framework writes (https://vercel.com/docs/build-output-api). */
+export const BUILD_OUTPUT_DIR = '.vercel/output';
+
+/**
+ * The framework's own Build Output API v3 output, when the build wrote one (SvelteKit's
+ * `@sveltejs/adapter-vercel`, `@astrojs/vercel`, `vercel build`): its `config.json` (parsed, not
+ * yet validated: the control plane does that) and `static/`, relative to the project.
+ * @returns null when `<projectDir>/.vercel/output/config.json` does not exist
+ * @throws OutputError when it exists but is not a JSON object with `version: 3`
+ */
+export async function readBuildOutput(projectDir: string): Promise<{ staticDir: string; config: Record<string, unknown>; hasFunctions: boolean } | null> {
+  const dir = path.join(projectDir, BUILD_OUTPUT_DIR);
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, 'config.json'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (cause) {
+    throw new OutputError(`${BUILD_OUTPUT_DIR}/config.json is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (typeof config !== 'object' || config === null || (config as { version?: unknown }).version !== 3) {
+    throw new OutputError(`${BUILD_OUTPUT_DIR}/config.json must be a Build Output API v3 config ({"version": 3, ...})`);
+  }
+  const hasFunctions = await stat(path.join(dir, 'functions')).then((s) => s.isDirectory(), () => false);
+  return { staticDir: `${BUILD_OUTPUT_DIR}/static`, config: config as Record<string, unknown>, hasFunctions };
 }
 
 export interface BuildManifestInput {

@@ -5,7 +5,10 @@ import { type CachePlan, packageManagerCacheEnv, planCache as planCacheEntries, 
 import { type BuildPlan, detect, resolveOutputDirectory } from './detect.ts';
 import type { Job } from './job.ts';
 import type { Logger } from './log.ts';
-import { buildManifest, type CollectedFile, collectOutput, type Manifest, readProjectConfig } from './manifest.ts';
+import { BUILD_OUTPUT_DIR, buildManifest, type CollectedFile, collectOutput, type Manifest, readBuildOutput, readProjectConfig } from './manifest.ts';
+import { compileBuildOutputConfig } from '../core/routing/config.ts';
+import { assertSafePatterns } from '../core/routing/guards.ts';
+import { parseBuildOutputConfig } from '../core/routing/schema.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
 import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
@@ -183,19 +186,35 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     await runStep('build', { command: plan.buildCommand, cwd: projectDir, env: envFor('build'), log, timeoutMs: timeouts.buildMs, ...signalOption(options) });
   });
 
-  const { outputDirectory, files } = await step('collect', async () => {
-    const outputDirectory = await resolveOutputDirectory(projectDir, plan);
+  const { outputDirectory, files, buildOutput } = await step('collect', async () => {
+    // A framework that wrote Build Output API v3 itself is taken as is: its static/ and config.json.
+    const buildOutput = await readBuildOutput(projectDir);
+    if (buildOutput) {
+      log.info(`${BUILD_OUTPUT_DIR}/config.json found: deploying the framework's Build Output API output`);
+      if (buildOutput.hasFunctions) log.info(`${BUILD_OUTPUT_DIR}/functions is not deployed: Runway serves static output only for now`);
+    }
+    const outputDirectory = buildOutput ? buildOutput.staticDir : await resolveOutputDirectory(projectDir, plan);
     const outputDir = await resolveInside(projectDir, outputDirectory, 'outputDirectory');
-    const files = await collectOutput(outputDir, { isProjectRoot: outputDir === projectDir });
+    const files = await collectOutput(outputDir, {
+      isProjectRoot: outputDir === projectDir,
+      onCycle: (link, target) => log.info(`collect: symlink ${link} loops back to ${target}/, not followed (a cycle)`),
+    });
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
     log.info(`collected ${files.length} files (${bytes} bytes) from ${outputDirectory}`);
-    return { outputDirectory, files };
+    return { outputDirectory, files, buildOutput };
   });
 
   const uploaded = await step('upload', () => uploadMissing(files, ports.blobs, log, options.uploadConcurrency ?? 16, options.signal));
 
   const manifest = await step('manifest', async () => {
-    const manifest = buildManifest({ deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config });
+    // Build Output API v3 for every project: the framework's own config.json as is, or vercel.json /
+    // runway.json compiled into routes (with @vercel/routing-utils, as `vercel build` does). The
+    // raw files stay in the manifest for the record; the control plane validates `buildOutput`.
+    // Every pattern is checked for super-linear matching here, at deploy time (the router's step
+    // budget is the backstop at the edge); a refused one fails the build naming its route.
+    const buildOutputConfig = buildOutput ? parseBuildOutputConfig(buildOutput.config) : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
+    await assertSafePatterns(buildOutputConfig, buildOutput ? `${BUILD_OUTPUT_DIR}/config.json` : 'vercel.json / runway.json');
+    const manifest = buildManifest({ deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config: { ...config, buildOutput: buildOutputConfig } });
     await ports.blobs.putManifest(job.deploymentId, manifest);
     log.info(`manifest written: ${Object.keys(manifest.files).length} paths`);
     return manifest;

@@ -1,16 +1,17 @@
 /**
  * Domain errors. Domain code throws these; one table in `lib/http-errors.ts` maps them to HTTP.
  * `code` is the stable snake_case code clients switch on; `details` are safe to show.
+ * Plain fields, no parameter properties: the builder (which imports the routing compiler, and so
+ * these) also runs as TypeScript under Node's type stripping, which refuses them.
  */
 export class DomainError extends Error {
   override name = 'DomainError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    options?: ErrorOptions,
-  ) {
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+  constructor(code: string, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
     super(message, options);
+    this.code = code;
+    this.details = details;
   }
 }
 
@@ -41,8 +42,10 @@ export class ForbiddenError extends DomainError {
 /** Too many requests for this token; `retryAfterSeconds` goes into `Retry-After`. */
 export class RateLimitedError extends DomainError {
   override name = 'RateLimitedError';
-  constructor(readonly retryAfterSeconds: number) {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
     super('rate_limited', `Too many requests; retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 /** The body is larger than the route accepts. */

@@ -153,6 +153,8 @@ export interface ArtifactStore {
   digest(key: string): Promise<string | undefined>;
   /** The object's text, or `undefined` when there is none. */
   getText(key: string): Promise<string | undefined>;
+  /** Writes (or replaces) a text object, e.g. a deployment index (`routes/<id>.json`). */
+  putText(key: string, text: string, contentType: string): Promise<void>;
   /** Server-side copy, setting the served object's headers. */
   copy(fromKey: string, toKey: string, headers: { contentType: string; cacheControl?: string }): Promise<void>;
   /** Deletes the object; deleting one that is not there is no error. */

@@ -1,67 +1,33 @@
-import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult } from 'aws-lambda';
+import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
+import { generated, stashedAnswer } from './origin-request.ts';
 
 /**
- * Lambda@Edge origin-response handler: a CloudFront Function cannot see whether a file exists, so
- * when S3 answers 403/404 for `/d/<deploymentId>/...` this serves the deployment's own `404.html`
- * (status 404), or the platform 404 page when it has none.
+ * Lambda@Edge origin-response: gives the file S3 returned the status and headers the router chose
+ * at origin-request (`x-runway-answer`): its Content-Type (blobs are stored as bytes), Cache-Control,
+ * the deployment's header rules, and status 404 for the deployment's `404.html`. S3's own
+ * `x-amz-*` headers are dropped. A blob S3 cannot find (a deployment is READY only when every blob
+ * it names is stored, so this is a fault, not a 404) is a 502 the CDN does not keep.
+ * Responses without a stashed answer pass through unchanged.
  */
-
-/** Reads one object of the artifact bucket; `null` when it does not exist. */
-export type ReadObject = (key: string) => Promise<{ body: Buffer; contentType?: string } | null>;
-
-export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResponseResult>;
-
-export const PLATFORM_NOT_FOUND_HTML =
-  '<!doctype html><html lang="en"><meta charset="utf-8"><title>404: Not found</title>' +
-  '<body style="font:16px system-ui;text-align:center;padding:4em"><h1>404</h1>' +
-  '<p>This page could not be found.</p></body></html>';
-
-/** Lambda@Edge rejects generated origin responses over 1 MB; base64 grows the body by a third. */
-const MAX_BODY_BYTES = 700_000;
+export type OriginResponseHandler = (event: CloudFrontResponseEvent) => Promise<CloudFrontResultResponse>;
 
 // S3 answers 403 for a missing key when the reader may not list the bucket (the OAC case).
 const MISSING = new Set(['403', '404']);
-const DEPLOYMENT_KEY = /^\/d\/([\w-]{1,64})\//;
 
-function header(key: string, value: string): CloudFrontHeaders[string] {
-  return [{ key, value }];
-}
-
-function notFound(body: Buffer, contentType: string, cacheControl: string): CloudFrontResponseResult {
-  return {
-    status: '404',
-    statusDescription: 'Not Found',
-    headers: {
-      'content-type': header('Content-Type', contentType),
-      'cache-control': header('Cache-Control', cacheControl),
-      'x-content-type-options': header('X-Content-Type-Options', 'nosniff'),
-    },
-    bodyEncoding: 'base64',
-    body: body.toString('base64'),
-  };
-}
-
-/**
- * Create the origin-response handler around a port that reads the artifact bucket.
- * Responses other than 403/404 for a deployment key pass through unchanged.
- */
-export function createOriginResponseHandler(readObject: ReadObject): OriginResponseHandler {
+export function createOriginResponseHandler(): OriginResponseHandler {
   return async (event) => {
     const { request, response } = event.Records[0]!.cf;
-    const deployment = DEPLOYMENT_KEY.exec(request.uri)?.[1];
-    if (!MISSING.has(response.status) || deployment === undefined) return response;
-
-    const platform = (cacheControl: string) =>
-      notFound(Buffer.from(PLATFORM_NOT_FOUND_HTML, 'utf8'), 'text/html; charset=utf-8', cacheControl);
-    let page: Awaited<ReturnType<ReadObject>>;
-    try {
-      page = await readObject(`d/${deployment}/404.html`);
-    } catch (error) {
-      // Answer the visitor anyway, but do not let CloudFront keep this answer: the next try may work.
-      console.error('origin-response: reading 404.html failed', { deployment, error });
-      return platform('no-store');
+    const stash = stashedAnswer(request);
+    if (!stash) return response;
+    if (MISSING.has(response.status)) {
+      console.error('origin-response: a blob of a READY deployment is missing', { uri: request.uri });
+      return generated(502, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, 'Bad Gateway: this file is missing from storage.');
     }
-    if (page === null || page.body.length > MAX_BODY_BYTES) return platform('public, max-age=0, must-revalidate');
-    return notFound(page.body, 'text/html; charset=utf-8', 'public, max-age=0, must-revalidate');
+    const headers: CloudFrontHeaders = {};
+    for (const [name, values] of Object.entries(response.headers)) if (!name.startsWith('x-amz-')) headers[name] = values;
+    for (const [name, value] of Object.entries(stash.headers)) headers[name] = [{ key: name, value }];
+    // 206 and 304 stay what they are; a 200 takes the router's status (404 for 404.html).
+    const status = response.status === '200' ? String(stash.status) : response.status;
+    return { ...response, status, statusDescription: '', headers };
   };
 }

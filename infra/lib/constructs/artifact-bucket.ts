@@ -9,8 +9,13 @@ export const ARTIFACT_PREFIXES = {
   blobs: 'blobs/',
   /** Direct uploads waiting for their completion check: `uploads/<teamId>/<sha256>`. */
   uploads: 'uploads/',
-  /** Immutable deployment files served by the edge: `d/<deploymentId>/<path>`. */
+  /**
+   * Files of deployments finalized before the deployment index (copies of blobs):
+   * `d/<deploymentId>/<path>`. Nothing is written here any more; the edge serves blobs.
+   */
   deployments: 'd/',
+  /** Deployment indexes the edge routes by (routes + path → blob): `routes/<deploymentId>.json`. */
+  routes: 'routes/',
   /** Deployment manifests: `manifests/<deploymentId>.json`. */
   manifests: 'manifests/',
   /** Build caches: `cache/<projectId>/<key>.tgz`. */

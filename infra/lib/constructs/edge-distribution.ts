@@ -12,6 +12,7 @@ import {
   FunctionEventType,
   HttpVersion,
   LambdaEdgeEventType,
+  OriginRequestPolicy,
   SecurityPolicyProtocol,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
@@ -25,10 +26,12 @@ import type { EdgeRouting } from './edge-routing.ts';
 export interface EdgeDistributionProps {
   /** The artifact bucket (of the state stack). */
   readonly bucket: IBucket;
-  /** Key pattern CloudFront may read: the immutable deployment files. */
-  readonly deploymentObjects: string;
+  /** Key pattern CloudFront may read: the content-addressed blobs the router names. */
+  readonly servedObjects: string;
   readonly routing: EdgeRouting;
-  /** The origin-response Lambda@Edge version (a deployment's 404.html). */
+  /** The origin-request Lambda@Edge version (the router). */
+  readonly originRequest: IVersion;
+  /** The origin-response Lambda@Edge version (the router's status and headers on S3's answer). */
   readonly originResponse: IVersion;
   /** Alternate domain names and their certificate; omitted: the CloudFront domain only. */
   readonly domain?: { readonly names: string[]; readonly certificate: ICertificate };
@@ -36,10 +39,12 @@ export interface EdgeDistributionProps {
 
 /**
  * The one multi-tenant CloudFront distribution. Every host reaches the same default behavior:
- * viewer-request (CloudFront Function) rewrites the request to `/d/<deploymentId>/<file>`, the
- * cache is keyed on that URI alone, S3 is read through OAC, origin-response (Lambda@Edge) turns a
- * missing file into the deployment's 404.html, viewer-response (CloudFront Function) sets caching
- * and configured headers. Deploy, promote and rollback change no part of it.
+ * viewer-request (CloudFront Function) maps the host to its deployment and rewrites the request to
+ * `/d/<deploymentId><path>`; the cache is keyed on that URI and the query string (per deployment);
+ * on a miss, origin-request (Lambda@Edge) runs the router over the deployment's index and either
+ * answers (redirects, 404s) or sends S3 (through OAC) the file's blob key; origin-response
+ * (Lambda@Edge) puts the router's status and headers on S3's answer; viewer-response (CloudFront
+ * Function) removes the CDN-only `s-maxage`. Deploy, promote and rollback change no part of it.
  */
 export class EdgeDistribution extends Construct {
   readonly distribution: Distribution;
@@ -50,16 +55,18 @@ export class EdgeDistribution extends Construct {
     const { bucket, routing } = props;
 
     this.cachePolicy = new CachePolicy(this, 'CachePolicy', {
-      comment: 'Runway deployments: keyed on the rewritten URI, which names the immutable deployment',
-      // Host stays out of the key: viewer-request has already turned it into the deployment id in the URI.
+      comment: 'Runway deployments: keyed on the rewritten URI, which names the immutable deployment, and the query',
+      // Host stays out of the key: viewer-request has already turned it into the deployment id in
+      // the URI. The query is in it: routes may test it (`has: [{type: "query"}]`). Answers that
+      // depend on headers or cookies are sent without s-maxage, so the cache does not keep them.
       headerBehavior: CacheHeaderBehavior.none(),
       cookieBehavior: CacheCookieBehavior.none(),
-      queryStringBehavior: CacheQueryStringBehavior.none(),
+      queryStringBehavior: CacheQueryStringBehavior.all(),
       enableAcceptEncodingGzip: true,
       enableAcceptEncodingBrotli: true,
-      // Files under /d/<id>/ never change, so the edge may keep them as long as CloudFront allows;
-      // viewers get their own Cache-Control from viewer-response. A minimum of 0 keeps a "no-store"
-      // answer (a failed 404.html read) out of the cache.
+      // A deployment never changes, so the router's answers carry s-maxage for a year (viewers get
+      // Cache-Control without it from viewer-response). A minimum of 0 keeps "no-store" answers
+      // and the ones without s-maxage (404s, header-dependent routes) out of the cache.
       minTtl: Duration.seconds(0),
       defaultTtl: Duration.days(365),
       maxTtl: Duration.days(365),
@@ -84,23 +91,29 @@ export class EdgeDistribution extends Construct {
         cachedMethods: CachedMethods.CACHE_GET_HEAD,
         compress: true,
         cachePolicy: this.cachePolicy,
+        // The router sees the viewer's headers, cookies and query (`has`/`missing` conditions) and
+        // x-runway-host; S3 gets its own Host (the managed policy AllViewerExceptHostHeader).
+        originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
         functionAssociations: [
           { function: routing.viewerRequest, eventType: FunctionEventType.VIEWER_REQUEST },
           { function: routing.viewerResponse, eventType: FunctionEventType.VIEWER_RESPONSE },
         ],
-        edgeLambdas: [{ functionVersion: props.originResponse, eventType: LambdaEdgeEventType.ORIGIN_RESPONSE }],
+        edgeLambdas: [
+          { functionVersion: props.originRequest, eventType: LambdaEdgeEventType.ORIGIN_REQUEST },
+          { functionVersion: props.originResponse, eventType: LambdaEdgeEventType.ORIGIN_RESPONSE },
+        ],
       },
     });
 
     // The bucket policy lives in the state stack. Naming this distribution's id there would make the
     // state stack depend on the edge stack, which depends on the state stack: a cycle. So CloudFront
-    // (this account's distributions only) may read the deployment files, and nothing else in the bucket.
+    // (this account's distributions only) may read the blobs, and nothing else in the bucket.
     bucket.addToResourcePolicy(
       new PolicyStatement({
-        sid: 'RunwayEdgeReadsDeploymentFiles',
+        sid: 'RunwayEdgeReadsBlobs',
         principals: [new ServicePrincipal('cloudfront.amazonaws.com')],
         actions: ['s3:GetObject'],
-        resources: [bucket.arnForObjects(props.deploymentObjects)],
+        resources: [bucket.arnForObjects(props.servedObjects)],
         conditions: {
           StringEquals: { 'AWS:SourceAccount': Aws.ACCOUNT_ID },
           ArnLike: { 'AWS:SourceArn': `arn:${Aws.PARTITION}:cloudfront::${Aws.ACCOUNT_ID}:distribution/*` },
@@ -121,7 +134,7 @@ export class EdgeDistribution extends Construct {
     });
     Annotations.of(this).acknowledgeWarning(
       '@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac',
-      'The artifact bucket policy grants CloudFront read access to d/* from the state stack (no cross-stack cycle).',
+      'The artifact bucket policy grants CloudFront read access to blobs/* from the state stack (no cross-stack cycle).',
     );
     return imported;
   }

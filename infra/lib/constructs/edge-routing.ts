@@ -27,10 +27,11 @@ export interface EdgeRoutingProps {
 }
 
 /**
- * Host routing at the edge: the KeyValueStore (`<host>` → `<deploymentId>[ <configKey>]`,
- * `c:<configKey>` → compiled routing config) and the two CloudFront Functions (cloudfront-js-2.0)
- * that read it: viewer-request rewrites a request into its deployment's immutable files,
- * viewer-response sets caching and configured headers. Promote and rollback are KVS writes only.
+ * Host routing at the edge: the KeyValueStore (`<host>` → `<deploymentId>`; `c:<key>` entries of
+ * deployments from before the deployment index are still read by nothing and swept with their
+ * deployments) and the two CloudFront Functions (cloudfront-js-2.0): viewer-request maps a host to
+ * its deployment (the cache key), viewer-response drops the CDN-only `s-maxage`. Promote and
+ * rollback are KVS writes only.
  */
 export class EdgeRouting extends Construct {
   readonly store: KeyValueStore;
@@ -46,9 +47,8 @@ export class EdgeRouting extends Construct {
       keyValueStore: this.store,
     });
     this.viewerResponse = new CloudFrontJsFunction(this, 'ViewerResponse', {
-      comment: 'Runway: caching and configured response headers',
+      comment: 'Runway: removes the CDN-only s-maxage from Cache-Control',
       sourcePath: EDGE_FUNCTION_SOURCES.viewerResponse,
-      keyValueStore: this.store,
     });
   }
 

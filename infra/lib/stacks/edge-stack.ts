@@ -6,7 +6,7 @@ import { CloudFrontTarget } from 'aws-cdk-lib/aws-route53-targets';
 import type { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../constructs/artifact-bucket.ts';
 import { EdgeDistribution } from '../constructs/edge-distribution.ts';
-import { EdgeOriginResponse } from '../constructs/edge-origin-response.ts';
+import { EdgeLambda } from '../constructs/edge-lambda.ts';
 import { EdgeRouting } from '../constructs/edge-routing.ts';
 import { acknowledge } from '../nag.ts';
 import type { StateStack } from './state-stack.ts';
@@ -47,7 +47,7 @@ export class EdgeStack extends Stack {
     super(scope, id, props);
     const { state, platformDomain } = props;
     const bucket = state.artifactBucket;
-    const deploymentObjects = `${ARTIFACT_PREFIXES.deployments}*`;
+    const blobObjects = `${ARTIFACT_PREFIXES.blobs}*`;
 
     // Synthesis fails early for a known other region; the rule below stops an env-agnostic template.
     this.node.addValidation({
@@ -70,7 +70,24 @@ export class EdgeStack extends Stack {
 
     this.routing = new EdgeRouting(this, 'Routing', { platformDomain });
     this.routes = this.routing.store;
-    const originResponse = new EdgeOriginResponse(this, 'OriginResponse', { bucket, deploymentObjects });
+    // The router runs at origin-request, on cache misses only: it reads the deployment's index
+    // (routes/<id>.json, kept in memory) and names the file's blob, or answers itself.
+    const originRequest = new EdgeLambda(this, 'OriginRequest', {
+      entry: 'functions/src/edge/origin-request-aws.ts',
+      description: "Runway origin-request: the router over a deployment's routes and files (cache misses only)",
+      // Indexes of 20,000 files are a few MB of JSON: memory is also CPU for parsing them.
+      memorySize: 512,
+      reads: {
+        bucket,
+        objects: `${ARTIFACT_PREFIXES.routes}*`,
+        why: 'Reads deployment indexes: routes/ holds only the compiled routes and file lists of deployments, written by finalize.',
+      },
+    });
+    // No I/O: the router's status and headers travel in the request.
+    const originResponse = new EdgeLambda(this, 'OriginResponse', {
+      entry: 'functions/src/edge/origin-response-aws.ts',
+      description: 'Runway origin-response: the status and headers the router chose, on the blob S3 returns',
+    });
 
     if (props.hostedZone && !isPublicDomain(platformDomain)) {
       throw new Error(`A hosted zone needs a public platform domain, not ${platformDomain}`);
@@ -92,8 +109,9 @@ export class EdgeStack extends Stack {
 
     const edge = new EdgeDistribution(this, 'Edge', {
       bucket,
-      deploymentObjects,
+      servedObjects: blobObjects,
       routing: this.routing,
+      originRequest: originRequest.version,
       originResponse: originResponse.version,
       ...(domain ? { domain } : {}),
     });

@@ -1,11 +1,18 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { lookup } from 'mrmime';
 import { EmulatorEdgeStore } from '../../../functions/src/adapters/edge-store/emulator.ts';
-import { compileRoutingConfig, type RunwayRoutingConfig } from '../../../functions/src/core/routing/config.ts';
+import { blobKey } from '../../../functions/src/core/artifact-keys.ts';
+import type { Framework } from '../../../functions/src/core/build/contract.ts';
+import { compileBuildOutputConfig, parseBuildOutputConfig } from '../../../functions/src/core/routing/config.ts';
+import { buildDeploymentIndex, deploymentIndexKey } from '../../../functions/src/core/routing/deployment-index.ts';
 
-/** Helpers for the local-edge tests: seed deployments and KVS entries in the emulator, request over HTTP. */
+/**
+ * Helpers for the local-edge tests: seed deployments as finalize leaves them in the emulator (the
+ * team's blobs and the deployment index `routes/<id>.json`) and KVS entries; request over HTTP.
+ */
 
 export const s3 = new S3Client({ forcePathStyle: true });
 export const store = new EmulatorEdgeStore();
@@ -18,35 +25,52 @@ export const hostname = (label: string): string => `${label}-${randomBytes(4).to
 
 export interface SeedFile {
   body: string | Buffer;
-  /** Stored Content-Type; omitted: none, as an upload without one. */
+  /** Content-Type in the index; omitted: by extension, application/octet-stream when unknown. */
   type?: string;
+}
+
+export interface SeedOptions {
+  /** runway.json routing fields, compiled as finalize compiles them. */
+  runwayJson?: unknown;
+  vercelJson?: unknown;
+  /** A framework's own `.vercel/output/config.json` (instead of runway/vercel.json). */
+  buildOutput?: unknown;
+  /** @default 'vite' (its `assets/` are content-hashed) */
+  framework?: Framework;
 }
 
 /** Tracks what a test file wrote so `cleanup()` removes exactly that. */
 export function seeder() {
   const keys: string[] = [];
   const hosts: string[] = [];
+  const teamId = `team_${randomBytes(6).toString('hex')}`;
   return {
-    async deployment(id: string, files: Record<string, SeedFile>): Promise<void> {
+    teamId,
+    /** Stores the files as the team's blobs and writes the deployment's index, as a READY build has. */
+    async deployment(id: string, files: Record<string, SeedFile>, options: SeedOptions = {}): Promise<void> {
+      const manifestFiles: Record<string, { sha: string; size: number; contentType: string }> = {};
       await Promise.all(
         Object.entries(files).map(([path, file]) => {
-          const key = `d/${id}/${path}`;
+          const body = Buffer.from(file.body);
+          const sha = createHash('sha256').update(body).digest('hex');
+          manifestFiles[path] = { sha, size: body.length, contentType: file.type ?? lookup(path) ?? 'application/octet-stream' };
+          const key = blobKey(teamId, sha);
           keys.push(key);
-          return s3.send(new PutObjectCommand({ Bucket: bucket(), Key: key, Body: file.body, ...(file.type ? { ContentType: file.type } : {}) }));
+          return s3.send(new PutObjectCommand({ Bucket: bucket(), Key: key, Body: body, ContentType: 'application/octet-stream' }));
         }),
       );
+      const config =
+        options.buildOutput !== undefined
+          ? parseBuildOutputConfig(options.buildOutput)
+          : compileBuildOutputConfig({ runwayJson: options.runwayJson, vercelJson: options.vercelJson, files: Object.keys(files) });
+      const index = buildDeploymentIndex({ deploymentId: id, teamId, manifest: { framework: options.framework ?? 'vite', files: manifestFiles }, config });
+      keys.push(deploymentIndexKey(id));
+      await s3.send(new PutObjectCommand({ Bucket: bucket(), Key: deploymentIndexKey(id), Body: JSON.stringify(index), ContentType: 'application/json' }));
     },
-    /** Point `host` at `id`, with `config` compiled and stored first, as a READY build does. */
-    async point(host: string, id: string, config?: RunwayRoutingConfig): Promise<void> {
+    /** Point `host` at `id`, as an alias write does. */
+    async point(host: string, id: string): Promise<void> {
       hosts.push(host);
-      const { key, value } = compileRoutingConfig({ runwayJson: config });
-      if (key && value) {
-        hosts.push(`c:${key}`);
-        await store.put(`c:${key}`, value);
-        await store.put(host, `${id} ${key}`);
-      } else {
-        await store.put(host, id);
-      }
+      await store.put(host, id);
     },
     async cleanup(): Promise<void> {
       await Promise.all([...new Set(hosts)].map((h) => store.delete(h)));

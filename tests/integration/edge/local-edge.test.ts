@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { PLATFORM_NOT_FOUND_HTML } from '../../../functions/src/edge/origin-response.ts';
+import { PLATFORM_NOT_FOUND_HTML } from '../../../functions/src/edge/serve.ts';
 import { createEdgeServer } from '../../../local/edge.ts';
 import { deploymentId, hostname, listen, request, seeder, store, type EdgeResponse } from './helpers.ts';
 
 /**
  * The local edge over HTTP against the emulator: the real viewer-request/viewer-response sources,
- * the emulator edge store and S3. Three tenants; C's bytes carry a marker that must never leak.
+ * the real origin-request router and origin-response handlers, the emulator edge store and S3
+ * (deployment indexes and blobs). Three tenants; C's bytes carry a marker that must never leak.
  */
 const seed = seeder();
 const A = deploymentId();
@@ -48,16 +49,18 @@ beforeAll(async () => {
       'blob.unknownext': { body: 'raw' },
       'big.bin': { body: big, type: 'application/octet-stream' },
       'café.html': html('A café'),
+    }, {
+      runwayJson: {
+        cleanUrls: true,
+        redirects: [{ source: '/old/:path*', destination: '/docs/:path*', permanent: false }],
+        headers: [{ source: '/(.*)', headers: [{ key: 'x-frame-options', value: 'DENY' }] }],
+      },
     }),
     seed.deployment(B, { 'index.html': html('B home'), 'docs/index.html': html('B docs') }),
     seed.deployment(C, { 'index.html': { body: SECRET, type: 'text/html' }, 'secret.txt': { body: SECRET, type: 'text/plain' } }),
   ]);
   await Promise.all([
-    seed.point(hostA, A, {
-      cleanUrls: true,
-      redirects: [{ source: '/old/:path*', destination: '/docs/:path*', permanent: false }],
-      headers: [{ source: '/(.*)', headers: [{ key: 'x-frame-options', value: 'DENY' }] }],
-    }),
+    seed.point(hostA, A),
     seed.point(hostB, B),
     seed.point(hostC, C),
   ]);
@@ -87,8 +90,10 @@ describe('serving a deployment', () => {
   test('clean URLs: /about serves about.html, /about.html redirects to /about', async () => {
     const r = await get(hostA, '/about');
     expect([r.status, text(r)]).toEqual([200, page('A about')]);
+    // The Location is the route's, query string not appended: Vercel's dev server sends
+    // `headers.location || dest` as is (packages/cli/src/util/dev/server.ts, exitWithStatus).
     const redirect = await get(hostA, '/about.html?x=1');
-    expect([redirect.status, redirect.headers.location]).toEqual([308, '/about?x=1']);
+    expect([redirect.status, redirect.headers.location]).toEqual([308, '/about']);
   });
 
   test('a directory serves its index.html, with and without config', async () => {
@@ -114,6 +119,13 @@ describe('serving a deployment', () => {
     expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
   });
 
+  test('a host pointing at a deployment without an index (not READY) gets the platform 404, never another deployment', async () => {
+    const host = hostname('noindex');
+    await seed.point(host, deploymentId());
+    const r = await get(host, '/');
+    expect([r.status, text(r)]).toEqual([404, PLATFORM_NOT_FOUND_HTML]);
+  });
+
   test('a deployment without 404.html gets the platform 404 page', async () => {
     const r = await get(hostB, '/nope.css');
     expect([r.status, text(r)]).toEqual([404, PLATFORM_NOT_FOUND_HTML]);
@@ -130,7 +142,7 @@ describe('content types and caching', () => {
     ['/style.css', 'text/css; charset=utf-8'],
     ['/data.json', 'application/json'],
     ['/assets/app.1a2b3c4d.js', 'text/javascript; charset=utf-8'],
-    // Stored without a type: the extension decides.
+    // Listed without a type: the extension decided.
     ['/logo.svg', 'image/svg+xml'],
     ['/blob.unknownext', 'application/octet-stream'],
   ])('%s is %s', async (path, type) => {
@@ -280,6 +292,28 @@ describe('tenant isolation', () => {
     const r = await get(hostB, path);
     expect([400, 404, 414]).toContain(r.status);
     neverLeaks(r);
+  });
+});
+
+describe('a slow request holds up no other (issue 11 item 4)', () => {
+  test('a request stuck on a dependency gets a 504 after the time bound, while others are served meanwhile', async () => {
+    const stuck = hostname('stuck');
+    let release: () => void = () => {};
+    const never = new Promise<undefined>((resolve) => (release = () => resolve(undefined)));
+    // The edge store answers for every host but `stuck`, whose read hangs.
+    const slow = await listen(createEdgeServer({ kvsCacheMs: 0, requestTimeoutMs: 300, store: { get: (host) => (host === stuck ? never : store.get(host)) } }));
+    try {
+      const started = performance.now();
+      const pending = request(slow.port, stuck, '/');
+      const others = await Promise.all([1, 2, 3].map(() => request(slow.port, hostA, '/')));
+      expect(others.map((r) => r.status)).toEqual([200, 200, 200]);
+      const r = await pending;
+      expect(r.status).toBe(504);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    } finally {
+      release();
+      await slow.close();
+    }
   });
 });
 

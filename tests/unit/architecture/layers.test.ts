@@ -23,7 +23,7 @@ function cruise(): Violation[] {
   return result.summary.violations.filter((v) => (v as { rule: { severity?: string } }).rule.severity !== 'ignore');
 }
 
-test('the layers hold: core imports no adapter, lib, handler, SDK, ElectroDB or Powertools; adapters no handlers; the builder only the build contract', () => {
+test('the layers hold: core imports no adapter, lib, handler, SDK, ElectroDB or Powertools; adapters no handlers; the builder only the build contract and the routing compiler', () => {
   const violations = cruise().map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
   expect(violations).toEqual([]);
 });

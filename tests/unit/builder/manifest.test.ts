@@ -41,7 +41,19 @@ describe('collectOutput', () => {
     const collected = await collectOutput(dir);
     expect(collected.map((f) => [f.path, f.sha])).toEqual([
       ['link.txt', sha256('A')],
+      ['linkdir/a.txt', sha256('A')],
       ['real/a.txt', sha256('A')],
+    ]);
+  });
+
+  it('a symlinked directory keeps every URL: latest -> v2 lists both trees (cases/builds/symlinked-dir)', async () => {
+    await writeTree(dir, { 'index.html': '<p>index</p>', 'v2/index.html': '<p>v2 docs</p>' });
+    await symlink('v2', path.join(dir, 'latest'));
+    const collected = await collectOutput(dir);
+    expect(collected.map((f) => [f.path, f.sha])).toEqual([
+      ['index.html', sha256('<p>index</p>')],
+      ['latest/index.html', sha256('<p>v2 docs</p>')],
+      ['v2/index.html', sha256('<p>v2 docs</p>')],
     ]);
   });
 
@@ -63,10 +75,14 @@ describe('collectOutput', () => {
     await expect(collectOutput(path.join(dir, 'out'))).rejects.toThrow(/dangling/);
   });
 
-  it('survives a symlink loop', async () => {
+  it('cuts only real cycles, and says so', async () => {
     await writeTree(dir, { 'a/x.txt': 'x' });
     await symlink('..', path.join(dir, 'a', 'up'));
-    expect((await collectOutput(dir)).map((f) => f.path)).toEqual(['a/x.txt']);
+    await symlink('.', path.join(dir, 'a', 'self'));
+    const cycles: Array<[string, string]> = [];
+    const collected = await collectOutput(dir, { onCycle: (link, target) => cycles.push([link, target]) });
+    expect(collected.map((f) => f.path)).toEqual(['a/x.txt']);
+    expect(cycles.sort()).toEqual([['a/self', 'a'], ['a/up', '.']]);
   });
 
   it('rejects file names the manifest cannot hold', async () => {

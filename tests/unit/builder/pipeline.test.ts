@@ -31,13 +31,19 @@ describe('runPipeline with the fs-store (no network)', () => {
     return runPipeline(parsed, { source: store, blobs: store, cache: store, log }, { workDir: path.join(dir, workName), hasBinary: () => false });
   }
 
-  it('deploys the static fixture as is: manifest, blobs and config', async () => {
+  it('deploys the static fixture as is: manifest, blobs and config (Build Output API routes)', async () => {
     const project = await copyFixture('static', path.join(dir, 'static'));
     const result = await build(project);
 
     expect(result.plan.framework).toBe('static');
     expect(Object.keys(result.manifest.files)).toEqual(['404.html', 'about.html', 'css/style.css', 'index.html']);
-    expect(result.manifest.config).toEqual({ runwayJson: { cleanUrls: true } });
+    // runway.json as the project has it, and compiled into Build Output API v3 (cleanUrls: its
+    // redirects, and an override serving each .html file without its extension).
+    expect(result.manifest.config?.runwayJson).toEqual({ cleanUrls: true });
+    const boa = result.manifest.config?.buildOutput as { version: number; routes: unknown[]; overrides: Record<string, { path: string }> };
+    expect(boa.version).toBe(3);
+    expect(boa.overrides).toEqual({ '404.html': { path: '404' }, 'about.html': { path: 'about' }, 'index.html': { path: 'index' } });
+    expect(boa.routes.length).toBeGreaterThan(0);
     const written = JSON.parse(await readFile(store.manifestPath('dpl_work'), 'utf8'));
     expect(written).toEqual(result.manifest);
     for (const [file, entry] of Object.entries(result.manifest.files)) {
@@ -73,6 +79,29 @@ describe('runPipeline with the fs-store (no network)', () => {
     expect(log).toContain('stderr also sees [redacted]');
     expect(log).not.toContain('super-secret-value-123');
     expect(log).not.toContain('secret-value');
+  });
+
+  it('takes a framework\'s own .vercel/output as is: static/ are the files, config.json the routes', async () => {
+    const config = { version: 3, routes: [{ src: '^/_app/immutable/(.*)$', headers: { 'cache-control': 'public, immutable, max-age=31536000' }, continue: true }, { handle: 'filesystem' }] };
+    await writeTree(path.join(dir, 'boa'), {
+      'package.json': JSON.stringify({ name: 'boa', private: true }),
+      'vercel.json': JSON.stringify({ cleanUrls: true }),
+      '.vercel/output/config.json': JSON.stringify(config),
+      '.vercel/output/static/index.html': '<p>home</p>',
+      '.vercel/output/static/_app/immutable/app.js': 'x',
+    });
+    const result = await build(path.join(dir, 'boa'), { overrides: { installCommand: '', buildCommand: '' } });
+    expect(result.outputDirectory).toBe('.vercel/output/static');
+    expect(Object.keys(result.manifest.files)).toEqual(['_app/immutable/app.js', 'index.html']);
+    expect(result.manifest.config?.buildOutput).toEqual(config);
+    expect(sink.lines.join('\n')).toContain(".vercel/output/config.json found: deploying the framework's Build Output API output");
+  });
+
+  it('a vercel.json routing-utils refuses fails the build at step manifest with its message', async () => {
+    await writeTree(path.join(dir, 'bad'), { 'index.html': 'x', 'vercel.json': JSON.stringify({ redirects: [{ source: '/(', destination: '/' }] }) });
+    const error = await build(path.join(dir, 'bad')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildStepError);
+    expect(error).toMatchObject({ step: 'manifest', message: expect.stringContaining('vercel.json') });
   });
 
   it('rejects a rootDirectory that escapes the source', async () => {

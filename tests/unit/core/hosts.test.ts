@@ -139,7 +139,7 @@ describe('a host belongs to exactly one project, platform-wide', () => {
 });
 
 describe('deleting a project removes every host it had', () => {
-  test('production, branch and every deployment host leave the edge with their records; its routing configs too, unless another deployment uses the same one', async () => {
+  test('production, branch and every deployment host leave the edge with their records (routes live in the deployment index, not the edge store)', async () => {
     const p = await newProject({ name: 'gone' });
     const other = await newProject({ name: 'stays' });
     const prod = await ready(await filesDeployment(p, { target: 'production', branch: 'main' }), undefined, routing);
@@ -149,17 +149,15 @@ describe('deleting a project removes every host it had', () => {
     const shared = await ready(await filesDeployment(other, { target: 'production' }), undefined, routing);
     const hosts = ['gone.localhost', 'gone-git-main.localhost', 'gone-git-feat.localhost', prod.url, preview.url];
     for (const host of hosts) expect(edge().has(host)).toBe(true);
-    expect(prod.configKey).toBe(shared.configKey);
+    expect([prod.configKey, shared.configKey, [...edge().keys()].filter((k) => k.startsWith('c:'))]).toEqual([undefined, undefined, []]);
 
     expect(await removeProject(teamId, 'gone')).toBe(true);
     for (const host of [...hosts, failed.url]) {
       expect(edge().has(host), host).toBe(false);
       expect(await ctx().aliases.get(host), host).toBeUndefined();
     }
-    expect(edge().has(`c:${preview.configKey}`)).toBe(false);
-    // The same config is still another project's: it stays, and so does everything of that project.
-    expect(edge().get(`c:${shared.configKey}`)).toBeDefined();
-    expect(edge().get('stays.localhost')).toBe(`${shared.id} ${shared.configKey}`);
+    // Everything of the other project stays.
+    expect(edge().get('stays.localhost')).toBe(shared.id);
     // The name is free again, in the team and on the platform.
     await expect(Project.create(teamB, { name: 'gone' })).resolves.toMatchObject({ name: 'gone' });
   });
@@ -206,20 +204,22 @@ describe('the orphan sweep', () => {
     const report = await sweepHosts();
     expect(report.removed.sort()).toEqual(['c:0123456789ab', 'old.localhost', old.url, 'reserved.localhost', 'stray.localhost'].sort());
     expect(new Map(edge())).toEqual(owned);
-    expect(edge().get('live.localhost')).toBe(`${d.id} ${d.configKey}`);
+    expect(edge().get('live.localhost')).toBe(d.id);
     expect(await ctx().aliases.get('old.localhost')).toBeUndefined();
     expect((await sweepHosts()).removed).toEqual([]);
   });
 
   test('adopts what deployments published before hosts had owners: their own host and routing config stay, now owned', async () => {
     const p = await legacyProject('legacy', teamId);
-    const d = await ready(await filesDeployment(p, { target: 'production' }), undefined, routing);
-    // As a deployment finalized before this change left things: no record of its own host, no reference to its config.
+    const ready_ = await ready(await filesDeployment(p, { target: 'production' }), undefined, routing);
+    // As a deployment finalized before hosts had owners (and before routes moved to the deployment
+    // index) left things: no record of its own host, a routing config `c:<key>` nobody refers to.
+    const d = { ...ready_, configKey: '0123456789ab' };
+    await ctx().edge.put(`c:${d.configKey}`, '{"c":1}');
     await ctx().aliases.delete(d.url);
-    await ctx().edgeKeys.remove(`c:${d.configKey}`, d.id);
     const record = (await ctx().deployments.get(d.id))!;
     delete record.edgeKeys;
-    await ctx().deployments.create({ ...record, id: 'dpl_legacy001', shortId: 'legacy001', url: 'legacy-legacy001.localhost' });
+    await ctx().deployments.create({ ...record, configKey: d.configKey, id: 'dpl_legacy001', shortId: 'legacy001', url: 'legacy-legacy001.localhost' });
     await ctx().edge.put('legacy-legacy001.localhost', `dpl_legacy001 ${d.configKey}`);
     await ctx().aliases.delete(d.url);
 

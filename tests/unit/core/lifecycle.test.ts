@@ -84,26 +84,52 @@ describe('the build lifecycle', () => {
 });
 
 describe('finalize', () => {
-  test('copies the output to the immutable prefix, publishes the hosts, marks READY and moves production and branch aliases', async () => {
+  test('writes the deployment index (routes + path → blob, nothing copied), publishes the hosts, marks READY and moves production and branch aliases', async () => {
     const project = await newProject();
     const d = await filesDeployment(project, { target: 'production', branch: 'main' });
     buildOutput(d, { 'index.html': '<h1>v1</h1>', 'about/index.html': 'about' }, { runwayJson: { redirects: [{ source: '/old', destination: '/' }] } });
+    const objectsBefore = ctx.artifacts.objects.size;
     const done = await Build.finalize(d.id);
-    expect(done).toMatchObject({ state: 'READY', configKey: expect.any(String), buildingAt: expect.any(String), readyAt: expect.any(String) });
-    expect(ctx.artifacts.objects.get(`d/${d.id}/about/index.html`)).toEqual({ text: 'about', contentType: 'text/html; charset=utf-8' });
-    expect(ctx.edge.entries.get(d.url)).toBe(`${d.id} ${done.configKey}`);
-    expect(ctx.edge.entries.get(`c:${done.configKey}`)).toContain('/old');
-    expect(ctx.edge.entries.get(`${project.name}.localhost`)).toBe(`${d.id} ${done.configKey}`);
-    expect(ctx.edge.entries.get(`${project.name}-git-main.localhost`)).toBe(`${d.id} ${done.configKey}`);
+    expect(done).toMatchObject({ state: 'READY', buildingAt: expect.any(String), readyAt: expect.any(String) });
+    expect(done.configKey).toBeUndefined();
+    // One object written, whatever the number of files: the index.
+    expect(ctx.artifacts.objects.size).toBe(objectsBefore + 1);
+    const index = JSON.parse(ctx.artifacts.objects.get(`routes/${d.id}.json`)!.text);
+    expect(index).toMatchObject({ version: 1, deploymentId: d.id, teamId, framework: 'static', immutable: [], varies: false });
+    expect(index.files).toEqual({ 'index.html': [sha('<h1>v1</h1>'), 11, 'text/html; charset=utf-8'], 'about/index.html': [sha('about'), 5, 'text/html; charset=utf-8'] });
+    expect(index.config.version).toBe(3);
+    expect(JSON.stringify(index.config.routes)).toContain('/old');
+    expect([...ctx.artifacts.objects.keys()].filter((k) => k.startsWith('d/'))).toEqual([]);
+    expect(ctx.edge.entries.get(d.url)).toBe(d.id);
+    expect(ctx.edge.entries.get(`${project.name}.localhost`)).toBe(d.id);
+    expect(ctx.edge.entries.get(`${project.name}-git-main.localhost`)).toBe(d.id);
+    expect([...ctx.edge.entries.keys()].filter((k) => k.startsWith('c:'))).toEqual([]);
     // A redelivered event finds it READY and changes nothing.
     expect(await Build.finalize(d.id)).toEqual(done);
+  });
+
+  test('a framework\'s own Build Output API config.json is validated and kept as is', async () => {
+    const d = await filesDeployment(await newProject());
+    const buildOutputConfig = { version: 3, routes: [{ src: '^/_app/immutable/(.*)$', headers: { 'cache-control': 'public, immutable, max-age=31536000' }, continue: true }, { handle: 'filesystem' }] };
+    buildOutput(d, { 'index.html': 'x' }, { buildOutput: buildOutputConfig });
+    expect(await Build.finalize(d.id)).toMatchObject({ state: 'READY' });
+    expect(JSON.parse(ctx.artifacts.objects.get(`routes/${d.id}.json`)!.text).config).toEqual(buildOutputConfig);
+  });
+
+  test('a framework config.json with a route field Runway does not know: ERROR at step config naming it, nothing published', async () => {
+    const d = await filesDeployment(await newProject());
+    buildOutput(d, { 'index.html': 'x' }, { buildOutput: { version: 3, routes: [{ src: '^/a$', middlewarePath: 'mw' }] } });
+    const failed = await Build.finalize(d.id);
+    expect(failed).toMatchObject({ state: 'ERROR', errorStep: 'config' });
+    expect(failed.errorMessage).toContain('middlewarePath');
+    expect(ctx.edge.entries.has(d.url)).toBe(false);
   });
 
   test.each([
     ['no manifest', () => undefined, 'The build ended without writing a manifest'],
     ['a manifest that is not JSON', (d: DeploymentInfo) => ctx.artifacts.objects.set(`manifests/${d.id}.json`, { text: '{' }), 'The build wrote an invalid manifest'],
     ['a manifest with a ".." path', (d: DeploymentInfo) => buildOutput(d, { '../escape.html': 'x' }), 'The build wrote an invalid manifest'],
-    ['a path too long for its storage key', (d: DeploymentInfo) => buildOutput(d, { [`${'a'.repeat(1007)}.html`]: 'x' }), 'too long to store'],
+    ['a path over 1024 bytes', (d: DeploymentInfo) => buildOutput(d, { [`${'a'.repeat(1020)}.html`]: 'x' }), 'The build wrote an invalid manifest'],
   ])('%s: ERROR at step manifest, nothing published', async (_, write, message) => {
     const d = await filesDeployment(await newProject());
     write(d);
@@ -117,15 +143,16 @@ describe('finalize', () => {
     const d = await filesDeployment(await newProject());
     buildOutput(d, { 'index.html': 'x' });
     ctx.artifacts.objects.delete(`blobs/${teamId}/${sha('x')}`);
+    ctx.blobs.blobs.delete(`${teamId}/${sha('x')}`);
     expect(await Build.finalize(d.id)).toMatchObject({ state: 'ERROR', errorStep: 'finalize' });
   });
 
-  test('a deployment canceled while its files are copied publishes nothing: no host, no config', async () => {
+  test('a deployment canceled while its index is written publishes nothing: no host', async () => {
     const d = await filesDeployment(await newProject());
     buildOutput(d, { 'index.html': 'x' }, { runwayJson: { cleanUrls: true } });
-    const copy = ctx.artifacts.copy.bind(ctx.artifacts);
-    ctx.artifacts.copy = async (from, to, headers) => {
-      await copy(from, to, headers);
+    const putText = ctx.artifacts.putText.bind(ctx.artifacts);
+    ctx.artifacts.putText = async (key, text, type) => {
+      await putText(key, text, type);
       if ((await Deployment.get(d.id)).state !== 'CANCELED') await Build.cancel(d.id, { teamId });
     };
     expect((await Build.finalize(d.id)).state).toBe('CANCELED');

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { compileRoutingConfig, type RunwayRoutingConfig } from '../../../functions/src/core/routing/config.ts';
 import {
   loadCloudFrontFunction,
   toResult,
@@ -16,22 +15,15 @@ export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtur
 
 export const DOMAIN = 'runway.example.com';
 
-/** An in-memory KeyValueStore holding the given host entries and the compiled configs they use. */
+/** An in-memory KeyValueStore holding the given host entries. */
 export function memoryKvs(entries: Record<string, string> = {}) {
   const map = new Map(Object.entries(entries));
   return {
     map,
     get: async (key: string) => map.get(key),
-    /** Point `host` at `deploymentId` with `config` compiled as runway.json; returns the config key. */
-    deploy(host: string, deploymentId: string, config?: RunwayRoutingConfig): string | null {
-      const { key, value } = compileRoutingConfig({ runwayJson: config });
-      if (key && value) {
-        map.set(`c:${key}`, value);
-        map.set(host, `${deploymentId} ${key}`);
-      } else {
-        map.set(host, deploymentId);
-      }
-      return key;
+    /** Point `host` at `deploymentId`, as an alias write does. */
+    deploy(host: string, deploymentId: string): void {
+      map.set(host, deploymentId);
     },
   };
 }

@@ -105,6 +105,10 @@ export class S3ArtifactStore implements ArtifactStore {
     }
   }
 
+  async putText(key: string, text: string, contentType: string): Promise<void> {
+    await s3Client().send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: contentType }));
+  }
+
   async copy(fromKey: string, toKey: string, headers: { contentType: string; cacheControl?: string }): Promise<void> {
     await s3Client().send(
       new CopyObjectCommand({

@@ -136,8 +136,11 @@ export const ManifestFileSchema = z.strictObject({
 
 /**
  * A build's manifest (`PUT /v1/builds/{id}/manifest`): every served path and the blob behind it,
- * plus the raw project configuration the control plane compiles into routes. The build is
- * untrusted, so the control plane checks every path and sha against this schema.
+ * plus the raw project configuration the control plane compiles into routes: `runwayJson` /
+ * `vercelJson` as the project has them, or `buildOutput`, the `config.json` of a framework that
+ * wrote its own Build Output API v3 directory (`.vercel/output`), whose `static/` the files are
+ * then. The build is untrusted, so the control plane checks every path and sha against this
+ * schema, and the config when it compiles it.
  */
 export const ManifestSchema = z.object({
   version: z.literal(1),
@@ -147,7 +150,7 @@ export const ManifestSchema = z.object({
   files: z
     .record(safePath('file path'), ManifestFileSchema)
     .refine((files) => Object.keys(files).length <= MAX_MANIFEST_FILES, 'too many files'),
-  config: z.object({ runwayJson: z.unknown().optional(), vercelJson: z.unknown().optional() }).optional(),
+  config: z.object({ runwayJson: z.unknown().optional(), vercelJson: z.unknown().optional(), buildOutput: z.unknown().optional() }).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ManifestFile = z.infer<typeof ManifestFileSchema>;

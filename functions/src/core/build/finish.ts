@@ -1,20 +1,17 @@
-import pLimit from 'p-limit';
-import { Alias, EdgeKeys } from '#core/alias/index';
-import { artifactKeyProblem, blobKey, deploymentFileKey, manifestKey } from '#core/artifact-keys';
+import { Alias } from '#core/alias/index';
+import { manifestKey } from '#core/artifact-keys';
 import { context } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
 import { ConflictError, NotFoundError } from '#core/errors';
 import { Project } from '#core/project/index';
-import { compileRoutingConfig, InvalidRoutingConfigError, RoutingConfigTooLargeError } from '#core/routing/config';
+import { buildDeploymentIndex, deploymentIndexKey } from '#core/routing/deployment-index';
+import { type BuildOutputConfig, InvalidRoutingConfigError, parseBuildOutputConfig } from '#core/routing/schema';
 import { isResultLine, ManifestSchema, resultOf } from './contract.ts';
 import { begin, fail } from './lifecycle.ts';
 import { record } from './tokens.ts';
 
 /** How a build ended (or that it started), whoever ran it. */
 export type BuildStatus = 'started' | 'succeeded' | 'failed' | 'stopped' | 'timed_out';
-
-/** Copies run at this concurrency: fast on S3, gentle on the emulator. */
-const COPY_CONCURRENCY = 32;
 
 /**
  * Turns a build's status into the deployment's state. Deliveries may repeat or arrive out of
@@ -57,10 +54,13 @@ export async function finish(end: { deploymentId: string; status: BuildStatus; l
 }
 
 /**
- * Turns a successful build into a READY deployment: validate the manifest, copy each file from
- * the team's blobs to the deployment's immutable prefix, compile the routing config into the edge,
- * publish the deployment's own host, mark READY, then move the production / branch alias forward
- * (never back to an older deployment). Safe to repeat (a redelivered event finds it READY and stops).
+ * Turns a successful build into a READY deployment: validate the manifest, check that every blob
+ * it names is stored, compile its routing config (vercel.json / runway.json, or the framework's
+ * own `.vercel/output/config.json`) into Build Output API routes, write the deployment index the
+ * edge routes by (`routes/<id>.json`: config + path → blob; nothing is copied, so a redeploy costs
+ * one object however many files it has), publish the deployment's own host, mark READY, then move
+ * the production / branch alias forward (never back to an older deployment). Safe to repeat (a
+ * redelivered event finds it READY and stops).
  */
 export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
   let deployment = await Deployment.get(deploymentId);
@@ -74,55 +74,49 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
     return fail(deploymentId, 'manifest', 'The build wrote an invalid manifest');
   }
   const manifest = parsed.data;
-  const tooLong = Object.keys(manifest.files).find((path) => artifactKeyProblem(deploymentFileKey(deploymentId, path)));
-  if (tooLong !== undefined) return fail(deploymentId, 'manifest', `The output path ${tooLong.slice(0, 64)}… is too long to store`);
 
-  let routing: { key: string | null; value: string | null };
+  let config: BuildOutputConfig;
   try {
-    routing = compileRoutingConfig(manifest.config ?? {});
+    // The builder wrote Build Output API config for every project (the framework's own, or
+    // vercel.json / runway.json compiled); the build is untrusted, so it is validated here.
+    const { buildOutput, runwayJson, vercelJson } = manifest.config ?? {};
+    if (buildOutput === undefined && (runwayJson !== undefined || vercelJson !== undefined)) {
+      return fail(deploymentId, 'config', 'The build did not compile vercel.json / runway.json into Build Output API routes (a builder older than the platform?)');
+    }
+    config = parseBuildOutputConfig(buildOutput ?? { version: 3 });
   } catch (error) {
-    if (error instanceof RoutingConfigTooLargeError || error instanceof InvalidRoutingConfigError) {
+    if (error instanceof InvalidRoutingConfigError) {
       return fail(deploymentId, 'config', error.message);
     }
     throw error;
   }
 
-  const limit = pLimit(COPY_CONCURRENCY);
-  try {
-    await Promise.all(
-      Object.entries(manifest.files).map(([path, file]) =>
-        limit(() => artifacts.copy(blobKey(deployment.teamId, file.sha), deploymentFileKey(deploymentId, path), { contentType: file.contentType })),
-      ),
-    );
-  } catch (error) {
-    logger.warn('Copying build output failed', { deploymentId, error: (error as Error).name });
+  const missing = await context().blobStore.missing(deployment.teamId, Object.values(manifest.files).map((f) => f.sha));
+  if (missing.length > 0) {
+    logger.warn('Build output names blobs never uploaded', { deploymentId, missing: missing.length });
     return fail(deploymentId, 'finalize', 'The build output references files that were never uploaded');
   }
+  const index = buildDeploymentIndex({ deploymentId, teamId: deployment.teamId, manifest, config });
+  await artifacts.putText(deploymentIndexKey(deploymentId), JSON.stringify(index), 'application/json');
 
-  // What it publishes besides its hosts is recorded first, so a deletion finds it whatever happens
-  // next. The config entry goes before any host: the edge answers 503 for a host whose config it
-  // cannot find. Then the deployment's own host, so that READY means its URL works.
+  // The index is written before any host, so the edge never finds a host without its routes. The
+  // deployment publishes no edge key besides its hosts (its routes are in the index, not the KVS).
+  // Then the deployment's own host, so that READY means its URL works.
   const project = await Project.get(deployment.teamId, deployment.projectId).catch((error) => {
     if (error instanceof NotFoundError) return undefined;
     throw error;
   });
   if (!project) return fail(deploymentId, 'publish', 'Its project was deleted');
-  const edgeKeys = routing.key && routing.value ? [`c:${routing.key}`] : [];
   // Canceled meanwhile: nothing of it is published.
-  if (!(await context().deployments.update(deploymentId, { edgeKeys }, ['QUEUED', 'BUILDING']))) return Deployment.get(deploymentId);
-  if (routing.key && routing.value) await EdgeKeys.publish(deployment, `c:${routing.key}`, routing.value);
+  if (!(await context().deployments.update(deploymentId, { edgeKeys: [] }, ['QUEUED', 'BUILDING']))) return Deployment.get(deploymentId);
   try {
-    await Alias.publishOwnHost(project, { ...deployment, ...(routing.key ? { configKey: routing.key } : {}) });
+    await Alias.publishOwnHost(project, deployment);
   } catch (error) {
     if (!(error instanceof ConflictError && error.code === 'alias_host_taken')) throw error;
     return fail(deploymentId, 'publish', `Its host ${deployment.url} belongs to another project`);
   }
   await begin(deploymentId);
-  deployment = await Deployment.transition(deploymentId, {
-    from: ['BUILDING'],
-    to: 'READY',
-    ...(routing.key ? { set: { configKey: routing.key } } : {}),
-  }).catch(async (error) => {
+  deployment = await Deployment.transition(deploymentId, { from: ['BUILDING'], to: 'READY' }).catch(async (error) => {
     if (error instanceof ConflictError) return Deployment.get(deploymentId);
     throw error;
   });

@@ -19,19 +19,27 @@ const RUNTIME = (() => {
   return runtime;
 })();
 
-export interface EdgeOriginResponseProps {
-  /** The artifact bucket; the function reads `d/<deploymentId>/404.html` from it. */
-  readonly bucket: IBucket;
-  /** Key pattern of the deployment files it may read. */
-  readonly deploymentObjects: string;
+export interface EdgeLambdaProps {
+  /** Source file of the handler, relative to the repository root. */
+  readonly entry: string;
+  readonly description: string;
+  /**
+   * The artifact bucket and the key pattern the function may `GetObject` (nothing else of the
+   * bucket); omitted: no bucket access.
+   */
+  readonly reads?: { readonly bucket: IBucket; readonly objects: string; readonly why: string };
+  /** @default 128 */
+  readonly memorySize?: number;
+  /** @default 5 s */
+  readonly timeout?: Duration;
 }
 
 /**
- * The origin-response Lambda@Edge function (functions/src/edge/origin-response-aws.ts): serves a
- * deployment's own 404.html when S3 answers 403/404. Lambda@Edge constraints shape it: it lives in
- * us-east-1 (the edge stack's region), runs x86_64 on a runtime Lambda@Edge lists (see
- * {@link LAMBDA_EDGE_NODE_RUNTIMES}; esbuild's target is derived from it), has no environment
- * variables (the bucket comes from the event's S3 origin) and no active tracing.
+ * A Lambda@Edge function (origin-request router, origin-response headers). Lambda@Edge
+ * constraints shape it: it lives in us-east-1 (the edge stack's region), runs x86_64 on a runtime
+ * Lambda@Edge lists (see {@link LAMBDA_EDGE_NODE_RUNTIMES}; esbuild's target is derived from it),
+ * has no environment variables (the bucket comes from the event's S3 origin) and no active tracing
+ * ("Lambda@Edge restrictions": https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-restrictions.html).
  *
  * Its published versions are retained: CloudFront replicates a version to every edge location,
  * and Lambda refuses to delete a replicated version until CloudFront has removed the replicas,
@@ -40,23 +48,23 @@ export interface EdgeOriginResponseProps {
  * Deleting the old version during a stack update would fail the update, so old versions stay
  * (README, "Update") and the function outlives `cdk destroy` (README, "Uninstall").
  */
-export class EdgeOriginResponse extends Construct {
+export class EdgeLambda extends Construct {
   readonly function: NodejsFunction;
   /** The published version CloudFront associates (Lambda@Edge never runs `$LATEST`). */
   readonly version: IVersion;
 
-  constructor(scope: Construct, id: string, props: EdgeOriginResponseProps) {
+  constructor(scope: Construct, id: string, props: EdgeLambdaProps) {
     super(scope, id);
     this.function = new NodejsFunction(this, 'Function', {
-      description: 'Runway origin-response: a deployment 404.html for missing files',
-      entry: path.join(REPO_ROOT, 'functions/src/edge/origin-response-aws.ts'),
+      description: props.description,
+      entry: path.join(REPO_ROOT, props.entry),
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       projectRoot: REPO_ROOT,
       runtime: RUNTIME,
       architecture: Architecture.X86_64,
-      memorySize: 256,
-      // Origin-facing triggers may run up to 30 s; a 404 page read that takes longer than 5 s has failed.
-      timeout: Duration.seconds(5),
+      memorySize: props.memorySize ?? 128,
+      // Origin-facing triggers may run up to 30 s (same restrictions page); ours answer in milliseconds.
+      timeout: props.timeout ?? Duration.seconds(5),
       bundling: {
         format: OutputFormat.ESM,
         // As buildOptionsOf() in infra/lib/bundling.ts, which the bundle-size test bundles with.
@@ -71,10 +79,11 @@ export class EdgeOriginResponse extends Construct {
     });
     // Replicas keep the function from being deleted for hours after the distribution lets go of it.
     this.function.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    // GetObject only: without ListBucket a missing key answers 403, which the handler treats as "no page".
-    this.function.addToRolePolicy(
-      new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(props.deploymentObjects)] }),
-    );
+    if (props.reads) {
+      // GetObject only: without ListBucket a missing key answers 403, which the handler treats as "none".
+      this.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.reads.bucket.arnForObjects(props.reads.objects)] }));
+      acknowledgeArnWildcard(this.function, props.reads.bucket.bucketArn, `/${props.reads.objects}`, props.reads.why);
+    }
     this.version = this.function.currentVersion;
 
     acknowledge(this.function, [
@@ -87,12 +96,6 @@ export class EdgeOriginResponse extends Construct {
         reason: 'Lambda@Edge accepts only the runtimes its restrictions page lists; Node.js 22 is the newest there (LAMBDA_EDGE_NODE_RUNTIMES).',
       },
     ]);
-    acknowledgeArnWildcard(
-      this.function,
-      props.bucket.bucketArn,
-      `/${props.deploymentObjects}`,
-      "Reads a deployment's 404.html: d/ holds only immutable deployment files, all of them publicly served.",
-    );
   }
 }
 
