@@ -1,5 +1,5 @@
 import type { BuildLauncher } from '../functions/src/adapters/build-scheduler/local.ts';
-import { CapabilitySet, detectSandbox, spawnSandboxed, type Forward, type SandboxSupport } from './sandbox/index.ts';
+import { CapabilitySet, detectSandbox, isPublicAddress, spawnSandboxed, type Forward, type SandboxSupport } from './sandbox/index.ts';
 import { packageRegistryHosts } from './sandbox/registries.ts';
 
 /**
@@ -9,8 +9,10 @@ import { packageRegistryHosts } from './sandbox/registries.ts';
  * - on the emulator's and the fake GitHub's ports, exactly the URLs the build API handed this
  *   build (presigned S3 URLs, the tarball link), with the method they were issued for;
  * - an HTTP(S) proxy (`HTTPS_PROXY` in the build's environment) that opens tunnels only to the
- *   package registries of the machine's npm configuration (see `packageRegistryHosts`) and to
- *   the https URLs the build API handed out (GitHub's tarball links).
+ *   package registries of the machine's npm configuration (see `packageRegistryHosts`; the
+ *   operator chose them, so they may be on this machine or the LAN) and to the https URLs the
+ *   build API handed out (GitHub's tarball links) when every address they resolve to is public:
+ *   never this machine's loopback, its LAN or the cloud metadata address, in any spelling.
  * Everything else — the emulator's own API, `/moto-api`, other ports, the internet — is refused.
  */
 export function sandboxedBuilds(options: { apiUrl: string; support?: SandboxSupport; env?: Readonly<Record<string, string | undefined>> }): BuildLauncher {
@@ -40,7 +42,11 @@ export function sandboxedBuilds(options: { apiUrl: string; support?: SandboxSupp
       forwards.push({ kind: 'http', port: portOf(url), upstream: url.origin, allow: ({ method, url: target }) => capabilities.allows(method, target) });
     }
     const proxyPort = [3128, 8888, 18080, 13128].find((p) => !forwards.some((f) => f.port === p))!;
-    forwards.push({ kind: 'proxy', port: proxyPort, allow: ({ host, port }) => allowedRegistries.has(`${host.toLowerCase()}:${port}`) || capabilities.allowsTunnel(host, port) });
+    forwards.push({
+      kind: 'proxy',
+      port: proxyPort,
+      allow: ({ host, port, addresses }) => allowedRegistries.has(`${host}:${port}`) || (capabilities.allowsTunnel(host, port) && addresses.every(isPublicAddress)),
+    });
 
     const proxy = `http://127.0.0.1:${proxyPort}`;
     const sandboxed = await spawnSandboxed(support, {

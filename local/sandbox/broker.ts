@@ -1,7 +1,9 @@
+import dns from 'node:dns/promises';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 
 /**
  * An HTTP service the sandboxed process may call: it connects to `127.0.0.1:<port>` (or `::1`) in
@@ -24,13 +26,25 @@ export interface HttpForward {
 
 /**
  * An HTTP proxy (for `HTTPS_PROXY` / `HTTP_PROXY`): `CONNECT host:port` tunnels and absolute-form
- * `http://` requests, each only to a destination `allow` accepts. When the broker's own process
- * has `HTTPS_PROXY`/`HTTP_PROXY`, tunnels go through that proxy (the machine's way out).
+ * `http://` requests, each only to a destination `allow` accepts. The broker resolves the host
+ * first (an IP literal in any spelling — `2130706433`, `0x7f.1`, `[::ffff:127.0.0.1]` — is
+ * resolved as the system resolver reads it) and hands the policy the canonical host name and
+ * every address; a direct connection goes to the first of those addresses, so a name cannot
+ * resolve to another address between the decision and the connection. When the broker's own
+ * process has `HTTPS_PROXY`/`HTTP_PROXY`, tunnels go through that proxy (the machine's way out).
  */
 export interface ProxyForward {
   kind: 'proxy';
   port: number;
-  allow(destination: { host: string; port: number }): boolean;
+  allow(destination: Destination): boolean;
+}
+
+/** Where a proxy request wants to go: `host` as the WHATWG URL parser canonicalizes it (lower case, IPv6 without brackets), and what it resolves to. */
+export interface Destination {
+  host: string;
+  port: number;
+  /** The addresses `host` resolves to (the literal itself for an IP), IPv4-mapped IPv6 written as IPv4. */
+  addresses: string[];
 }
 
 export type Forward = HttpForward | ProxyForward;
@@ -114,7 +128,13 @@ export class Broker {
       if (!(req.url ?? '/').startsWith('/') || !forward.allow({ method, url })) {
         return this.refuse(forward.port, `${method} ${url.pathname} on port ${forward.port}`, res);
       }
-      const headers = { ...req.headers, host: req.headers.host ?? upstream.host };
+      // The service may route by Host (moto picks a bucket, even a service, from it): only the
+      // names this forward is reached by pass, so the policy's decision is the one that holds.
+      const host = (req.headers.host ?? '').toLowerCase();
+      if (!LOOPBACK_NAMES.some((name) => host === `${name}:${forward.port}` || (forward.port === 80 && host === name))) {
+        return this.refuse(forward.port, `${method} with the Host header ${JSON.stringify(req.headers.host ?? '')} on port ${forward.port}`, res);
+      }
+      const headers = { ...req.headers, host: req.headers.host };
       const out = http.request(
         { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method, path: `${url.pathname}${url.search}`, headers, agent: this.agent },
         (answer) => void this.answer(forward, method, url, answer, res),
@@ -164,34 +184,80 @@ export class Broker {
         return this.refuse(forward.port, 'a proxy request without an absolute http:// URL', res);
       }
       const port = Number(url.port || 80);
-      if (url.protocol !== 'http:' || !forward.allow({ host: url.hostname, port })) {
-        return this.refuse(forward.port, `the destination ${url.hostname}:${port}`, res);
-      }
-      const out = http.request({ hostname: url.hostname, port, method: req.method, path: `${url.pathname}${url.search}`, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+      if (url.protocol !== 'http:') return this.refuse(forward.port, `the destination ${url.host} (${url.protocol} through an HTTP proxy)`, res);
+      void resolveDestination(url.hostname, port).then((destination) => {
+        if (!destination || !forward.allow(destination)) return this.refuse(forward.port, `the destination ${url.hostname}:${port}`, res);
+        // To the address the policy saw, with the Host of the URL it saw.
+        const headers = { ...req.headers, host: url.host };
+        const out = http.request({ host: destination.addresses[0], port, method: req.method, path: `${url.pathname}${url.search}`, headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        out.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+        req.pipe(out);
       });
-      out.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
-      req.pipe(out);
     });
     server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-      const target = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(req.url ?? '');
-      const host = target?.[1];
-      const port = Number(target?.[2]);
+      const target = /^(\[[^\]]+\]|[^:/?#@\s]+):(\d{1,5})$/.exec(req.url ?? '');
       client.on('error', () => undefined);
-      if (!host || !forward.allow({ host, port })) return this.refuse(forward.port, `a tunnel to ${req.url}`, client);
-      void tunnel(host, port).then(
-        (upstream) => {
-          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-          if (head.length > 0) upstream.write(head);
-          upstream.on('error', () => client.destroy());
-          client.on('error', () => upstream.destroy());
-          upstream.pipe(client).pipe(upstream);
-        },
-        () => client.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n'),
-      );
+      if (!target) return this.refuse(forward.port, `a tunnel to ${req.url}`, client);
+      void resolveDestination(target[1]!, Number(target[2])).then((destination) => {
+        if (!destination || !forward.allow(destination)) return this.refuse(forward.port, `a tunnel to ${req.url}`, client);
+        this.openTunnel(destination, client, head);
+      });
     });
     return server;
+  }
+
+  private openTunnel(destination: Destination, client: net.Socket, head: Buffer): void {
+    void tunnel(destination).then(
+      (upstream) => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length > 0) upstream.write(head);
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+        upstream.pipe(client).pipe(upstream);
+      },
+      () => client.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n'),
+    );
+  }
+}
+
+/**
+ * Whether `address` is on the public internet: ipaddr.js's `unicast` range, i.e. none of
+ * loopback, unspecified (0.0.0.0, ::), private (RFC 1918), unique-local, link-local (the cloud
+ * metadata service at 169.254.169.254), carrier-grade NAT, multicast, broadcast or reserved.
+ */
+export function isPublicAddress(address: string): boolean {
+  try {
+    return ipaddr.process(address).range() === 'unicast';
+  } catch {
+    return false;
+  }
+}
+
+/** How a forward's port is reached from inside the sandbox (init.mjs listens on both loopbacks). */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * `host` (a name, or an IP in any spelling the resolver accepts) and `port` as a {@link Destination}:
+ * the host canonicalized by the WHATWG URL parser, then every address the system resolver gives
+ * for it; undefined when it does not parse or resolve, or the port is out of range.
+ */
+export async function resolveDestination(host: string, port: number): Promise<Destination | undefined> {
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
+  let canonical: string;
+  try {
+    canonical = new URL(`http://${host}/`).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return undefined;
+  }
+  try {
+    const found = await dns.lookup(canonical, { all: true, verbatim: true });
+    const addresses = found.map(({ address }) => ipaddr.process(address).toString());
+    return addresses.length > 0 ? { host: canonical, port, addresses } : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -200,13 +266,14 @@ export class Broker {
  * is configured with (`HTTPS_PROXY`/`https_proxy`, then `HTTP_PROXY`/`http_proxy`), with its
  * basic credentials when the URL carries them.
  */
-async function tunnel(host: string, port: number): Promise<net.Socket> {
+async function tunnel({ host, port, addresses }: Destination): Promise<net.Socket> {
   const proxy = process.env.HTTPS_PROXY || process.env.https_proxy || process.env.HTTP_PROXY || process.env.http_proxy;
-  if (!proxy) return connect(host, port);
+  if (!proxy) return connect(addresses[0]!, port);
   const via = new URL(proxy);
   const socket = await connect(via.hostname, Number(via.port || 80));
   const auth = via.username ? `proxy-authorization: Basic ${Buffer.from(`${decodeURIComponent(via.username)}:${decodeURIComponent(via.password)}`).toString('base64')}\r\n` : '';
-  socket.write(`CONNECT ${host}:${port} HTTP/1.1\r\nhost: ${host}:${port}\r\n${auth}\r\n`);
+  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  socket.write(`CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n${auth}\r\n`);
   const head = await new Promise<string>((resolve, reject) => {
     let received = '';
     const onData = (chunk: Buffer) => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Broker, type Forward } from './broker.ts';
 
-export { Broker, type Forward, type HttpForward, type ProxyForward } from './broker.ts';
+export { Broker, isPublicAddress, resolveDestination, type Destination, type Forward, type HttpForward, type ProxyForward } from './broker.ts';
 export { CapabilitySet } from './capabilities.ts';
 
 /**
