@@ -1,5 +1,6 @@
 import type { BuildLauncher } from '../functions/src/adapters/build-scheduler/local.ts';
-import { CapabilitySet, detectSandbox, isPublicAddress, spawnSandboxed, type Forward, type SandboxSupport } from './sandbox/index.ts';
+import * as z from 'zod';
+import { CapabilitySet, DEFAULT_LIMITS, detectSandbox, isPublicAddress, spawnSandboxed, type Forward, type SandboxLimits, type SandboxSupport } from './sandbox/index.ts';
 import { packageRegistryHosts } from './sandbox/registries.ts';
 
 /**
@@ -15,9 +16,16 @@ import { packageRegistryHosts } from './sandbox/registries.ts';
  *   never this machine's loopback, its LAN or the cloud metadata address, in any spelling.
  * Everything else — the emulator's own API, `/moto-api`, other ports, the internet — is refused.
  */
-export function sandboxedBuilds(options: { apiUrl: string; support?: SandboxSupport; env?: Readonly<Record<string, string | undefined>> }): BuildLauncher {
+export function sandboxedBuilds(options: {
+  apiUrl: string;
+  support?: SandboxSupport;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** @default {@link buildLimits} of `env` */
+  limits?: Partial<SandboxLimits>;
+}): BuildLauncher {
   const support = options.support ?? detectSandbox();
   const env = options.env ?? process.env;
+  const limits = { ...buildLimits(env), ...options.limits };
   let registries: Set<string> | undefined;
   return async (launch) => {
     registries ??= packageRegistryHosts(env);
@@ -55,6 +63,7 @@ export function sandboxedBuilds(options: { apiUrl: string; support?: SandboxSupp
       cwd: launch.workDir,
       writable: [launch.workDir],
       forwards,
+      limits,
       env:
         support.mode === 'none'
           ? launch.env
@@ -63,6 +72,25 @@ export function sandboxedBuilds(options: { apiUrl: string; support?: SandboxSupp
     });
     return { child: sandboxed.child, release: sandboxed.close };
   };
+}
+
+const Count = z.coerce.number().int().positive();
+const LimitsEnv = z.object({
+  RUNWAY_BUILD_MAX_PROCESSES: Count.default(DEFAULT_LIMITS.processes),
+  RUNWAY_BUILD_MEMORY_MB: Count.default(DEFAULT_LIMITS.memoryBytes / 2 ** 20),
+  RUNWAY_BUILD_DISK_MB: Count.default(DEFAULT_LIMITS.diskBytes / 2 ** 20),
+});
+
+/**
+ * What each local build may use (see `SandboxLimits`): `RUNWAY_BUILD_MAX_PROCESSES` (tasks,
+ * threads included), `RUNWAY_BUILD_MEMORY_MB`, `RUNWAY_BUILD_DISK_MB`; defaults {@link DEFAULT_LIMITS}.
+ * @throws Error naming the variable when one is not a positive integer.
+ */
+export function buildLimits(env: Readonly<Record<string, string | undefined>>): SandboxLimits {
+  const parsed = LimitsEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([key, value]) => key in LimitsEnv.shape && value !== '')));
+  if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => i.path.join('.')).join(', ')} must be a positive integer`);
+  const { RUNWAY_BUILD_MAX_PROCESSES, RUNWAY_BUILD_MEMORY_MB, RUNWAY_BUILD_DISK_MB } = parsed.data;
+  return { ...DEFAULT_LIMITS, processes: RUNWAY_BUILD_MAX_PROCESSES, memoryBytes: RUNWAY_BUILD_MEMORY_MB * 2 ** 20, diskBytes: RUNWAY_BUILD_DISK_MB * 2 ** 20 };
 }
 
 /** `http://localhost:4566` → its URL, when it is plain HTTP on this machine's loopback (what a sandbox can be given a forward to). */
