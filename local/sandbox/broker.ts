@@ -1,8 +1,11 @@
 import dns from 'node:dns/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -22,6 +25,10 @@ export interface HttpForward {
    * learns URLs the service hands out (see `CapabilitySet`).
    */
   observe?(exchange: { method: string; url: URL; status: number; headers: http.IncomingHttpHeaders; json: unknown }): void;
+  /** A request body larger than this is a 413. @default {@link MAX_BODY_BYTES} */
+  maxBodyBytes?: number;
+  /** A request (headers and body) must arrive within this, or it is a 408. @default {@link BODY_TIMEOUT_MS} */
+  bodyTimeoutMs?: number;
 }
 
 /**
@@ -49,6 +56,17 @@ export interface Destination {
 
 export type Forward = HttpForward | ProxyForward;
 
+/**
+ * A request body is received whole before the service sees the request, and an answer is received
+ * whole before the sandbox gets it (both spooled to files in the broker's dir): a sandboxed
+ * process that trickles a body or reads an answer slowly holds only its broker, never the
+ * service — the emulator serves one request at a time, every team's. Bodies up to 5 GiB, S3's
+ * limit for one PUT (https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html),
+ * arriving within 10 minutes.
+ */
+export const MAX_BODY_BYTES = 5 * 1024 ** 3;
+export const BODY_TIMEOUT_MS = 10 * 60_000;
+
 /** JSON answers up to this size are parsed for {@link HttpForward.observe}; larger ones pass unread. */
 export const MAX_OBSERVED_BYTES = 16 * 1024 * 1024;
 
@@ -67,6 +85,7 @@ export class Broker {
   readonly refusals: Refusal[] = [];
   private readonly servers: http.Server[] = [];
   private readonly agent = new http.Agent({ keepAlive: true });
+  private spooled = 0;
 
   private constructor(readonly dir: string) {}
 
@@ -117,7 +136,7 @@ export class Broker {
 
   private httpServer(forward: HttpForward): http.Server {
     const upstream = new URL(forward.upstream);
-    return http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       const method = req.method ?? 'GET';
       let url: URL;
       try {
@@ -134,18 +153,64 @@ export class Broker {
       if (!LOOPBACK_NAMES.some((name) => host === `${name}:${forward.port}` || (forward.port === 80 && host === name))) {
         return this.refuse(forward.port, `${method} with the Host header ${JSON.stringify(req.headers.host ?? '')} on port ${forward.port}`, res);
       }
-      const headers = { ...req.headers, host: req.headers.host };
-      const out = http.request(
-        { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method, path: `${url.pathname}${url.search}`, headers, agent: this.agent },
-        (answer) => void this.answer(forward, method, url, answer, res),
-      );
-      out.on('error', () => {
-        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream unavailable\n');
-        else res.destroy();
-      });
-      req.on('error', () => out.destroy());
-      req.pipe(out);
+      void this.forwardSpooled(forward, upstream, method, url, req, res);
     });
+    server.requestTimeout = forward.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
+    return server;
+  }
+
+  /** Receives the whole body (or answers 408/413), then sends the request on with it. */
+  private async forwardSpooled(forward: HttpForward, upstream: URL, method: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const received = await this.spool(req, forward.maxBodyBytes ?? MAX_BODY_BYTES, forward.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
+    if ('refused' in received) {
+      this.refusals.push({ port: forward.port, what: `${method} ${url.pathname}: ${received.refused}` });
+      const status = received.refused === 'too large' ? 413 : 408;
+      if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(`request body ${received.refused}\n`);
+      req.destroy();
+      return;
+    }
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, 'content-length': String(received.size) };
+    delete headers['transfer-encoding'];
+    delete headers.expect;
+    const out = http.request(
+      { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method, path: `${url.pathname}${url.search}`, headers, agent: this.agent },
+      (answer) => void this.answer(forward, method, url, answer, res).finally(() => void received.remove()),
+    );
+    out.on('error', () => {
+      void received.remove();
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream unavailable\n');
+      else res.destroy();
+    });
+    received.open().pipe(out);
+  }
+
+  /**
+   * `stream` into a file of the broker's dir, up to `maxBytes` and within `timeoutMs`; reads it
+   * back with `open`, deletes it with `remove`.
+   */
+  private async spool(
+    stream: Readable,
+    maxBytes: number,
+    timeoutMs: number,
+  ): Promise<{ size: number; open(): Readable; remove(): Promise<void> } | { refused: 'too large' | 'not received in time' }> {
+    const declared = Number((stream as http.IncomingMessage).headers?.['content-length'] ?? 0);
+    if (declared > maxBytes) return { refused: 'too large' };
+    const file = path.join(this.dir, `spool-${++this.spooled}`);
+    const remove = () => fs.rm(file, { force: true });
+    let size = 0;
+    const limit = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        done(size > maxBytes ? new BodyTooLarge() : null, chunk);
+      },
+    });
+    try {
+      await pipeline(stream, limit, createWriteStream(file), { signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      await remove();
+      return { refused: error instanceof BodyTooLarge ? 'too large' : 'not received in time' };
+    }
+    return { size, open: () => createReadStream(file), remove };
   }
 
   private async answer(forward: HttpForward, method: string, url: URL, answer: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -155,8 +220,14 @@ export class Broker {
     const isJson = /^application\/json\b/i.test(answer.headers['content-type'] ?? '');
     if (!forward.observe || !isJson || length > MAX_OBSERVED_BYTES) {
       forward.observe?.({ method, url, status, headers: answer.headers, json: undefined });
-      res.writeHead(status, answer.headers);
-      answer.pipe(res);
+      // Read from the service at its pace, relayed at the sandbox's.
+      const received = await this.spool(answer, MAX_BODY_BYTES, BODY_TIMEOUT_MS);
+      if ('refused' in received) return void res.destroy();
+      const headers = { ...answer.headers, 'content-length': String(received.size) };
+      delete headers['transfer-encoding'];
+      res.writeHead(status, headers);
+      res.on('close', () => void received.remove());
+      await pipeline(received.open(), res).catch(() => undefined);
       return;
     }
     const chunks: Buffer[] = [];
@@ -307,6 +378,8 @@ function connect(host: string, port: number): Promise<net.Socket> {
     socket.once('error', reject);
   });
 }
+
+class BodyTooLarge extends Error {}
 
 function parseJson(body: Buffer): unknown {
   try {
