@@ -1,5 +1,6 @@
 import type { BuildLauncher } from '../functions/src/adapters/build-scheduler/local.ts';
-import { CapabilitySet, detectSandbox, spawnSandboxed, type Forward, type SandboxSupport } from './sandbox/index.ts';
+import * as z from 'zod';
+import { CapabilitySet, DEFAULT_LIMITS, detectSandbox, isPublicAddress, spawnSandboxed, type Forward, type SandboxLimits, type SandboxSupport } from './sandbox/index.ts';
 import { packageRegistryHosts } from './sandbox/registries.ts';
 
 /**
@@ -9,13 +10,22 @@ import { packageRegistryHosts } from './sandbox/registries.ts';
  * - on the emulator's and the fake GitHub's ports, exactly the URLs the build API handed this
  *   build (presigned S3 URLs, the tarball link), with the method they were issued for;
  * - an HTTP(S) proxy (`HTTPS_PROXY` in the build's environment) that opens tunnels only to the
- *   package registries of the machine's npm configuration (see `packageRegistryHosts`) and to
- *   the https URLs the build API handed out (GitHub's tarball links).
+ *   package registries of the machine's npm configuration (see `packageRegistryHosts`; the
+ *   operator chose them, so they may be on this machine or the LAN) and to the https URLs the
+ *   build API handed out (GitHub's tarball links) when every address they resolve to is public:
+ *   never this machine's loopback, its LAN or the cloud metadata address, in any spelling.
  * Everything else — the emulator's own API, `/moto-api`, other ports, the internet — is refused.
  */
-export function sandboxedBuilds(options: { apiUrl: string; support?: SandboxSupport; env?: Readonly<Record<string, string | undefined>> }): BuildLauncher {
+export function sandboxedBuilds(options: {
+  apiUrl: string;
+  support?: SandboxSupport;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** @default {@link buildLimits} of `env` */
+  limits?: Partial<SandboxLimits>;
+}): BuildLauncher {
   const support = options.support ?? detectSandbox();
   const env = options.env ?? process.env;
+  const limits = { ...buildLimits(env), ...options.limits };
   let registries: Set<string> | undefined;
   return async (launch) => {
     registries ??= packageRegistryHosts(env);
@@ -40,7 +50,11 @@ export function sandboxedBuilds(options: { apiUrl: string; support?: SandboxSupp
       forwards.push({ kind: 'http', port: portOf(url), upstream: url.origin, allow: ({ method, url: target }) => capabilities.allows(method, target) });
     }
     const proxyPort = [3128, 8888, 18080, 13128].find((p) => !forwards.some((f) => f.port === p))!;
-    forwards.push({ kind: 'proxy', port: proxyPort, allow: ({ host, port }) => allowedRegistries.has(`${host.toLowerCase()}:${port}`) || capabilities.allowsTunnel(host, port) });
+    forwards.push({
+      kind: 'proxy',
+      port: proxyPort,
+      allow: ({ host, port, addresses }) => allowedRegistries.has(`${host}:${port}`) || (capabilities.allowsTunnel(host, port) && addresses.every(isPublicAddress)),
+    });
 
     const proxy = `http://127.0.0.1:${proxyPort}`;
     const sandboxed = await spawnSandboxed(support, {
@@ -49,6 +63,7 @@ export function sandboxedBuilds(options: { apiUrl: string; support?: SandboxSupp
       cwd: launch.workDir,
       writable: [launch.workDir],
       forwards,
+      limits,
       env:
         support.mode === 'none'
           ? launch.env
@@ -57,6 +72,25 @@ export function sandboxedBuilds(options: { apiUrl: string; support?: SandboxSupp
     });
     return { child: sandboxed.child, release: sandboxed.close };
   };
+}
+
+const Count = z.coerce.number().int().positive();
+const LimitsEnv = z.object({
+  RUNWAY_BUILD_MAX_PROCESSES: Count.default(DEFAULT_LIMITS.processes),
+  RUNWAY_BUILD_MEMORY_MB: Count.default(DEFAULT_LIMITS.memoryBytes / 2 ** 20),
+  RUNWAY_BUILD_DISK_MB: Count.default(DEFAULT_LIMITS.diskBytes / 2 ** 20),
+});
+
+/**
+ * What each local build may use (see `SandboxLimits`): `RUNWAY_BUILD_MAX_PROCESSES` (tasks,
+ * threads included), `RUNWAY_BUILD_MEMORY_MB`, `RUNWAY_BUILD_DISK_MB`; defaults {@link DEFAULT_LIMITS}.
+ * @throws Error naming the variable when one is not a positive integer.
+ */
+export function buildLimits(env: Readonly<Record<string, string | undefined>>): SandboxLimits {
+  const parsed = LimitsEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([key, value]) => key in LimitsEnv.shape && value !== '')));
+  if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => i.path.join('.')).join(', ')} must be a positive integer`);
+  const { RUNWAY_BUILD_MAX_PROCESSES, RUNWAY_BUILD_MEMORY_MB, RUNWAY_BUILD_DISK_MB } = parsed.data;
+  return { ...DEFAULT_LIMITS, processes: RUNWAY_BUILD_MAX_PROCESSES, memoryBytes: RUNWAY_BUILD_MEMORY_MB * 2 ** 20, diskBytes: RUNWAY_BUILD_DISK_MB * 2 ** 20 };
 }
 
 /** `http://localhost:4566` → its URL, when it is plain HTTP on this machine's loopback (what a sandbox can be given a forward to). */

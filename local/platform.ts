@@ -7,6 +7,7 @@ import { Build } from '../functions/src/core/build/index.ts';
 import { override } from '../functions/src/core/context.ts';
 import { onBuildState } from '../functions/src/handlers/events/build-state.ts';
 import { sandboxedBuilds } from './build-sandbox.ts';
+import type { SandboxLimits } from './sandbox/index.ts';
 
 export interface LocalPlatformPorts {
   scheduler: LocalBuildScheduler;
@@ -20,11 +21,18 @@ export interface LocalPlatformPorts {
  * build-state handler EventBridge would call, and the edge's key-value store lives in the
  * emulator. Everything else is the handlers' own default.
  */
-export function useLocalPlatformPorts(options: { apiUrl: string; buildConcurrency?: number; buildTimeoutMs?: number; buildStepLimits?: StepLimits }): LocalPlatformPorts {
+export function useLocalPlatformPorts(options: {
+  apiUrl: string;
+  buildConcurrency?: number;
+  buildTimeoutMs?: number;
+  buildStepLimits?: StepLimits;
+  /** What each build may use. @default from RUNWAY_BUILD_MAX_PROCESSES / _MEMORY_MB / _DISK_MB (see `buildLimits`) */
+  buildLimits?: Partial<SandboxLimits>;
+}): LocalPlatformPorts {
   const scheduler = new LocalBuildScheduler({
     apiUrl: options.apiUrl,
     // Builds run untrusted code: in a sandbox with no route to the emulator or the platform.
-    launch: sandboxedBuilds({ apiUrl: options.apiUrl }),
+    launch: sandboxedBuilds({ apiUrl: options.apiUrl, ...(options.buildLimits ? { limits: options.buildLimits } : {}) }),
     logs: new CloudWatchBuildLogs(),
     onEvent: (event) => onBuildState(event),
     // EventBridge would keep an undeliverable event in the dead-letter queue (and alarm); locally

@@ -1,7 +1,12 @@
+import dns from 'node:dns/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import ipaddr from 'ipaddr.js';
 
 /**
  * An HTTP service the sandboxed process may call: it connects to `127.0.0.1:<port>` (or `::1`) in
@@ -20,20 +25,47 @@ export interface HttpForward {
    * learns URLs the service hands out (see `CapabilitySet`).
    */
   observe?(exchange: { method: string; url: URL; status: number; headers: http.IncomingHttpHeaders; json: unknown }): void;
+  /** A request body larger than this is a 413. @default {@link MAX_BODY_BYTES} */
+  maxBodyBytes?: number;
+  /** A request (headers and body) must arrive within this, or it is a 408. @default {@link BODY_TIMEOUT_MS} */
+  bodyTimeoutMs?: number;
 }
 
 /**
  * An HTTP proxy (for `HTTPS_PROXY` / `HTTP_PROXY`): `CONNECT host:port` tunnels and absolute-form
- * `http://` requests, each only to a destination `allow` accepts. When the broker's own process
- * has `HTTPS_PROXY`/`HTTP_PROXY`, tunnels go through that proxy (the machine's way out).
+ * `http://` requests, each only to a destination `allow` accepts. The broker resolves the host
+ * first (an IP literal in any spelling — `2130706433`, `0x7f.1`, `[::ffff:127.0.0.1]` — is
+ * resolved as the system resolver reads it) and hands the policy the canonical host name and
+ * every address; a direct connection goes to the first of those addresses, so a name cannot
+ * resolve to another address between the decision and the connection. When the broker's own
+ * process has `HTTPS_PROXY`/`HTTP_PROXY`, tunnels go through that proxy (the machine's way out).
  */
 export interface ProxyForward {
   kind: 'proxy';
   port: number;
-  allow(destination: { host: string; port: number }): boolean;
+  allow(destination: Destination): boolean;
+}
+
+/** Where a proxy request wants to go: `host` as the WHATWG URL parser canonicalizes it (lower case, IPv6 without brackets), and what it resolves to. */
+export interface Destination {
+  host: string;
+  port: number;
+  /** The addresses `host` resolves to (the literal itself for an IP), IPv4-mapped IPv6 written as IPv4. */
+  addresses: string[];
 }
 
 export type Forward = HttpForward | ProxyForward;
+
+/**
+ * A request body is received whole before the service sees the request, and an answer is received
+ * whole before the sandbox gets it (both spooled to files in the broker's dir): a sandboxed
+ * process that trickles a body or reads an answer slowly holds only its broker, never the
+ * service — the emulator serves one request at a time, every team's. Bodies up to 5 GiB, S3's
+ * limit for one PUT (https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html),
+ * arriving within 10 minutes.
+ */
+export const MAX_BODY_BYTES = 5 * 1024 ** 3;
+export const BODY_TIMEOUT_MS = 10 * 60_000;
 
 /** JSON answers up to this size are parsed for {@link HttpForward.observe}; larger ones pass unread. */
 export const MAX_OBSERVED_BYTES = 16 * 1024 * 1024;
@@ -53,6 +85,7 @@ export class Broker {
   readonly refusals: Refusal[] = [];
   private readonly servers: http.Server[] = [];
   private readonly agent = new http.Agent({ keepAlive: true });
+  private spooled = 0;
 
   private constructor(readonly dir: string) {}
 
@@ -103,7 +136,7 @@ export class Broker {
 
   private httpServer(forward: HttpForward): http.Server {
     const upstream = new URL(forward.upstream);
-    return http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       const method = req.method ?? 'GET';
       let url: URL;
       try {
@@ -114,18 +147,70 @@ export class Broker {
       if (!(req.url ?? '/').startsWith('/') || !forward.allow({ method, url })) {
         return this.refuse(forward.port, `${method} ${url.pathname} on port ${forward.port}`, res);
       }
-      const headers = { ...req.headers, host: req.headers.host ?? upstream.host };
-      const out = http.request(
-        { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method, path: `${url.pathname}${url.search}`, headers, agent: this.agent },
-        (answer) => void this.answer(forward, method, url, answer, res),
-      );
-      out.on('error', () => {
-        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream unavailable\n');
-        else res.destroy();
-      });
-      req.on('error', () => out.destroy());
-      req.pipe(out);
+      // The service may route by Host (moto picks a bucket, even a service, from it): only the
+      // names this forward is reached by pass, so the policy's decision is the one that holds.
+      const host = (req.headers.host ?? '').toLowerCase();
+      if (!LOOPBACK_NAMES.some((name) => host === `${name}:${forward.port}` || (forward.port === 80 && host === name))) {
+        return this.refuse(forward.port, `${method} with the Host header ${JSON.stringify(req.headers.host ?? '')} on port ${forward.port}`, res);
+      }
+      void this.forwardSpooled(forward, upstream, method, url, req, res);
     });
+    server.requestTimeout = forward.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
+    return server;
+  }
+
+  /** Receives the whole body (or answers 408/413), then sends the request on with it. */
+  private async forwardSpooled(forward: HttpForward, upstream: URL, method: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const received = await this.spool(req, forward.maxBodyBytes ?? MAX_BODY_BYTES, forward.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
+    if ('refused' in received) {
+      this.refusals.push({ port: forward.port, what: `${method} ${url.pathname}: ${received.refused}` });
+      const status = received.refused === 'too large' ? 413 : 408;
+      if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(`request body ${received.refused}\n`);
+      req.destroy();
+      return;
+    }
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, 'content-length': String(received.size) };
+    delete headers['transfer-encoding'];
+    delete headers.expect;
+    const out = http.request(
+      { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method, path: `${url.pathname}${url.search}`, headers, agent: this.agent },
+      (answer) => void this.answer(forward, method, url, answer, res).finally(() => void received.remove()),
+    );
+    out.on('error', () => {
+      void received.remove();
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream unavailable\n');
+      else res.destroy();
+    });
+    received.open().pipe(out);
+  }
+
+  /**
+   * `stream` into a file of the broker's dir, up to `maxBytes` and within `timeoutMs`; reads it
+   * back with `open`, deletes it with `remove`.
+   */
+  private async spool(
+    stream: Readable,
+    maxBytes: number,
+    timeoutMs: number,
+  ): Promise<{ size: number; open(): Readable; remove(): Promise<void> } | { refused: 'too large' | 'not received in time' }> {
+    const declared = Number((stream as http.IncomingMessage).headers?.['content-length'] ?? 0);
+    if (declared > maxBytes) return { refused: 'too large' };
+    const file = path.join(this.dir, `spool-${++this.spooled}`);
+    const remove = () => fs.rm(file, { force: true });
+    let size = 0;
+    const limit = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        done(size > maxBytes ? new BodyTooLarge() : null, chunk);
+      },
+    });
+    try {
+      await pipeline(stream, limit, createWriteStream(file), { signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      await remove();
+      return { refused: error instanceof BodyTooLarge ? 'too large' : 'not received in time' };
+    }
+    return { size, open: () => createReadStream(file), remove };
   }
 
   private async answer(forward: HttpForward, method: string, url: URL, answer: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -135,8 +220,14 @@ export class Broker {
     const isJson = /^application\/json\b/i.test(answer.headers['content-type'] ?? '');
     if (!forward.observe || !isJson || length > MAX_OBSERVED_BYTES) {
       forward.observe?.({ method, url, status, headers: answer.headers, json: undefined });
-      res.writeHead(status, answer.headers);
-      answer.pipe(res);
+      // Read from the service at its pace, relayed at the sandbox's.
+      const received = await this.spool(answer, MAX_BODY_BYTES, BODY_TIMEOUT_MS);
+      if ('refused' in received) return void res.destroy();
+      const headers = { ...answer.headers, 'content-length': String(received.size) };
+      delete headers['transfer-encoding'];
+      res.writeHead(status, headers);
+      res.on('close', () => void received.remove());
+      await pipeline(received.open(), res).catch(() => undefined);
       return;
     }
     const chunks: Buffer[] = [];
@@ -164,34 +255,80 @@ export class Broker {
         return this.refuse(forward.port, 'a proxy request without an absolute http:// URL', res);
       }
       const port = Number(url.port || 80);
-      if (url.protocol !== 'http:' || !forward.allow({ host: url.hostname, port })) {
-        return this.refuse(forward.port, `the destination ${url.hostname}:${port}`, res);
-      }
-      const out = http.request({ hostname: url.hostname, port, method: req.method, path: `${url.pathname}${url.search}`, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+      if (url.protocol !== 'http:') return this.refuse(forward.port, `the destination ${url.host} (${url.protocol} through an HTTP proxy)`, res);
+      void resolveDestination(url.hostname, port).then((destination) => {
+        if (!destination || !forward.allow(destination)) return this.refuse(forward.port, `the destination ${url.hostname}:${port}`, res);
+        // To the address the policy saw, with the Host of the URL it saw.
+        const headers = { ...req.headers, host: url.host };
+        const out = http.request({ host: destination.addresses[0], port, method: req.method, path: `${url.pathname}${url.search}`, headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        out.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+        req.pipe(out);
       });
-      out.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
-      req.pipe(out);
     });
     server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-      const target = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(req.url ?? '');
-      const host = target?.[1];
-      const port = Number(target?.[2]);
+      const target = /^(\[[^\]]+\]|[^:/?#@\s]+):(\d{1,5})$/.exec(req.url ?? '');
       client.on('error', () => undefined);
-      if (!host || !forward.allow({ host, port })) return this.refuse(forward.port, `a tunnel to ${req.url}`, client);
-      void tunnel(host, port).then(
-        (upstream) => {
-          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-          if (head.length > 0) upstream.write(head);
-          upstream.on('error', () => client.destroy());
-          client.on('error', () => upstream.destroy());
-          upstream.pipe(client).pipe(upstream);
-        },
-        () => client.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n'),
-      );
+      if (!target) return this.refuse(forward.port, `a tunnel to ${req.url}`, client);
+      void resolveDestination(target[1]!, Number(target[2])).then((destination) => {
+        if (!destination || !forward.allow(destination)) return this.refuse(forward.port, `a tunnel to ${req.url}`, client);
+        this.openTunnel(destination, client, head);
+      });
     });
     return server;
+  }
+
+  private openTunnel(destination: Destination, client: net.Socket, head: Buffer): void {
+    void tunnel(destination).then(
+      (upstream) => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length > 0) upstream.write(head);
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+        upstream.pipe(client).pipe(upstream);
+      },
+      () => client.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n'),
+    );
+  }
+}
+
+/**
+ * Whether `address` is on the public internet: ipaddr.js's `unicast` range, i.e. none of
+ * loopback, unspecified (0.0.0.0, ::), private (RFC 1918), unique-local, link-local (the cloud
+ * metadata service at 169.254.169.254), carrier-grade NAT, multicast, broadcast or reserved.
+ */
+export function isPublicAddress(address: string): boolean {
+  try {
+    return ipaddr.process(address).range() === 'unicast';
+  } catch {
+    return false;
+  }
+}
+
+/** How a forward's port is reached from inside the sandbox (init.mjs listens on both loopbacks). */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * `host` (a name, or an IP in any spelling the resolver accepts) and `port` as a {@link Destination}:
+ * the host canonicalized by the WHATWG URL parser, then every address the system resolver gives
+ * for it; undefined when it does not parse or resolve, or the port is out of range.
+ */
+export async function resolveDestination(host: string, port: number): Promise<Destination | undefined> {
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
+  let canonical: string;
+  try {
+    canonical = new URL(`http://${host}/`).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return undefined;
+  }
+  try {
+    const found = await dns.lookup(canonical, { all: true, verbatim: true });
+    const addresses = found.map(({ address }) => ipaddr.process(address).toString());
+    return addresses.length > 0 ? { host: canonical, port, addresses } : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -200,13 +337,14 @@ export class Broker {
  * is configured with (`HTTPS_PROXY`/`https_proxy`, then `HTTP_PROXY`/`http_proxy`), with its
  * basic credentials when the URL carries them.
  */
-async function tunnel(host: string, port: number): Promise<net.Socket> {
+async function tunnel({ host, port, addresses }: Destination): Promise<net.Socket> {
   const proxy = process.env.HTTPS_PROXY || process.env.https_proxy || process.env.HTTP_PROXY || process.env.http_proxy;
-  if (!proxy) return connect(host, port);
+  if (!proxy) return connect(addresses[0]!, port);
   const via = new URL(proxy);
   const socket = await connect(via.hostname, Number(via.port || 80));
   const auth = via.username ? `proxy-authorization: Basic ${Buffer.from(`${decodeURIComponent(via.username)}:${decodeURIComponent(via.password)}`).toString('base64')}\r\n` : '';
-  socket.write(`CONNECT ${host}:${port} HTTP/1.1\r\nhost: ${host}:${port}\r\n${auth}\r\n`);
+  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  socket.write(`CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n${auth}\r\n`);
   const head = await new Promise<string>((resolve, reject) => {
     let received = '';
     const onData = (chunk: Buffer) => {
@@ -240,6 +378,8 @@ function connect(host: string, port: number): Promise<net.Socket> {
     socket.once('error', reject);
   });
 }
+
+class BodyTooLarge extends Error {}
 
 function parseJson(body: Buffer): unknown {
   try {

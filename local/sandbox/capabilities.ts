@@ -4,8 +4,9 @@
  * issued it decided the process may use it. Learned from the service's answers:
  * - the `Location` of a redirect, for the method of the request that was redirected (plus HEAD
  *   for GET), as an HTTP client repeats it;
- * - every absolute http(s) URL in a JSON body: GET/HEAD when the request was a GET (a link to
- *   read), PUT when it was a POST or PUT (an upload URL handed out for the bytes to follow).
+ * - every absolute http(s) URL in the JSON body of a POST or PUT: PUT (an upload URL handed out
+ *   for the bytes to follow). The body of a GET is data, never a capability: it carries strings
+ *   the tenant chose (the job holds the project's env vars), which could name any URL.
  * Plain-HTTP entries are keyed by port, path and query, exactly: another key, another query,
  * another method is refused. An https URL grants a tunnel to its host and port (TLS hides the rest).
  */
@@ -19,8 +20,8 @@ export class CapabilitySet {
       const methods = request.method === 'GET' ? ['GET', 'HEAD'] : [request.method];
       this.grant(new URL(answer.location, request.url), methods);
     }
-    if (answer.json !== undefined) {
-      const methods = request.method === 'GET' || request.method === 'HEAD' ? ['GET', 'HEAD'] : ['PUT'];
+    if (answer.json !== undefined && (request.method === 'POST' || request.method === 'PUT')) {
+      const methods = ['PUT'];
       for (const value of strings(answer.json)) {
         if (!/^https?:\/\//i.test(value)) continue;
         try {
@@ -44,7 +45,7 @@ export class CapabilitySet {
 
   private grant(url: URL, methods: readonly string[]): void {
     if (url.protocol === 'https:') {
-      this.tunnels.add(`${url.hostname.toLowerCase()}:${url.port || 443}`);
+      this.tunnels.add(`${url.hostname.replace(/^\[(.*)\]$/, '$1')}:${url.port || 443}`);
       return;
     }
     const entry = this.granted.get(key(url)) ?? new Set<string>();

@@ -1,12 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Broker, type Forward } from './broker.ts';
 
-export { Broker, type Forward, type HttpForward, type ProxyForward } from './broker.ts';
+export { Broker, isPublicAddress, resolveDestination, type Destination, type Forward, type HttpForward, type ProxyForward } from './broker.ts';
 export { CapabilitySet } from './capabilities.ts';
+
 
 /**
  * How untrusted code (builds; later, user functions) runs locally, isolated from the platform —
@@ -81,6 +83,35 @@ export function describeSandbox(support: SandboxSupport): { isolated: string[]; 
   return { isolated, notIsolated: [`files: runs as your user, so every file your user can read is readable (${support.reason ?? 'not root'})`] };
 }
 
+/**
+ * What one sandbox may use, all of it together: enforced by its init (PID 1 of its namespace),
+ * which measures every process in it and stops them all, with the limit named as the last line of
+ * output, when one is reached — and, per process, by rlimits (prlimit(1)): RLIMIT_NPROC (its
+ * uid's tasks: a fork bomb's forks fail at the limit), RLIMIT_DATA (memory), RLIMIT_FSIZE (one
+ * file cannot outgrow the disk limit), RLIMIT_NOFILE, no core dumps.
+ */
+export interface SandboxLimits {
+  /** Tasks (processes and their threads) at once. */
+  processes: number;
+  /** Resident memory of all processes together, bytes. */
+  memoryBytes: number;
+  /** Bytes on disk of its writable dirs, plus (root mode) what its uid owns in /tmp, /var/tmp, /dev/shm. */
+  diskBytes: number;
+  /** Open files per process. */
+  openFiles: number;
+}
+
+/**
+ * Defaults for a build: 2048 tasks (a Node.js process has about 11), 4 GiB of memory (CodeBuild's
+ * Lambda compute offers 1–10 GB), 10 GiB of disk (its /tmp holds 10 GB:
+ * https://docs.aws.amazon.com/codebuild/latest/userguide/lambda.html), 8192 open files.
+ */
+export const DEFAULT_LIMITS: SandboxLimits = { processes: 2048, memoryBytes: 4 * 1024 ** 3, diskBytes: 10 * 1024 ** 3, openFiles: 8192 };
+
+/** How often the init measures processes and memory, and disk (a walk of the files), ms. */
+const WATCH_INTERVAL_MS = 250;
+const DISK_INTERVAL_MS = 2000;
+
 export interface SandboxSpawnOptions {
   command: string;
   args: readonly string[];
@@ -89,6 +120,8 @@ export interface SandboxSpawnOptions {
   /** Directories the sandboxed process must write: given to its uid (root mode). */
   writable: readonly string[];
   forwards: readonly Forward[];
+  /** What it may use (not in `none` mode, which only says it cannot). @default no limits */
+  limits?: SandboxLimits;
 }
 
 export interface Sandboxed {
@@ -143,12 +176,21 @@ export async function spawnSandboxed(support: SandboxSupport, options: SandboxSp
         env: options.env,
         cwd: options.cwd,
         setpriv,
+        writable: options.writable,
+        scratch: SCRATCH,
+        ...(uid === undefined ? {} : { uid }),
+        ...(options.limits
+          ? { limits: { ...options.limits, nproc: nprocLimit(support.mode, options.limits.processes), intervalMs: WATCH_INTERVAL_MS, diskIntervalMs: DISK_INTERVAL_MS } }
+          : {}),
       }),
     );
     const release = async () => {
       await closed(child);
       await broker?.close();
-      if (uid !== undefined) uidsInUse.delete(uid);
+      if (uid !== undefined) {
+        await removeOwnedBy(uid);
+        uidsInUse.delete(uid);
+      }
       await fs.rm(dir, { recursive: true, force: true });
     };
     return { child, mode: support.mode, broker, close: release };
@@ -160,12 +202,57 @@ export async function spawnSandboxed(support: SandboxSupport, options: SandboxSp
   }
 }
 
+/**
+ * RLIMIT_NPROC counts every task of the process's real uid. Root mode: the sandbox's own uid, so
+ * exactly its limit. User-namespace mode: your user's, so its tasks outside the sandbox (this
+ * platform included) are added; the init's count of the namespace is what holds the build to
+ * its own limit there.
+ */
+function nprocLimit(mode: SandboxMode, processes: number): number {
+  if (mode === 'root') return processes;
+  const uid = process.getuid?.();
+  let tasks = 0;
+  for (const name of fsSync.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = fsSync.readFileSync(`/proc/${name}/status`, 'utf8');
+      if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) === uid) tasks += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return processes + tasks;
+}
+
 function allocateUid(): number {
   for (;;) {
     const uid = UID_RANGE.first + randomInt(UID_RANGE.size);
     if (!uidsInUse.has(uid)) {
       uidsInUse.add(uid);
       return uid;
+    }
+  }
+}
+
+/** Shared scratch places a sandbox can write besides its own dirs. */
+const SCRATCH = ['/tmp', '/var/tmp', '/dev/shm'];
+
+/** Removes what a sandbox's uid left at the top of the shared scratch places (its processes are all gone by now). */
+async function removeOwnedBy(uid: number): Promise<void> {
+  for (const scratch of SCRATCH) {
+    let entries: string[];
+    try {
+      entries = await fs.readdir(scratch);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const file = path.join(scratch, entry);
+      try {
+        if ((await fs.lstat(file)).uid === uid) await fs.rm(file, { recursive: true, force: true });
+      } catch {
+        // Gone meanwhile.
+      }
     }
   }
 }

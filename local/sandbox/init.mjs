@@ -1,15 +1,20 @@
 // The first process inside a sandbox's namespaces (see ./index.ts). Plain JavaScript with no
 // dependencies, so the node binary runs it without a loader. It reads its spec as JSON on stdin:
 //
-//   { forwards: [{ port, socket }], command, args, env, cwd, setpriv: [...options] }
+//   { forwards: [{ port, socket }], command, args, env, cwd, setpriv: [...options], limits?, uid?, writable, scratch }
 //
 // 1. brings up the loopback interface of the fresh network namespace (down when created);
 // 2. for each forward, listens on 127.0.0.1:<port> and [::1]:<port> and pipes every connection
 //    to the unix socket <socket>, where the broker outside decides what may pass;
-// 3. runs the command through `setpriv` (another uid, no new privileges, no capabilities), in a
-//    process group of its own, and exits with its status. As PID 1 of the namespace, its exit
-//    takes every process the command left behind with it.
-import { execFileSync, spawn } from 'node:child_process';
+// 3. runs the command through `prlimit` (per-process limits: processes of its uid, open files,
+//    file size, data segment, no core dumps) and `setpriv` (another uid, no new privileges, no
+//    capabilities), in a process group of its own, and exits with its status. As PID 1 of the
+//    namespace, its exit takes every process the command left behind with it;
+// 4. with `limits`, watches the whole namespace — every process in it is the command's — and
+//    when the tasks (threads), the resident memory or the disk it has written reach a limit,
+//    kills everything, prints `[sandbox] stopped: <which limit>` as the last line and exits 137.
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 
@@ -53,7 +58,21 @@ try {
 
 // Files the command creates are its own only, wherever it puts them.
 process.umask(0o077);
-const child = spawn('setpriv', [...spec.setpriv, '--', spec.command, ...spec.args], {
+const limits = spec.limits;
+const prlimit = limits
+  ? [
+      'prlimit',
+      `--nproc=${limits.nproc}`,
+      `--nofile=${limits.openFiles}`,
+      `--fsize=${limits.diskBytes}`,
+      `--data=${limits.memoryBytes}`,
+      '--core=0',
+      '--',
+    ]
+  : [];
+const [program, ...programArgs] = [...prlimit, 'setpriv', ...spec.setpriv, '--', spec.command, ...spec.args];
+let stopping = false;
+const child = spawn(program, programArgs, {
   cwd: spec.cwd,
   env: spec.env,
   detached: true,
@@ -69,4 +88,89 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
     }
   });
 }
-child.once('exit', (code, signal) => process.exit(code ?? 128 + (os.constants.signals[signal] ?? 0)));
+child.once('exit', (code, signal) => {
+  if (stopping) return;
+  const status = code ?? 128 + (os.constants.signals[signal] ?? 0);
+  // A writer stopped by RLIMIT_FSIZE may end the command before the next measurement: say why.
+  if (!limits || status === 0) process.exit(status);
+  void diskUsage().then((bytes) => (bytes >= limits.diskBytes ? stopAll(diskMessage()) : process.exit(status)));
+});
+
+/** Ends everything in the namespace (init itself is spared by kill(-1)), says why last, exits 137. */
+function stopAll(reason) {
+  if (stopping) return;
+  stopping = true;
+  try {
+    process.kill(-1, 'SIGKILL');
+  } catch {
+    // Nothing left.
+  }
+  process.stderr.write(`[sandbox] stopped: ${reason}\n`);
+  process.exit(137);
+}
+
+const MiB = 1024 * 1024;
+/** Tasks (threads count: RLIMIT_NPROC counts them) and resident bytes of every process but init. */
+function usage() {
+  let tasks = 0;
+  let rss = 0;
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || name === '1') continue;
+    let status;
+    try {
+      status = fs.readFileSync(`/proc/${name}/status`, 'utf8');
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    tasks += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
+    rss += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024;
+  }
+  return { tasks, rss };
+}
+
+/**
+ * Bytes on disk of what the command wrote: its writable dirs, and with its own uid (root mode)
+ * everything that uid owns in the shared scratch places (/tmp, /var/tmp, /dev/shm). `find`, so the
+ * walk runs outside this process (which also relays the network).
+ */
+function diskUsage() {
+  const roots = spec.uid === undefined ? spec.writable : [...new Set([...spec.writable, ...spec.scratch])].filter((p) => fs.existsSync(p));
+  const args = [...roots, '-xdev', ...(spec.uid === undefined ? [] : ['-user', String(spec.uid)]), '-printf', '%b %i\n'];
+  return new Promise((resolve) => {
+    execFile('find', args, { maxBuffer: 256 * MiB }, (_error, stdout) => {
+      const seen = new Set();
+      let blocks = 0;
+      for (const line of String(stdout).split('\n')) {
+        const [b, inode] = line.split(' ');
+        if (!inode || seen.has(inode)) continue;
+        seen.add(inode);
+        blocks += Number(b);
+      }
+      resolve(blocks * 512);
+    });
+  });
+}
+
+function diskMessage() {
+  return `the build wrote more than its ${Math.round(limits.diskBytes / MiB)} MiB of disk (RUNWAY_BUILD_DISK_MB)`;
+}
+
+if (limits) {
+  const watch = setInterval(() => {
+    const { tasks, rss } = usage();
+    // RLIMIT_NPROC refuses forks at the limit: a build that got there is stopped, not left retrying.
+    if (tasks >= limits.processes) stopAll(`the build reached its limit of ${limits.processes} processes and threads (RUNWAY_BUILD_MAX_PROCESSES)`);
+    else if (rss > limits.memoryBytes) stopAll(`the build used more than its ${Math.round(limits.memoryBytes / MiB)} MiB of memory (RUNWAY_BUILD_MEMORY_MB)`);
+  }, limits.intervalMs);
+  watch.unref();
+  let measuring = false;
+  const disk = setInterval(() => {
+    if (measuring) return;
+    measuring = true;
+    void diskUsage().then((bytes) => {
+      measuring = false;
+      if (bytes >= limits.diskBytes) stopAll(diskMessage());
+    });
+  }, limits.diskIntervalMs);
+  disk.unref();
+}

@@ -25,7 +25,8 @@ export function packageRegistryHosts(env: Readonly<Record<string, string | undef
     if ((key === 'registry' || /^@[^:]+:registry$/.test(key)) && typeof value === 'string') {
       try {
         const url = new URL(value);
-        hosts.add(`${url.hostname.toLowerCase()}:${url.port || (url.protocol === 'http:' ? 80 : 443)}`);
+        // Keyed as the broker names destinations: canonical host, IPv6 without brackets.
+        hosts.add(`${url.hostname.replace(/^\[(.*)\]$/, '$1')}:${url.port || (url.protocol === 'http:' ? 80 : 443)}`);
       } catch {
         // Not a URL: npm would not use it either.
       }
@@ -34,7 +35,12 @@ export function packageRegistryHosts(env: Readonly<Record<string, string | undef
   if (hosts.size === 0) hosts.add(`${NPM_PUBLIC}:443`);
   if (hosts.has(`${NPM_PUBLIC}:443`)) hosts.add(`${YARN_PUBLIC}:443`);
   for (const entry of (env.RUNWAY_BUILD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)) {
-    hosts.add(/:\d+$/.test(entry) ? entry : `${entry}:443`);
+    try {
+      const url = new URL(`https://${entry}`);
+      hosts.add(`${url.hostname.replace(/^\[(.*)\]$/, '$1')}:${url.port || 443}`);
+    } catch {
+      console.warn(`[sandbox] RUNWAY_BUILD_ALLOWED_HOSTS: ignoring ${JSON.stringify(entry)}, not a host[:port]`);
+    }
   }
   return hosts;
 }

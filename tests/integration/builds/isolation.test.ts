@@ -142,3 +142,73 @@ describe('a build reaches nothing of the platform', () => {
     expect((await visit(platform.edge, done.url, '/')).body.toString()).toBe('<p>attacker</p>');
   });
 });
+
+/**
+ * The sandbox's network policy learns the URLs the build API hands out (presigned URLs, tarball
+ * links) and lets the build follow exactly those. A tenant controls some strings the build API
+ * returns — its env vars are in the job — so it plants URLs of the platform there, then its build
+ * asks the sandbox to follow them: plain HTTP on the emulator's port, and CONNECT tunnels through
+ * the package proxy to every loopback spelling (names, IPv6, 0.0.0.0, decimal and hex forms).
+ */
+function plantedScript(ports: { emulator: string; api: string }): string {
+  const settings = { ...ports, table: process.env.RUNWAY_TABLE_NAME };
+  return `
+import net from 'node:net';
+const s = ${JSON.stringify(settings)};
+const print = (name, text) => console.log('PROBE', name, String(text).replace(/\\s+/g, ' ').slice(0, 8000));
+try {
+  const res = await fetch('http://127.0.0.1:' + s.emulator + '/moto-api/data.json', { signal: AbortSignal.timeout(5000) });
+  print('planted-http', res.status + ' ' + (await res.text()));
+} catch (error) {
+  print('planted-http', 'failed: ' + (error.cause?.code ?? error.message));
+}
+const proxy = new URL(process.env.HTTPS_PROXY);
+const scan = JSON.stringify({ TableName: s.table });
+const raw = (port) => 'POST / HTTP/1.1\\r\\nhost: 127.0.0.1:' + port + '\\r\\ncontent-type: application/x-amz-json-1.0\\r\\nx-amz-target: DynamoDB_20120810.Scan\\r\\n'
+  + 'authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00\\r\\n'
+  + 'content-length: ' + Buffer.byteLength(scan) + '\\r\\nconnection: close\\r\\n\\r\\n' + scan;
+const tunnel = (target, port) => new Promise((resolve) => {
+  const socket = net.connect(Number(proxy.port), proxy.hostname, () => socket.write('CONNECT ' + target + ' HTTP/1.1\\r\\nhost: ' + target + '\\r\\n\\r\\n'));
+  let data = '';
+  let sent = false;
+  socket.on('data', (d) => {
+    data += d;
+    if (!sent && /^HTTP\\/1\\.1 200/.test(data) && data.includes('\\r\\n\\r\\n')) { sent = true; socket.write(raw(port)); }
+  });
+  socket.on('error', (e) => resolve('failed: ' + e.code));
+  socket.on('close', () => resolve(data));
+  setTimeout(() => { socket.destroy(); resolve(data + ' (timeout)'); }, 5000);
+});
+for (const [name, host] of [['v4', '127.0.0.1'], ['name', 'localhost'], ['v6', '[::1]'], ['any', '0.0.0.0'], ['decimal', '2130706433'], ['hex', '0x7f.1'], ['mapped', '[::ffff:127.0.0.1]']]) {
+  for (const [service, port] of [['emulator', s.emulator], ['api', s.api]]) print('tunnel-' + name + '-' + service, await tunnel(host + ':' + port, port));
+}
+import('node:fs').then((fs) => { fs.mkdirSync('dist', { recursive: true }); fs.writeFileSync('dist/index.html', '<p>planted</p>'); });
+`;
+}
+
+describe('URLs a tenant plants in what the build API returns are not capabilities', () => {
+  test('env var values naming the emulator, the API or loopback in any spelling open nothing', async () => {
+    const emulator = new URL(process.env.AWS_ENDPOINT_URL!).port;
+    const api = new URL(platform.api).port;
+    const name = uniqueName('planter');
+    expect((await attacker.post('/v1/projects', { name })).status).toBe(201);
+    const planted = [
+      `http://127.0.0.1:${emulator}/moto-api/data.json`,
+      ...['127.0.0.1', 'localhost', '[::1]', '0.0.0.0', '2130706433', '0x7f.1', '[::ffff:127.0.0.1]'].flatMap((host) => [`https://${host}:${emulator}/`, `https://${host}:${api}/`]),
+    ];
+    for (const [i, value] of planted.entries()) {
+      expect((await attacker.post(`/v1/projects/${name}/env`, { key: `PLANTED_${i}`, value, target: ['production', 'preview'] })).status).toBe(201);
+    }
+    const files = {
+      'package.json': JSON.stringify({ name: 'site', private: true, type: 'module', scripts: { build: 'node planted.mjs' } }),
+      'planted.mjs': plantedScript({ emulator, api }),
+    };
+    const { deployment } = await deployFiles(attacker, name, files);
+    await expectReady(attacker, deployment.id);
+    const log = (await buildLog(attacker, deployment.id)).join('\n');
+    const probes = log.split('\n').filter((l) => l.includes('PROBE '));
+    expect(probes.length).toBe(15);
+    expect(leaks(log)).toEqual([]);
+    for (const line of probes) expect(line).toMatch(/PROBE \S+ (403 |HTTP\/1\.1 403 Forbidden|failed: )/);
+  });
+});

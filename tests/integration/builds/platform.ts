@@ -10,6 +10,7 @@ import { Build } from '../../../functions/src/core/build/index.ts';
 import { resetConfig } from '../../../functions/src/lib/config.ts';
 import { useLocalGitHub, type LocalGitHub } from '../../../local/github.ts';
 import type { StepLimits } from '../../../functions/src/builder/limits.ts';
+import type { SandboxLimits } from '../../../local/sandbox/index.ts';
 
 /**
  * The whole local platform in-process, as `npm start` wires it: the real gateway and handlers,
@@ -26,7 +27,7 @@ export interface Platform {
 }
 
 export async function startPlatform(
-  options: { buildTimeoutMs?: number; buildStepLimits?: StepLimits; github?: boolean; consoleOrigins?: string[] } = {},
+  options: { buildTimeoutMs?: number; buildStepLimits?: StepLimits; buildLimits?: Partial<SandboxLimits>; github?: boolean; consoleOrigins?: string[] } = {},
 ): Promise<Platform> {
   const gateway: http.Server = createGateway({ allowOrigins: options.consoleOrigins ?? [] });
   const apiPort = await freePort();
@@ -36,6 +37,7 @@ export async function startPlatform(
     apiUrl: api,
     ...(options.buildTimeoutMs ? { buildTimeoutMs: options.buildTimeoutMs } : {}),
     ...(options.buildStepLimits ? { buildStepLimits: options.buildStepLimits } : {}),
+    ...(options.buildLimits ? { buildLimits: options.buildLimits } : {}),
   });
   const edgeServer: http.Server = createEdgeServer();
   const edgePort = await freePort();

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../../local/emulator.ts';
-import { detectSandbox, spawnSandboxed, type Forward, type SandboxSupport } from '../../../local/sandbox/index.ts';
+import { detectSandbox, isPublicAddress, spawnSandboxed, type Destination, type Forward, type SandboxSupport } from '../../../local/sandbox/index.ts';
 
 /**
  * The local sandbox on its own (local/sandbox): what a sandboxed process can and cannot reach, as
@@ -131,5 +131,40 @@ describe.runIf(process.platform === 'linux')('sandbox', () => {
     } finally {
       await new Promise((r) => registry.close(r));
     }
+  });
+
+  test.runIf(support.mode === 'root')('a forward refuses a Host header other than the loopback name and port it is reached by', async () => {
+    const forward: Forward = { kind: 'http', port: servicePort, upstream: `http://127.0.0.1:${servicePort}`, allow: () => true };
+    const request = (host: string) => `
+      const s = require('node:net').connect(${servicePort}, '127.0.0.1', () => s.write('GET /x HTTP/1.1\\r\\nhost: ' + ${JSON.stringify(host)} + '\\r\\nconnection: close\\r\\n\\r\\n'));
+      let data = ''; s.on('data', (d) => (data += d)); s.on('close', () => console.log('ANSWER', JSON.stringify(data)));`;
+    for (const host of [`127.0.0.1:${servicePort}`, `localhost:${servicePort}`, `[::1]:${servicePort}`]) {
+      expect((await run('root', request(host), [forward])).out, host).toContain('service saw GET /x');
+    }
+    // moto routes by Host (a bucket in the name, even another service): none of these reach it.
+    for (const host of [`other-bucket.s3.localhost:${servicePort}`, `dynamodb.us-east-1.amazonaws.com`, `127.0.0.1:1`, `localhost`]) {
+      const { out } = await run('root', request(host), [forward]);
+      expect(out, host).toContain('403 Forbidden');
+      expect(out, host).not.toContain('service saw');
+    }
+  });
+
+  test.runIf(support.mode === 'root')('the proxy policy decides on the resolved addresses: no spelling of loopback passes a public-only policy', async () => {
+    const proxyPort = await freePort();
+    const seen: Destination[] = [];
+    const forwards: Forward[] = [{ kind: 'proxy', port: proxyPort, allow: (d) => (seen.push(d), d.addresses.every(isPublicAddress)) }];
+    const targets = ['127.0.0.1', 'localhost', '[::1]', '0.0.0.0', '2130706433', '0x7f.1', '0177.0.0.1', '127.1', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '169.254.169.254', '10.0.0.1'];
+    const script = `
+      const net = require('node:net');
+      const one = (target) => new Promise((resolve) => {
+        const s = net.connect(${proxyPort}, '127.0.0.1', () => s.write('CONNECT ' + target + ' HTTP/1.1\\r\\nhost: ' + target + '\\r\\n\\r\\n'));
+        let data = ''; s.on('data', (d) => (data += d)); s.on('close', () => resolve(data.split('\\r\\n')[0]));
+      });
+      (async () => { for (const t of ${JSON.stringify(targets)}) console.log('ANSWER', t, await one(t + ':${servicePort}')); })();`;
+    const { out } = await run('root', script, forwards);
+    for (const target of targets) expect(out, target).toContain(`ANSWER ${target} HTTP/1.1 403 Forbidden`);
+    // Every loopback spelling was seen resolved: the policy never had to parse a host itself.
+    expect(seen.filter((d) => d.addresses.includes('127.0.0.1')).map((d) => d.host)).toEqual(['127.0.0.1', 'localhost', '127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1', '::ffff:7f00:1', '::ffff:7f00:1']);
+    expect(isPublicAddress('104.16.0.1')).toBe(true);
   });
 });

@@ -17,14 +17,16 @@ describe('CapabilitySet: a sandbox follows exactly the URLs its service handed i
     expect(caps.allows('GET', new URL('http://localhost:4566/moto-api/data.json'))).toBe(false);
   });
 
-  test('URLs in a JSON answer to a POST are upload (PUT) grants; to a GET, read grants', () => {
+  test('URLs in a JSON answer to a POST are upload (PUT) grants; a GET answer grants nothing (its strings may be the tenant\'s)', () => {
     const caps = new CapabilitySet();
     caps.observe({ method: 'POST', url: api('/v1/builds/dpl_1/missing') }, { status: 200, json: { missing: ['abc'], uploads: { abc: presigned } } });
     expect(caps.allows('PUT', new URL(presigned))).toBe(true);
     expect(caps.allows('GET', new URL(presigned))).toBe(false);
-    caps.observe({ method: 'GET', url: api('/v1/builds/dpl_1/job') }, { status: 200, json: { source: { type: 'tarball', url: 'http://localhost:4003/t.tar.gz', sha: 'x' } } });
-    expect(caps.allows('GET', new URL('http://127.0.0.1:4003/t.tar.gz'))).toBe(true);
-    expect(caps.allows('PUT', new URL('http://127.0.0.1:4003/t.tar.gz'))).toBe(false);
+    // The job carries the project's env vars: a value naming the emulator's own API is not a grant.
+    const planted = { env: { LINK: 'http://localhost:4566/moto-api/data.json', TUNNEL: 'https://127.0.0.1:4566/' } };
+    caps.observe({ method: 'GET', url: api('/v1/builds/dpl_1/job') }, { status: 200, json: planted });
+    for (const method of ['GET', 'HEAD', 'PUT']) expect(caps.allows(method, new URL(planted.env.LINK))).toBe(false);
+    expect(caps.allowsTunnel('127.0.0.1', 4566)).toBe(false);
   });
 
   test('an https URL grants a tunnel to its host and port only', () => {
@@ -32,5 +34,7 @@ describe('CapabilitySet: a sandbox follows exactly the URLs its service handed i
     caps.observe({ method: 'GET', url: api('/v1/builds/dpl_1/tarball') }, { status: 302, location: 'https://codeload.github.com/o/r/tar.gz/sha?token=x' });
     expect(caps.allowsTunnel('codeload.github.com', 443)).toBe(true);
     expect(caps.allowsTunnel('api.github.com', 443)).toBe(false);
+    caps.observe({ method: 'GET', url: api('/v1/builds/dpl_1/tarball') }, { status: 302, location: 'https://[::1]:8443/t' });
+    expect(caps.allowsTunnel('::1', 8443)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -156,6 +156,7 @@ export class LocalBuildScheduler implements BuildScheduler {
     try {
       await this.emit(job, 'IN_PROGRESS');
       const builder = await this.builder();
+      await mkdir(path.join(workDir, 'tmp'));
       const launched = await (this.options.launch ?? spawnBuild)({
         deploymentId: id,
         command: process.execPath,
@@ -166,6 +167,8 @@ export class LocalBuildScheduler implements BuildScheduler {
           ...pickPassthroughEnv(process.env),
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           HOME: workDir,
+          // Temp files go in its own dir too, removed with it.
+          TMPDIR: path.join(workDir, 'tmp'),
           LANG: process.env.LANG ?? 'C.UTF-8',
           RUNWAY_UPLOAD_URL: `${this.options.apiUrl.replace(/\/$/, '')}/v1/builds/${id}`,
           RUNWAY_UPLOAD_TOKEN: job.token,
