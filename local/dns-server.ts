@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import dns2 from 'dns2';
 import { freePort } from './emulator.ts';
 
@@ -26,8 +27,45 @@ export interface LocalDnsServer {
   close(): Promise<void>;
 }
 
-export async function startDnsServer(): Promise<LocalDnsServer> {
+/** A zone as `npm start` keeps it on disk: `{ "<name>": { "TXT": ["…"], "CNAME": ["…"] } }`. */
+export type ZoneFile = Record<string, Partial<Record<RecordType, string[]>>>;
+
+export interface DnsServerOptions {
+  /** @default a free port */
+  port?: number;
+  /**
+   * Keep the zone in this JSON file ({@link ZoneFile}): read again whenever it changed (so
+   * `npm run admin -- dns-set` or an editor can change it while the server runs), written by `set`.
+   */
+  zoneFile?: string;
+}
+
+/** Writes one record set into a zone file (an empty `values` removes it). */
+export function setInZoneFile(file: string, name: string, type: RecordType, values: string[]): void {
+  const zone: ZoneFile = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as ZoneFile) : {};
+  const key = name.toLowerCase().replace(/\.$/, '');
+  const records = zone[key] ?? {};
+  if (values.length) records[type] = values;
+  else delete records[type];
+  if (Object.keys(records).length) zone[key] = records;
+  else delete zone[key];
+  fs.writeFileSync(file, `${JSON.stringify(zone, null, 2)}\n`);
+}
+
+export async function startDnsServer(options: DnsServerOptions = {}): Promise<LocalDnsServer> {
   const zone = new Map<string, Map<RecordType, string[]>>();
+  let loadedAt = -1;
+  const reload = () => {
+    if (!options.zoneFile) return;
+    const mtime = fs.existsSync(options.zoneFile) ? fs.statSync(options.zoneFile).mtimeMs : 0;
+    if (mtime === loadedAt) return;
+    loadedAt = mtime;
+    zone.clear();
+    if (!mtime) return;
+    for (const [name, records] of Object.entries(JSON.parse(fs.readFileSync(options.zoneFile, 'utf8')) as ZoneFile)) {
+      zone.set(name, new Map(Object.entries(records) as Array<[RecordType, string[]]>));
+    }
+  };
   let answered = 0;
   const key = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
@@ -36,6 +74,7 @@ export async function startDnsServer(): Promise<LocalDnsServer> {
     tcp: true,
     handle: (request, send) => {
       answered++;
+      reload();
       const response = Packet.createResponseFromRequest(request);
       // dns2's typings want parsed Resource objects; the encoder takes plain records (its README).
       const answers = response.answers as unknown as Array<Record<string, unknown>>;
@@ -63,12 +102,17 @@ export async function startDnsServer(): Promise<LocalDnsServer> {
       send(response);
     },
   });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
+  reload();
   await server.listen({ udp: { port, address: '127.0.0.1' }, tcp: { port, address: '127.0.0.1' } });
   return {
     address: `127.0.0.1:${port}`,
     port,
     set(name, type, values) {
+      if (options.zoneFile) {
+        setInZoneFile(options.zoneFile, name, type, values);
+        return reload();
+      }
       const records = zone.get(key(name)) ?? new Map<RecordType, string[]>();
       if (values.length) records.set(type, values);
       else records.delete(type);
@@ -76,6 +120,10 @@ export async function startDnsServer(): Promise<LocalDnsServer> {
       else zone.delete(key(name));
     },
     remove(name) {
+      if (options.zoneFile) {
+        for (const type of ['A', 'AAAA', 'CNAME', 'TXT'] as const) setInZoneFile(options.zoneFile, name, type, []);
+        return reload();
+      }
       zone.delete(key(name));
     },
     queries: () => answered,

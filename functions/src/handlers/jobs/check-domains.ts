@@ -19,7 +19,8 @@ const MARGIN_MS = 20_000;
  */
 export async function checkDomains(deadline = Number.POSITIVE_INFINITY): Promise<{ checked: number; detached: number }> {
   const report = await Domain.checkAll(deadline);
-  logger.info('Domain check done', report);
+  if (report.detached > 0) logger.info('Domain check detached domains', report);
+  else logger.debug('Domain check done', report);
   return report;
 }
 
