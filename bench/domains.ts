@@ -26,51 +26,15 @@ Object.assign(process.env, local.env, { POWERTOOLS_METRICS_DISABLED: 'true', POW
 const { client, newTeam, uniqueName } = await import('../tests/integration/api/harness.ts');
 const { servedDeployment, startDomainWorld, TARGET, visit } = await import('../tests/integration/domains/support.ts');
 const { NodeDnsResolver } = await import('../functions/src/adapters/dns/node.ts');
+const { recordingCloudFront } = await import('../tests/support/cloudfront-tenants.ts');
 const { dynamoDbRepositories } = await import('../functions/src/adapters/db/dynamodb/index.ts');
 const { wire } = await import('../functions/src/lib/context.ts');
 // The handlers' own wiring, as the tests' setup does: DynamoDB (the emulator) for the domain calls made here.
 wire(dynamoDbRepositories);
 
-/** Records every CloudFront command the adapter sends; tenants' certificates issue once their CNAME resolves. */
-function recordingCloudFront(dns: InstanceType<typeof NodeDnsResolver>) {
-  const sent: string[] = [];
-  const tenants = new Map<string, { domain: string; enabled: boolean }>();
-  let next = 0;
-  const send = async (command: { constructor: { name: string }; input: any }) => {
-    const name = command.constructor.name.replace(/Command$/, '');
-    sent.push(name);
-    const input = command.input;
-    switch (name) {
-      case 'CreateDistributionTenant': {
-        const id = `dt_${++next}`;
-        tenants.set(id, { domain: input.Domains[0].Domain, enabled: true });
-        return { DistributionTenant: { Id: id }, ETag: 'e1' };
-      }
-      case 'GetManagedCertificateDetails': {
-        const t = tenants.get(input.Identifier);
-        const ok = t && (await dns.cname(t.domain)).includes(TARGET);
-        return { ManagedCertificateDetails: { CertificateStatus: ok ? 'issued' : 'pending-validation' } };
-      }
-      case 'GetDistributionTenant': {
-        const t = tenants.get(input.Identifier);
-        return { DistributionTenant: { Id: input.Identifier, Enabled: t?.enabled, DistributionId: 'E1', Domains: [{ Domain: t?.domain }] }, ETag: 'e1' };
-      }
-      case 'UpdateDistributionTenant':
-        tenants.get(input.Id)!.enabled = false;
-        return { ETag: 'e2' };
-      case 'DeleteDistributionTenant':
-        tenants.delete(input.Id);
-        return {};
-      default:
-        throw new Error(`unexpected CloudFront call ${name}`);
-    }
-  };
-  return { sent, client: { send } as never };
-}
-
 const world = await startDomainWorld();
 const resolver = new NodeDnsResolver({ servers: [world.dns.address] });
-const cloudfront = recordingCloudFront(resolver);
+const cloudfront = recordingCloudFront(resolver, TARGET);
 const restore = override({ domainAttachments: new CloudFrontSaasAttachments({ distributionId: 'E1', connectionGroupId: 'cg_1', routingEndpoint: TARGET, client: cloudfront.client }) });
 
 const calls = async (step: () => Promise<unknown>): Promise<number> => {
