@@ -12,6 +12,7 @@ const USAGE = `Usage:
   npm run admin -- create-token --team <name> [--role owner|member|viewer] [--name <label>] [--expires <ISO time>] [--json]
   npm run admin -- push --repo <owner/name> --dir <folder> [--branch main] [--message <text>] [--fake <url>]
   npm run admin -- delete-branch --repo <owner/name> --branch <name> [--fake <url>]
+  npm run admin -- dns-set --name <domain> --type TXT|CNAME|A|AAAA [--value <v>]... [--state-dir .runway]
 
 create-token creates the team when it does not exist, then an API token of it, and prints the
 token's secret once (only its hash is stored). Where it writes:
@@ -24,7 +25,12 @@ push and delete-branch act on the fake GitHub of \`npm start\` (--fake, default
 ${FAKE_URL} from RUNWAY_GITHUB_FAKE_PORT) as a \`git push\` would on GitHub: push commits the
 folder's files (without ${[...SKIPPED_DIRS].join(', ')}) as the whole tree of the branch's
 next commit, and the fake sends Runway the push webhook, which deploys it when a project is
-linked to the repository.`;
+linked to the repository.
+
+dns-set replaces the records of one name and type in the local DNS zone of \`npm start\`
+(<state dir>/dns-zone.json, served on RUNWAY_DNS_PORT), as a DNS host's panel would; without
+--value it removes them. Custom domains are checked against this zone: publish the records the
+API lists for a domain (TXT _runway-challenge.<domain>, CNAME <domain> edge.runway.localhost).`;
 
 /** The fake's limit for one push request. */
 const MAX_PUSH_BYTES = 50 * 1024 * 1024;
@@ -33,7 +39,25 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'create-token': createToken,
   push,
   'delete-branch': deleteBranch,
+  'dns-set': dnsSet,
 };
+
+async function dnsSet(args: string[]): Promise<void> {
+  const values = options(args, {
+    name: { type: 'string' },
+    type: { type: 'string' },
+    value: { type: 'string', multiple: true, default: [] },
+    'state-dir': { type: 'string', default: process.env.RUNWAY_STATE_DIR ?? '.runway' },
+  });
+  if (values.help) return void process.stdout.write(`${USAGE}\n`);
+  const type = values.type?.toUpperCase();
+  if (!values.name || !(type === 'TXT' || type === 'CNAME' || type === 'A' || type === 'AAAA')) fail(`dns-set needs --name and --type TXT|CNAME|A|AAAA\n\n${USAGE}`);
+  const { setInZoneFile } = await import('./dns-server.ts');
+  const dir = path.resolve(values['state-dir'] as string);
+  fs.mkdirSync(dir, { recursive: true });
+  setInZoneFile(path.join(dir, 'dns-zone.json'), values.name, type, values.value as string[]);
+  process.stdout.write(`${values.name} ${type} ${(values.value as string[]).join(' ') || '(removed)'}\n`);
+}
 
 async function main(): Promise<void> {
   const [command = '', ...args] = process.argv.slice(2);

@@ -3,6 +3,8 @@ import { LocalBuildScheduler } from '../functions/src/adapters/build-scheduler/l
 import { buildEndOf } from '../functions/src/adapters/build-scheduler/codebuild-event.ts';
 import type { StepLimits } from '../functions/src/builder/limits.ts';
 import { EmulatorEdgeStore } from '../functions/src/adapters/edge-store/emulator.ts';
+import { NodeDnsResolver } from '../functions/src/adapters/dns/node.ts';
+import { LocalDomainAttachments } from '../functions/src/adapters/domain-attachments/local.ts';
 import { Build } from '../functions/src/core/build/index.ts';
 import { override } from '../functions/src/core/context.ts';
 import { onBuildState } from '../functions/src/handlers/events/build-state.ts';
@@ -19,7 +21,8 @@ export interface LocalPlatformPorts {
  * The adapters that differ locally, and only those: builds run in sandboxed child processes
  * (CodeBuild's stand-in, see local/build-sandbox.ts) whose end is delivered to the same
  * build-state handler EventBridge would call, and the edge's key-value store lives in the
- * emulator. Everything else is the handlers' own default.
+ * emulator; custom domains are checked against the local DNS zone and attached by the twin of
+ * CloudFront's tenants. Everything else is the handlers' own default.
  */
 export function useLocalPlatformPorts(options: {
   apiUrl: string;
@@ -28,6 +31,8 @@ export function useLocalPlatformPorts(options: {
   buildStepLimits?: StepLimits;
   /** What each build may use. @default from RUNWAY_BUILD_MAX_PROCESSES / _MEMORY_MB / _DISK_MB (see `buildLimits`) */
   buildLimits?: Partial<SandboxLimits>;
+  /** Custom domains: the DNS servers checks ask (the local zone of npm start) and the name their CNAMEs point at. */
+  domains?: { dnsServers: string[]; target: string };
 }): LocalPlatformPorts {
   const scheduler = new LocalBuildScheduler({
     apiUrl: options.apiUrl,
@@ -45,7 +50,13 @@ export function useLocalPlatformPorts(options: {
     ...(options.buildTimeoutMs !== undefined ? { timeoutMs: options.buildTimeoutMs } : {}),
     ...(options.buildStepLimits !== undefined ? { stepLimits: options.buildStepLimits } : {}),
   });
-  const restore = override({ buildScheduler: scheduler, edgeStore: new EmulatorEdgeStore() });
+  // Custom domains: DNS through Node's resolver, attachments (CloudFront tenants) by their local twin.
+  const dns = options.domains ? new NodeDnsResolver({ servers: options.domains.dnsServers }) : undefined;
+  const restore = override({
+    buildScheduler: scheduler,
+    edgeStore: new EmulatorEdgeStore(),
+    ...(dns && options.domains ? { dns, domainAttachments: new LocalDomainAttachments(dns, options.domains.target) } : {}),
+  });
   return {
     scheduler,
     close: async () => {

@@ -12,6 +12,7 @@ import { useLocalPlatformPorts } from './platform.ts';
 import { useLocalGitHub } from './github.ts';
 import { describeSandbox, detectSandbox } from './sandbox/index.ts';
 import { startLocalSweeps } from './sweeps.ts';
+import { startDnsServer } from './dns-server.ts';
 
 /**
  * A TCP port Node's fetch and browsers can reach: 1-65535 and not on the Fetch standard's
@@ -37,9 +38,14 @@ const Ports = z.object({
   RUNWAY_EMULATOR_PORT: Port(4566),
   /** The fake GitHub's: fixed, so `npm run admin -- push` finds its control API. */
   RUNWAY_GITHUB_FAKE_PORT: Port(4003),
+  /** The local DNS zone's (UDP and TCP on loopback): what custom-domain checks resolve through. */
+  RUNWAY_DNS_PORT: Port(4053),
   /** Where the single-instance lock lives. */
   RUNWAY_STATE_DIR: z.string().min(1).default('.runway'),
 });
+
+/** The name custom domains' CNAMEs point at under `npm start` (the connection group's endpoint in AWS). */
+const LOCAL_DOMAIN_TARGET = 'edge.runway.localhost';
 
 /** Things to undo on exit, run in order: servers first, then the emulator. */
 const cleanups: Array<() => Promise<void>> = [];
@@ -83,6 +89,7 @@ async function main(): Promise<void> {
     ['RUNWAY_EDGE_PORT', ports.RUNWAY_EDGE_PORT],
     ['RUNWAY_CONSOLE_PORT', ports.RUNWAY_CONSOLE_PORT],
     ['RUNWAY_GITHUB_FAKE_PORT', ports.RUNWAY_GITHUB_FAKE_PORT],
+    ['RUNWAY_DNS_PORT', ports.RUNWAY_DNS_PORT],
   ] as const) {
     if (!(await isPortFree(port))) fail(`Port ${port} (${name}) is already in use. Stop what uses it or set ${name}.`);
   }
@@ -110,7 +117,12 @@ async function main(): Promise<void> {
   cleanups.push(() => local.emulator.stop());
   Object.assign(process.env, local.env);
   // The adapters that differ locally: builds in child processes, the edge store in the emulator.
-  const platform = useLocalPlatformPorts({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}` });
+  // Custom domains: a real DNS server on loopback serving the zone in <state dir>/dns-zone.json
+  // (`npm run admin -- dns-set`), where the routing endpoint resolves to the local edge.
+  const dns = await startDnsServer({ port: ports.RUNWAY_DNS_PORT, zoneFile: path.resolve(ports.RUNWAY_STATE_DIR, 'dns-zone.json') });
+  cleanups.push(() => dns.close());
+  dns.set(LOCAL_DOMAIN_TARGET, 'A', ['127.0.0.1']);
+  const platform = useLocalPlatformPorts({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}`, domains: { dnsServers: [dns.address], target: LOCAL_DOMAIN_TARGET } });
   cleanups.unshift(() => platform.close());
   // EventBridge's schedules: stuck deployments end ERROR, hosts nobody owns leave the edge.
   cleanups.unshift(startLocalSweeps());
@@ -151,6 +163,7 @@ async function main(): Promise<void> {
 
   log(`API      http://localhost:${ports.RUNWAY_API_PORT}/v1/health`);
   log(`edge     http://<project>.localhost:${ports.RUNWAY_EDGE_PORT}`);
+  log(`dns      ${dns.address} (zone ${path.resolve(ports.RUNWAY_STATE_DIR, 'dns-zone.json')}; custom domains: \`npm run admin -- dns-set\`, then curl -H 'Host: <domain>' http://localhost:${ports.RUNWAY_EDGE_PORT}/)`);
   log(`console  http://localhost:${ports.RUNWAY_CONSOLE_PORT}`);
   log('first token: npm run admin -- create-token --team <name>   ·   Ctrl-C stops everything');
 }

@@ -1,3 +1,4 @@
+import { checkDomains } from '../functions/src/handlers/jobs/check-domains.ts';
 import { sweepOrphans } from '../functions/src/handlers/jobs/sweep-hosts.ts';
 import { sweepStuckDeployments } from '../functions/src/handlers/jobs/sweep-stuck.ts';
 
@@ -6,10 +7,12 @@ export interface LocalSweepOptions {
   stuckEveryMs?: number;
   /** How often hosts and edge keys nobody owns are looked for (also once at start). @default 1 hour */
   hostsEveryMs?: number;
+  /** How often custom domains are checked against DNS. @default 10 seconds */
+  domainsEveryMs?: number;
   /** Where failures are reported. @default stderr */
   log?: (message: string) => void;
   /** The sweeps to run. @default the scheduled Lambdas' own functions */
-  jobs?: { stuck: () => Promise<unknown>; hosts: () => Promise<unknown> };
+  jobs?: { stuck: () => Promise<unknown>; hosts: () => Promise<unknown>; domains?: () => Promise<unknown> };
 }
 
 /**
@@ -36,10 +39,11 @@ export function startLocalSweeps(options: LocalSweepOptions = {}): () => Promise
       runs.add(run);
     };
   };
-  const jobs = options.jobs ?? { stuck: () => sweepStuckDeployments(), hosts: () => sweepOrphans() };
+  const jobs = options.jobs ?? { stuck: () => sweepStuckDeployments(), hosts: () => sweepOrphans(), domains: () => checkDomains() };
   const stuck = guarded('stuck-deployment', jobs.stuck);
   const hosts = guarded('host', jobs.hosts);
   const timers = [setInterval(stuck, options.stuckEveryMs ?? 60_000), setInterval(hosts, options.hostsEveryMs ?? 3_600_000), setTimeout(hosts, 0)];
+  if (jobs.domains) timers.push(setInterval(guarded('domain check', jobs.domains), options.domainsEveryMs ?? 10_000));
   for (const timer of timers) timer.unref();
   return async () => {
     for (const timer of timers) clearTimeout(timer);

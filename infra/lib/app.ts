@@ -16,7 +16,7 @@ export interface RunwayStacks {
 }
 
 /** API handlers that write the edge store: alias switches (promote, rollback) and project deletion. */
-const EDGE_STORE_API_HANDLERS = ['aliases', 'projects'] as const;
+const EDGE_STORE_API_HANDLERS = ['aliases', 'projects', 'domains'] as const;
 
 /**
  * Those handlers' functions, the build-state function (a READY build points its hosts) and the
@@ -31,6 +31,7 @@ function edgeStoreWriters(api: ApiStack, builds: BuildsStack): RunwayFunction[] 
     }),
     builds.buildState,
     api.github.worker,
+    builds.checkDomains,
   ];
 }
 
@@ -170,6 +171,12 @@ export function buildRunway(app: App, env?: Environment): RunwayStacks {
   // The host sweep also lists the store's keys, to find those nobody owns.
   edge.routing.grantSweep(builds.sweepHosts);
   builds.sweepHosts.addEnvironment('RUNWAY_EDGE_KVS_ARN', edge.routes.keyValueStoreArn);
+  // Custom domains: the domains API and the scheduled check manage distribution tenants.
+  for (const fn of [api.functions.domains, builds.checkDomains]) {
+    if (!fn) throw new Error('No domains API function');
+    edge.customDomains.grantManageTenants(fn);
+    for (const [key, value] of Object.entries(edge.customDomains.environment())) fn.addEnvironment(key, value);
+  }
   wireBuilds(api, builds, state);
   linkConsole(api, builds, console, consoleUrl);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

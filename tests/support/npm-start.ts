@@ -15,6 +15,7 @@ export async function npmStartPorts(stateDir: string): Promise<Record<string, st
     RUNWAY_CONSOLE_PORT: String(await freePort()),
     RUNWAY_EMULATOR_PORT: String(await freePort()),
     RUNWAY_GITHUB_FAKE_PORT: String(await freePort()),
+    RUNWAY_DNS_PORT: String(await freePort()),
     RUNWAY_STATE_DIR: stateDir,
   };
 }

@@ -2,9 +2,10 @@ import type { AliasRepository, EdgeKeyRepository } from './alias/repository.ts';
 import type { RateLimitRepository, TokenRepository } from './auth/repository.ts';
 import type { BuildRepository } from './build/repository.ts';
 import type { DeploymentRepository } from './deployment/repository.ts';
+import type { DomainRepository } from './domain/repository.ts';
 import type { EnvRepository } from './env/repository.ts';
 import type { ClaimRepository, GitDeploymentRepository, InstallationRepository } from './github/repository.ts';
-import type { ArtifactStore, BlobStore, BuildLogs, BuildScheduler, EdgeStore, EnvCipher, GitHubPort, GitHubQueue } from './ports.ts';
+import type { ArtifactStore, BlobStore, BuildLogs, BuildScheduler, DnsResolver, DomainAttachments, EdgeStore, EnvCipher, GitHubPort, GitHubQueue } from './ports.ts';
 import type { ProjectRepository } from './project/repository.ts';
 import type { MemberRepository, TeamRepository } from './team/repository.ts';
 
@@ -59,6 +60,7 @@ export interface Repositories {
   installations: InstallationRepository;
   claims: ClaimRepository;
   gitDeployments: GitDeploymentRepository;
+  domains: DomainRepository;
 }
 
 /** Ports to the world outside the domain. */
@@ -71,6 +73,8 @@ export interface Ports {
   buildLogs: BuildLogs;
   github: GitHubPort;
   githubQueue: GitHubQueue;
+  dns: DnsResolver;
+  domainAttachments: DomainAttachments;
 }
 
 export interface Context extends Repositories, Ports {

@@ -13,7 +13,7 @@ export function randomBase36(length: number): string {
 }
 
 /** Prefixes of Runway's opaque ids (see the API conventions). */
-export type IdPrefix = 'team' | 'prj' | 'dpl' | 'tok' | 'env';
+export type IdPrefix = 'team' | 'prj' | 'dpl' | 'tok' | 'env' | 'dom';
 
 /**
  * A new opaque id such as `prj_3k9x…`. Deployment ids use {@link SHORT_ID_LENGTH} characters so the

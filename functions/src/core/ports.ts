@@ -173,3 +173,44 @@ export interface BuildLogs {
   /** Lines after `cursor` (oldest first), at most `limit`, and the cursor to continue from. */
   read(stream: string, options: { cursor?: string | undefined; limit: number }): Promise<{ events: LogEvent[]; next: string }>;
 }
+
+/**
+ * DNS as the public sees it (Node's resolver against the system's or the configured servers; the
+ * tests' real authoritative server on loopback). Each answer lists the record data found; a name
+ * with no such record (NXDOMAIN, NODATA) answers `[]`, a resolver that cannot answer throws.
+ */
+export interface DnsResolver {
+  /** TXT strings of `name`, each record's chunks joined. */
+  txt(name: string): Promise<string[]>;
+  /** CNAME targets of `name` (lowercase, no trailing dot). */
+  cname(name: string): Promise<string[]>;
+  /** A and AAAA addresses of `name`. */
+  addresses(name: string): Promise<string[]>;
+}
+
+/** What the attachment of a custom domain to the edge says about its certificate. */
+export interface AttachmentState {
+  /** The attachment's id (a CloudFront distribution tenant id in AWS). */
+  id: string;
+  certificate: 'pending' | 'issued' | 'failed';
+  /** Why the certificate failed (as CloudFront reports it). */
+  reason?: string | undefined;
+}
+
+/**
+ * Attaches custom domains to the edge with a certificate the platform renews (CloudFront SaaS
+ * Manager: one distribution tenant per domain on the multi-tenant distribution, in the connection
+ * group the domain's CNAME points at, with a CloudFront-managed certificate; locally a twin that
+ * issues once the routing record is in DNS). Control-plane calls happen only here, and only on
+ * add, check and remove of a domain: never on a deploy, promote or rollback.
+ */
+export interface DomainAttachments {
+  /** The name a domain's CNAME (or apex ALIAS) must point at: the connection group's routing endpoint. */
+  target(): Promise<string>;
+  /** Attaches `domain` (repeating it returns the same attachment). */
+  attach(domain: string): Promise<AttachmentState>;
+  /** The attachment's certificate now, or `undefined` when the attachment is gone. */
+  state(id: string): Promise<AttachmentState | undefined>;
+  /** Removes the attachment; one that is gone is no error. */
+  detach(id: string): Promise<void>;
+}

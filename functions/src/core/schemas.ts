@@ -51,6 +51,7 @@ export const DeploymentId = prefixedId('dpl');
 export const TeamId = prefixedId('team');
 export const TokenId = prefixedId('tok');
 export const EnvId = prefixedId('env');
+export const DomainId = prefixedId('dom');
 
 /** A project by id (`prj_…`) or by name. */
 export const IdOrName = z.union([ProjectId, Name]);

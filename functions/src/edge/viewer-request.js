@@ -25,17 +25,41 @@ function reply(code, type, body) {
   };
 }
 
+// A redirect domain's answer: the target origin + the request's path and query (values arrive still encoded).
+function redirect(code, loc, q) {
+  const a = [];
+  for (const k in q) {
+    const m = q[k].multiValue || [q[k]];
+    for (let i = 0; i < m.length; i++) a.push(m[i].value === '' ? k : k + '=' + m[i].value);
+  }
+  if (a.length) loc += '?' + a.join('&');
+  const r = reply(code, 'text/plain; charset=utf-8', '');
+  r.headers.location = { value: loc };
+  delete r.body;
+  return r;
+}
+
+// get() rejects for a missing key: an unknown host is "".
+async function get(k) {
+  try {
+    return await kvs.get(k);
+  } catch (e) {
+    return '';
+  }
+}
+
 async function handler(event) {
   const req = event.request;
   const h = req.headers;
   const host = h.host ? h.host.value.toLowerCase().replace(/:\d*$/, '') : '';
   let v = '';
   if (/^[a-z0-9.-]{1,253}$/.test(host)) {
-    try {
-      v = await kvs.get(host);
-    } catch (e) {
-      // get() rejects for a missing key: an unknown host
-    }
+    // Custom domains (core/domain): exact host, else "*.<parent>"; "@<host>" serves that host's
+    // deployment (promote/rollback move it), "><code> <origin>" redirects keeping path + query.
+    v = (await get(host)) || (await get(host.replace(/^[^.]+\./, '*.')));
+    if (v[0] === '@') v = await get(v.slice(1));
+    const d = /^>(30[1278]) (https?:\/\/[a-z0-9.:-]+)$/.exec(v);
+    if (d) return redirect(+d[1], d[2] + req.uri, req.querystring);
   }
   const m = /^([\w-]{1,64})(?: [0-9a-f]{1,64})?$/.exec(v);
   if (!m) return reply(404, 'text/html; charset=utf-8', NOT_FOUND);

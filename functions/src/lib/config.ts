@@ -46,6 +46,18 @@ const ConfigSchema = z.object({
   RUNWAY_CURSOR_SECRET_ID: z.string().min(1).optional(),
   /** The queue between the webhook and its worker (SQS FIFO). */
   RUNWAY_GITHUB_QUEUE_URL: z.url().optional(),
+  /** The multi-tenant distribution custom domains attach to as distribution tenants (CloudFront SaaS Manager). */
+  RUNWAY_DISTRIBUTION_ID: z.string().min(1).optional(),
+  /** The connection group the tenants join; its routing endpoint is what custom domains' CNAMEs point at. */
+  RUNWAY_CONNECTION_GROUP_ID: z.string().min(1).optional(),
+  /** The routing endpoint custom domains point at (the connection group's, `dxxxx.cloudfront.net`; locally any name in the test DNS). */
+  RUNWAY_DOMAIN_TARGET: z.string().min(1).optional(),
+  /** DNS servers for domain checks, comma-separated `host[:port]`; default: the system's resolvers. */
+  RUNWAY_DNS_SERVERS: z
+    .string()
+    .min(1)
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -4,6 +4,7 @@ import {
   AccessLevel,
   AllowedMethods,
   CachedMethods,
+  CfnDistribution,
   CacheCookieBehavior,
   CacheHeaderBehavior,
   CachePolicy,
@@ -35,6 +36,15 @@ export interface EdgeDistributionProps {
   readonly originResponse: IVersion;
   /** Alternate domain names and their certificate; omitted: the CloudFront domain only. */
   readonly domain?: { readonly names: string[]; readonly certificate: ICertificate };
+  /**
+   * A multi-tenant distribution of CloudFront SaaS Manager (`ConnectionMode: tenant-only`): it
+   * serves only through its distribution tenants (custom domains, see custom-domains.ts), with the
+   * same behavior as the platform's. IPv6 is the connection group's setting then.
+   * @default false
+   */
+  readonly tenantOnly?: boolean;
+  /** The cache policy to share with another distribution. @default a new one */
+  readonly cachePolicy?: CachePolicy;
 }
 
 /**
@@ -54,7 +64,7 @@ export class EdgeDistribution extends Construct {
     super(scope, id);
     const { bucket, routing } = props;
 
-    this.cachePolicy = new CachePolicy(this, 'CachePolicy', {
+    this.cachePolicy = props.cachePolicy ?? new CachePolicy(this, 'CachePolicy', {
       comment: 'Runway deployments: keyed on the rewritten URI, which names the immutable deployment, and the query',
       // Host stays out of the key: viewer-request has already turned it into the deployment id in
       // the URI. The query is in it: routes may test it (`has: [{type: "query"}]`). Answers that
@@ -73,7 +83,7 @@ export class EdgeDistribution extends Construct {
     });
 
     this.distribution = new Distribution(this, 'Distribution', {
-      comment: 'Runway deployments (all projects)',
+      comment: props.tenantOnly ? 'Runway custom domains (one distribution tenant per domain)' : 'Runway deployments (all projects)',
       httpVersion: HttpVersion.HTTP2_AND_3,
       enableIpv6: true,
       // The TLS policy applies to a custom certificate only; the *.cloudfront.net default has a fixed one.
@@ -104,6 +114,14 @@ export class EdgeDistribution extends Construct {
         ],
       },
     });
+
+    if (props.tenantOnly) {
+      const cfn = this.distribution.node.defaultChild as CfnDistribution;
+      cfn.addPropertyOverride('DistributionConfig.ConnectionMode', 'tenant-only');
+      cfn.addPropertyDeletionOverride('DistributionConfig.IPV6Enabled');
+      // The statement below, added by the platform's distribution, covers this one (distribution/*).
+      return;
+    }
 
     // The bucket policy lives in the state stack. Naming this distribution's id there would make the
     // state stack depend on the edge stack, which depends on the state stack: a cycle. So CloudFront

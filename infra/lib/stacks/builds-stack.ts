@@ -18,6 +18,8 @@ export interface BuildsStackProps extends StackProps {
 
 /** How often the stuck-deployment sweep runs: a lost build is noticed within this of its limit. */
 export const STUCK_SWEEP_RATE = Duration.minutes(5);
+/** How often custom domains are checked against DNS (pending ones verify, dangling ones detach). */
+export const DOMAIN_CHECK_RATE = Duration.minutes(10);
 /** How often the sweep of hosts and edge keys nobody owns runs. */
 export const HOST_SWEEP_RATE = Duration.hours(6);
 /**
@@ -38,6 +40,8 @@ export class BuildsStack extends Stack {
   readonly sweepStuck: RunwayFunction;
   /** The host sweep; the app grants it the edge's KeyValueStore (the edge stack owns it). */
   readonly sweepHosts: RunwayFunction;
+  /** The scheduled check of custom domains; the app grants it the edge's store and tenants. */
+  readonly checkDomains: RunwayFunction;
 
   constructor(scope: Construct, id: string, props: BuildsStackProps) {
     super(scope, id, props);
@@ -126,6 +130,21 @@ export class BuildsStack extends Stack {
       description: 'Runway: remove edge keys nobody owns and finish the cleanup of deleted projects',
       schedule: Schedule.rate(HOST_SWEEP_RATE),
       targets: [new LambdaFunction(this.sweepHosts, { retryAttempts: 2 })],
+    });
+
+    // Custom domains: verify pending ones, follow certificates, detach dangling ones.
+    this.checkDomains = new RunwayFunction(this, 'CheckDomainsFn', {
+      handlerFile: 'jobs/check-domains.ts',
+      serviceName: 'check-domains',
+      timeout: Duration.minutes(5),
+      environment: state.controlPlaneEnvironment(props.platformDomain),
+    });
+    state.table.grantReadWriteData(this.checkDomains);
+    acknowledgeTableIndexes(this.checkDomains, state.table.tableArn, 'The check reads every domain through the gsi2 index and owners through gsi1.');
+    new Rule(this, 'CheckDomainsSchedule', {
+      description: 'Runway: check custom domains against DNS (verify pending ones, detach those whose proof and CNAME are gone)',
+      schedule: Schedule.rate(DOMAIN_CHECK_RATE),
+      targets: [new LambdaFunction(this.checkDomains, { retryAttempts: 1, maxEventAge: DOMAIN_CHECK_RATE })],
     });
   }
 }

@@ -5,6 +5,7 @@ import { AaaaRecord, ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-r
 import { CloudFrontTarget } from 'aws-cdk-lib/aws-route53-targets';
 import type { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES } from '../constructs/artifact-bucket.ts';
+import { CustomDomains } from '../constructs/custom-domains.ts';
 import { EdgeDistribution } from '../constructs/edge-distribution.ts';
 import { EdgeLambda } from '../constructs/edge-lambda.ts';
 import { EdgeRouting } from '../constructs/edge-routing.ts';
@@ -42,6 +43,8 @@ export class EdgeStack extends Stack {
   /** The KeyValueStore the control plane writes (see `routing.grantWrite`). */
   readonly routes: KeyValueStore;
   readonly distribution: Distribution;
+  /** Custom domains: the multi-tenant distribution and its connection group. */
+  readonly customDomains: CustomDomains;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
@@ -117,6 +120,20 @@ export class EdgeStack extends Stack {
     });
     this.distribution = edge.distribution;
 
+    // Custom domains (CloudFront SaaS Manager): a tenant-only twin of the platform distribution —
+    // same functions, KeyValueStore, cache policy, origin and Lambda@Edge — so a custom host is
+    // served exactly as a platform host; one distribution tenant per domain is created at run time.
+    const tenants = new EdgeDistribution(this, 'TenantEdge', {
+      bucket,
+      servedObjects: blobObjects,
+      routing: this.routing,
+      originRequest: originRequest.version,
+      originResponse: originResponse.version,
+      cachePolicy: edge.cachePolicy,
+      tenantOnly: true,
+    });
+    this.customDomains = new CustomDomains(this, 'CustomDomains', { distribution: tenants.distribution });
+
     if (zone && domain) {
       // Both names point at the distribution (alias records: no charge for the queries).
       const target = RecordTarget.fromAlias(new CloudFrontTarget(this.distribution));
@@ -133,8 +150,12 @@ export class EdgeStack extends Stack {
         : `Point *.${platformDomain} and ${platformDomain} here (CNAME / alias record)`,
     });
     new CfnOutput(this, 'RoutesKeyValueStoreArn', { value: this.routes.keyValueStoreArn });
+    new CfnOutput(this, 'CustomDomainTarget', {
+      value: this.customDomains.connectionGroup.attrRoutingEndpoint,
+      description: "Custom domains' CNAME (or apex ALIAS) target: the connection group's routing endpoint",
+    });
 
-    acknowledge(this.distribution, [
+    for (const distribution of [this.distribution, tenants.distribution]) acknowledge(distribution, [
       {
         id: 'AwsSolutions-CFR1',
         reason: 'Deployments are public websites; who may see them is the project owner\'s choice, not a platform-wide geo rule.',
@@ -156,6 +177,9 @@ export class EdgeStack extends Stack {
                 'Without a platform domain (runway:platformDomain=localhost) the distribution has only its *.cloudfront.net name, whose default certificate CloudFront pins to its own TLS policy.',
             },
           ]),
+      ...(distribution === this.distribution
+        ? []
+        : [{ id: 'AwsSolutions-CFR4', reason: 'A tenant-only distribution serves through its tenants, each with its CloudFront-managed certificate; its own default certificate serves no viewer.' }]),
     ]);
   }
 }

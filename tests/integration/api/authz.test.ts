@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HTTP_ROUTES, routeKey } from '../../../functions/src/handlers/http/routes.ts';
 import type { AnyRoute } from '../../../functions/src/lib/http.ts';
 import { gh } from '../../../functions/src/adapters/db/dynamodb/github-model.ts';
+import { NodeDnsResolver } from '../../../functions/src/adapters/dns/node.ts';
+import { LocalDomainAttachments } from '../../../functions/src/adapters/domain-attachments/local.ts';
+import { override } from '../../../functions/src/core/context.ts';
+import { startDnsServer, type LocalDnsServer } from '../../../local/dns-server.ts';
 import { type Api, type Client, client, newTeam, readyDeployment, sha256, startApi, type TestTeam, teamItems, uniqueName, upload } from './harness.ts';
 
 /**
@@ -12,11 +16,17 @@ import { type Api, type Client, client, newTeam, readyDeployment, sha256, startA
 let api: Api;
 let a: TestTeam;
 let b: TestTeam;
-let ids: { project: string; deployment: string; env: string; token: string; principal: string; installation: string };
+let ids: { project: string; deployment: string; env: string; token: string; principal: string; installation: string; domain: string };
+let dns: LocalDnsServer;
+let restoreDomains: () => void;
 let files: Array<{ file: string; sha: string; size: number }>;
 
 beforeAll(async () => {
   api = await startApi();
+  // Custom domains are checked against a real DNS server on loopback, attached by the local twin.
+  dns = await startDnsServer();
+  const resolver = new NodeDnsResolver({ servers: [dns.address] });
+  restoreDomains = override({ dns: resolver, domainAttachments: new LocalDomainAttachments(resolver, 'edge.runway.test') });
   [a, b] = [await newTeam(), await newTeam()];
   const c = client(api, a.tokens.owner);
   const { body: project } = await c.post('/v1/projects', { name: uniqueName('authz') });
@@ -26,14 +36,19 @@ beforeAll(async () => {
   const { body: token } = await c.post('/v1/tokens', { name: 'victim', role: 'member' });
   await c.post(`/v1/teams/${a.id}/members`, { principal: 'owner@a.example', role: 'owner' });
   files = await upload(c, { 'index.html': uniqueName('f') });
+  const { body: domain } = await c.post(`/v1/projects/${project.id}/domains`, { name: `www.${uniqueName('authz')}.test` });
   // A GitHub App installation linked to team A (as `POST /v1/git/installations` leaves it).
   const installationId = 900_000_000 + Math.floor(Math.random() * 1_000_000);
   const now = new Date().toISOString();
   await gh().entities.installation.upsert({ installationId, accountLogin: 'a-org', teamId: a.id, linkedAt: now, createdAt: now, updatedAt: now }).go();
   await gh().entities.teamLink.upsert({ teamId: a.id, installationId, linkedAt: now }).go();
-  ids = { project: project.id, deployment: deployment.id, env: env.items[0].id, token: token.token.id, principal: 'owner@a.example', installation: String(installationId) };
+  ids = { project: project.id, deployment: deployment.id, env: env.items[0].id, token: token.token.id, principal: 'owner@a.example', installation: String(installationId), domain: domain.name };
 });
-afterAll(() => api.close());
+afterAll(async () => {
+  restoreDomains();
+  await dns.close();
+  await api.close();
+});
 
 /** A valid request for each route, naming team A's objects. */
 function requestFor(key: string): { path: string; body?: unknown; raw?: Buffer; headers?: Record<string, string> } {
@@ -45,6 +60,7 @@ function requestFor(key: string): { path: string; body?: unknown; raw?: Buffer; 
       .replace('{idOrName}', ids.project)
       .replace('{envId}', ids.env)
       .replace('{installationId}', ids.installation)
+      .replace('{domain}', ids.domain)
       .replace('{id}', ids.deployment);
   const [, path = ''] = key.split(' ');
   const bodies: Record<string, unknown> = {
@@ -60,6 +76,8 @@ function requestFor(key: string): { path: string; body?: unknown; raw?: Buffer; 
     'PATCH /v1/projects/{idOrName}/env/{envId}': { value: 'changed' },
     'POST /v1/deployments': { project: ids.project, files },
     'POST /v1/deployments/{id}/redeploy': {},
+    'POST /v1/projects/{idOrName}/domains': { name: `www.${uniqueName('new')}.test` },
+    'PATCH /v1/projects/{idOrName}/domains/{domain}': { gitBranch: 'evil' },
   };
   if (key === 'POST /v1/files') {
     const raw = Buffer.from('x');

@@ -30,6 +30,13 @@ export const HTTP_ROUTES = [
   { method: 'POST', path: '/v1/projects/{idOrName}/promote', handler: 'aliases' },
   { method: 'POST', path: '/v1/projects/{idOrName}/rollback', handler: 'aliases' },
 
+  { method: 'GET', path: '/v1/projects/{idOrName}/domains', handler: 'domains' },
+  { method: 'POST', path: '/v1/projects/{idOrName}/domains', handler: 'domains' },
+  { method: 'GET', path: '/v1/projects/{idOrName}/domains/{domain}', handler: 'domains' },
+  { method: 'POST', path: '/v1/projects/{idOrName}/domains/{domain}/verify', handler: 'domains' },
+  { method: 'PATCH', path: '/v1/projects/{idOrName}/domains/{domain}', handler: 'domains' },
+  { method: 'DELETE', path: '/v1/projects/{idOrName}/domains/{domain}', handler: 'domains' },
+
   { method: 'GET', path: '/v1/projects/{idOrName}/env', handler: 'env' },
   { method: 'POST', path: '/v1/projects/{idOrName}/env', handler: 'env' },
   { method: 'PATCH', path: '/v1/projects/{idOrName}/env/{envId}', handler: 'env' },

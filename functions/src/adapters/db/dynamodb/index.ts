@@ -2,6 +2,7 @@ import type { Provided, Repositories } from '#core/context';
 import { DynamoDbAliases, DynamoDbEdgeKeys } from './aliases.ts';
 import { DynamoDbBuilds } from './builds.ts';
 import { DynamoDbDeployments } from './deployments.ts';
+import { DynamoDbDomains } from './domains.ts';
 import { DynamoDbEnv } from './env.ts';
 import { DynamoDbClaims, DynamoDbGitDeployments, DynamoDbInstallations } from './github.ts';
 import { DynamoDbProjects } from './projects.ts';
@@ -26,4 +27,5 @@ export const dynamoDbRepositories: Provided<Repositories> = {
   installations: () => new DynamoDbInstallations(),
   claims: () => new DynamoDbClaims(),
   gitDeployments: () => new DynamoDbGitDeployments(),
+  domains: () => new DynamoDbDomains(),
 };

@@ -22,6 +22,8 @@ import { config } from '#lib/config';
  * | projectDeletion | project-deletions / project#<projectId> |                               |                                    |
  * | rateLimit   | rate#<tokenId> / window#<start>          |                                       |                                    |
  * | build       | build#<deploymentId> / build             |                                       |                                    |
+ * | domain      | project#<projectId> / domain#<name>      | domain-name#<name> / project#<projectId> | domains / domain#<name>#<projectId> |
+ * | domainToken | team#<teamId> / domain-token             |                                       |                                    |
  *
  * ¹ production, branch and custom aliases only; ² deployment hosts only (sparse, by `kind`).
  * gsi3 is sparse: it holds deployments while they are QUEUED or BUILDING (`deployment-state#<state>
@@ -308,7 +310,47 @@ export const RateLimitEntity = new Entity({
   },
 });
 
+/** A custom domain of a project; `records` and `certificate` are what the last DNS check saw. */
+export const DomainEntity = new Entity({
+  model: { entity: 'domain', version: '1', service: SERVICE },
+  attributes: {
+    id: { ...str, readOnly: true },
+    name: { ...str, readOnly: true },
+    teamId: { ...str, readOnly: true },
+    projectId: { ...str, readOnly: true },
+    gitBranch: optStr,
+    redirect: optStr,
+    redirectStatusCode: { type: 'number' },
+    status: str,
+    records: { type: 'any', required: true },
+    certificate: { type: 'any' },
+    attachmentId: optStr,
+    notice: optStr,
+    checkedAt: optStr,
+    verifiedAt: optStr,
+    createdAt,
+    updatedAt: str,
+  },
+  indexes: {
+    byProject: { pk: key('pk', ['projectId'], 'project#${projectId}'), sk: key('sk', ['name'], 'domain#${name}') },
+    byName: { index: 'gsi1', pk: key('gsi1pk', ['name'], 'domain-name#${name}'), sk: key('gsi1sk', ['projectId'], 'project#${projectId}') },
+    // The scheduled check reads every domain; one partition suits thousands of domains.
+    all: { index: 'gsi2', pk: key('gsi2pk', [], 'domains'), sk: key('gsi2sk', ['name', 'projectId'], 'domain#${name}#${projectId}') },
+  },
+});
+
+/** A team's ownership token, the value of its `_runway-challenge` TXT records. */
+export const DomainTokenEntity = new Entity({
+  model: { entity: 'domainToken', version: '1', service: SERVICE },
+  attributes: { teamId: { ...str, readOnly: true }, token: { ...str, readOnly: true }, createdAt },
+  indexes: {
+    byTeam: { pk: key('pk', ['teamId'], 'team#${teamId}'), sk: key('sk', [], 'domain-token') },
+  },
+});
+
 const service = new Service({
+  domain: DomainEntity,
+  domainToken: DomainTokenEntity,
   team: TeamEntity,
   teamName: TeamNameEntity,
   member: MemberEntity,

@@ -3,6 +3,7 @@ import type { RateLimitRepository, TokenRecord, TokenRepository } from '#core/au
 import type { BuildRecord, BuildRepository } from '#core/build/repository';
 import type { Repositories } from '#core/context';
 import type { DeploymentChange, DeploymentCreateOutcome, DeploymentFilter, DeploymentRecord, DeploymentRepository, DeploymentScope } from '#core/deployment/repository';
+import type { DomainRecord, DomainRepository } from '#core/domain/repository';
 import type { DeploymentState } from '#core/deployment/schema';
 import type { EnvRecord, EnvRepository, EnvVarKey } from '#core/env/repository';
 import type {
@@ -445,6 +446,48 @@ export class MemoryGitDeployments implements GitDeploymentRepository {
   }
 }
 
+const domainKey = (projectId: string, name: string) => `${projectId}\n${name}`;
+
+export class MemoryDomains implements DomainRepository {
+  constructor(private readonly t: MemoryTables) {}
+
+  async create(record: DomainRecord): Promise<boolean> {
+    const key = domainKey(record.projectId, record.name);
+    if (this.t.domains.has(key)) return false;
+    this.t.domains.set(key, copy(compact(record)));
+    return true;
+  }
+
+  async get(projectId: string, name: string): Promise<DomainRecord | undefined> {
+    return copy(this.t.domains.get(domainKey(projectId, name)));
+  }
+
+  async ofProject(projectId: string): Promise<DomainRecord[]> {
+    return copy(sortedBy([...this.t.domains.values()].filter((d) => d.projectId === projectId), (d) => d.name, 'asc'));
+  }
+
+  async byName(name: string): Promise<DomainRecord[]> {
+    return copy([...this.t.domains.values()].filter((d) => d.name === name));
+  }
+
+  async all(): Promise<{ items: DomainRecord[]; next?: string | undefined }> {
+    return { items: copy([...this.t.domains.values()]) };
+  }
+
+  async put(record: DomainRecord): Promise<void> {
+    this.t.domains.set(domainKey(record.projectId, record.name), copy(compact(record)));
+  }
+
+  async delete(projectId: string, name: string): Promise<void> {
+    this.t.domains.delete(domainKey(projectId, name));
+  }
+
+  async teamToken(teamId: string, fresh: string): Promise<string> {
+    if (!this.t.domainTokens.has(teamId)) this.t.domainTokens.set(teamId, fresh);
+    return this.t.domainTokens.get(teamId) as string;
+  }
+}
+
 /** A fresh set of in-memory repositories over one shared set of tables. */
 export function memoryRepositories(tables = new MemoryTables()): Repositories {
   return {
@@ -461,5 +504,6 @@ export function memoryRepositories(tables = new MemoryTables()): Repositories {
     installations: new MemoryInstallations(tables),
     claims: new MemoryClaims(tables),
     gitDeployments: new MemoryGitDeployments(tables),
+    domains: new MemoryDomains(tables),
   };
 }

@@ -2,6 +2,7 @@ import type { AliasRecord, EdgeKeyRef } from '#core/alias/repository';
 import type { TokenRecord } from '#core/auth/repository';
 import type { BuildRecord } from '#core/build/repository';
 import type { DeploymentRecord } from '#core/deployment/repository';
+import type { DomainRecord } from '#core/domain/repository';
 import type { EnvRecord } from '#core/env/repository';
 import type { ClaimRecord, GitDeploymentRecord, InstallationRecord, RepositoryRecord } from '#core/github/repository';
 import type { ProjectRecord } from '#core/project/repository';
@@ -33,6 +34,9 @@ export class MemoryTables {
   readonly repositories = new Map<number, Map<number, RepositoryRecord>>();
   readonly claims = new Map<string, ClaimRecord>();
   readonly gitDeployments = new Map<string, GitDeploymentRecord>();
+  /** Custom domains by `<projectId>\n<name>`. */
+  readonly domains = new Map<string, DomainRecord>();
+  readonly domainTokens = new Map<string, string>();
 }
 
 /** A copy of a record, so nobody changes what is stored by changing what was read. */
