@@ -7,6 +7,8 @@ import { EmulatorEdgeStore } from '../../../functions/src/adapters/edge-store/em
 import { Alias } from '../../../functions/src/core/alias/index.ts';
 import { override } from '../../../functions/src/core/context.ts';
 import { Deployment, type DeploymentInfo } from '../../../functions/src/core/deployment/index.ts';
+import { compileBuildOutputConfig } from '../../../functions/src/core/routing/config.ts';
+import { buildDeploymentIndex, deploymentIndexKey } from '../../../functions/src/core/routing/deployment-index.ts';
 import { config } from '../../../functions/src/lib/config.ts';
 import { startDnsServer, type LocalDnsServer } from '../../../local/dns-server.ts';
 import { createEdgeServer } from '../../../local/edge.ts';
@@ -104,8 +106,15 @@ export async function servedDeployment(
     source: { type: 'files', files },
     ...(options.branch ? { branch: options.branch } : {}),
   });
+  // What finalize writes for a READY deployment: its index (config + path → blob), over the team's blobs.
+  const index = buildDeploymentIndex({
+    deploymentId: created.id,
+    teamId: project.teamId,
+    manifest: { framework: 'static', files: Object.fromEntries(files.map((f) => [f.file, { sha: f.sha, size: f.size, contentType: 'text/html; charset=utf-8' }])) },
+    config: compileBuildOutputConfig({ files: files.map((f) => f.file) }),
+  });
   await s3Client().send(
-    new PutObjectCommand({ Bucket: config().RUNWAY_ARTIFACT_BUCKET, Key: `d/${created.id}/index.html`, Body: options.html, ContentType: 'text/html; charset=utf-8' }),
+    new PutObjectCommand({ Bucket: config().RUNWAY_ARTIFACT_BUCKET, Key: deploymentIndexKey(created.id), Body: JSON.stringify(index), ContentType: 'application/json' }),
   );
   await Deployment.transition(created.id, { from: ['QUEUED'], to: 'BUILDING' });
   const ready = await Deployment.transition(created.id, { from: ['BUILDING'], to: 'READY' });
