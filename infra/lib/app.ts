@@ -170,6 +170,9 @@ export function buildRunway(app: App, env?: Environment): RunwayStacks {
   // The host sweep also lists the store's keys, to find those nobody owns.
   edge.routing.grantSweep(builds.sweepHosts);
   builds.sweepHosts.addEnvironment('RUNWAY_EDGE_KVS_ARN', edge.routes.keyValueStoreArn);
+  // The stuck sweep also backfills deployment indexes: it reads the hosts the store serves.
+  edge.routing.grantRead(builds.sweepStuck);
+  builds.sweepStuck.addEnvironment('RUNWAY_EDGE_KVS_ARN', edge.routes.keyValueStoreArn);
   wireBuilds(api, builds, state);
   linkConsole(api, builds, console, consoleUrl);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
