@@ -112,7 +112,8 @@ async function main(): Promise<void> {
   // The adapters that differ locally: builds in child processes, the edge store in the emulator.
   const platform = useLocalPlatformPorts({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}` });
   cleanups.unshift(() => platform.close());
-  // EventBridge's schedules: stuck deployments end ERROR, hosts nobody owns leave the edge.
+  // EventBridge's schedules: stuck deployments end ERROR, hosts nobody owns leave the edge, and
+  // deployments from before the deployment index get theirs (at start, then every minute).
   cleanups.unshift(startLocalSweeps());
   log(
     local.emulator.owned

@@ -47,7 +47,7 @@ export function startLocalSweeps(options: LocalSweepOptions = {}): () => Promise
   const backfillJob = jobs.backfill ?? (() => backfillDeploymentIndexes());
   const backfill = guarded('deployment index backfill', async () => {
     const report = await backfillJob();
-    if (first || report.written.length > 0 || report.skipped.length > 0) {
+    if (first || report.written.length > 0) {
       log(
         `deployment index backfill: ${report.deployments} deployments served, ${report.present} indexed already, ` +
           `${report.written.length} backfilled (${report.defaulted.length} with default routes), ${report.skipped.length} skipped`,

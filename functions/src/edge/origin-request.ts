@@ -43,7 +43,8 @@ export function createOriginRequestHandler(indexes: IndexCache, options: OriginR
     // A host points here (viewer-request found it) but there is no index: a deployment finalized
     // before the edge routed by indexes, until the backfill (core/build/backfill.ts, on the
     // stuck-deployment sweep's schedule) writes it. Today's finalize writes the index before any
-    // host, so this is temporary: a 503 the CDN does not keep, never a 404 for a live site.
+    // host, so this is temporary: a 503 (CloudFront keeps it for its error caching minimum TTL, 10 s by
+    // default, whatever `no-store` says: custom-error-pages-expiration.html), never a 404 for a live site.
     if (!deployment) {
       return generated(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(NO_INDEX_RETRY_AFTER_SECONDS) }, 'Service Unavailable: this deployment is being upgraded; retry shortly.\n');
     }
