@@ -124,7 +124,8 @@ async function main(): Promise<void> {
   dns.set(LOCAL_DOMAIN_TARGET, 'A', ['127.0.0.1']);
   const platform = useLocalPlatformPorts({ apiUrl: `http://localhost:${ports.RUNWAY_API_PORT}`, domains: { dnsServers: [dns.address], target: LOCAL_DOMAIN_TARGET } });
   cleanups.unshift(() => platform.close());
-  // EventBridge's schedules: stuck deployments end ERROR, hosts nobody owns leave the edge.
+  // EventBridge's schedules: stuck deployments end ERROR, hosts nobody owns leave the edge, and
+  // deployments from before the deployment index get theirs (at start, then every minute).
   cleanups.unshift(startLocalSweeps());
   log(
     local.emulator.owned

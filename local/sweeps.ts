@@ -1,9 +1,13 @@
 import { checkDomains } from '../functions/src/handlers/jobs/check-domains.ts';
+import type { BackfillReport } from '../functions/src/core/build/backfill.ts';
 import { sweepOrphans } from '../functions/src/handlers/jobs/sweep-hosts.ts';
-import { sweepStuckDeployments } from '../functions/src/handlers/jobs/sweep-stuck.ts';
+import { backfillDeploymentIndexes, sweepStuckDeployments } from '../functions/src/handlers/jobs/sweep-stuck.ts';
 
 export interface LocalSweepOptions {
-  /** How often deployments stuck QUEUED/BUILDING are looked for. @default 1 minute */
+  /**
+   * How often deployments stuck QUEUED/BUILDING are looked for, and deployments without an index
+   * backfilled (that one also once at start). @default 1 minute
+   */
   stuckEveryMs?: number;
   /** How often hosts and edge keys nobody owns are looked for (also once at start). @default 1 hour */
   hostsEveryMs?: number;
@@ -12,7 +16,7 @@ export interface LocalSweepOptions {
   /** Where failures are reported. @default stderr */
   log?: (message: string) => void;
   /** The sweeps to run. @default the scheduled Lambdas' own functions */
-  jobs?: { stuck: () => Promise<unknown>; hosts: () => Promise<unknown>; domains?: () => Promise<unknown> };
+  jobs?: { stuck: () => Promise<unknown>; hosts: () => Promise<unknown>; domains?: () => Promise<unknown>; backfill?: () => Promise<BackfillReport> };
 }
 
 /**
@@ -41,8 +45,22 @@ export function startLocalSweeps(options: LocalSweepOptions = {}): () => Promise
   };
   const jobs = options.jobs ?? { stuck: () => sweepStuckDeployments(), hosts: () => sweepOrphans(), domains: () => checkDomains() };
   const stuck = guarded('stuck-deployment', jobs.stuck);
+  // The index backfill: its counts are logged at start, and afterwards whenever it did something.
+  let first = true;
+  const backfillJob = jobs.backfill ?? (() => backfillDeploymentIndexes());
+  const backfill = guarded('deployment index backfill', async () => {
+    const report = await backfillJob();
+    if (first || report.written.length > 0) {
+      log(
+        `deployment index backfill: ${report.deployments} deployments served, ${report.present} indexed already, ` +
+          `${report.written.length} backfilled (${report.defaulted.length} with default routes), ${report.skipped.length} skipped`,
+      );
+    }
+    first = false;
+  });
   const hosts = guarded('host', jobs.hosts);
-  const timers = [setInterval(stuck, options.stuckEveryMs ?? 60_000), setInterval(hosts, options.hostsEveryMs ?? 3_600_000), setTimeout(hosts, 0)];
+  const timers = [setInterval(stuck, options.stuckEveryMs ?? 60_000), setInterval(hosts, options.hostsEveryMs ?? 3_600_000), setTimeout(hosts, 0),
+    setInterval(backfill, options.stuckEveryMs ?? 60_000), setTimeout(backfill, 0)];
   if (jobs.domains) timers.push(setInterval(guarded('domain check', jobs.domains), options.domainsEveryMs ?? 10_000));
   for (const timer of timers) timer.unref();
   return async () => {

@@ -177,6 +177,9 @@ export function buildRunway(app: App, env?: Environment): RunwayStacks {
     edge.customDomains.grantManageTenants(fn);
     for (const [key, value] of Object.entries(edge.customDomains.environment())) fn.addEnvironment(key, value);
   }
+  // The stuck sweep also backfills deployment indexes: it reads the hosts the store serves.
+  edge.routing.grantRead(builds.sweepStuck);
+  builds.sweepStuck.addEnvironment('RUNWAY_EDGE_KVS_ARN', edge.routes.keyValueStoreArn);
   wireBuilds(api, builds, state);
   linkConsole(api, builds, console, consoleUrl);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

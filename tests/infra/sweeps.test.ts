@@ -56,13 +56,27 @@ describe('the stuck-deployment sweep', () => {
     expect(envOf(builds, role)).toMatchObject({ RUNWAY_BUILD_LIMIT_MINUTES: '15', RUNWAY_BUILD_QUEUE_LIMIT_MINUTES: '60' });
   });
 
+  test('backfills deployment indexes: lists and reads the edge store (never writes it), reads manifests and indexes, writes indexes only', () => {
+    const statements = statementsOf(builds, role);
+    const kvs = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('cloudfront-keyvaluestore:')));
+    expect(kvs.flatMap((s) => [s.Action].flat()).sort()).toEqual(['cloudfront-keyvaluestore:GetKey', 'cloudfront-keyvaluestore:ListKeys']);
+    expect(envOf(builds, role)).toHaveProperty('RUNWAY_EDGE_KVS_ARN');
+    const s3 = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
+    const objects = s3.flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r)).filter((r) => r.includes('/'));
+    expect(objects.every((r) => /\/manifests\/\*|\/routes\/\*/.test(r))).toBe(true);
+    const writes = s3.filter((s) => [s.Action].flat().some((a) => /^s3:(Put|Delete)/.test(a)));
+    expect(writes.length).toBeGreaterThan(0);
+    for (const w of writes) expect(JSON.stringify(w.Resource)).toMatch(/\/routes\/\*/);
+    expect(s3.flatMap((s) => [s.Action].flat()).some((a) => a.startsWith('s3:Delete'))).toBe(false);
+  });
+
   test('may stop builds of the builder project (never start one), use the table, report as the GitHub App — nothing else', () => {
     const statements = statementsOf(builds, role);
     const codebuild = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('codebuild:')));
     expect(codebuild.map((s) => s.Action)).toEqual(['codebuild:StopBuild']);
     expect(JSON.stringify(codebuild[0]!.Resource)).toMatch(/BuilderProject/);
     const services = new Set(actions(statements).map((a) => a.split(':')[0]));
-    expect([...services].sort()).toEqual(['codebuild', 'dynamodb', 'secretsmanager']);
+    expect([...services].sort()).toEqual(['cloudfront-keyvaluestore', 'codebuild', 'dynamodb', 's3', 'secretsmanager']);
     expect(actions(statements).filter((a) => a.startsWith('secretsmanager:'))).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue']));
     // The secret it reads is the GitHub App's, by its ARN, nothing wider.
     for (const s of statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')))) expect(JSON.stringify(s.Resource)).toMatch(/GitHubApp/);

@@ -156,6 +156,9 @@ describe('npm start', () => {
     expect((await again.get('/v1/projects')).body.items.map((p: { name: string }) => p.name)).toContain(project);
     expect((await again.get(`/v1/deployments/${deployment.id}`)).body.state).toBe('READY');
     expect(await visit(ports.RUNWAY_EDGE_PORT!, `${project}.localhost`)).toEqual({ status: 200, body: page });
+    // The index backfill runs once at start and logs its counts: this deployment has its index already.
+    await expect.poll(() => /deployment index backfill: (\d+) deployments served, (\d+) indexed already, 0 backfilled/.exec(second.output())?.slice(1).map(Number), { timeout: 10_000 }).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(Number(/(\d+) indexed already/.exec(second.output())![1])).toBeGreaterThanOrEqual(1);
     // The ciphertext stored before the restart decrypts with the key material kept across it.
     const redeploy = await again.post(`/v1/deployments/${deployment.id}/redeploy`);
     expect(redeploy.status, redeploy.text).toBe(201);

@@ -16,6 +16,12 @@ import { answer, PLATFORM_NOT_FOUND_HTML, type IndexCache } from './serve.ts';
 
 /** Request header carrying the router's status and headers from origin-request to origin-response. */
 export const ANSWER_HEADER = 'x-runway-answer';
+/**
+ * `Retry-After` (seconds) of the 503 for a deployment without an index yet: the backfill runs
+ * with the stuck-deployment sweep, every 5 minutes in AWS (STUCK_SWEEP_RATE) and every minute
+ * under `npm start`.
+ */
+export const NO_INDEX_RETRY_AFTER_SECONDS = 300;
 const DEPLOYMENT_URI = /^\/d\/([\w-]{1,64})(\/.*)?$/;
 
 export interface StashedAnswer {
@@ -34,8 +40,14 @@ export function createOriginRequestHandler(indexes: IndexCache, options: OriginR
     const m = DEPLOYMENT_URI.exec(request.uri);
     if (!m) return generated(404, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, PLATFORM_NOT_FOUND_HTML);
     const deployment = await indexes.get(m[1]!);
-    // No index: not a READY deployment (the host is published only after its index is written).
-    if (!deployment) return generated(404, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, PLATFORM_NOT_FOUND_HTML);
+    // A host points here (viewer-request found it) but there is no index: a deployment finalized
+    // before the edge routed by indexes, until the backfill (core/build/backfill.ts, on the
+    // stuck-deployment sweep's schedule) writes it. Today's finalize writes the index before any
+    // host, so this is temporary: a 503 (CloudFront keeps it for its error caching minimum TTL, 10 s by
+    // default, whatever `no-store` says: custom-error-pages-expiration.html), never a 404 for a live site.
+    if (!deployment) {
+      return generated(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(NO_INDEX_RETRY_AFTER_SECONDS) }, 'Service Unavailable: this deployment is being upgraded; retry shortly.\n');
+    }
     const headers = flatHeaders(request.headers);
     const result = answer(
       deployment,

@@ -64,6 +64,15 @@ export class EdgeRouting extends Construct {
     });
   }
 
+  /** Lets `grantee` read the store: list its keys and get their values (the index backfill). */
+  grantRead(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['cloudfront-keyvaluestore:ListKeys', 'cloudfront-keyvaluestore:GetKey'],
+      resourceArns: [this.store.keyValueStoreArn],
+    });
+  }
+
   /** Lets `grantee` mirror alias records into the store (the EdgeStore adapter's calls, nothing else). */
   grantWrite(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({

@@ -111,6 +111,18 @@ export class BuildsStack extends Stack {
     this.builder.grantStop(this.sweepStuck);
     state.githubApp.grantUse(this.sweepStuck);
     acknowledgeTableIndexes(this.sweepStuck, state.table.tableArn, 'The sweep reads deployments in flight through the sparse gsi3 index.');
+    // The index backfill reads manifests and writes deployment indexes (core/build/backfill.ts).
+    state.artifactBucket.grantRead(this.sweepStuck, 'manifests/*');
+    state.artifactBucket.grantRead(this.sweepStuck, 'routes/*');
+    state.artifactBucket.grantPut(this.sweepStuck, 'routes/*');
+    acknowledge(this.sweepStuck, [
+      ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*'].map((action) => ({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: 'The index backfill reads manifests and deployment indexes and writes indexes of the artifact bucket (grantRead / grantPut on their prefixes).',
+      })),
+    ]);
+    acknowledgeArnWildcard(this.sweepStuck, state.artifactBucket.bucketArn, '/manifests/*', 'Build manifests, read by the index backfill.');
+    acknowledgeArnWildcard(this.sweepStuck, state.artifactBucket.bucketArn, '/routes/*', 'Deployment indexes, checked and written by the index backfill.');
     new Rule(this, 'SweepStuckSchedule', {
       description: 'Runway: end deployments whose build state was lost (stuck QUEUED or BUILDING past the build limits)',
       schedule: Schedule.rate(STUCK_SWEEP_RATE),

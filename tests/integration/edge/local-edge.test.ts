@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { NO_INDEX_RETRY_AFTER_SECONDS } from '../../../functions/src/edge/origin-request.ts';
 import { PLATFORM_NOT_FOUND_HTML } from '../../../functions/src/edge/serve.ts';
 import { createEdgeServer } from '../../../local/edge.ts';
 import { deploymentId, hostname, listen, request, seeder, store, type EdgeResponse } from './helpers.ts';
@@ -119,11 +120,11 @@ describe('serving a deployment', () => {
     expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
   });
 
-  test('a host pointing at a deployment without an index (not READY) gets the platform 404, never another deployment', async () => {
+  test('a host pointing at a deployment without an index (finalized before indexes) gets a 503 with Retry-After until the backfill, never another deployment', async () => {
     const host = hostname('noindex');
     await seed.point(host, deploymentId());
     const r = await get(host, '/');
-    expect([r.status, text(r)]).toEqual([404, PLATFORM_NOT_FOUND_HTML]);
+    expect([r.status, r.headers['retry-after'], r.headers['cache-control']]).toEqual([503, String(NO_INDEX_RETRY_AFTER_SECONDS), 'no-store']);
   });
 
   test('a deployment without 404.html gets the platform 404 page', async () => {

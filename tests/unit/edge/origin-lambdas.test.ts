@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { compileBuildOutputConfig } from '../../../functions/src/core/routing/config.ts';
 import { buildDeploymentIndex, deploymentIndexKey, type DeploymentIndex } from '../../../functions/src/core/routing/deployment-index.ts';
 import { s3OriginOf } from '../../../functions/src/edge/origin-request-aws.ts';
-import { ANSWER_HEADER, createOriginRequestHandler } from '../../../functions/src/edge/origin-request.ts';
+import { ANSWER_HEADER, createOriginRequestHandler, NO_INDEX_RETRY_AFTER_SECONDS } from '../../../functions/src/edge/origin-request.ts';
 import { createOriginResponseHandler } from '../../../functions/src/edge/origin-response.ts';
 import { IndexCache, PLATFORM_NOT_FOUND_HTML } from '../../../functions/src/edge/serve.ts';
 
@@ -82,13 +82,20 @@ describe('origin-request', () => {
     expect([out.status, out.headers?.location?.[0]?.value]).toEqual(['307', '/docs/']);
   });
 
-  test('an unknown deployment (no index) is the platform 404, never another deployment', async () => {
+  test('a URI that names no deployment is the platform 404, never another deployment', async () => {
     const { handle } = setup({ a: indexOf('dpl_a') });
-    for (const uri of ['/d/dpl_zz/', '/blobs/team_1/x', '/d/../d/dpl_a/']) {
+    for (const uri of ['/blobs/team_1/x', '/d/../d/dpl_a/']) {
       const out = await handle(req(uri));
       if (!isResponse(out)) throw new Error(`expected a response for ${uri}`);
       expect([out.status, out.body]).toEqual(['404', PLATFORM_NOT_FOUND_HTML]);
     }
+  });
+
+  test('a deployment without an index (finalized before indexes, not yet backfilled) is a 503 with Retry-After the CDN does not keep', async () => {
+    const { handle } = setup({ a: indexOf('dpl_a') });
+    const out = await handle(req('/d/dpl_zz/'));
+    if (!isResponse(out)) throw new Error('expected a response');
+    expect([out.status, out.headers?.['retry-after']?.[0]?.value, out.headers?.['cache-control']?.[0]?.value]).toEqual(['503', String(NO_INDEX_RETRY_AFTER_SECONDS), 'no-store']);
   });
 
   test('an index is read once and kept: many requests, one read', async () => {

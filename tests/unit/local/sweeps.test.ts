@@ -10,7 +10,7 @@ afterEach(() => {
 });
 
 function jobs() {
-  const calls = { stuck: 0, hosts: 0 };
+  const calls = { stuck: 0, hosts: 0, backfill: 0 };
   let release: () => void = () => {};
   const hold = new Promise<void>((resolve) => (release = resolve));
   return {
@@ -25,6 +25,10 @@ function jobs() {
         calls.hosts++;
         await hold;
       },
+      backfill: async () => {
+        calls.backfill++;
+        return { scanned: 3, deployments: 2, present: 1, written: calls.backfill === 1 ? ['dpl_1'] : [], defaulted: [], skipped: [], complete: true };
+      },
     },
   };
 }
@@ -34,10 +38,15 @@ test('the host sweep runs at start and then on its period; the stuck sweep on it
   const logged: string[] = [];
   const stop = startLocalSweeps({ stuckEveryMs: 60_000, hostsEveryMs: 3_600_000, jobs: j, log: (m) => logged.push(m) });
   await vi.advanceTimersByTimeAsync(0);
-  expect(calls).toEqual({ stuck: 0, hosts: 1 });
+  expect(calls).toEqual({ stuck: 0, hosts: 1, backfill: 1 });
   await vi.advanceTimersByTimeAsync(3 * 60_000);
   expect(calls.stuck).toBe(3);
-  expect(logged).toEqual(Array(3).fill('stuck-deployment sweep failed: emulator down'));
+  // The backfill runs at start (its counts logged) and with the stuck sweep, whose failures do not stop it.
+  expect(calls.backfill).toBe(4);
+  expect(logged).toEqual([
+    'deployment index backfill: 2 deployments served, 1 indexed already, 1 backfilled (0 with default routes), 0 skipped',
+    ...Array(3).fill('stuck-deployment sweep failed: emulator down'),
+  ]);
   // A host sweep still running when the next is due is not started twice.
   await vi.advanceTimersByTimeAsync(3_600_000);
   expect(calls.hosts).toBe(1);

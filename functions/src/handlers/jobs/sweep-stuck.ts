@@ -1,8 +1,12 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import { S3ArtifactStore } from '#adapters/artifacts/s3';
 import { CodeBuildScheduler } from '#adapters/build-scheduler/codebuild';
 import { dynamoDbRepositories } from '#adapters/db/dynamodb/index';
+import { CloudFrontKvsEdgeStore } from '#adapters/edge-store/cloudfront-kvs';
 import { OctokitGitHub } from '#adapters/github/octokit';
+import { backfillIndexes, type BackfillReport } from '#core/build/backfill';
 import { sweepStuck } from '#core/build/sweep';
 import { reportEnd } from '#core/github/report';
 import { config } from '#lib/config';
@@ -28,9 +32,43 @@ export async function sweepStuckDeployments(now = Date.now()): Promise<string[]>
   return swept.map((s) => s.deployment.id);
 }
 
-// In AWS: the builds are CodeBuild's (StopBuild), reports go to GitHub as the App.
-wire({ ...dynamoDbRepositories, buildScheduler: () => new CodeBuildScheduler(), github: () => new OctokitGitHub() });
+/**
+ * The index backfill, on the same schedule (core/build/backfill.ts): deployments finalized before
+ * the edge routed by `routes/<id>.json` get their index, so the edge serves them again. Logs the
+ * counts of every run.
+ * @param deadline ms since the epoch after which it stops; the next run goes on
+ */
+export async function backfillDeploymentIndexes(deadline = Number.POSITIVE_INFINITY): Promise<BackfillReport> {
+  const report = await backfillIndexes(deadline);
+  logger.info('Deployment index backfill done', {
+    scanned: report.scanned,
+    deployments: report.deployments,
+    present: report.present,
+    written: report.written.length,
+    defaulted: report.defaulted.length,
+    skipped: report.skipped.length,
+    complete: report.complete,
+  });
+  return report;
+}
+
+/** Time kept back from the function's timeout to log the report. */
+const MARGIN_MS = 20_000;
+
+// In AWS: the builds are CodeBuild's (StopBuild), reports go to GitHub as the App; the backfill
+// lists the distribution's KeyValueStore and reads/writes the artifact bucket.
+wire({
+  ...dynamoDbRepositories,
+  buildScheduler: () => new CodeBuildScheduler(),
+  github: () => new OctokitGitHub(),
+  artifacts: () => new S3ArtifactStore(),
+  edgeStore: () => new CloudFrontKvsEdgeStore(),
+});
 
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async () => ({ ended: await sweepStuckDeployments() }));
+  .handler(async (_event: unknown, context: Context) => {
+    const ended = await sweepStuckDeployments();
+    const backfill = await backfillDeploymentIndexes(Date.now() + context.getRemainingTimeInMillis() - MARGIN_MS);
+    return { ended, backfilled: backfill.written.length, complete: backfill.complete };
+  });
