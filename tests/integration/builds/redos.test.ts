@@ -108,6 +108,47 @@ describe('a catastrophic pattern is refused at deploy time, normal patterns depl
     await expectNothingServed(done, name);
   });
 
+  // KNOWN GAP, kept visible: today this deployment goes READY with the pattern unchecked. The
+  // control plane re-validates a manifest's schema, not its patterns (recheck does not fit a
+  // ≤ 512 KB Lambda; safe-regex2's star height refuses routing-utils' own `:path*` output), and
+  // the build shares its builder's token. `test.fails` until the fix lands, then `test`.
+  test.fails('KNOWN GAP: a build that writes its own manifest (its builder’s token, first write wins) gets a catastrophic pattern past the check', async () => {
+    const name = await project();
+    // The build finds the builder's upload URL and token in its parent's environment and writes
+    // a manifest with a catastrophic route before the builder does; the builder's own write then
+    // meets 412 (the manifest writes once), which it takes as done.
+    const build = [
+      "import crypto from 'node:crypto';",
+      "import fs from 'node:fs';",
+      'let env;',
+      'for (let pid = process.ppid; pid > 1 && !env; ) {',
+      "  const vars = Object.fromEntries(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\\0').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));",
+      '  if (vars.RUNWAY_UPLOAD_TOKEN) env = vars;',
+      "  pid = Number(/^PPid:\\s+(\\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);",
+      '}',
+      "if (!env) throw new Error('no builder environment found');",
+      "const auth = { authorization: `Bearer ${env.RUNWAY_UPLOAD_TOKEN}`, 'content-type': 'application/json' };",
+      "const job = await (await fetch(`${env.RUNWAY_UPLOAD_URL}/job`, { headers: auth })).json();",
+      "const manifest = { version: 1, deploymentId: job.deploymentId, framework: 'static', createdAt: new Date().toISOString(), files: {},",
+      "  config: { buildOutput: { version: 3, routes: [{ src: '^/(a+)+$', dest: '/' }] } } };",
+      'const json = Buffer.from(JSON.stringify(manifest));',
+      "const sha256 = crypto.createHash('sha256').update(json).digest('hex');",
+      "const asked = await (await fetch(`${env.RUNWAY_UPLOAD_URL}/manifest`, { method: 'POST', headers: auth, body: JSON.stringify({ sha256, size: json.length }) })).json();",
+      "const put = await fetch(asked.url, { method: 'PUT', headers: { ...asked.headers, 'content-type': 'application/json' }, body: json });",
+      "console.log('own manifest written', put.status);",
+      "fs.mkdirSync('dist', { recursive: true });",
+      "fs.writeFileSync('dist/index.html', 'decoy');",
+    ].join('\n');
+    const files = { 'package.json': JSON.stringify({ name: 'sneaky', private: true, scripts: { build: 'node build.mjs' } }), 'build.mjs': build };
+    const { deployment } = await deployFiles(c, name, files, 'production');
+    const done = await waitForEnd(c, deployment.id);
+    const log = (await buildLog(c, deployment.id)).join('\n');
+    expect(log).toMatch(/own manifest written 20\d/);
+    expect(done.state, done.errorMessage).toBe('ERROR');
+    expect(done.errorMessage).toMatch(/routes\[0\]\.src "\^\/\(a\+\)\+\$"/);
+    await expectNothingServed(done, name);
+  });
+
   test('the same project with ordinary redirects and rewrites deploys READY, serves them, and answers a long URL of one repeated character', async () => {
     const name = await project();
     const refused = await deployFiles(c, name, site(name, { redirects: [{ source: CATASTROPHIC_SOURCE, destination: '/x' }] }), 'production');
