@@ -8,6 +8,7 @@ import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createConsoleServer } from '../../local/console.ts';
+import { startDnsServer, type LocalDnsServer } from '../../local/dns-server.ts';
 import { freePort } from '../../local/emulator.ts';
 import type { FakeGitHub } from '../../local/fake-github.ts';
 import { useLocalGitHub, type LocalGitHub } from '../../local/github.ts';
@@ -32,6 +33,9 @@ const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 
 let platform: Platform;
+let dns: LocalDnsServer;
+/** The routing endpoint custom domains point at, as `npm start` names it (a name in the local zone). */
+const DOMAIN_TARGET = 'edge.runway.localhost';
 let github: LocalGitHub;
 let fake: FakeGitHub;
 let consoleServer: http.Server;
@@ -53,7 +57,11 @@ beforeAll(async () => {
   // browser back to its setup page. Never a developer's .env.github: the tests need the fake.
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  platform = await startPlatform({ consoleOrigins: [base] });
+  // Custom domains as `npm start` wires them: a real DNS server on loopback the checks resolve
+  // through, where the routing endpoint resolves to the local edge.
+  dns = await startDnsServer();
+  dns.set(DOMAIN_TARGET, 'A', ['127.0.0.1']);
+  platform = await startPlatform({ consoleOrigins: [base], domains: { dnsServers: [dns.address], target: DOMAIN_TARGET } });
   team = await newTeam();
   c = platform.client(team.tokens.owner);
   process.env.RUNWAY_CONSOLE_URL = base;
@@ -78,6 +86,7 @@ afterAll(async () => {
   if (consoleServer) await new Promise((r) => consoleServer.close(r));
   await github?.close();
   await platform?.close();
+  await dns?.close();
   fs.rmSync(TMP, { recursive: true, force: true });
 });
 
@@ -571,6 +580,142 @@ describe('the console in a real browser', () => {
     expect(await page.evaluate(() => [sessionStorage.getItem('runway.token'), sessionStorage.getItem('runway.teams')])).toEqual([null, null]);
     await page.goto(`${base}/new/`);
     await page.waitForURL(/\/signin\/\?next=/);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the Domains page', () => {
+  const owner = uniqueName('dom');
+  const www = `www.${owner}.test`;
+  // A Unicode name: stored as punycode, shown as people read it.
+  const shop = `läden.${owner}.test`;
+  let shopAscii = '';
+
+  /** Signs this tab in with the team's token (these tests may run alone, with `-t`). */
+  async function signIn(): Promise<void> {
+    await page.goto(`${base}/signin/`);
+    await page.getByLabel('API token').fill(team.tokens.owner);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/`);
+  }
+
+  /** The page scrolls sideways nowhere at phone width. */
+  async function expectNoSidewaysScroll(): Promise<void> {
+    await page.setViewportSize(PHONE);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await page.setViewportSize(DESKTOP);
+  }
+
+  const card = (name: string) => page.locator('article.domain', { has: page.getByRole('heading', { name, exact: true }) });
+
+  test('Domains: add a domain, the exact records to create with copy buttons, publish them, Verify now → Active and served', async () => {
+    expect((await c.post('/v1/projects', { name: owner })).status).toBe(201);
+    const { deployment } = await deployFiles(c, owner, { 'index.html': `<!doctype html><title>d</title><h1>production of ${owner}</h1>` }, 'production');
+    await expectReady(c, deployment.id);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await signIn();
+    await page.goto(`${base}/project/?name=${owner}`);
+    await page.getByRole('link', { name: 'Manage domains' }).click();
+    await page.waitForURL(`${base}/domains/?project=${owner}`);
+    await expect.poll(() => page.locator('h1').textContent()).toBe(`Domains of ${owner}`);
+    await page.getByText('No domains yet').waitFor();
+    await expectAccessible('domains (empty)');
+    await shoot('domains-empty');
+
+    await page.getByLabel(/^Domain/).fill(www);
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    await expect.poll(() => page.locator('#add-status').textContent()).toContain(`Added ${www}`);
+    const added = (await c.get(`/v1/projects/${owner}/domains/${www}`)).body;
+    expect(added.status).toBe('pending_verification');
+    const txt = added.records.find((r: { type: string }) => r.type === 'TXT');
+    const cname = added.records.find((r: { type: string }) => r.type === 'CNAME');
+    expect([txt.name, cname.name, cname.value]).toEqual([`_runway-challenge.${www}`, www, DOMAIN_TARGET]);
+    const www$ = card(www);
+    expect(await www$.locator('[data-status]').textContent()).toBe('pending verification');
+    // Each record exactly as the API says it, each with its copy buttons.
+    for (const r of [txt, cname]) {
+      const row = www$.locator(`tr[data-record="${r.type} ${r.name}"]`);
+      expect((await row.locator('code').allTextContents())).toEqual([r.name, r.value]);
+    }
+    await www$.getByRole('button', { name: `Copy the value of the TXT record ${txt.name}` }).click();
+    await expect.poll(() => page.locator('#domains-status').textContent()).toBe(`Copied the value of the TXT record ${txt.name}.`);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(txt.value);
+    await expectAccessible('domains (pending)');
+    await shoot('domains-pending');
+    await shoot('domains-pending-phone', PHONE);
+    await expectNoSidewaysScroll();
+
+    // Publish the records in the local zone, as at a DNS host, then verify now.
+    dns.set(txt.name, 'TXT', [txt.value]);
+    dns.set(cname.name, 'CNAME', [cname.value]);
+    await www$.getByRole('button', { name: `Verify ${www} now` }).click();
+    await expect.poll(() => www$.locator('[data-status]').textContent()).toBe('active');
+    expect(await www$.textContent()).toContain(`Live: https://${www}/`);
+    expect((await c.get(`/v1/projects/${owner}/domains/${www}`)).body.status).toBe('active');
+    await expect.poll(async () => (await visit(platform.edge, www, '/')).body.toString(), { timeout: 10_000 }).toContain(`production of ${owner}`);
+    await expectAccessible('domains (active)');
+    await shoot('domains-active');
+    await shoot('domains-active-phone', PHONE);
+    await expectNoSidewaysScroll();
+  });
+
+  test('Domains: a wrong routing record shows misconfigured with what DNS answered; the redirect is edited; remove asks first', async () => {
+    await signIn();
+    await page.goto(`${base}/domains/?project=${owner}`);
+    await card(www).waitFor();
+    await page.getByLabel(/^Domain/).fill(shop);
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    await expect.poll(() => page.locator('#add-status').textContent()).toContain(`Added ${shop}`);
+    const listed = (await c.get(`/v1/projects/${owner}/domains`)).body.items as Array<{ name: string; displayName: string; records: Array<{ type: string; name: string; value: string }> }>;
+    const added = listed.find((d) => d.displayName === shop)!;
+    shopAscii = added.name;
+    expect(shopAscii).toMatch(/^xn--/);
+    const shop$ = card(shop);
+    expect(await shop$.textContent()).toContain(`In DNS: ${shopAscii}`);
+
+    const txt = added.records.find((r) => r.type === 'TXT')!;
+    const cname = added.records.find((r) => r.type === 'CNAME')!;
+    dns.set(txt.name, 'TXT', [txt.value]);
+    dns.set(cname.name, 'CNAME', ['parked.example.net']);
+    await shop$.getByRole('button', { name: `Verify ${shop} now` }).click();
+    await expect.poll(() => shop$.locator('[data-status]').textContent()).toBe('misconfigured');
+    expect(await shop$.locator('.notice.error').textContent()).toContain(`CNAME ${shopAscii}: DNS answered parked.example.net; set it to ${DOMAIN_TARGET}.`);
+    await expectAccessible('domains (misconfigured)');
+    await shoot('domains-misconfigured');
+    await expectNoSidewaysScroll();
+
+    // Redirect it to the www domain with a 301.
+    await shop$.getByRole('button', { name: `Edit ${shop}` }).click();
+    const editor = page.getByRole('form', { name: `Edit ${shop}` });
+    await editor.getByLabel(/^Redirect to/).fill(www);
+    await editor.getByLabel('Redirect status code').selectOption('301');
+    await expectAccessible('domains (editing)');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('#domains-status').textContent()).toBe(`Saved ${shop}: redirects to ${www} (301).`);
+    expect(await shop$.locator('.serves').textContent()).toContain(`Redirects to ${www} (301)`);
+    expect((await c.get(`/v1/projects/${owner}/domains/${shopAscii}`)).body).toMatchObject({ redirect: www, redirectStatusCode: 301 });
+
+    // Fixed DNS: the page polls while the domain is misconfigured, and Verify now moves it to active.
+    dns.set(cname.name, 'CNAME', [DOMAIN_TARGET]);
+    await shop$.getByRole('button', { name: `Verify ${shop} now` }).click();
+    await expect.poll(() => shop$.locator('[data-status]').textContent()).toBe('active');
+    await expect.poll(async () => (await visit(platform.edge, shopAscii, '/a?b=1')).status, { timeout: 10_000 }).toBe(301);
+
+    // Remove asks first: cancel keeps it, confirm removes it.
+    await shop$.getByRole('button', { name: `Remove ${shop}` }).click();
+    await page.getByRole('dialog').waitFor();
+    expect(await page.locator('#confirm-title').textContent()).toBe(`Remove ${shop}?`);
+    await expectAccessible('domains (remove dialog)');
+    await shoot('domains-remove-dialog');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect((await c.get(`/v1/projects/${owner}/domains/${shopAscii}`)).status).toBe(200);
+    await shop$.getByRole('button', { name: `Remove ${shop}` }).click();
+    await confirm();
+    await expect.poll(() => page.locator('#domains-status').textContent()).toBe(`Removed ${shop}.`);
+    await expect.poll(() => card(shop).count()).toBe(0);
+    expect((await c.get(`/v1/projects/${owner}/domains/${shopAscii}`)).status).toBe(404);
+    await expect.poll(async () => (await visit(platform.edge, shopAscii, '/')).status, { timeout: 10_000 }).not.toBe(301);
+    await expectAccessible('domains (after remove)');
     expect(pageErrors).toEqual([]);
   });
 });
