@@ -594,6 +594,7 @@ describe('the Domains page', () => {
   /** Signs this tab in with the team's token (these tests may run alone, with `-t`). */
   async function signIn(): Promise<void> {
     await page.goto(`${base}/signin/`);
+    if ((await page.evaluate(() => sessionStorage.getItem('runway.token'))) === team.tokens.owner) return;
     await page.getByLabel('API token').fill(team.tokens.owner);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${base}/`);
@@ -622,7 +623,7 @@ describe('the Domains page', () => {
     await expectAccessible('domains (empty)');
     await shoot('domains-empty');
 
-    await page.getByLabel(/^Domain/).fill(www);
+    await page.getByRole('textbox', { name: /^Domain/ }).fill(www);
     await page.getByRole('button', { name: 'Add domain' }).click();
     await expect.poll(() => page.locator('#add-status').textContent()).toContain(`Added ${www}`);
     const added = (await c.get(`/v1/projects/${owner}/domains/${www}`)).body;
@@ -648,7 +649,7 @@ describe('the Domains page', () => {
     // Publish the records in the local zone, as at a DNS host, then verify now.
     dns.set(txt.name, 'TXT', [txt.value]);
     dns.set(cname.name, 'CNAME', [cname.value]);
-    await www$.getByRole('button', { name: `Verify ${www} now` }).click();
+    await www$.getByRole('button', { name: `Verify now: ${www}` }).click();
     await expect.poll(() => www$.locator('[data-status]').textContent()).toBe('active');
     expect(await www$.textContent()).toContain(`Live: https://${www}/`);
     expect((await c.get(`/v1/projects/${owner}/domains/${www}`)).body.status).toBe('active');
@@ -663,7 +664,7 @@ describe('the Domains page', () => {
     await signIn();
     await page.goto(`${base}/domains/?project=${owner}`);
     await card(www).waitFor();
-    await page.getByLabel(/^Domain/).fill(shop);
+    await page.getByRole('textbox', { name: /^Domain/ }).fill(shop);
     await page.getByRole('button', { name: 'Add domain' }).click();
     await expect.poll(() => page.locator('#add-status').textContent()).toContain(`Added ${shop}`);
     const listed = (await c.get(`/v1/projects/${owner}/domains`)).body.items as Array<{ name: string; displayName: string; records: Array<{ type: string; name: string; value: string }> }>;
@@ -677,7 +678,7 @@ describe('the Domains page', () => {
     const cname = added.records.find((r) => r.type === 'CNAME')!;
     dns.set(txt.name, 'TXT', [txt.value]);
     dns.set(cname.name, 'CNAME', ['parked.example.net']);
-    await shop$.getByRole('button', { name: `Verify ${shop} now` }).click();
+    await shop$.getByRole('button', { name: `Verify now: ${shop}` }).click();
     await expect.poll(() => shop$.locator('[data-status]').textContent()).toBe('misconfigured');
     expect(await shop$.locator('.notice.error').textContent()).toContain(`CNAME ${shopAscii}: DNS answered parked.example.net; set it to ${DOMAIN_TARGET}.`);
     await expectAccessible('domains (misconfigured)');
@@ -692,12 +693,12 @@ describe('the Domains page', () => {
     await expectAccessible('domains (editing)');
     await editor.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('#domains-status').textContent()).toBe(`Saved ${shop}: redirects to ${www} (301).`);
-    expect(await shop$.locator('.serves').textContent()).toContain(`Redirects to ${www} (301)`);
+    await expect.poll(() => shop$.locator('.serves').textContent()).toContain(`Redirects to ${www} (301)`);
     expect((await c.get(`/v1/projects/${owner}/domains/${shopAscii}`)).body).toMatchObject({ redirect: www, redirectStatusCode: 301 });
 
     // Fixed DNS: the page polls while the domain is misconfigured, and Verify now moves it to active.
     dns.set(cname.name, 'CNAME', [DOMAIN_TARGET]);
-    await shop$.getByRole('button', { name: `Verify ${shop} now` }).click();
+    await shop$.getByRole('button', { name: `Verify now: ${shop}` }).click();
     await expect.poll(() => shop$.locator('[data-status]').textContent()).toBe('active');
     await expect.poll(async () => (await visit(platform.edge, shopAscii, '/a?b=1')).status, { timeout: 10_000 }).toBe(301);
 

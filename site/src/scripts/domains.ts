@@ -96,7 +96,7 @@ function recordsTable(d: DomainInfo): HTMLElement {
 }
 
 function card(d: DomainInfo): HTMLElement {
-  const verify = h('button', { type: 'button', 'aria-label': `Verify ${d.displayName} now` }, 'Verify now');
+  const verify = h('button', { type: 'button', 'aria-label': `Verify now: ${d.displayName}` }, 'Verify now');
   const edit = h('button', { type: 'button', 'aria-label': `Edit ${d.displayName}` }, 'Edit');
   const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${d.displayName}` }, 'Remove');
   const headingId = `domain-${d.id}`;
@@ -115,8 +115,8 @@ function card(d: DomainInfo): HTMLElement {
     busy(verify, async () => {
       try {
         const checked = await api<DomainInfo>('POST', `${domainPath(d)}/verify`);
-        announce(listStatus, `Checked ${checked.displayName}: ${label(checked.status)}.`);
         await load();
+        announce(listStatus, `Checked ${checked.displayName}: ${label(checked.status)}.`);
       } catch (error) {
         announce(listStatus, errorText(error), 'error');
       }
@@ -128,8 +128,8 @@ function card(d: DomainInfo): HTMLElement {
     await busy(remove, async () => {
       try {
         await api('DELETE', domainPath(d));
-        announce(listStatus, `Removed ${d.displayName}.`);
         await load();
+        announce(listStatus, `Removed ${d.displayName}.`);
       } catch (error) {
         announce(listStatus, errorText(error), 'error');
       }
@@ -174,8 +174,9 @@ function openEditor(article: HTMLElement, d: DomainInfo, trigger: HTMLButtonElem
     await busy(save, async () => {
       try {
         const saved = await api<DomainInfo>('PATCH', domainPath(d), patch);
-        announce(listStatus, `Saved ${saved.displayName}: ${serves(saved).toLowerCase()}.`);
+        form.replaceWith(actions);
         await load();
+        announce(listStatus, `Saved ${saved.displayName}: ${serves(saved).toLowerCase()}.`);
       } catch (error) {
         announce(listStatus, errorText(error), 'error');
       }
