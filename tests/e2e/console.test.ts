@@ -646,8 +646,13 @@ describe('the Domains page', () => {
     await shoot('domains-pending-phone', PHONE);
     await expectNoSidewaysScroll();
 
-    // Publish the records in the local zone, as at a DNS host, then verify now.
+    // The TXT proof appears and a check runs elsewhere (the API, as the scheduled check would): the
+    // page, polling while the domain is on its way, shows the new status without a reload.
     dns.set(txt.name, 'TXT', [txt.value]);
+    expect((await c.post(`/v1/projects/${owner}/domains/${www}/verify`)).body.status).toBe('verified');
+    await expect.poll(() => www$.locator('[data-status]').textContent(), { timeout: 10_000 }).toBe('verified');
+    expect(await www$.locator(`tr[data-record="TXT ${txt.name}"]`).textContent()).toContain('✓ found');
+    // Then the routing record, and Verify now.
     dns.set(cname.name, 'CNAME', [cname.value]);
     await www$.getByRole('button', { name: `Verify now: ${www}` }).click();
     await expect.poll(() => www$.locator('[data-status]').textContent()).toBe('active');
@@ -717,6 +722,47 @@ describe('the Domains page', () => {
     expect((await c.get(`/v1/projects/${owner}/domains/${shopAscii}`)).status).toBe(404);
     await expect.poll(async () => (await visit(platform.edge, shopAscii, '/')).status, { timeout: 10_000 }).not.toBe(301);
     await expectAccessible('domains (after remove)');
+    expect(pageErrors).toEqual([]);
+  });
+
+  test('Domains: a domain another team proved shows detached with the notice; a failed certificate shows why', async () => {
+    const rival = await newTeam();
+    const b = platform.client(rival.tokens.owner);
+    const rivalProject = uniqueName('rival');
+    expect((await b.post('/v1/projects', { name: rivalProject })).status).toBe(201);
+    const refused = await b.post(`/v1/projects/${rivalProject}/domains`, { name: www });
+    expect(refused.status).toBe(409);
+    const proof = refused.body.error.records[0];
+    const ours = (await c.get(`/v1/projects/${owner}/domains/${www}`)).body.records.find((r: { type: string }) => r.type === 'TXT');
+    dns.set(proof.name, 'TXT', [ours.value, proof.value]);
+    expect((await b.post(`/v1/projects/${rivalProject}/domains`, { name: www })).status).toBe(201);
+    await b.post(`/v1/projects/${rivalProject}/domains/${www}/verify`);
+    const detached = (await c.get(`/v1/projects/${owner}/domains/${www}`)).body;
+    expect(detached.status).toBe('detached');
+    // A second domain, on its way while the page is open (so the page keeps polling).
+    const other = `api.${owner}.test`;
+    expect((await c.post(`/v1/projects/${owner}/domains`, { name: other })).status).toBe(201);
+
+    await signIn();
+    await page.goto(`${base}/domains/?project=${owner}`);
+    const www$ = card(www);
+    await expect.poll(() => www$.locator('[data-status]').textContent()).toBe('detached');
+    expect(await www$.locator('.notice.error').textContent()).toContain(detached.notice);
+    await expectAccessible('domains (detached)');
+    await shoot('domains-detached');
+
+    // What the domain check records when CloudFront reports a certificate it could not issue (the
+    // local twin always issues, so the record is written as the check would write it).
+    const stored = await context().domains.get(detached.projectId, other);
+    const reason = 'CAA records at api.example do not allow Amazon to issue certificates';
+    await context().domains.put({ ...stored!, status: 'certificate_failed', certificate: { status: 'failed', reason } });
+    const api$ = card(other);
+    await expect.poll(() => api$.locator('[data-status]').textContent(), { timeout: 10_000 }).toBe('certificate failed');
+    expect(await api$.locator('.notice.error').textContent()).toContain(reason);
+    await expectAccessible('domains (certificate failed)');
+    await shoot('domains-certificate-failed');
+    await shoot('domains-certificate-failed-phone', PHONE);
+    await expectNoSidewaysScroll();
     expect(pageErrors).toEqual([]);
   });
 });

@@ -57,7 +57,7 @@ function explanation(d: DomainInfo): HTMLElement {
     case 'certificate_failed':
       return h('p', { class: 'notice error' }, `The certificate could not be issued: ${d.certificate?.reason ?? 'no reason given'}. Check the routing record, then choose Verify now.`);
     case 'detached':
-      return h('p', { class: 'notice error' }, `Detached: ${d.notice ?? 'this domain no longer serves the project'}. Remove it, or add it again to serve it here.`);
+      return h('p', { class: 'notice error' }, `${d.notice ?? 'Detached: this domain no longer serves the project'}. To serve it here again, publish its records and choose Verify now, or remove it.`);
   }
 }
 
