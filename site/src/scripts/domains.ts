@@ -38,11 +38,11 @@ function serves(d: DomainInfo): string {
 function explanation(d: DomainInfo): HTMLElement {
   switch (d.status) {
     case 'pending_verification':
-      return h('p', { class: 'notice' }, 'Waiting for the TXT record that proves you control this domain: create the records below at your DNS host, then choose Verify now.');
+      return h('p', { class: 'notice warn' }, 'Waiting for the TXT record that proves you control this domain: create the records below at your DNS host, then choose Verify now.');
     case 'verified':
-      return h('p', { class: 'notice' }, 'Ownership proven. Waiting for the routing record below to answer.');
+      return h('p', { class: 'notice warn' }, 'Ownership proven. Waiting for the routing record below to answer.');
     case 'certificate_pending':
-      return h('p', { class: 'notice' }, 'DNS is right; the certificate is being issued. This usually takes a few minutes.');
+      return h('p', { class: 'notice warn' }, 'DNS is right; the certificate is being issued. This usually takes a few minutes.');
     case 'active':
       return h('p', { class: 'notice ok' }, `Live: https://${d.displayName}/ with a certificate that renews by itself.`);
     case 'misconfigured': {
