@@ -659,6 +659,19 @@ describe('the Domains page', () => {
     expect(await www$.textContent()).toContain(`Live: https://${www}/`);
     expect((await c.get(`/v1/projects/${owner}/domains/${www}`)).body.status).toBe('active');
     await expect.poll(async () => (await visit(platform.edge, www, '/')).body.toString(), { timeout: 10_000 }).toContain(`production of ${owner}`);
+    // Serve a branch, then production again.
+    await www$.getByRole('button', { name: `Edit ${www}` }).click();
+    const editor = page.getByRole('form', { name: `Edit ${www}` });
+    await editor.getByLabel(/^Git branch/).fill('staging');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => www$.locator('.serves').textContent()).toContain('Serves the newest ready deployment of branch staging');
+    expect((await c.get(`/v1/projects/${owner}/domains/${www}`)).body.gitBranch).toBe('staging');
+    await www$.getByRole('button', { name: `Edit ${www}` }).click();
+    expect(await editor.getByLabel(/^Git branch/).inputValue()).toBe('staging');
+    await editor.getByLabel(/^Git branch/).fill('');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => www$.locator('.serves').textContent()).toContain('Serves production');
+    expect((await c.get(`/v1/projects/${owner}/domains/${www}`)).body.gitBranch).toBeUndefined();
     await expectAccessible('domains (active)');
     await shoot('domains-active');
     await shoot('domains-active-phone', PHONE);
@@ -669,6 +682,13 @@ describe('the Domains page', () => {
     await signIn();
     await page.goto(`${base}/domains/?project=${owner}`);
     await card(www).waitFor();
+    // A name that is no domain is refused in words, and nothing is added.
+    await page.getByRole('textbox', { name: /^Domain/ }).fill('not a domain!');
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    await expect.poll(() => page.locator('#add-status.error').textContent()).toMatch(/not a domain!/);
+    expect(await page.getByRole('textbox', { name: /^Domain/ }).getAttribute('aria-invalid')).toBe('true');
+    expect((await c.get(`/v1/projects/${owner}/domains`)).body.items).toHaveLength(1);
+    await expectAccessible('domains (invalid name)');
     await page.getByRole('textbox', { name: /^Domain/ }).fill(shop);
     await page.getByRole('button', { name: 'Add domain' }).click();
     await expect.poll(() => page.locator('#add-status').textContent()).toContain(`Added ${shop}`);
