@@ -86,9 +86,9 @@ function recordsTable(d: DomainInfo): HTMLElement {
       'tr',
       { 'data-record': `${r.type} ${r.name}` },
       h('th', { scope: 'row' }, r.type, h('span', { class: 'muted small' }, r.purpose === 'ownership' ? ' ownership' : ' routing')),
-      h('td', {}, h('div', { class: 'copyable' }, nameCode, copyButton(r.name, `the name of the ${what}`, nameCode))),
-      h('td', {}, h('div', { class: 'copyable' }, valueCode, copyButton(r.value, `the value of the ${what}`, valueCode))),
-      h('td', {}, check),
+      h('td', { 'data-label': 'Name' }, h('div', { class: 'copyable' }, nameCode, copyButton(r.name, `the name of the ${what}`, nameCode))),
+      h('td', { 'data-label': 'Value' }, h('div', { class: 'copyable' }, valueCode, copyButton(r.value, `the value of the ${what}`, valueCode))),
+      h('td', { 'data-label': 'DNS now' }, check),
     );
   });
   const head = h('thead', {}, h('tr', {}, ...['Type', 'Name', 'Value', 'DNS now'].map((c) => h('th', { scope: 'col' }, c))));
