@@ -8,6 +8,7 @@ import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createConsoleServer } from '../../local/console.ts';
+import { startDnsServer, type LocalDnsServer } from '../../local/dns-server.ts';
 import { freePort } from '../../local/emulator.ts';
 import type { FakeGitHub } from '../../local/fake-github.ts';
 import { useLocalGitHub, type LocalGitHub } from '../../local/github.ts';
@@ -32,6 +33,9 @@ const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 
 let platform: Platform;
+let dns: LocalDnsServer;
+/** The routing endpoint custom domains point at, as `npm start` names it (a name in the local zone). */
+const DOMAIN_TARGET = 'edge.runway.localhost';
 let github: LocalGitHub;
 let fake: FakeGitHub;
 let consoleServer: http.Server;
@@ -53,7 +57,11 @@ beforeAll(async () => {
   // browser back to its setup page. Never a developer's .env.github: the tests need the fake.
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  platform = await startPlatform({ consoleOrigins: [base] });
+  // Custom domains as `npm start` wires them: a real DNS server on loopback the checks resolve
+  // through, where the routing endpoint resolves to the local edge.
+  dns = await startDnsServer();
+  dns.set(DOMAIN_TARGET, 'A', ['127.0.0.1']);
+  platform = await startPlatform({ consoleOrigins: [base], domains: { dnsServers: [dns.address], target: DOMAIN_TARGET } });
   team = await newTeam();
   c = platform.client(team.tokens.owner);
   process.env.RUNWAY_CONSOLE_URL = base;
@@ -78,6 +86,7 @@ afterAll(async () => {
   if (consoleServer) await new Promise((r) => consoleServer.close(r));
   await github?.close();
   await platform?.close();
+  await dns?.close();
   fs.rmSync(TMP, { recursive: true, force: true });
 });
 
@@ -571,6 +580,209 @@ describe('the console in a real browser', () => {
     expect(await page.evaluate(() => [sessionStorage.getItem('runway.token'), sessionStorage.getItem('runway.teams')])).toEqual([null, null]);
     await page.goto(`${base}/new/`);
     await page.waitForURL(/\/signin\/\?next=/);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the Domains page', () => {
+  const owner = uniqueName('dom');
+  const www = `www.${owner}.test`;
+  // A Unicode name: stored as punycode, shown as people read it.
+  const shop = `läden.${owner}.test`;
+  let shopAscii = '';
+
+  /** Signs this tab in with the team's token (these tests may run alone, with `-t`). */
+  async function signIn(): Promise<void> {
+    await page.goto(`${base}/signin/`);
+    if ((await page.evaluate(() => sessionStorage.getItem('runway.token'))) === team.tokens.owner) return;
+    await page.getByLabel('API token').fill(team.tokens.owner);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/`);
+  }
+
+  /** The page scrolls sideways nowhere at phone width. */
+  async function expectNoSidewaysScroll(): Promise<void> {
+    await page.setViewportSize(PHONE);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await page.setViewportSize(DESKTOP);
+  }
+
+  const card = (name: string) => page.locator('article.domain', { has: page.getByRole('heading', { name, exact: true }) });
+
+  test('Domains: add a domain, the exact records to create with copy buttons, publish them, Verify now → Active and served', async () => {
+    expect((await c.post('/v1/projects', { name: owner })).status).toBe(201);
+    const { deployment } = await deployFiles(c, owner, { 'index.html': `<!doctype html><title>d</title><h1>production of ${owner}</h1>` }, 'production');
+    await expectReady(c, deployment.id);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await signIn();
+    await page.goto(`${base}/project/?name=${owner}`);
+    await page.getByRole('link', { name: 'Manage domains' }).click();
+    await page.waitForURL(`${base}/domains/?project=${owner}`);
+    await expect.poll(() => page.locator('h1').textContent()).toBe(`Domains of ${owner}`);
+    await page.getByText('No domains yet').waitFor();
+    await expectAccessible('domains (empty)');
+    await shoot('domains-empty');
+
+    await page.getByRole('textbox', { name: /^Domain/ }).fill(www);
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    await expect.poll(() => page.locator('#add-status').textContent()).toContain(`Added ${www}`);
+    const added = (await c.get(`/v1/projects/${owner}/domains/${www}`)).body;
+    expect(added.status).toBe('pending_verification');
+    const txt = added.records.find((r: { type: string }) => r.type === 'TXT');
+    const cname = added.records.find((r: { type: string }) => r.type === 'CNAME');
+    expect([txt.name, cname.name, cname.value]).toEqual([`_runway-challenge.${www}`, www, DOMAIN_TARGET]);
+    const www$ = card(www);
+    expect(await www$.locator('[data-status]').textContent()).toBe('pending verification');
+    // Each record exactly as the API says it, each with its copy buttons.
+    for (const r of [txt, cname]) {
+      const row = www$.locator(`tr[data-record="${r.type} ${r.name}"]`);
+      expect((await row.locator('code').allTextContents())).toEqual([r.name, r.value]);
+    }
+    await www$.getByRole('button', { name: `Copy the value of the TXT record ${txt.name}` }).click();
+    await expect.poll(() => page.locator('#domains-status').textContent()).toBe(`Copied the value of the TXT record ${txt.name}.`);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(txt.value);
+    await expectAccessible('domains (pending)');
+    await shoot('domains-pending');
+    await shoot('domains-pending-phone', PHONE);
+    await expectNoSidewaysScroll();
+
+    // The TXT proof appears and a check runs elsewhere (the API, as the scheduled check would): the
+    // page, polling while the domain is on its way, shows the new status without a reload.
+    dns.set(txt.name, 'TXT', [txt.value]);
+    expect((await c.post(`/v1/projects/${owner}/domains/${www}/verify`)).body.status).toBe('verified');
+    await expect.poll(() => www$.locator('[data-status]').textContent(), { timeout: 10_000 }).toBe('verified');
+    expect(await www$.locator(`tr[data-record="TXT ${txt.name}"]`).textContent()).toContain('✓ found');
+    // Then the routing record, and Verify now.
+    dns.set(cname.name, 'CNAME', [cname.value]);
+    await www$.getByRole('button', { name: `Verify now: ${www}` }).click();
+    await expect.poll(() => www$.locator('[data-status]').textContent()).toBe('active');
+    expect(await www$.textContent()).toContain(`Live: https://${www}/`);
+    expect((await c.get(`/v1/projects/${owner}/domains/${www}`)).body.status).toBe('active');
+    await expect.poll(async () => (await visit(platform.edge, www, '/')).body.toString(), { timeout: 10_000 }).toContain(`production of ${owner}`);
+    // Serve a branch, then production again.
+    await www$.getByRole('button', { name: `Edit ${www}` }).click();
+    const editor = page.getByRole('form', { name: `Edit ${www}` });
+    await editor.getByLabel(/^Git branch/).fill('staging');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => www$.locator('.serves').textContent()).toContain('Serves the newest ready deployment of branch staging');
+    expect((await c.get(`/v1/projects/${owner}/domains/${www}`)).body.gitBranch).toBe('staging');
+    await www$.getByRole('button', { name: `Edit ${www}` }).click();
+    expect(await editor.getByLabel(/^Git branch/).inputValue()).toBe('staging');
+    await editor.getByLabel(/^Git branch/).fill('');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => www$.locator('.serves').textContent()).toContain('Serves production');
+    expect((await c.get(`/v1/projects/${owner}/domains/${www}`)).body.gitBranch).toBeUndefined();
+    await expectAccessible('domains (active)');
+    await shoot('domains-active');
+    await shoot('domains-active-phone', PHONE);
+    await expectNoSidewaysScroll();
+  });
+
+  test('Domains: a wrong routing record shows misconfigured with what DNS answered; the redirect is edited; remove asks first', async () => {
+    await signIn();
+    await page.goto(`${base}/domains/?project=${owner}`);
+    await card(www).waitFor();
+    // A name that is no domain is refused in words, and nothing is added.
+    await page.getByRole('textbox', { name: /^Domain/ }).fill('not a domain!');
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    await expect.poll(() => page.locator('#add-status.error').textContent()).toMatch(/not a domain!/);
+    expect(await page.getByRole('textbox', { name: /^Domain/ }).getAttribute('aria-invalid')).toBe('true');
+    expect((await c.get(`/v1/projects/${owner}/domains`)).body.items).toHaveLength(1);
+    await expectAccessible('domains (invalid name)');
+    await page.getByRole('textbox', { name: /^Domain/ }).fill(shop);
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    await expect.poll(() => page.locator('#add-status').textContent()).toContain(`Added ${shop}`);
+    const listed = (await c.get(`/v1/projects/${owner}/domains`)).body.items as Array<{ name: string; displayName: string; records: Array<{ type: string; name: string; value: string }> }>;
+    const added = listed.find((d) => d.displayName === shop)!;
+    shopAscii = added.name;
+    expect(shopAscii).toMatch(/^xn--/);
+    const shop$ = card(shop);
+    expect(await shop$.textContent()).toContain(`In DNS: ${shopAscii}`);
+
+    const txt = added.records.find((r) => r.type === 'TXT')!;
+    const cname = added.records.find((r) => r.type === 'CNAME')!;
+    dns.set(txt.name, 'TXT', [txt.value]);
+    dns.set(cname.name, 'CNAME', ['parked.example.net']);
+    await shop$.getByRole('button', { name: `Verify now: ${shop}` }).click();
+    await expect.poll(() => shop$.locator('[data-status]').textContent()).toBe('misconfigured');
+    expect(await shop$.locator('.notice.error').textContent()).toContain(`CNAME ${shopAscii}: DNS answered parked.example.net; set it to ${DOMAIN_TARGET}.`);
+    await expectAccessible('domains (misconfigured)');
+    await shoot('domains-misconfigured');
+    await expectNoSidewaysScroll();
+
+    // Redirect it to the www domain with a 301.
+    await shop$.getByRole('button', { name: `Edit ${shop}` }).click();
+    const editor = page.getByRole('form', { name: `Edit ${shop}` });
+    await editor.getByLabel(/^Redirect to/).fill(www);
+    await editor.getByLabel('Redirect status code').selectOption('301');
+    await expectAccessible('domains (editing)');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('#domains-status').textContent()).toBe(`Saved ${shop}: redirects to ${www} (301).`);
+    await expect.poll(() => shop$.locator('.serves').textContent()).toContain(`Redirects to ${www} (301)`);
+    expect((await c.get(`/v1/projects/${owner}/domains/${shopAscii}`)).body).toMatchObject({ redirect: www, redirectStatusCode: 301 });
+
+    // Fixed DNS: the page polls while the domain is misconfigured, and Verify now moves it to active.
+    dns.set(cname.name, 'CNAME', [DOMAIN_TARGET]);
+    await shop$.getByRole('button', { name: `Verify now: ${shop}` }).click();
+    await expect.poll(() => shop$.locator('[data-status]').textContent()).toBe('active');
+    await expect.poll(async () => (await visit(platform.edge, shopAscii, '/a?b=1')).status, { timeout: 10_000 }).toBe(301);
+
+    // Remove asks first: cancel keeps it, confirm removes it.
+    await shop$.getByRole('button', { name: `Remove ${shop}` }).click();
+    await page.getByRole('dialog').waitFor();
+    expect(await page.locator('#confirm-title').textContent()).toBe(`Remove ${shop}?`);
+    await expectAccessible('domains (remove dialog)');
+    await shoot('domains-remove-dialog');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect((await c.get(`/v1/projects/${owner}/domains/${shopAscii}`)).status).toBe(200);
+    await shop$.getByRole('button', { name: `Remove ${shop}` }).click();
+    await confirm();
+    await expect.poll(() => page.locator('#domains-status').textContent()).toBe(`Removed ${shop}.`);
+    await expect.poll(() => card(shop).count()).toBe(0);
+    expect((await c.get(`/v1/projects/${owner}/domains/${shopAscii}`)).status).toBe(404);
+    await expect.poll(async () => (await visit(platform.edge, shopAscii, '/')).status, { timeout: 10_000 }).not.toBe(301);
+    await expectAccessible('domains (after remove)');
+    expect(pageErrors).toEqual([]);
+  });
+
+  test('Domains: a domain another team proved shows detached with the notice; a failed certificate shows why', async () => {
+    const rival = await newTeam();
+    const b = platform.client(rival.tokens.owner);
+    const rivalProject = uniqueName('rival');
+    expect((await b.post('/v1/projects', { name: rivalProject })).status).toBe(201);
+    const refused = await b.post(`/v1/projects/${rivalProject}/domains`, { name: www });
+    expect(refused.status).toBe(409);
+    const proof = refused.body.error.records[0];
+    const ours = (await c.get(`/v1/projects/${owner}/domains/${www}`)).body.records.find((r: { type: string }) => r.type === 'TXT');
+    dns.set(proof.name, 'TXT', [ours.value, proof.value]);
+    expect((await b.post(`/v1/projects/${rivalProject}/domains`, { name: www })).status).toBe(201);
+    await b.post(`/v1/projects/${rivalProject}/domains/${www}/verify`);
+    const detached = (await c.get(`/v1/projects/${owner}/domains/${www}`)).body;
+    expect(detached.status).toBe('detached');
+    // A second domain, on its way while the page is open (so the page keeps polling).
+    const other = `api.${owner}.test`;
+    expect((await c.post(`/v1/projects/${owner}/domains`, { name: other })).status).toBe(201);
+
+    await signIn();
+    await page.goto(`${base}/domains/?project=${owner}`);
+    const www$ = card(www);
+    await expect.poll(() => www$.locator('[data-status]').textContent()).toBe('detached');
+    expect(await www$.locator('.notice.error').textContent()).toContain(detached.notice);
+    await expectAccessible('domains (detached)');
+    await shoot('domains-detached');
+
+    // What the domain check records when CloudFront reports a certificate it could not issue (the
+    // local twin always issues, so the record is written as the check would write it).
+    const stored = await context().domains.get(detached.projectId, other);
+    const reason = 'CAA records at api.example do not allow Amazon to issue certificates';
+    await context().domains.put({ ...stored!, status: 'certificate_failed', certificate: { status: 'failed', reason } });
+    const api$ = card(other);
+    await expect.poll(() => api$.locator('[data-status]').textContent(), { timeout: 10_000 }).toBe('certificate failed');
+    expect(await api$.locator('.notice.error').textContent()).toContain(reason);
+    await expectAccessible('domains (certificate failed)');
+    await shoot('domains-certificate-failed');
+    await shoot('domains-certificate-failed-phone', PHONE);
+    await expectNoSidewaysScroll();
     expect(pageErrors).toEqual([]);
   });
 });

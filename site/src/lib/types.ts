@@ -34,3 +34,4 @@ export interface EventsPage {
   next: string;
   done: boolean;
 }
+export type { DomainInfo, DomainStatus, DnsRecord, CreateDomainBody, UpdateDomainBody } from '../../../functions/src/core/domain/schema.ts';

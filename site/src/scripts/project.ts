@@ -76,6 +76,8 @@ async function renderSummary(p: ProjectInfo): Promise<void> {
       h('dd', {}, h('code', {}, p.productionBranch)),
       h('dt', {}, 'Environment variables'),
       h('dd', {}, h('a', { href: `/env/?project=${enc(p.name)}` }, 'Manage environment variables')),
+      h('dt', {}, 'Domains'),
+      h('dd', {}, h('a', { href: `/domains/?project=${enc(p.name)}` }, 'Manage domains')),
       h('dt', {}, 'Project id'),
       h('dd', {}, h('code', {}, p.id)),
     ),

@@ -27,7 +27,7 @@ export interface Platform {
 }
 
 export async function startPlatform(
-  options: { buildTimeoutMs?: number; buildStepLimits?: StepLimits; buildLimits?: Partial<SandboxLimits>; github?: boolean; consoleOrigins?: string[] } = {},
+  options: { buildTimeoutMs?: number; buildStepLimits?: StepLimits; buildLimits?: Partial<SandboxLimits>; github?: boolean; consoleOrigins?: string[]; domains?: { dnsServers: string[]; target: string } } = {},
 ): Promise<Platform> {
   const gateway: http.Server = createGateway({ allowOrigins: options.consoleOrigins ?? [] });
   const apiPort = await freePort();
@@ -38,6 +38,7 @@ export async function startPlatform(
     ...(options.buildTimeoutMs ? { buildTimeoutMs: options.buildTimeoutMs } : {}),
     ...(options.buildStepLimits ? { buildStepLimits: options.buildStepLimits } : {}),
     ...(options.buildLimits ? { buildLimits: options.buildLimits } : {}),
+    ...(options.domains ? { domains: options.domains } : {}),
   });
   const edgeServer: http.Server = createEdgeServer();
   const edgePort = await freePort();
