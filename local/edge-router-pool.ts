@@ -72,9 +72,16 @@ export class RouterPool {
   private readonly queue: Task[] = [];
   private nextId = 0;
   private closed = false;
+  private readonly readyWaiters: Array<() => void> = [];
 
   constructor(private readonly options: RouterPoolOptions) {
     for (let i = 0; i < (options.size ?? 2); i++) this.slots.push(this.start());
+  }
+
+  /** Resolves once every thread has loaded its modules (a few hundred ms after start; requests may come before). */
+  ready(): Promise<void> {
+    if (this.slots.every((slot) => slot.ready)) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /** Route one request (see createOriginRequestHandler). Rejects with RouteTimeoutError past the bound, or with the handler's error. */
@@ -120,6 +127,7 @@ export class RouterPool {
     const task = slot.task;
     if (message.type === 'ready') {
       slot.ready = true;
+      if (this.slots.every((s) => s.ready)) for (const resolve of this.readyWaiters.splice(0)) resolve();
       return this.dispatch();
     }
     if (message.type === 'read') {

@@ -245,7 +245,19 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       .finally(() => clearTimeout(timer));
   });
   server.on('close', () => void router.close());
+  routers.set(server, router);
   return server;
+}
+
+const routers = new WeakMap<http.Server, RouterPool>();
+
+/**
+ * Resolves once the edge server's routing threads have started (they load the router's modules
+ * first, a few hundred ms; requests that come earlier wait for them, within their time bound).
+ * For tests with a short `requestTimeoutMs`.
+ */
+export function edgeReady(server: http.Server): Promise<void> {
+  return routers.get(server)?.ready() ?? Promise.resolve();
 }
 
 interface NodeResponse {
