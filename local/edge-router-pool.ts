@@ -9,13 +9,15 @@ export interface RouterWorkerData {
 }
 
 export type ToWorker =
-  | { type: 'route'; id: number; request: CloudFrontRequest }
+  /** `request`: a CloudFrontRequest as JSON (a string crosses threads faster than the object's clone). */
+  | { type: 'route'; id: number; request: string }
   | { type: 'read'; rid: number; text?: string; error?: string };
 
 export type ToMain =
   | { type: 'ready' }
   | { type: 'read'; rid: number; key: string }
-  | { type: 'done'; id: number; result: CloudFrontRequest | CloudFrontResultResponse }
+  /** `result`: the handler's CloudFrontRequest | CloudFrontResultResponse as JSON. */
+  | { type: 'done'; id: number; result: string }
   | { type: 'failed'; id: number; message: string };
 
 /** The routing step of one request ran past the pool's bound; its thread was terminated. */
@@ -43,17 +45,31 @@ interface Task {
   request: CloudFrontRequest;
   resolve: (result: CloudFrontRequest | CloudFrontResultResponse) => void;
   reject: (error: unknown) => void;
-  /** The original error of an index read that failed for this task (kept for its 503/502 mapping). */
-  readError?: unknown;
+  timer?: NodeJS.Timeout;
+  /** performance.now() when sent to a thread. */
+  sentAt?: number;
 }
 
 interface Slot {
   worker: Worker;
   /** The thread has loaded its modules (start-up time does not count against a task's bound). */
   ready: boolean;
-  task?: Task;
-  timer?: NodeJS.Timeout;
+  /** Tasks sent to the thread and not answered yet, in the order sent (it runs them in that order). */
+  tasks: Map<number, Task>;
+  /** Index reads that failed, by message: the original error keeps its 503/502 mapping. */
+  readErrors: Map<string, unknown>;
 }
+
+/**
+ * Tasks in flight per thread: several are sent at once so a thread answers a burst per wake-up
+ * (the routing itself takes microseconds; the thread hop dominates).
+ */
+const TASKS_PER_THREAD = 8;
+/**
+ * A thread whose oldest task has run this long (ms) gets no more until it answers: routing takes
+ * microseconds, so it may be stuck, and a task queued behind a stuck one waits for the bound.
+ */
+const SUSPECT_AFTER_MS = 5;
 
 const WORKER = new URL('./edge-router-worker.ts', import.meta.url);
 
@@ -96,12 +112,15 @@ export class RouterPool {
   /** Terminate every thread; waiting and running tasks reject. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const task of this.queue.splice(0)) task.reject(new Error('the router pool is closed'));
+    const closed = new Error('the router pool is closed');
+    for (const task of this.queue.splice(0)) task.reject(closed);
     await Promise.all(
       this.slots.map((slot) => {
-        clearTimeout(slot.timer);
-        slot.task?.reject(new Error('the router pool is closed'));
-        slot.task = undefined;
+        for (const task of slot.tasks.values()) {
+          clearTimeout(task.timer);
+          task.reject(closed);
+        }
+        slot.tasks.clear();
         return slot.worker.terminate();
       }),
     );
@@ -114,17 +133,16 @@ export class RouterPool {
       workerData: { maxCachedIndexes: this.options.maxCachedIndexes, ...(this.options.routeOptions ? { routeOptions: this.options.routeOptions } : {}) } satisfies RouterWorkerData,
     });
     worker.unref();
-    const slot: Slot = { worker, ready: false };
+    const slot: Slot = { worker, ready: false, tasks: new Map(), readErrors: new Map() };
     worker.on('message', (message: ToMain) => this.onMessage(slot, message));
-    worker.on('error', (error) => this.replace(slot, error));
+    worker.on('error', (error) => this.replace(slot, undefined, error));
     worker.on('exit', () => {
-      if (!this.closed && this.slots.includes(slot)) this.replace(slot, new Error('a routing thread exited'));
+      if (!this.closed && this.slots.includes(slot)) this.replace(slot, undefined, new Error('a routing thread exited'));
     });
     return slot;
   }
 
   private onMessage(slot: Slot, message: ToMain): void {
-    const task = slot.task;
     if (message.type === 'ready') {
       slot.ready = true;
       if (this.slots.every((s) => s.ready)) for (const resolve of this.readyWaiters.splice(0)) resolve();
@@ -134,40 +152,62 @@ export class RouterPool {
       this.options.read(message.key).then(
         (text) => slot.worker.postMessage({ type: 'read', rid: message.rid, ...(text === undefined ? {} : { text }) } satisfies ToWorker),
         (error: unknown) => {
-          if (task) task.readError = error;
-          slot.worker.postMessage({ type: 'read', rid: message.rid, error: error instanceof Error ? error.message : String(error) } satisfies ToWorker);
+          const text = error instanceof Error ? error.message : String(error);
+          if (slot.readErrors.size >= 100) slot.readErrors.clear();
+          slot.readErrors.set(text, error);
+          slot.worker.postMessage({ type: 'read', rid: message.rid, error: text } satisfies ToWorker);
         },
       );
       return;
     }
-    if (!task || task.id !== message.id) return;
-    clearTimeout(slot.timer);
-    slot.task = undefined;
-    if (message.type === 'done') task.resolve(message.result);
-    else task.reject(task.readError ?? new Error(message.message));
+    const task = slot.tasks.get(message.id);
+    if (!task) return;
+    clearTimeout(task.timer);
+    slot.tasks.delete(message.id);
+    if (message.type === 'done') task.resolve(JSON.parse(message.result) as CloudFrontRequest | CloudFrontResultResponse);
+    else task.reject(slot.readErrors.get(message.message) ?? new Error(message.message));
     this.dispatch();
   }
 
-  /** Abandon the slot's task (if any) and give the slot a fresh thread. */
-  private replace(slot: Slot, error: unknown): void {
-    clearTimeout(slot.timer);
-    const task = slot.task;
-    slot.task = undefined;
+  /**
+   * Terminate the slot's thread and give the slot a fresh one. `stuck` (the task past its bound)
+   * or, without it, every task of the thread rejects with `error`; with it, the thread's other
+   * tasks (queued behind it, routing is side-effect free) go back to the front of the queue.
+   */
+  private replace(slot: Slot, stuck: Task | undefined, error: unknown): void {
     const i = this.slots.indexOf(slot);
-    if (i >= 0 && !this.closed) this.slots[i] = this.start();
+    if (i < 0) return;
+    if (!this.closed) this.slots[i] = this.start();
     void slot.worker.terminate();
-    task?.reject(error);
+    const others: Task[] = [];
+    for (const task of slot.tasks.values()) {
+      clearTimeout(task.timer);
+      if (stuck && task !== stuck) others.push(task);
+      else task.reject(error);
+    }
+    slot.tasks.clear();
+    this.queue.unshift(...others);
     this.dispatch();
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0 || this.closed) return;
-      if (slot.task || !slot.ready) continue;
+    while (this.queue.length > 0 && !this.closed) {
+      const now = performance.now();
+      let best: Slot | undefined;
+      for (const slot of this.slots) {
+        if (!slot.ready || slot.tasks.size >= TASKS_PER_THREAD) continue;
+        const oldest = slot.tasks.values().next().value;
+        if (oldest && now - oldest.sentAt! > SUSPECT_AFTER_MS) continue;
+        if (!best || slot.tasks.size < best.tasks.size) best = slot;
+      }
+      // Every thread is full or suspect: the next answer (or a replaced thread) dispatches again.
+      if (!best) return;
+      const slot = best;
       const task = this.queue.shift()!;
-      slot.task = task;
-      slot.timer = setTimeout(() => this.replace(slot, new RouteTimeoutError(this.options.timeoutMs)), this.options.timeoutMs);
-      slot.worker.postMessage({ type: 'route', id: task.id, request: task.request } satisfies ToWorker);
+      slot.tasks.set(task.id, task);
+      task.sentAt = now;
+      task.timer = setTimeout(() => this.replace(slot, task, new RouteTimeoutError(this.options.timeoutMs)), this.options.timeoutMs);
+      slot.worker.postMessage({ type: 'route', id: task.id, request: JSON.stringify(task.request) } satisfies ToWorker);
     }
   }
 }

@@ -33,8 +33,8 @@ port.on('message', (message: ToWorker) => {
     else waiting?.resolve(message.text);
     return;
   }
-  originRequest(message.request as CloudFrontRequest).then(
-    (result) => port.postMessage({ type: 'done', id: message.id, result } satisfies ToMain),
+  originRequest(JSON.parse(message.request) as CloudFrontRequest).then(
+    (result) => port.postMessage({ type: 'done', id: message.id, result: JSON.stringify(result) } satisfies ToMain),
     (error: unknown) => port.postMessage({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) } satisfies ToMain),
   );
 });
