@@ -10,9 +10,8 @@ import parseRange from 'range-parser';
 import { s3Client } from '../functions/src/adapters/aws/clients.ts';
 import { EmulatorEdgeStore } from '../functions/src/adapters/edge-store/emulator.ts';
 import type { EdgeStore } from '../functions/src/core/ports.ts';
-import { createOriginRequestHandler, type OriginRequestOptions } from '../functions/src/edge/origin-request.ts';
+import type { OriginRequestOptions } from '../functions/src/edge/origin-request.ts';
 import { createOriginResponseHandler } from '../functions/src/edge/origin-response.ts';
-import { IndexCache } from '../functions/src/edge/serve.ts';
 import {
   loadCloudFrontFunction,
   toResult,
@@ -23,6 +22,7 @@ import {
   type CfValues,
   type KvsGet,
 } from './cloudfront-sandbox.ts';
+import { RouterPool, RouteTimeoutError } from './edge-router-pool.ts';
 import { config } from '../functions/src/lib/config.ts';
 import { isDependencyUnavailable } from '../functions/src/lib/http-errors.ts';
 
@@ -32,16 +32,21 @@ import { isDependencyUnavailable } from '../functions/src/lib/http-errors.ts';
  * 1. viewer-request: the real `viewer-request.js`, in the node:vm sandbox, with a KeyValueStore
  *    shim over the emulator edge store (`edge-kvs/<host>` objects): host → `/d/<deploymentId><path>`.
  * 2. origin-request: the real Lambda@Edge handler (functions/src/edge/origin-request.ts) runs the
- *    router over the deployment's index (`routes/<id>.json`, read once and kept in memory) on every
- *    request — this server keeps no response cache, so every request is a "miss" — and either
- *    answers (redirects, 404s) or names the file's blob (`blobs/<teamId>/<sha>`).
+ *    router over the deployment's index (`routes/<id>.json`, read once and kept in memory by each
+ *    routing thread) on every request — this server keeps no response cache, so every request is a
+ *    "miss" — and either answers (redirects, 404s) or names the file's blob (`blobs/<teamId>/<sha>`).
+ *    It runs on a small pool of worker threads (edge-router-pool.ts): routing that outlasts
+ *    `routeTimeoutMs` (a catastrophic regex in a route `src`) gets a 504 and its thread is
+ *    terminated and replaced, while this event loop keeps serving everyone else.
  * 3. the S3 origin: blobs never change, so, like CloudFront's cache, one read once is kept in
  *    memory (bounded); Range, HEAD and conditional requests are answered the way S3 answers them.
  * 4. origin-response: the real handler gives the blob the router's status and headers.
  * 5. viewer-response: the real `viewer-response.js` (drops the CDN-only `s-maxage`); skipped for
  *    status >= 400, as CloudFront does.
  * Each request has a time bound (`requestTimeoutMs`, 504 after it, as CloudFront's origin
- * timeout), and the router a per-request step budget, so one slow request holds up no other.
+ * timeout), its routing step another (`routeTimeoutMs`, enforced off this thread), and the router a
+ * per-request step budget, so one slow request holds up no other.
+ * Call `server.close()` to stop the routing threads too.
  */
 
 const EDGE_SOURCES = path.resolve(import.meta.dirname, '../functions/src/edge');
@@ -66,6 +71,13 @@ export interface EdgeServerOptions {
   maxCachedIndexes?: number;
   /** A request not answered within this many ms gets a 504. @default 10_000 */
   requestTimeoutMs?: number;
+  /**
+   * A request whose routing step (origin-request) takes longer than this many ms gets a 504 and its
+   * routing thread is replaced. @default requestTimeoutMs
+   */
+  routeTimeoutMs?: number;
+  /** Routing threads (node:worker_threads). @default 2 */
+  routerThreads?: number;
   /** Passed to the router with every request. */
   routeOptions?: OriginRequestOptions['routeOptions'];
 }
@@ -88,13 +100,18 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
   const viewerRequest = loadCloudFrontFunction(path.join(EDGE_SOURCES, 'viewer-request.js'), kvsGet);
   const viewerResponse = loadCloudFrontFunction(path.join(EDGE_SOURCES, 'viewer-response.js'), kvsGet);
   const origin = new S3Origin(s3, bucket, options.maxCachedObjectBytes ?? 2 * 1024 * 1024, options.maxCacheBytes ?? 64 * 1024 * 1024);
-  const indexes = new IndexCache(async (key) => {
-    const found = await origin.object(key);
-    return found ? (found.body ?? (await origin.read(key))).toString('utf8') : undefined;
-  }, options.maxCachedIndexes ?? 200);
-  const originRequest = createOriginRequestHandler(indexes, options.routeOptions === undefined ? {} : { routeOptions: options.routeOptions });
-  const originResponse = createOriginResponseHandler();
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
+  const router = new RouterPool({
+    size: options.routerThreads ?? 2,
+    timeoutMs: options.routeTimeoutMs ?? timeoutMs,
+    maxCachedIndexes: options.maxCachedIndexes ?? 200,
+    read: async (key) => {
+      const found = await origin.object(key);
+      return found ? (found.body ?? (await origin.read(key))).toString('utf8') : undefined;
+    },
+    ...(options.routeOptions === undefined ? {} : { routeOptions: options.routeOptions }),
+  });
+  const originResponse = createOriginResponseHandler();
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -131,7 +148,16 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
     if (result.kind === 'response') return sendGenerated(res, method, result.response);
     const viewer = result.request;
 
-    const routed = await originRequest(toLambdaEdgeRequest(viewer, query, req.socket.remoteAddress ?? '127.0.0.1'));
+    let routed: Awaited<ReturnType<RouterPool['route']>>;
+    try {
+      routed = await router.route(toLambdaEdgeRequest(viewer, query, req.socket.remoteAddress ?? '127.0.0.1'));
+    } catch (error) {
+      if (!(error instanceof RouteTimeoutError)) throw error;
+      console.error('[edge] routing timed out; its thread was replaced', { url: req.url, timeoutMs: error.timeoutMs });
+      // The request's own bound may have answered already.
+      if (res.headersSent) return;
+      return sendText(res, method, 504, 'Gateway Timeout');
+    }
     if ('status' in routed) return sendViewer(res, method, viewer, lambdaEdgeResponse(routed));
     const request = routed;
 
@@ -199,7 +225,7 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
     send(res, method, final.status, final.headers, response.body ?? Buffer.alloc(0));
   }
 
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const timer = setTimeout(() => {
       // The request keeps running in the background; its late writes go nowhere.
       console.error('[edge] request timed out', { url: req.url, timeoutMs });
@@ -218,6 +244,20 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       })
       .finally(() => clearTimeout(timer));
   });
+  server.on('close', () => void router.close());
+  routers.set(server, router);
+  return server;
+}
+
+const routers = new WeakMap<http.Server, RouterPool>();
+
+/**
+ * Resolves once the edge server's routing threads have started (they load the router's modules
+ * first, a few hundred ms; requests that come earlier wait for them, within their time bound).
+ * For tests with a short `requestTimeoutMs`.
+ */
+export function edgeReady(server: http.Server): Promise<void> {
+  return routers.get(server)?.ready() ?? Promise.resolve();
 }
 
 interface NodeResponse {

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { NO_INDEX_RETRY_AFTER_SECONDS } from '../../../functions/src/edge/origin-request.ts';
 import { PLATFORM_NOT_FOUND_HTML } from '../../../functions/src/edge/serve.ts';
-import { createEdgeServer } from '../../../local/edge.ts';
+import { createEdgeServer, edgeReady } from '../../../local/edge.ts';
 import { deploymentId, hostname, listen, request, seeder, store, type EdgeResponse } from './helpers.ts';
 
 /**
@@ -302,7 +302,10 @@ describe('a slow request holds up no other (issue 11 item 4)', () => {
     let release: () => void = () => {};
     const never = new Promise<undefined>((resolve) => (release = () => resolve(undefined)));
     // The edge store answers for every host but `stuck`, whose read hangs.
-    const slow = await listen(createEdgeServer({ kvsCacheMs: 0, requestTimeoutMs: 300, store: { get: (host) => (host === stuck ? never : store.get(host)) } }));
+    const server = createEdgeServer({ kvsCacheMs: 0, requestTimeoutMs: 300, store: { get: (host) => (host === stuck ? never : store.get(host)) } });
+    // Its routing threads start within the 300 ms bound only on an idle machine.
+    await edgeReady(server);
+    const slow = await listen(server);
     try {
       const started = performance.now();
       const pending = request(slow.port, stuck, '/');
