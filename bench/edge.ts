@@ -442,7 +442,8 @@ function report(results: Record<string, unknown> & { machine: string; date: stri
   if (start < 0) {
     next = `${current.trimEnd()}\n\n${section}`;
   } else {
-    const after = current.slice(start + 1).search(/^## /m);
+    // The section ends at the next heading or at another bench's section marker, which it keeps.
+    const after = current.slice(start + 1).search(/^(## |<!-- )/m);
     const end = after < 0 ? current.length : start + 1 + after;
     next = `${current.slice(0, start)}${section}${after < 0 ? '' : `\n${current.slice(end)}`}`;
   }
