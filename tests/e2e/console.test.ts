@@ -391,7 +391,7 @@ describe('the console in a real browser', () => {
     await page.waitForURL(href);
     await expect.poll(() => page.locator('h1').textContent()).toBe(marker);
     // Paths are relative to the picked folder (its name stripped), as on the production host.
-    await expect.poll(async () => (await visit(platform.edge, `${name}.localhost`, '/assets/app.js')).body.toString(), { timeout: 5000 }).toBe(files['assets/app.js']);
+    await expect.poll(async () => (await visit(platform.edge, `${name}.localhost`, '/assets/app.js')).body.toString(), { timeout: 20_000 }).toBe(files['assets/app.js']);
   });
 
   test('a folder with nothing to deploy is refused before any upload, saying what to pick; dropped files are taken', async () => {

@@ -66,17 +66,17 @@ describe('npm start: the fake GitHub delivers its own webhooks', () => {
     const onMain = await push('main', { 'index.html': `<h1>pushed to ${name}</h1>` });
     expect(onMain.installationId).toBe(installationId);
     await expectReady(owner, (await deploymentOf(project.body.id, onMain.sha)).id);
-    await expect.poll(async () => (await visit(platform.edge, `${name}.localhost`, '/')).body.toString(), { timeout: 5000 }).toBe(`<h1>pushed to ${name}</h1>`);
+    await expect.poll(async () => (await visit(platform.edge, `${name}.localhost`, '/')).body.toString(), { timeout: 20_000 }).toBe(`<h1>pushed to ${name}</h1>`);
 
     const onBranch = await push('try-it', { 'index.html': 'a preview' });
     await expectReady(owner, (await deploymentOf(project.body.id, onBranch.sha)).id);
     const branchHost = `${name}-git-try-it.localhost`;
-    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).body.toString(), { timeout: 5000 }).toBe('a preview');
+    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).body.toString(), { timeout: 20_000 }).toBe('a preview');
 
     expect((await fetch(`${fake.url}/_fake/repos/octo-org/hello-static/branches/try-it`, { method: 'DELETE' })).status).toBe(200);
     await fake.webhooksDelivered();
     await github.queue.drain();
-    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).status, { timeout: 5000 }).toBe(404);
+    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).status, { timeout: 20_000 }).toBe(404);
 
     // Every delivery (installation, three pushes) was accepted by the real webhook: signature, headers, payload.
     expect(fake.deliveries.map((d) => [d.event, d.status])).toEqual([

@@ -44,7 +44,7 @@ describe('upload → build → READY → served by the edge', () => {
 
     // READY means the deployment's own URL serves; production follows right after.
     expect((await visit(platform.edge, done.url, '/')).body.toString()).toBe(site['index.html']);
-    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).status, { timeout: 5000 }).toBe(200);
+    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).status, { timeout: 20_000 }).toBe(200);
     const home = await visit(platform.edge, host(name), '/');
     expect(home.body.toString()).toBe(site['index.html']);
     expect((await visit(platform.edge, host(name), '/about')).body.toString()).toBe(site['about.html']);
@@ -169,14 +169,14 @@ describe('upload → build → READY → served by the edge', () => {
     const second = await deployFiles(c, name, { 'index.html': '<p>second</p>' }, 'production');
     expect((await waitForEnd(c, second.deployment.id)).state).toBe('READY');
     // The local edge, like CloudFront's KeyValueStore, sees a new value within a moment.
-    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 5000 }).toBe('<p>second</p>');
+    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 20_000 }).toBe('<p>second</p>');
 
     const rolled = await c.post(`/v1/projects/${name}/rollback`, {});
     expect(rolled.status).toBe(200);
-    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 5000 }).toBe('<p>first</p>');
+    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 20_000 }).toBe('<p>first</p>');
     const promoted = await c.post(`/v1/projects/${name}/promote`, { deploymentId: second.deployment.id });
     expect(promoted.status).toBe(200);
-    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 5000 }).toBe('<p>second</p>');
+    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 20_000 }).toBe('<p>second</p>');
   });
 
   test('a redeploy uploads nothing new: only files the team lacks are asked for', async () => {

@@ -79,7 +79,7 @@ describe('deployments finalized before the deployment index', () => {
     const productionHost = `${name}.localhost`;
     const hosts: string[] = [productionHost, done.url];
     // READY means the deployment's own URL serves; production follows right after.
-    await expect.poll(async () => (await visit(platform.edge, productionHost, '/')).status, { timeout: 5000 }).toBe(200);
+    await expect.poll(async () => (await visit(platform.edge, productionHost, '/')).status, { timeout: 20_000 }).toBe(200);
     const paths = ['/', '/about', '/docs/', '/assets/app.1a2b3c4d.js', '/img/data.bin', '/old/x', '/missing'];
     const snapshot = async (edge: string) =>
       Promise.all(

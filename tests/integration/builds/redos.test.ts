@@ -157,7 +157,7 @@ describe('a catastrophic pattern is refused at deploy time, normal patterns depl
     const { deployment } = await deployFiles(c, name, site(name, NORMAL_CONFIG), 'production');
     const done = await expectReady(c, deployment.id);
     expect((await buildLog(c, deployment.id)).join('\n')).not.toMatch(/can take (exponential|polynomial) time/);
-    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).status, { timeout: 5000 }).toBe(200);
+    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).status, { timeout: 20_000 }).toBe(200);
     for (const at of [done.url, host(name)]) {
       expect((await visit(platform.edge, at, '/')).body.toString()).toBe(`<h1>home of ${name}</h1>`);
       expect((await visit(platform.edge, at, '/blog/hello')).body.toString()).toBe('<p>hello post</p>');
@@ -218,7 +218,7 @@ describe('a catastrophic pattern is refused at deploy time, normal patterns depl
 
     const readyId = await push(site(name, NORMAL_CONFIG));
     await expectReady(c, readyId);
-    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 5000 }).toBe(`<h1>home of ${name}</h1>`);
+    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 20_000 }).toBe(`<h1>home of ${name}</h1>`);
     const redirected = await visit(platform.edge, host(name), `/old/${'a'.repeat(1_000)}`);
     expect(redirected.status).toBe(308);
   });

@@ -162,7 +162,7 @@ describe('push → deployment → GitHub', () => {
     const [deployment] = await deploymentsOf(project.id);
     expect(deployment).toMatchObject({ target: 'production', branch: 'main', commitSha: commit.sha, commitMessage: 'Ship it', source: { type: 'git', repo: repo.fullName, sha: commit.sha } });
     const done = await expectReady(owner, deployment.id);
-    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 5000 }).toBe(`<h1>production ${name}</h1>`);
+    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 20_000 }).toBe(`<h1>production ${name}</h1>`);
 
     const url = `http://${done.url}:${new URL(platform.edge).port}`;
     await expect.poll(() => statusesOf(repo.fullName, commit.sha).map((s) => s.state), { timeout: 5000 }).toEqual(['pending', 'success']);
@@ -189,7 +189,7 @@ describe('push → deployment → GitHub', () => {
     const done = await expectReady(owner, deployment.id, 180_000);
     const branchHost = `${name}-git-feature-login.localhost`;
     // READY comes first, then the branch alias moves (and the edge reads it within 250 ms).
-    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).status, { timeout: 5000 }).toBe(200);
+    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).status, { timeout: 20_000 }).toBe(200);
     const page = await visit(platform.edge, branchHost, '/');
     expect(page.body.toString()).toContain(`<title>${marker}</title>`);
     expect(page.body.toString()).toMatch(/<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js">/);
@@ -208,11 +208,11 @@ describe('push → deployment → GitHub', () => {
     await send('push', pushPayload({ installationId, repo, branch: 'temp', sha: commit.sha }));
     await drained();
     await expectReady(owner, (await deploymentsOf(project.id))[0].id);
-    await expect.poll(async () => (await visit(platform.edge, `${name}-git-temp.localhost`, '/')).status, { timeout: 5000 }).toBe(200);
+    await expect.poll(async () => (await visit(platform.edge, `${name}-git-temp.localhost`, '/')).status, { timeout: 20_000 }).toBe(200);
 
     await send('push', pushPayload({ installationId, repo, branch: 'temp', sha: commit.sha, deleted: true }));
     await drained();
-    await expect.poll(async () => (await visit(platform.edge, `${name}-git-temp.localhost`, '/')).status, { timeout: 5000 }).toBe(404);
+    await expect.poll(async () => (await visit(platform.edge, `${name}-git-temp.localhost`, '/')).status, { timeout: 20_000 }).toBe(404);
     expect((await owner.get(`/v1/projects/${name}/aliases`)).body.items.map((a: { host: string }) => a.host)).not.toContain(`${name}-git-temp.localhost`);
 
     const skipped = fake.commit(repo.fullName, 'main', { 'index.html': 'skip' });
@@ -261,7 +261,7 @@ describe('deploying a branch on demand, redeploying a commit', () => {
     expect(created.status, created.text).toBe(201);
     expect(created.body).toMatchObject({ target: 'production', branch: 'main', commitSha: first.sha, commitMessage: 'first' });
     await expectReady(owner, created.body.id);
-    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 5000 }).toBe('head of main');
+    await expect.poll(async () => (await visit(platform.edge, host(name), '/')).body.toString(), { timeout: 20_000 }).toBe('head of main');
 
     const again = await owner.post(`/v1/deployments/${created.body.id}/redeploy`, {});
     expect(again.status).toBe(201);
@@ -295,7 +295,7 @@ describe('pull requests', () => {
     expect(first).toHaveLength(1);
     await expectReady(owner, first[0].id);
     const branchHost = `${name}-git-feat.localhost`;
-    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).body.toString(), { timeout: 5000 }).toBe('pr one');
+    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).body.toString(), { timeout: 20_000 }).toBe('pr one');
 
     const c2 = fake.commit(repo.fullName, 'feat', { 'index.html': 'pr two' });
     await send('pull_request', pullRequestPayload({ action: 'synchronize', number: 5, installationId, repo, branch: 'feat', sha: c2.sha }));
@@ -304,7 +304,7 @@ describe('pull requests', () => {
     expect(second.commitSha).toBe(c2.sha);
     expect(second.meta).toMatchObject({ githubPrNumber: '5' });
     await expectReady(owner, second.id);
-    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).body.toString(), { timeout: 5000 }).toBe('pr two');
+    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).body.toString(), { timeout: 20_000 }).toBe('pr two');
 
     // The READY report follows the READY transition: wait for the comment to say so.
     const lastEdit = () => (fake.callsTo('PATCH', new RegExp(`^/repos/${repo.fullName}/issues/comments/\\d+$`)).at(-1)?.body as { body: string } | undefined)?.body ?? '';
@@ -328,7 +328,7 @@ describe('pull requests', () => {
     // Deleting the branch removes it.
     await send('push', pushPayload({ installationId, repo, branch: 'feat', sha: c2.sha, deleted: true }));
     await drained();
-    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).status, { timeout: 5000 }).toBe(404);
+    await expect.poll(async () => (await visit(platform.edge, branchHost, '/')).status, { timeout: 20_000 }).toBe(404);
     expect(await alias()).toBeUndefined();
   });
 });
@@ -356,7 +356,7 @@ describe('hosts: deletion and the scheduled sweeps', () => {
     await drained();
     const deployments = await Promise.all((await deploymentsOf(project.id)).map((d) => expectReady(owner, d.id)));
     const hosts = [host(name), `${name}-git-main.localhost`, `${name}-git-feat.localhost`, ...deployments.map((d) => d.url)];
-    for (const h of hosts) await expect.poll(async () => (await visit(platform.edge, h, '/')).status, { timeout: 5000 }).toBe(200);
+    for (const h of hosts) await expect.poll(async () => (await visit(platform.edge, h, '/')).status, { timeout: 20_000 }).toBe(200);
     // Routes live in each deployment's index (routes/<id>.json), not in the edge store: its keys are hosts only.
     expect(deployments.map((d) => d.configKey)).toEqual(deployments.map(() => undefined));
     expect((await visit(platform.edge, host(name), `/${name}-old`)).status).toBe(308);
@@ -367,7 +367,7 @@ describe('hosts: deletion and the scheduled sweeps', () => {
     const after = await edgeKeys();
     for (const key of hosts) expect(after).not.toContain(key);
     // The edge reads its store every 250 ms at most: then every one of them is gone.
-    for (const h of hosts) await expect.poll(async () => (await visit(platform.edge, h, '/')).status, { timeout: 5000 }).toBe(404);
+    for (const h of hosts) await expect.poll(async () => (await visit(platform.edge, h, '/')).status, { timeout: 20_000 }).toBe(404);
   });
 
   test('the host sweep removes planted orphan keys from the edge store and leaves every owned one', async () => {
@@ -380,14 +380,14 @@ describe('hosts: deletion and the scheduled sweeps', () => {
     const orphans = [`${uniqueName('ghost')}.localhost`, `${uniqueName('old')}-abcdefghi.localhost`, `c:${uniqueName('f').replace(/-/g, '').slice(0, 12)}`];
     // Left behind by earlier bugs: hosts nobody owns that still serve a deployment's files, a config nobody uses.
     for (const key of orphans) await new EmulatorEdgeStore().put(key, key.startsWith('c:') ? '{"t":0}' : live.id);
-    await expect.poll(async () => (await visit(platform.edge, orphans[0]!, '/')).body.toString(), { timeout: 5000 }).toBe('owned');
+    await expect.poll(async () => (await visit(platform.edge, orphans[0]!, '/')).body.toString(), { timeout: 20_000 }).toBe('owned');
 
     const report = await sweepOrphans();
     expect(report.removed).toEqual(expect.arrayContaining(orphans));
     const after = await edgeKeys();
     for (const key of orphans) expect(after).not.toContain(key);
     for (const key of [host(name), live.url]) expect(after).toContain(key);
-    await expect.poll(async () => (await visit(platform.edge, orphans[0]!, '/')).status, { timeout: 5000 }).toBe(404);
+    await expect.poll(async () => (await visit(platform.edge, orphans[0]!, '/')).status, { timeout: 20_000 }).toBe(404);
     expect((await visit(platform.edge, host(name), '/')).body.toString()).toBe('owned');
   });
 
@@ -452,7 +452,7 @@ describe('redeliveries and bursts', () => {
     expect(deployments.length).toBeLessThan(20);
     const branchAlias = async () => (await owner.get(`/v1/projects/${name}/aliases`)).body.items.find((a: { host: string }) => a.host === `${name}-git-burst.localhost`)?.deploymentId;
     await expect.poll(branchAlias, { timeout: 5000 }).toBe(last.id);
-    await expect.poll(async () => (await visit(platform.edge, `${name}-git-burst.localhost`, '/')).body.toString(), { timeout: 5000 }).toBe('burst 19');
+    await expect.poll(async () => (await visit(platform.edge, `${name}-git-burst.localhost`, '/')).body.toString(), { timeout: 20_000 }).toBe('burst 19');
   });
 
   test('a newer push cancels the older commit\'s running build, which GitHub then shows as error', async () => {
@@ -469,7 +469,7 @@ describe('redeliveries and bursts', () => {
     expect((await waitForEnd(owner, first.id)).state).toBe('CANCELED');
     const second = (await deploymentsOf(project.id)).find((d) => d.commitSha === b.sha);
     await expectReady(owner, second.id);
-    await expect.poll(async () => (await visit(platform.edge, `${name}-git-slow.localhost`, '/')).body.toString(), { timeout: 5000 }).toBe('b is live');
+    await expect.poll(async () => (await visit(platform.edge, `${name}-git-slow.localhost`, '/')).body.toString(), { timeout: 20_000 }).toBe('b is live');
     await expect.poll(() => statusesOf(repo.fullName, a.sha).map((s) => s.state).at(-1), { timeout: 10_000 }).toBe('error');
     // The success status is posted after READY is visible, so it is polled for, not read once.
     await expect.poll(() => statusesOf(repo.fullName, b.sha).map((s) => s.state), { timeout: 10_000 }).toEqual(['pending', 'success']);
