@@ -134,6 +134,30 @@ export const ManifestFileSchema = z.strictObject({
   contentType: z.string().max(255).regex(/^[\w.+-]+\/[\w.+-]+(;[ \w=.+-]*)*$/),
 });
 
+/** Most functions one deployment may have (each becomes a Lambda function in AWS). */
+export const MAX_MANIFEST_FUNCTIONS = 500;
+
+/**
+ * One function of a deployment, as the builder packaged it: every file of its `.func` directory
+ * (symlinks resolved, `filePathMap` files copied in) in one deterministic zip, stored as a blob of
+ * the team like any file (`blobs/<teamId>/<sha>`), so an unchanged function is uploaded once and a
+ * Lambda function can be created straight from it (CreateFunction `Code.S3Key`).
+ * `config` is the `.vc-config.json` as `parseFunctionConfig` (core/functions/config.ts) validated
+ * it; the control plane validates it again (the build is untrusted).
+ */
+export const ManifestFunctionSchema = z.strictObject({
+  /** sha256 of the zip, hex. */
+  sha: Sha256Hex,
+  /** Bytes of the zip. */
+  size: z.number().int().nonnegative(),
+  /** Bytes of its files unzipped (Lambda allows 250 MB). */
+  unzippedSize: z.number().int().nonnegative(),
+  /** Every function path this code serves (its name plus `.func` symlinks to it), no leading "/", e.g. `api/hello`. */
+  paths: z.array(safePath('function path')).min(1),
+  config: z.unknown(),
+});
+export type ManifestFunction = z.infer<typeof ManifestFunctionSchema>;
+
 /**
  * A build's manifest (`PUT /v1/builds/{id}/manifest`): every served path and the blob behind it,
  * plus the raw project configuration the control plane compiles into routes: `runwayJson` /
@@ -151,6 +175,11 @@ export const ManifestSchema = z.object({
     .record(safePath('file path'), ManifestFileSchema)
     .refine((files) => Object.keys(files).length <= MAX_MANIFEST_FILES, 'too many files'),
   config: z.object({ runwayJson: z.unknown().optional(), vercelJson: z.unknown().optional(), buildOutput: z.unknown().optional() }).optional(),
+  /** Function name (its real `.func` path under `functions/`, without `.func`) → its package. */
+  functions: z
+    .record(safePath('function name'), ManifestFunctionSchema)
+    .refine((fns) => Object.keys(fns).length <= MAX_MANIFEST_FUNCTIONS, 'too many functions')
+    .optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ManifestFile = z.infer<typeof ManifestFileSchema>;

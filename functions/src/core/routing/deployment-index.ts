@@ -32,6 +32,23 @@ export interface DeploymentIndex {
    * edge cache is keyed on the deployment, path and query only, so such answers are not kept there.
    */
   varies: boolean;
+  /**
+   * The deployment's functions (absent when it has none): name → what the edge needs to send a
+   * request there. The router finds a function at each of its `paths` in the filesystem phase, as
+   * Build Output API v3 serves `functions/<path>.func` at `/<path>`.
+   */
+  functions?: Record<string, IndexFunction>;
+}
+
+/** One function as the edge sees it (the zip's sha names the code; the config is the validated `.vc-config.json`). */
+export interface IndexFunction {
+  /** sha256 of the function's zip blob (`blobs/<teamId>/<sha>`). */
+  sha: string;
+  /** Function paths served by it, no leading "/", e.g. `api/hello`. */
+  paths: string[];
+  runtime: string;
+  supportsResponseStreaming: boolean;
+  maxDurationSeconds: number;
 }
 
 /**
