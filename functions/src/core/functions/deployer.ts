@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FunctionConfig } from './config.ts';
 
 /**
@@ -34,3 +35,20 @@ export interface DeployedFunction {
   /** Where the edge sends its requests (a Function URL in AWS, the local host's key locally). */
   url: string;
 }
+
+/** Prefix of every function Runway creates for users: the control plane may manage only `runway-fn-*` (IAM scopes it). */
+export const FUNCTION_NAME_PREFIX = 'runway-fn-';
+
+/**
+ * The platform's name of one function of one deployment: `runway-fn-<short id>-<first 16 hex of sha256(name)>`
+ * (36 characters; Lambda allows 64: https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html).
+ * Its logs are in the log group `/aws/lambda/<that name>`, in AWS and in the emulator alike.
+ * @param deploymentId `dpl_<short id>`
+ * @param name the function's name in the deployment, e.g. `api/hello`
+ */
+export function functionNameFor(deploymentId: string, name: string): string {
+  return `${FUNCTION_NAME_PREFIX}${deploymentId.slice('dpl_'.length)}-${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+}
+
+/** The log group of a function of a deployment, as Lambda names it (`/aws/lambda/<function name>`). */
+export const functionLogGroup = (functionName: string): string => `/aws/lambda/${functionName}`;

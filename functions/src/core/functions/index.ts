@@ -13,4 +13,4 @@ export {
   parseFunctionConfig,
 } from './config.ts';
 export { type DeploymentFunction, type OutputTree, readFunctions, type TreeEntry } from './tree.ts';
-export type { DeployedFunction, DeployFunctionsInput, FunctionDeployer } from './deployer.ts';
+export { type DeployedFunction, type DeployFunctionsInput, FUNCTION_NAME_PREFIX, type FunctionDeployer, functionLogGroup, functionNameFor } from './deployer.ts';
