@@ -12,6 +12,8 @@ interface StoredRecord {
   functions: Array<{ name: string; functionName: string; sha: string; config: FunctionConfig }>;
   /** Runtime env var name → KMS ciphertext (base64), encryption context {@link envContext}. */
   env: Record<string, string>;
+  /** Names of the sensitive ones (redacted from function logs). */
+  sensitiveKeys: string[];
 }
 
 /** One function of a deployment as the local function host runs it. */
@@ -31,6 +33,8 @@ export interface LocalDeploymentFunctions {
   projectId: string;
   functions: LocalFunction[];
   env: Record<string, string>;
+  /** Names of the sensitive vars of `env`. */
+  sensitiveKeys: string[];
 }
 
 /** KMS binds each value to its deployment and name: a ciphertext moved elsewhere does not decrypt. */
@@ -63,6 +67,7 @@ export class LocalFunctionDeployer implements FunctionDeployer {
         projectId: input.projectId,
         functions: input.functions.map((fn) => ({ name: fn.name, functionName: functionNameFor(input.deploymentId, fn.name), sha: fn.sha, config: FunctionConfig.parse(fn.config) })),
         env: Object.fromEntries(names.map((name, i) => [name, ciphertexts[i]!])),
+        sensitiveKeys: (input.sensitiveKeys ?? []).filter((key) => Object.hasOwn(input.env, key)),
       };
       await this.artifacts.putText(key, JSON.stringify(record), 'application/json');
     }
@@ -92,6 +97,7 @@ export class LocalFunctionDeployer implements FunctionDeployer {
       projectId: stored.projectId,
       functions: stored.functions.map((fn) => ({ ...fn, config: FunctionConfig.parse(fn.config) })),
       env: Object.fromEntries(names.map((name, i) => [name, values[i]!])),
+      sensitiveKeys: stored.sensitiveKeys ?? [],
     };
   }
 }
