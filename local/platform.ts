@@ -9,7 +9,7 @@ import { EmulatorEdgeStore } from '../functions/src/adapters/edge-store/emulator
 import { NodeDnsResolver } from '../functions/src/adapters/dns/node.ts';
 import { LocalDomainAttachments } from '../functions/src/adapters/domain-attachments/local.ts';
 import { Build } from '../functions/src/core/build/index.ts';
-import { override } from '../functions/src/core/context.ts';
+import { context, override } from '../functions/src/core/context.ts';
 import { onBuildState } from '../functions/src/handlers/events/build-state.ts';
 import { sandboxedBuilds } from './build-sandbox.ts';
 import type { SandboxLimits } from './sandbox/index.ts';
@@ -59,7 +59,10 @@ export function useLocalPlatformPorts(options: {
     buildScheduler: scheduler,
     edgeStore: new EmulatorEdgeStore(),
     // What finalize deploys, read by the local edge's function host (worker processes).
-    functionDeployer: new LocalFunctionDeployer(new S3ArtifactStore(), new KmsEnvCipher()),
+    functionDeployer: new LocalFunctionDeployer(new S3ArtifactStore(), new KmsEnvCipher(), {
+      // Which runtime vars to redact from function logs (finalize passes env values only).
+      sensitiveKeys: async (projectId) => (await context().env.list(projectId)).filter((record) => record.sensitive).map((record) => record.key),
+    }),
     ...(dns && options.domains ? { dns, domainAttachments: new LocalDomainAttachments(dns, options.domains.target) } : {}),
   });
   return {
