@@ -481,6 +481,14 @@ export const functionCases: RoutingCase[] = [
     expected: fn('index', '/'),
   },
   {
+    name: 'functions: a directory path serves its index function (zero-config api/index.ts at /api)',
+    files: site,
+    functions: { 'api/index': 'api/index' },
+    config: boa([]),
+    request: { path: '/api' },
+    expected: fn('api/index', '/api'),
+  },
+  {
     name: 'functions: a static file wins over a function at the same path',
     files: { ...site, 'api/hello': 'static hello' },
     functions: { 'api/hello': 'api/hello' },
