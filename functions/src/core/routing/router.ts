@@ -461,8 +461,9 @@ function functionResult(state: State, name: string, status: number | undefined):
 /**
  * What a path serves in the filesystem phase, or `undefined`. A static file first: the path
  * itself, an override served there, or (for a directory) its `index.html` — `index` when
- * `cleanUrls` moved it. Then a function at the path (`/` → the function `index`, as Next.js'
- * `functions/index.func`). A trailing "/" is tolerated (the dev server's `trimmedPath`): whether
+ * `cleanUrls` moved it. Then a function at the path, or the directory's `index` function (`/` →
+ * `functions/index.func` as Next.js writes it, `/api` → `api/index.func` as zero-config `api/index.ts`
+ * is served: `vercel build` writes no route for it). A trailing "/" is tolerated (the dev server's `trimmedPath`): whether
  * the slash form is canonical is the routes' business (trailingSlash redirects before the
  * filesystem). A static file wins over a function of the same path: Vercel documents no order
  * for that clash (frameworks write one or the other for a path), so this is Runway's choice, and a
@@ -477,6 +478,9 @@ function lookup(config: CompiledRoutes, files: FileLookup, rawPath: string): Fou
     if (served) return { file: served.file };
     if (!config.moved.has(candidate) && files.has(candidate)) return { file: candidate };
   }
-  const fn = files.fn?.(base === '' ? 'index' : base);
-  return fn === undefined ? undefined : { fn };
+  for (const candidate of base === '' ? ['index'] : [base, `${base}/index`]) {
+    const fn = files.fn?.(candidate);
+    if (fn !== undefined) return { fn };
+  }
+  return undefined;
 }
