@@ -170,7 +170,6 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       if (res.headersSent) return;
       return sendText(res, method, 504, 'Gateway Timeout');
     }
-    if ('status' in routed) return sendViewer(res, method, viewer, lambdaEdgeResponse(routed));
     if ('kind' in routed) {
       // A function's own time bound (maxDuration, enforced by the runner) replaces the edge's.
       functionTakesOver();
@@ -196,8 +195,9 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       res.flushHeaders();
       return pipeline(response.body, res).catch(() => void res.destroy());
     }
-    // The distribution serves files for GET and HEAD only; other methods reach functions alone.
+    // The distribution serves files and generated answers for GET and HEAD only; other methods reach functions alone.
     if (method !== 'GET' && method !== 'HEAD') return sendText(res, method, 403, 'This distribution does not allow this method.');
+    if ('status' in routed) return sendViewer(res, method, viewer, lambdaEdgeResponse(routed));
     const request = routed;
 
     // S3 decodes the URI path exactly once to get the key; blob keys are plain.
