@@ -16,7 +16,7 @@ export const EnvKey = z
   .refine((k) => !/^(RUNWAY_|AWS_)/i.test(k), 'RUNWAY_ and AWS_ prefixes are reserved for the platform');
 
 /**
- * Where a var is available, Netlify's scopes (https://docs.netlify.com/environment-variables/overview/#scopes):
+ * Where a var is available, Netlify's scopes (https://docs.netlify.com/build/environment-variables/overview/#scopes):
  * `builds` (the build's environment) and `functions` (the deployment's functions at run time).
  * Absent means both; `["builds"]` is a build-only var (a package-registry token, say).
  */
