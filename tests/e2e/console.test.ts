@@ -283,7 +283,7 @@ describe('the console in a real browser', () => {
     await page.getByLabel('Value', { exact: true }).fill('s3cr3t-value-xyz');
     await page.getByLabel('development').uncheck();
     // Build-only (Netlify's scopes): the functions never get it.
-    await page.getByLabel(/^functions/).uncheck();
+    await page.getByLabel('functions (at run time').uncheck();
     await page.getByRole('button', { name: 'Add variable' }).click();
     await expect.poll(() => page.locator('#vars tbody tr').count()).toBe(2);
     expect(await page.locator('#vars').textContent()).toMatch(/API_SECRET.*builds only.*••••••••/);
