@@ -110,20 +110,17 @@ describe('packageFunctions', () => {
 });
 
 describe('runPipeline with a framework that writes functions', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  let store: FsStore;
-  let sink: MemorySink;
+  // One temp dir, store and log per test.
+  let t: { dir: string; cleanup: () => Promise<void>; store: FsStore; sink: MemorySink };
   beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
-    store = new FsStore(path.join(dir, 'store'));
-    sink = new MemorySink();
+    const temp = await tempDir();
+    t = { ...temp, store: new FsStore(path.join(temp.dir, 'store')), sink: new MemorySink() };
   });
-  afterEach(() => cleanup());
+  afterEach(() => t.cleanup());
 
   /** A project whose build script writes a Build Output API tree (symlinks included, which a source upload cannot carry). */
   async function project(vc: Record<string, unknown>): Promise<string> {
-    const root = path.join(dir, 'project');
+    const root = path.join(t.dir, 'project');
     const script = `
       import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
       const out = '.vercel/output';
@@ -140,10 +137,10 @@ describe('runPipeline with a framework that writes functions', () => {
   }
 
   async function build(projectDir: string) {
-    const source = await store.importSource(projectDir);
+    const source = await t.store.importSource(projectDir);
     const job: JobInput = { deploymentId: 'dpl_fns', projectId: 'prj_1', source, overrides: { installCommand: '', buildCommand: 'node make-output.mjs' } };
-    const log = new Logger({ sink, redactor: new Redactor([]) });
-    return runPipeline(parseJob(job), { source: store, blobs: store, log }, { workDir: path.join(dir, 'work'), hasBinary: () => false });
+    const log = new Logger({ sink: t.sink, redactor: new Redactor([]) });
+    return runPipeline(parseJob(job), { source: t.store, blobs: t.store, log }, { workDir: path.join(t.dir, 'work'), hasBinary: () => false });
   }
 
   it('packages every function, uploads its zip as a blob and lists it in the manifest', async () => {
@@ -151,12 +148,12 @@ describe('runPipeline with a framework that writes functions', () => {
     const fn = result.manifest.functions?.['api/hello'];
     expect(fn).toMatchObject({ paths: ['api/hello', 'api/hi'], config: { runtime: 'nodejs22.x', handler: 'index.mjs', memory: 512, maxDuration: 30 } });
     expect(Object.keys(result.manifest.functions ?? {})).toEqual(['api/hello']);
-    const zip = await readFile(store.blobPath(fn!.sha));
+    const zip = await readFile(t.store.blobPath(fn!.sha));
     expect(zip.length).toBe(fn!.size);
-    expect((await readZipText(store.blobPath(fn!.sha))).map((e) => e.name)).toEqual(['index.mjs']);
-    const written = JSON.parse(await readFile(store.manifestPath('dpl_fns'), 'utf8'));
+    expect((await readZipText(t.store.blobPath(fn!.sha))).map((e) => e.name)).toEqual(['index.mjs']);
+    const written = JSON.parse(await readFile(t.store.manifestPath('dpl_fns'), 'utf8'));
     expect(written.functions).toEqual(result.manifest.functions);
-    const lines = sink.lines.join('\n');
+    const lines = t.sink.lines.join('\n');
     expect(lines).toContain('function api/hello: "regions" (iad1) is ignored');
     expect(lines).toContain('function api/hello: /api/hello, /api/hi');
     expect(lines).not.toContain('is not deployed');
