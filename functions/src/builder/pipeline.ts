@@ -2,7 +2,7 @@ import { mkdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { type CachePlan, packageManagerCacheEnv, planCache as planCacheEntries, restoreDependencies, restoreFrameworkCaches, saveCache } from './cache.ts';
-import { type BuildPlan, detect, resolveOutputDirectory } from './detect.ts';
+import { type BuildPlan, detect, readPackageJson, resolveOutputDirectory } from './detect.ts';
 import type { Job } from './job.ts';
 import type { Logger } from './log.ts';
 import { BUILD_OUTPUT_DIR, buildManifest, type CollectedFile, collectOutput, type Manifest, readBuildOutput, readProjectConfig } from './manifest.ts';
@@ -11,7 +11,7 @@ import { assertSafePatterns } from '../core/routing/guards.ts';
 import { parseBuildOutputConfig } from '../core/routing/schema.ts';
 import type { ConfigNote } from '../core/functions/config.ts';
 import { type PackagedFunction, packageFunctions } from './functions.ts';
-import { type ApiPlan, bundleApiFunctions, type Esbuild, findApiEntrypoints, importInstalledEsbuild, PLATFORM_FILES, planApiFunctions, prepareToolsDir, readPackageJson, withApiRoutes } from './zero-config.ts';
+import { type ApiPlan, bundleApiFunctions, type Esbuild, findApiEntrypoints, importInstalledEsbuild, PLATFORM_FILES, planApiFunctions, prepareToolsDir, withApiRoutes } from './zero-config.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
 import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
@@ -204,26 +204,15 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     if (buildOutput) {
       log.info(`${BUILD_OUTPUT_DIR}/config.json found: deploying the framework's Build Output API output`);
     }
-    // Without a framework's output, a project's api/ is built into functions as on Vercel (zero config).
-    const apiEntries = buildOutput ? [] : await findApiEntrypoints(projectDir);
-    let apiPlan: ApiPlan | undefined;
-    let functions: { functions: PackagedFunction[]; notes: ConfigNote[] } | undefined;
-    const zipDir = path.join(options.workDir, 'functions');
-    if (apiEntries.length > 0) {
-      apiPlan = planApiFunctions(apiEntries, { packageJson: await readPackageJson(projectDir), vercelJson: config?.vercelJson });
-      for (const note of apiPlan.notes) log.info(note);
-      const esbuild = options.esbuild ? await options.esbuild() : await installEsbuild(path.join(options.workDir, 'tools'));
-      const apiOutput = path.join(options.workDir, 'api-output');
-      await bundleApiFunctions(projectDir, apiPlan, apiOutput, esbuild);
-      log.info(`api/: ${apiPlan.functions.length} functions bundled with esbuild (${apiPlan.functions.map((f) => f.entry).join(', ')})`);
-      functions = await packageFunctions(apiOutput, apiOutput, zipDir);
-    } else if (buildOutput?.hasFunctions) {
-      functions = await packageFunctions(path.join(projectDir, BUILD_OUTPUT_DIR), sourceDir, zipDir);
-    }
-    for (const note of functions?.notes ?? []) log.info(`function ${note.function}: ${note.message}`);
-    for (const fn of functions?.functions ?? []) {
-      log.info(`function ${fn.name}: ${fn.entry.paths.map((p) => `/${p}`).join(', ')} (${fn.entry.unzippedSize} bytes unzipped, zip ${fn.entry.size} bytes)`);
-    }
+    const { functions, apiPlan } = await collectFunctions({
+      projectDir,
+      repoRoot: sourceDir,
+      workDir: options.workDir,
+      buildOutput,
+      vercelJson: config?.vercelJson,
+      loadEsbuild: options.esbuild ?? (() => installEsbuild(path.join(options.workDir, 'tools'))),
+      log,
+    });
     const outputDirectory = buildOutput ? buildOutput.staticDir : await resolveOutputDirectory(projectDir, plan);
     const outputDir = await resolveInside(projectDir, outputDirectory, 'outputDirectory');
     const files = await collectOutput(outputDir, {
@@ -235,7 +224,7 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     });
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
     log.info(`collected ${files.length} files (${bytes} bytes) from ${outputDirectory}`);
-    return { outputDirectory, files, buildOutput, functions: functions?.functions ?? [], apiPlan };
+    return { outputDirectory, files, buildOutput, functions, apiPlan };
   });
 
   const uploaded = await step('upload', async () => {
@@ -285,6 +274,46 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
         ? null
         : { key: cachePlan.key, restored: cacheRestored, restoreMs: cacheRestoreMs, installSkipped, frameworkKey: cachePlan.frameworkKey, frameworkRestored },
   };
+}
+
+/**
+ * The functions of a build: a framework's `.vercel/output/functions` when it wrote Build Output API
+ * output, else the project's `api/` built as on Vercel (zero config: bundled with esbuild into a
+ * Build Output API tree of its own under the work dir); each packaged into its zip.
+ * @returns no functions and no plan when there are none
+ * @throws FunctionConfigError, FunctionPackageError or ZeroConfigError naming what cannot be deployed
+ */
+async function collectFunctions(input: {
+  projectDir: string;
+  /** The source root: `filePathMap` paths are relative to it. */
+  repoRoot: string;
+  workDir: string;
+  /** What the build wrote as `.vercel/output` (null: nothing). */
+  buildOutput: { hasFunctions: boolean } | null;
+  vercelJson: unknown;
+  loadEsbuild: () => Promise<Esbuild>;
+  log: Logger;
+}): Promise<{ functions: PackagedFunction[]; apiPlan?: ApiPlan }> {
+  const { projectDir, workDir, log } = input;
+  const zipDir = path.join(workDir, 'functions');
+  const apiEntries = input.buildOutput ? [] : await findApiEntrypoints(projectDir);
+  let apiPlan: ApiPlan | undefined;
+  let packaged: { functions: PackagedFunction[]; notes: ConfigNote[] } | undefined;
+  if (apiEntries.length > 0) {
+    apiPlan = planApiFunctions(apiEntries, { packageJson: (await readPackageJson(projectDir)) ?? undefined, vercelJson: input.vercelJson });
+    for (const note of apiPlan.notes) log.info(note);
+    const apiOutput = path.join(workDir, 'api-output');
+    await bundleApiFunctions(projectDir, apiPlan, apiOutput, await input.loadEsbuild());
+    log.info(`api/: ${apiPlan.functions.length} functions bundled with esbuild (${apiPlan.functions.map((f) => f.entry).join(', ')})`);
+    packaged = await packageFunctions(apiOutput, apiOutput, zipDir);
+  } else if (input.buildOutput?.hasFunctions) {
+    packaged = await packageFunctions(path.join(projectDir, BUILD_OUTPUT_DIR), input.repoRoot, zipDir);
+  }
+  for (const note of packaged?.notes ?? []) log.info(`function ${note.function}: ${note.message}`);
+  for (const fn of packaged?.functions ?? []) {
+    log.info(`function ${fn.name}: ${fn.entry.paths.map((p) => `/${p}`).join(', ')} (${fn.entry.unzippedSize} bytes unzipped, zip ${fn.entry.size} bytes)`);
+  }
+  return { functions: packaged?.functions ?? [], ...(apiPlan ? { apiPlan } : {}) };
 }
 
 /** The parents of `from` up to and including `to`, nearest first; none when `to` is `from`. */

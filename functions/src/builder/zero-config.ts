@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { appendRoutesToPhase, type Route as VercelRoute } from '@vercel/routing-utils';
@@ -63,6 +63,11 @@ export interface ApiFunction {
   runtime: string;
   memory?: number;
   maxDuration?: number;
+  /**
+   * vercel.json `includeFiles`: a glob of project files copied into the function at their
+   * project-relative paths (where `process.cwd()`-relative reads find them, as on Vercel).
+   */
+  includeFiles?: string;
 }
 
 export interface ApiPlan {
@@ -153,8 +158,9 @@ export function planApiFunctions(entries: readonly string[], options: { packageJ
       }
       if (typeof config.memory === 'number') fn.memory = config.memory;
       if (typeof config.maxDuration === 'number') fn.maxDuration = config.maxDuration;
-      const ignored = Object.keys(config).filter((k) => !['memory', 'maxDuration'].includes(k));
-      if (ignored.length) notes.push(`vercel.json functions["${pattern}"]: ${ignored.sort().join(', ')} ignored (Runway applies memory and maxDuration)`);
+      if (typeof config.includeFiles === 'string') fn.includeFiles = config.includeFiles;
+      const ignored = Object.keys(config).filter((k) => !['memory', 'maxDuration', 'includeFiles'].includes(k));
+      if (ignored.length) notes.push(`vercel.json functions["${pattern}"]: ${ignored.sort().join(', ')} ignored (Runway applies memory, maxDuration and includeFiles)`);
     }
     functions.push(fn);
   }
@@ -252,16 +258,36 @@ export async function bundleApiFunctions(projectDir: string, plan: ApiPlan, outp
       ...(fn.maxDuration !== undefined ? { maxDuration: fn.maxDuration } : {}),
     };
     await writeFile(path.join(dir, '.vc-config.json'), `${JSON.stringify(vc, null, 2)}\n`);
+    if (fn.includeFiles !== undefined) await copyIncluded(projectDir, fn, dir, handler);
   }
 }
 
-/** The project's package.json, parsed; `undefined` when it has none or it is not JSON (detection reported that). */
-export async function readPackageJson(projectDir: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path.join(projectDir, 'package.json'), 'utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
+/**
+ * Copies the project files `fn.includeFiles` matches into the function's directory at their
+ * project-relative paths. `node_modules` is searched only when the glob names it; `.git` and
+ * `.vercel` never.
+ * @throws FunctionPackageError when a match would replace the function's own handler or config
+ */
+async function copyIncluded(projectDir: string, fn: ApiFunction, funcDir: string, handler: string): Promise<void> {
+  const glob = fn.includeFiles as string;
+  const isMatch = picomatch(glob, { dot: true });
+  const searchModules = glob.includes('node_modules');
+  const walk = async (rel: string): Promise<void> => {
+    for (const entry of await readdir(path.join(projectDir, rel), { withFileTypes: true })) {
+      const file = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (entry.name === '.git' || (rel === '' && entry.name === '.vercel') || (entry.name === 'node_modules' && !searchModules)) continue;
+        await walk(file);
+      } else if (entry.isFile() && isMatch(file)) {
+        if (file === handler || file === '.vc-config.json') {
+          throw new FunctionPackageError(fn.name, `Function "${fn.name}": includeFiles matches ${file}, which would replace the function's own ${file}`);
+        }
+        await mkdir(path.dirname(path.join(funcDir, file)), { recursive: true });
+        await copyFile(path.join(projectDir, file), path.join(funcDir, file));
+      }
+    }
+  };
+  await walk('');
 }
 
 /**

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { context } from '../../../functions/src/core/context.ts';
 import { deploymentIndexKey } from '../../../functions/src/core/routing/deployment-index.ts';
-import { newTeam, uniqueName, type Client } from '../api/harness.ts';
-import { deployFiles, expectReady, readTree, startPlatform, visit, waitForEnd, type Platform } from '../builds/platform.ts';
+import { uniqueName, type Client } from '../api/harness.ts';
+import { deployFiles, expectReady, readTree, usePlatform, visit, waitForEnd, type Platform } from '../builds/platform.ts';
 
 /**
  * A project with zero-config `api/` functions through the whole platform: CLI-style upload, the
@@ -13,14 +13,13 @@ import { deployFiles, expectReady, readTree, startPlatform, visit, waitForEnd, t
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/functions/api-zero-config/', import.meta.url));
 
+const started = usePlatform();
 let platform: Platform;
 let c: Client;
-beforeAll(async () => {
-  platform = await startPlatform();
-  const team = await newTeam();
-  c = platform.client(team.tokens.owner);
+beforeAll(() => {
+  platform = started.platform();
+  c = started.client();
 });
-afterAll(() => platform?.close());
 
 async function project(): Promise<string> {
   const name = uniqueName('fn');

@@ -69,12 +69,12 @@ describe('findApiEntrypoints and planApiFunctions (Vercel zero-config api/)', ()
   });
 
   it('applies vercel.json functions (memory, maxDuration) by glob and refuses a pattern that matches nothing or a community runtime', () => {
-    const plan = planApiFunctions(['api/a.ts', 'api/b.ts'], { vercelJson: { functions: { 'api/a.ts': { memory: 256, maxDuration: 60, includeFiles: 'x/**' } } } });
-    expect(plan.functions.map((f) => [f.name, f.memory, f.maxDuration])).toEqual([
-      ['api/a', 256, 60],
-      ['api/b', undefined, undefined],
+    const plan = planApiFunctions(['api/a.ts', 'api/b.ts'], { vercelJson: { functions: { 'api/a.ts': { memory: 256, maxDuration: 60, includeFiles: 'x/**', excludeFiles: 'y' } } } });
+    expect(plan.functions.map((f) => [f.name, f.memory, f.maxDuration, f.includeFiles])).toEqual([
+      ['api/a', 256, 60, 'x/**'],
+      ['api/b', undefined, undefined, undefined],
     ]);
-    expect(plan.notes).toEqual(['vercel.json functions["api/a.ts"]: includeFiles ignored (Runway applies memory and maxDuration)']);
+    expect(plan.notes).toEqual(['vercel.json functions["api/a.ts"]: excludeFiles ignored (Runway applies memory, maxDuration and includeFiles)']);
     expect(() => planApiFunctions(['api/a.ts'], { vercelJson: { functions: { 'api/missing.ts': { memory: 256 } } } })).toThrow(
       'The pattern "api/missing.ts" defined in `functions` doesn\'t match any Serverless Functions inside the `api` directory.',
     );
@@ -167,7 +167,7 @@ describe('runPipeline with a zero-config api/ (real npm install, esbuild install
   });
 
   it('deploys the static files without the api/ sources and the platform files (package.json, lockfiles…)', () => {
-    expect(Object.keys(result.manifest.files)).toEqual(['index.html']);
+    expect(Object.keys(result.manifest.files)).toEqual(['data/greeting.txt', 'index.html']);
   });
 
   it('routes the dynamic function after the filesystem', () => {
@@ -175,12 +175,14 @@ describe('runPipeline with a zero-config api/ (real npm install, esbuild install
     expect(routes).toContainEqual({ src: '^/api/users/([^/]+)$', dest: '/api/users/[id]?id=$1', check: true });
   });
 
-  it('a TypeScript Node handler bundles its npm dependency and helper, and gets Vercel\'s helpers', async () => {
+  it('a TypeScript Node handler bundles its npm dependency and helper, reads its includeFiles, and gets Vercel\'s helpers', async () => {
     const r = await run('api/hello', { method: 'POST', url: '/api/hello?name=Ada', headers: { cookie: 'session=s1', 'content-type': 'application/json' }, body: '{"n":1}' });
     expect(r.status).toBe(200);
     expect(JSON.parse(r.text)).toEqual({ message: 'hello Ada', twoDays: 172_800_000, cookie: 's1', method: 'POST', body: { n: 1 } });
     const zip = await readFile(store.blobPath(result.manifest.functions!['api/hello']!.sha));
     expect(zip.includes('never deployed')).toBe(false);
+    expect((await readZip(store.blobPath(result.manifest.functions!['api/hello']!.sha))).map((e) => e.name)).toEqual(['data/greeting.txt', 'index.cjs']);
+    expect((await readZip(store.blobPath(result.manifest.functions!['api/web']!.sha))).map((e) => e.name)).toEqual(['index.mjs']);
   });
 
   it('a Web handler answers GET and POST with a JSON body', async () => {

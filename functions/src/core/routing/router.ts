@@ -12,7 +12,8 @@ import type { BuildOutputConfig, HandleValue, HasItem, MatchableValue, SourceRou
  * 1. routes before the first `handle`: `continue` routes add headers / rewrite the path and go on;
  *    the first other match ends the phase (a redirect, an external URL or a bare status answers);
  * 2. the filesystem: the path (percent-decoded, checked by segment with the one safe-path rule)
- *    names a file, an override's path, or a directory's `index.html`;
+ *    names a file, an override's path, or a directory's `index.html` — or else a function
+ *    (`functions/<path>.func`, a directory's `index` function);
  * 3. when it names none: the routes after `handle: filesystem`, then `miss`, then `rewrite`; a
  *    route with `check` serves its destination if that is a file and goes on otherwise;
  * 4. a file found runs the `hit` routes (headers only, never replacing one already set);
@@ -51,8 +52,8 @@ export type RouteResult =
   | { kind: 'external'; url: string; headers: Record<string, string> }
   /**
    * A function: `name` is the function, `path` the request's own path (a function behind a rewrite
-   * sees the URL it was asked for, as Vercel's functions do: an Express app behind
-   * `{"source": "/(.*)", "destination": "/api"}` routes on it), `query` the query the routes built
+   * sees the URL it was asked for: the dev server proxies to it with the original pathname, so an
+   * Express app behind `{"source": "/(.*)", "destination": "/api"}` routes on it), `query` the query the routes built
    * (a rewrite's destination query merged under the request's), `status` set by an error route.
    */
   | { kind: 'function'; name: string; path: string; query: string; status?: number; headers: Record<string, string> }
