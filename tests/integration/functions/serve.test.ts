@@ -8,6 +8,7 @@ import { LocalFunctionDeployer } from '../../../functions/src/adapters/function-
 import { S3ArtifactStore } from '../../../functions/src/adapters/artifacts/s3.ts';
 import { KmsEnvCipher } from '../../../functions/src/adapters/env-cipher/kms.ts';
 import { config } from '../../../functions/src/lib/config.ts';
+import { detectSandbox } from '../../../local/sandbox/index.ts';
 import { newTeam, uniqueName, type Client } from '../api/harness.ts';
 import { buildLog, deployFiles, expectReady, startPlatform, visit, type Platform } from '../builds/platform.ts';
 
@@ -250,6 +251,9 @@ describe('functions through the local edge', () => {
   });
 
   test('isolation: no emulator, no API, no metadata address, no platform env; the runtime env is there', async () => {
+    // Namespaces are what isolate workers: on a machine without them this test says so, not passes.
+    const support = detectSandbox();
+    expect(support.mode, support.reason).not.toBe('none');
     const targets = { emulator: process.env.AWS_ENDPOINT_URL!, api: platform.api, metadata: 'http://169.254.169.254/latest/meta-data/' };
     process.env.RUNWAY_CANARY_SECRET = 'platform-only';
     const res = await call(`/api/probe?targets=${encodeURIComponent(JSON.stringify(targets))}`);
