@@ -93,6 +93,8 @@ export interface TailOptions {
   /** New lines, oldest first; `reset` when the filter changed and what is shown must be cleared first. */
   onLines: (lines: FunctionLogLine[], reset: boolean) => void;
   onState: (state: TailState) => void;
+  /** True while a poll is in flight (the page marks its log region `aria-busy`, so screen readers announce a poll's lines together). */
+  onBusy?: (busy: boolean) => void;
   /** Whether the tab is visible (`document.visibilityState === 'visible'`). */
   visible: () => boolean;
   /** Milliseconds between polls. @default 2000 */
@@ -117,7 +119,7 @@ export class LogTail {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: TailOptions) {
-    this.#o = { intervalMs: 2000, maxPages: 20, ...options };
+    this.#o = { intervalMs: 2000, maxPages: 20, onBusy: () => undefined, ...options };
   }
 
   get running(): boolean {
@@ -181,6 +183,7 @@ export class LogTail {
     // A poll in flight reschedules when it ends (with the newest generation).
     if (this.#polling) return;
     this.#polling = true;
+    this.#o.onBusy(true);
     const generation = this.#generation;
     try {
       const lines: FunctionLogLine[] = [];
@@ -204,6 +207,7 @@ export class LogTail {
     } finally {
       this.#polling = false;
       if (this.#running && this.#timer === undefined) this.#schedule(generation === this.#generation ? this.#o.intervalMs : 0);
+      this.#o.onBusy(false);
     }
   }
 }

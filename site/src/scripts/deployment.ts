@@ -126,6 +126,7 @@ function startLogs(d: DeploymentInfo, fns: DeploymentFunction[]): void {
     get: (path) => api<FunctionLogsPage>('GET', path),
     visible: () => document.visibilityState === 'visible',
     onLines: appendLogLines,
+    onBusy: (busy) => fnLog.setAttribute('aria-busy', String(busy)),
     onState: (state) => {
       const text = stateText(state);
       // Only changes are written, so the heading does not flicker every poll.
