@@ -68,7 +68,7 @@ class FakeApi {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://x');
-    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return json(401, { error: { code: 'unauthorized', message: 'no token' } });
     if (url.pathname === '/v1/teams') return json(200, { items: [{ id: 'team_fake', name: 'fake team', createdAt: DEPLOYMENT.createdAt }], next: null });
     if (url.pathname === `/v1/deployments/${DEPLOYMENT.id}`) return json(200, DEPLOYMENT);
