@@ -9,6 +9,9 @@ import { BUILD_OUTPUT_DIR, buildManifest, type CollectedFile, collectOutput, typ
 import { compileBuildOutputConfig } from '../core/routing/config.ts';
 import { assertSafePatterns } from '../core/routing/guards.ts';
 import { parseBuildOutputConfig } from '../core/routing/schema.ts';
+import type { ConfigNote } from '../core/functions/config.ts';
+import { type PackagedFunction, packageFunctions, uploadFunctions } from './functions.ts';
+import { type ApiPlan, bundleApiFunctions, type Esbuild, findApiEntrypoints, importInstalledEsbuild, PLATFORM_FILES, planApiFunctions, prepareToolsDir, readPackageJson, withApiRoutes } from './zero-config.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
 import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
@@ -64,6 +67,8 @@ export interface PipelineOptions {
   uploadConcurrency?: number;
   /** Lines of log attached to a {@link BuildStepError}. @default 30 */
   errorTailLines?: number;
+  /** The esbuild that bundles `api/` functions. @default ESBUILD_VERSION installed from the registry into the work dir */
+  esbuild?: () => Promise<Esbuild>;
 }
 
 export interface PipelineResult {
@@ -161,6 +166,13 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
       phase,
     });
 
+  /** esbuild for api/ functions, installed with the install step's environment (registry, npm cache). */
+  const installEsbuild = async (toolsDir: string): Promise<Esbuild> => {
+    const command = await prepareToolsDir(toolsDir);
+    await runStep('install', { command, cwd: toolsDir, env: envFor('install'), log, timeoutMs: timeouts.installMs, ...signalOption(options) });
+    return importInstalledEsbuild(toolsDir);
+  };
+
   await step('install', async () => {
     if (cachePlan !== null && ports.cache !== undefined) {
       const started = performance.now();
@@ -186,25 +198,53 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     await runStep('build', { command: plan.buildCommand, cwd: projectDir, env: envFor('build'), log, timeoutMs: timeouts.buildMs, ...signalOption(options) });
   });
 
-  const { outputDirectory, files, buildOutput } = await step('collect', async () => {
+  const { outputDirectory, files, buildOutput, functions, apiPlan } = await step('collect', async () => {
     // A framework that wrote Build Output API v3 itself is taken as is: its static/ and config.json.
     const buildOutput = await readBuildOutput(projectDir);
     if (buildOutput) {
       log.info(`${BUILD_OUTPUT_DIR}/config.json found: deploying the framework's Build Output API output`);
-      if (buildOutput.hasFunctions) log.info(`${BUILD_OUTPUT_DIR}/functions is not deployed: Runway serves static output only for now`);
+    }
+    // Without a framework's output, a project's api/ is built into functions as on Vercel (zero config).
+    const apiEntries = buildOutput ? [] : await findApiEntrypoints(projectDir);
+    let apiPlan: ApiPlan | undefined;
+    let functions: { functions: PackagedFunction[]; notes: ConfigNote[] } | undefined;
+    const zipDir = path.join(options.workDir, 'functions');
+    if (apiEntries.length > 0) {
+      apiPlan = planApiFunctions(apiEntries, { packageJson: await readPackageJson(projectDir), vercelJson: config?.vercelJson });
+      for (const note of apiPlan.notes) log.info(note);
+      const esbuild = options.esbuild ? await options.esbuild() : await installEsbuild(path.join(options.workDir, 'tools'));
+      const apiOutput = path.join(options.workDir, 'api-output');
+      await bundleApiFunctions(projectDir, apiPlan, apiOutput, esbuild);
+      log.info(`api/: ${apiPlan.functions.length} functions bundled with esbuild (${apiPlan.functions.map((f) => f.entry).join(', ')})`);
+      functions = await packageFunctions(apiOutput, apiOutput, zipDir);
+    } else if (buildOutput?.hasFunctions) {
+      functions = await packageFunctions(path.join(projectDir, BUILD_OUTPUT_DIR), sourceDir, zipDir);
+    }
+    for (const note of functions?.notes ?? []) log.info(`function ${note.function}: ${note.message}`);
+    for (const fn of functions?.functions ?? []) {
+      log.info(`function ${fn.name}: ${fn.entry.paths.map((p) => `/${p}`).join(', ')} (${fn.entry.unzippedSize} bytes unzipped, zip ${fn.entry.size} bytes)`);
     }
     const outputDirectory = buildOutput ? buildOutput.staticDir : await resolveOutputDirectory(projectDir, plan);
     const outputDir = await resolveInside(projectDir, outputDirectory, 'outputDirectory');
     const files = await collectOutput(outputDir, {
       isProjectRoot: outputDir === projectDir,
+      // A static project deployed from its root: its api/ sources are functions, and the platform's
+      // files (package.json, lockfiles…) are not served, as on Vercel.
+      ...(apiPlan ? { rootExcludes: PLATFORM_FILES } : {}),
       onCycle: (link, target) => log.info(`collect: symlink ${link} loops back to ${target}/, not followed (a cycle)`),
     });
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
     log.info(`collected ${files.length} files (${bytes} bytes) from ${outputDirectory}`);
-    return { outputDirectory, files, buildOutput };
+    return { outputDirectory, files, buildOutput, functions: functions?.functions ?? [], apiPlan };
   });
 
-  const uploaded = await step('upload', () => uploadMissing(files, ports.blobs, log, options.uploadConcurrency ?? 16, options.signal));
+  const uploaded = await step('upload', async () => {
+    const output = await uploadMissing(files, ports.blobs, log, options.uploadConcurrency ?? 16, options.signal);
+    if (functions.length === 0) return output;
+    const zips = await uploadFunctions(functions, ports.blobs);
+    log.info(`uploaded ${zips.uploaded} of ${functions.length} function zips (${zips.bytes} bytes); ${functions.length - zips.uploaded} already stored`);
+    return { files: output.files + zips.uploaded, bytes: output.bytes + zips.bytes };
+  });
 
   const manifest = await step('manifest', async () => {
     // Build Output API v3 for every project: the framework's own config.json as is, or vercel.json /
@@ -212,11 +252,15 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     // raw files stay in the manifest for the record; the control plane validates `buildOutput`.
     // Every pattern is checked for super-linear matching here, at deploy time (the router's step
     // budget is the backstop at the edge); a refused one fails the build naming its route.
-    const buildOutputConfig = buildOutput ? parseBuildOutputConfig(buildOutput.config) : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
+    const compiled = buildOutput ? parseBuildOutputConfig(buildOutput.config) : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
+    const buildOutputConfig = apiPlan ? parseBuildOutputConfig(withApiRoutes(compiled, apiPlan)) : compiled;
     await assertSafePatterns(buildOutputConfig, buildOutput ? `${BUILD_OUTPUT_DIR}/config.json` : 'vercel.json / runway.json');
-    const manifest = buildManifest({ deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config: { ...config, buildOutput: buildOutputConfig } });
+    const manifest = buildManifest({
+      deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config: { ...config, buildOutput: buildOutputConfig },
+      ...(functions.length > 0 ? { functions: Object.fromEntries(functions.map((f) => [f.name, f.entry])) } : {}),
+    });
     await ports.blobs.putManifest(job.deploymentId, manifest);
-    log.info(`manifest written: ${Object.keys(manifest.files).length} paths`);
+    log.info(`manifest written: ${Object.keys(manifest.files).length} paths, ${Object.keys(manifest.functions ?? {}).length} functions`);
     return manifest;
   });
 
