@@ -4,6 +4,7 @@ import type { BuildRepository } from './build/repository.ts';
 import type { DeploymentRepository } from './deployment/repository.ts';
 import type { DomainRepository } from './domain/repository.ts';
 import type { EnvRepository } from './env/repository.ts';
+import type { FunctionLogs } from './functions/logs.ts';
 import type { FunctionDeployer } from './functions/deployer.ts';
 import type { ClaimRepository, GitDeploymentRepository, InstallationRepository } from './github/repository.ts';
 import type { ArtifactStore, BlobStore, BuildLogs, BuildScheduler, DnsResolver, DomainAttachments, EdgeStore, EnvCipher, GitHubPort, GitHubQueue } from './ports.ts';
@@ -76,6 +77,8 @@ export interface Ports {
   githubQueue: GitHubQueue;
   dns: DnsResolver;
   domainAttachments: DomainAttachments;
+  /** Function logs (CloudWatch Logs: Lambda's log groups in AWS, the local runner's in the emulator). */
+  functionLogs: FunctionLogs;
   /** Makes a deployment's functions runnable (Lambda in AWS, worker processes locally); finalize calls it. */
   functionDeployer: FunctionDeployer;
 }
