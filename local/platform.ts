@@ -1,3 +1,4 @@
+import { RecordingFunctionDeployer } from '../functions/src/adapters/function-deployer/recording.ts';
 import { CloudWatchBuildLogs } from '../functions/src/adapters/build-logs/cloudwatch.ts';
 import { LocalBuildScheduler } from '../functions/src/adapters/build-scheduler/local.ts';
 import { buildEndOf } from '../functions/src/adapters/build-scheduler/codebuild-event.ts';
@@ -55,6 +56,8 @@ export function useLocalPlatformPorts(options: {
   const restore = override({
     buildScheduler: scheduler,
     edgeStore: new EmulatorEdgeStore(),
+    // Records what finalize deploys; the local function host (worker processes) replaces it.
+    functionDeployer: new RecordingFunctionDeployer(),
     ...(dns && options.domains ? { dns, domainAttachments: new LocalDomainAttachments(dns, options.domains.target) } : {}),
   });
   return {

@@ -194,6 +194,8 @@ export interface BuildManifestInput {
   createdAt: Date;
   files: readonly CollectedFile[];
   config?: Manifest['config'];
+  /** Function name → its packaged zip (builder/functions.ts). */
+  functions?: Manifest['functions'];
 }
 
 /** Assembles the manifest; keys are validated again here because the manifest is the contract. */
@@ -216,5 +218,6 @@ export function buildManifest(input: BuildManifestInput): Manifest {
     files,
   };
   if (input.config !== undefined) manifest.config = input.config;
+  if (input.functions !== undefined) manifest.functions = Object.fromEntries(Object.entries(input.functions));
   return manifest;
 }

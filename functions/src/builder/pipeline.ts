@@ -9,6 +9,7 @@ import { BUILD_OUTPUT_DIR, buildManifest, type CollectedFile, collectOutput, typ
 import { compileBuildOutputConfig } from '../core/routing/config.ts';
 import { assertSafePatterns } from '../core/routing/guards.ts';
 import { parseBuildOutputConfig } from '../core/routing/schema.ts';
+import { packageFunctions, uploadFunctions } from './functions.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
 import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
@@ -186,12 +187,16 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     await runStep('build', { command: plan.buildCommand, cwd: projectDir, env: envFor('build'), log, timeoutMs: timeouts.buildMs, ...signalOption(options) });
   });
 
-  const { outputDirectory, files, buildOutput } = await step('collect', async () => {
+  const { outputDirectory, files, buildOutput, functions } = await step('collect', async () => {
     // A framework that wrote Build Output API v3 itself is taken as is: its static/ and config.json.
     const buildOutput = await readBuildOutput(projectDir);
     if (buildOutput) {
       log.info(`${BUILD_OUTPUT_DIR}/config.json found: deploying the framework's Build Output API output`);
-      if (buildOutput.hasFunctions) log.info(`${BUILD_OUTPUT_DIR}/functions is not deployed: Runway serves static output only for now`);
+    }
+    const functions = buildOutput?.hasFunctions ? await packageFunctions(path.join(projectDir, BUILD_OUTPUT_DIR), sourceDir, path.join(options.workDir, 'functions')) : undefined;
+    for (const note of functions?.notes ?? []) log.info(`function ${note.function}: ${note.message}`);
+    for (const fn of functions?.functions ?? []) {
+      log.info(`function ${fn.name}: ${fn.entry.paths.map((p) => `/${p}`).join(', ')} (${fn.entry.unzippedSize} bytes unzipped, zip ${fn.entry.size} bytes)`);
     }
     const outputDirectory = buildOutput ? buildOutput.staticDir : await resolveOutputDirectory(projectDir, plan);
     const outputDir = await resolveInside(projectDir, outputDirectory, 'outputDirectory');
@@ -201,10 +206,16 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     });
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
     log.info(`collected ${files.length} files (${bytes} bytes) from ${outputDirectory}`);
-    return { outputDirectory, files, buildOutput };
+    return { outputDirectory, files, buildOutput, functions: functions?.functions ?? [] };
   });
 
-  const uploaded = await step('upload', () => uploadMissing(files, ports.blobs, log, options.uploadConcurrency ?? 16, options.signal));
+  const uploaded = await step('upload', async () => {
+    const output = await uploadMissing(files, ports.blobs, log, options.uploadConcurrency ?? 16, options.signal);
+    if (functions.length === 0) return output;
+    const zips = await uploadFunctions(functions, ports.blobs);
+    log.info(`uploaded ${zips.uploaded} of ${functions.length} function zips (${zips.bytes} bytes); ${functions.length - zips.uploaded} already stored`);
+    return { files: output.files + zips.uploaded, bytes: output.bytes + zips.bytes };
+  });
 
   const manifest = await step('manifest', async () => {
     // Build Output API v3 for every project: the framework's own config.json as is, or vercel.json /
@@ -214,9 +225,12 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     // budget is the backstop at the edge); a refused one fails the build naming its route.
     const buildOutputConfig = buildOutput ? parseBuildOutputConfig(buildOutput.config) : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
     await assertSafePatterns(buildOutputConfig, buildOutput ? `${BUILD_OUTPUT_DIR}/config.json` : 'vercel.json / runway.json');
-    const manifest = buildManifest({ deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config: { ...config, buildOutput: buildOutputConfig } });
+    const manifest = buildManifest({
+      deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config: { ...config, buildOutput: buildOutputConfig },
+      ...(functions.length > 0 ? { functions: Object.fromEntries(functions.map((f) => [f.name, f.entry])) } : {}),
+    });
     await ports.blobs.putManifest(job.deploymentId, manifest);
-    log.info(`manifest written: ${Object.keys(manifest.files).length} paths`);
+    log.info(`manifest written: ${Object.keys(manifest.files).length} paths, ${Object.keys(manifest.functions ?? {}).length} functions`);
     return manifest;
   });
 

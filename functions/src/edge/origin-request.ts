@@ -55,6 +55,10 @@ export function createOriginRequestHandler(indexes: IndexCache, options: OriginR
       options.routeOptions,
     );
     if (result.kind === 'generated') return generated(result.status, result.headers, result.body);
+    if (result.kind === 'function') {
+      // The origin switch to the function's URL is the AWS adapter's part (fn-aws); until then, a 502.
+      return generated(502, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, `This deployment routes here to the function ${result.name}, which this edge does not run yet.\n`);
+    }
     const stash: StashedAnswer = { status: result.status, headers: result.headers };
     request.uri = `/${result.key}`;
     request.querystring = '';
