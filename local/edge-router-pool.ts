@@ -1,6 +1,19 @@
 import { Worker } from 'node:worker_threads';
 import type { CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
 import type { RouteOptions } from '../functions/src/core/routing/router.ts';
+import type { FunctionAnswer } from './functions/host.ts';
+
+/** The router's answer when a function serves the request (the local edge runs it in its main thread). */
+export interface FunctionRoute {
+  kind: 'function';
+  deploymentId: string;
+  /** The visitor's path inside the deployment (after `/d/<id>`). */
+  path: string;
+  answer: FunctionAnswer;
+}
+
+/** What routing one request gives. */
+export type Routed = CloudFrontRequest | CloudFrontResultResponse | FunctionRoute;
 
 /** What a routing thread is started with (structured-cloned). */
 export interface RouterWorkerData {
@@ -16,7 +29,7 @@ export type ToWorker =
 export type ToMain =
   | { type: 'ready' }
   | { type: 'read'; rid: number; key: string }
-  /** `result`: the handler's CloudFrontRequest | CloudFrontResultResponse as JSON. */
+  /** `result`: the handler's CloudFrontRequest | CloudFrontResultResponse, or a {@link FunctionRoute}, as JSON. */
   | { type: 'done'; id: number; result: string }
   | { type: 'failed'; id: number; message: string };
 
@@ -43,7 +56,7 @@ export interface RouterPoolOptions {
 interface Task {
   id: number;
   request: CloudFrontRequest;
-  resolve: (result: CloudFrontRequest | CloudFrontResultResponse) => void;
+  resolve: (result: Routed) => void;
   reject: (error: unknown) => void;
   timer?: NodeJS.Timeout;
   /** performance.now() when sent to a thread. */
@@ -101,7 +114,7 @@ export class RouterPool {
   }
 
   /** Route one request (see createOriginRequestHandler). Rejects with RouteTimeoutError past the bound, or with the handler's error. */
-  route(request: CloudFrontRequest): Promise<CloudFrontRequest | CloudFrontResultResponse> {
+  route(request: CloudFrontRequest): Promise<Routed> {
     if (this.closed) return Promise.reject(new Error('the router pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, request, resolve, reject });
@@ -164,7 +177,7 @@ export class RouterPool {
     if (!task) return;
     clearTimeout(task.timer);
     slot.tasks.delete(message.id);
-    if (message.type === 'done') task.resolve(JSON.parse(message.result) as CloudFrontRequest | CloudFrontResultResponse);
+    if (message.type === 'done') task.resolve(JSON.parse(message.result) as Routed);
     else task.reject(slot.readErrors.get(message.message) ?? new Error(message.message));
     this.dispatch();
   }

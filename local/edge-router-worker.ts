@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CloudFrontRequest } from 'aws-lambda';
-import { createOriginRequestHandler } from '../functions/src/edge/origin-request.ts';
-import { IndexCache } from '../functions/src/edge/serve.ts';
-import type { RouterWorkerData, ToMain, ToWorker } from './edge-router-pool.ts';
+import { createOriginRequestHandler, flatHeaders } from '../functions/src/edge/origin-request.ts';
+import { answer, IndexCache } from '../functions/src/edge/serve.ts';
+import type { FunctionRoute, RouterWorkerData, ToMain, ToWorker } from './edge-router-pool.ts';
+import type { FunctionAnswer } from './functions/host.ts';
 
 /**
  * One routing thread of the local edge (local/edge-router-pool.ts): the real origin-request
@@ -24,6 +25,25 @@ const indexes = new IndexCache(
   data.maxCachedIndexes,
 );
 const originRequest = createOriginRequestHandler(indexes, data.routeOptions === undefined ? {} : { routeOptions: data.routeOptions });
+const DEPLOYMENT_URI = /^\/d\/([\w-]{1,64})(\/.*)?$/;
+
+/**
+ * A request of a deployment with functions is routed here first: when the answer is a function,
+ * the edge's main thread runs it (AWS's origin-request switches the origin to its Function URL
+ * instead); any other answer goes through the origin-request handler as for every deployment
+ * (which routes it again: deployments without functions pay nothing).
+ */
+async function route(request: CloudFrontRequest) {
+  const m = DEPLOYMENT_URI.exec(request.uri);
+  const deployment = m ? await indexes.get(m[1]!) : null;
+  if (m && deployment && Object.keys(deployment.index.functions ?? {}).length > 0) {
+    const headers = flatHeaders(request.headers);
+    const path = m[2] ?? '/';
+    const found = answer(deployment, { method: request.method, path, query: request.querystring, host: headers['x-runway-host'] ?? '', headers }, data.routeOptions) as { kind: string };
+    if (found.kind === 'function') return { kind: 'function', deploymentId: m[1]!, path, answer: found as FunctionAnswer } satisfies FunctionRoute;
+  }
+  return originRequest(request);
+}
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'read') {
@@ -33,7 +53,7 @@ port.on('message', (message: ToWorker) => {
     else waiting?.resolve(message.text);
     return;
   }
-  originRequest(JSON.parse(message.request) as CloudFrontRequest).then(
+  route(JSON.parse(message.request) as CloudFrontRequest).then(
     (result) => port.postMessage({ type: 'done', id: message.id, result: JSON.stringify(result) } satisfies ToMain),
     (error: unknown) => port.postMessage({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) } satisfies ToMain),
   );

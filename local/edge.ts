@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, NoSuchKey, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResponse, CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
 import fresh from 'fresh';
@@ -23,6 +24,7 @@ import {
   type KvsGet,
 } from './cloudfront-sandbox.ts';
 import { RouterPool, RouteTimeoutError } from './edge-router-pool.ts';
+import { type FunctionHost, localFunctionHost } from './functions/host.ts';
 import { config } from '../functions/src/lib/config.ts';
 import { isDependencyUnavailable } from '../functions/src/lib/http-errors.ts';
 
@@ -80,6 +82,11 @@ export interface EdgeServerOptions {
   routerThreads?: number;
   /** Passed to the router with every request. */
   routeOptions?: OriginRequestOptions['routeOptions'];
+  /**
+   * Runs the deployments' functions. @default {@link localFunctionHost} (sandboxed workers, logs to
+   * the emulator's CloudWatch Logs), started on the first request a function serves
+   */
+  functions?: FunctionHost;
 }
 
 /** Create the local edge server (not yet listening). */
@@ -112,12 +119,12 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
     ...(options.routeOptions === undefined ? {} : { routeOptions: options.routeOptions }),
   });
   const originResponse = createOriginResponseHandler();
+  let ownHost: ReturnType<typeof localFunctionHost> | undefined;
+  const functionHost = (): FunctionHost => options.functions ?? (ownHost ??= localFunctionHost({ s3, bucket })).host;
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, functionTakesOver: () => void): Promise<void> {
     const method = req.method ?? 'GET';
     const target = req.url ?? '/';
-    // The distribution allows GET and HEAD only; CloudFront refuses the rest before any function runs.
-    if (method !== 'GET' && method !== 'HEAD') return sendText(res, method, 403, 'This distribution does not allow this method.');
     if (!target.startsWith('/')) return sendText(res, method, 400, 'Bad Request');
     // RFC 9112 §3.2: more than one Host field line (or none, in HTTP/1.1) is a 400. Node keeps
     // only the first in `req.headers`; serving by it would let the two hosts disagree.
@@ -159,6 +166,33 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       return sendText(res, method, 504, 'Gateway Timeout');
     }
     if ('status' in routed) return sendViewer(res, method, viewer, lambdaEdgeResponse(routed));
+    if ('kind' in routed) {
+      // A function's own time bound (maxDuration, enforced by the runner) replaces the edge's.
+      functionTakesOver();
+      const response = await functionHost().invoke(routed.deploymentId, routed.answer, {
+        method,
+        path: routed.path,
+        query,
+        headers: req.headers,
+        body: req,
+        clientIp: req.socket.remoteAddress ?? '127.0.0.1',
+      });
+      // Route headers first; the function's own win. Nothing is cached here (this edge keeps no
+      // response cache); viewer-response drops a CDN-only s-maxage as in AWS.
+      const headers: Record<string, string | string[]> = { ...routed.answer.headers, ...response.headers };
+      if (response.cookies.length) headers['set-cookie'] = response.cookies;
+      const final = await viewerStep(viewer, { status: response.statusCode, headers });
+      res.writeHead(final.status, final.headers);
+      if (method === 'HEAD') {
+        response.body.resume();
+        return void res.end();
+      }
+      // Streamed as it comes: the first bytes reach the visitor before the function ends.
+      res.flushHeaders();
+      return pipeline(response.body, res).catch(() => void res.destroy());
+    }
+    // The distribution serves files for GET and HEAD only; other methods reach functions alone.
+    if (method !== 'GET' && method !== 'HEAD') return sendText(res, method, 403, 'This distribution does not allow this method.');
     const request = routed;
 
     // S3 decodes the URI path exactly once to get the key; blob keys are plain.
@@ -233,7 +267,7 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       else res.destroy();
     }, timeoutMs);
     res.on('close', () => clearTimeout(timer));
-    handle(req, res)
+    handle(req, res, () => clearTimeout(timer))
       .catch((error: unknown) => {
         // An origin that cannot be reached is a 503 (retry later); one that answers wrongly, a
         // 502 as CloudFront gives. The cause stays in our log.
@@ -244,7 +278,10 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       })
       .finally(() => clearTimeout(timer));
   });
-  server.on('close', () => void router.close());
+  server.on('close', () => {
+    void router.close();
+    void ownHost?.close();
+  });
   routers.set(server, router);
   return server;
 }

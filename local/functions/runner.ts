@@ -16,6 +16,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -40,10 +41,36 @@ export interface RunnableFunction {
 }
 
 export interface FunctionLogLine {
+  /** The function's `key`. */
   readonly function: string;
   readonly stream: 'stdout' | 'stderr';
+  /** One log event: a whole `console.*` call (several lines for a stack), or one raw output line. */
   readonly line: string;
   readonly time: string;
+  /**
+   * `console.error` → error, `console.warn` → warn, `console.log`/`info`/`debug` → info, as Vercel's
+   * runtime logs show them; raw output: stdout → info, stderr → error; START/END/REPORT → info.
+   */
+  readonly level: 'info' | 'warn' | 'error';
+  /** The request the worker was answering when the line was written (one at a time per worker). */
+  readonly requestId?: string;
+}
+
+/** What the runner starts a worker with; a {@link RunnerOptions.spawnWorker} runs it where it chooses. */
+export interface WorkerSpawn {
+  readonly command: string;
+  readonly args: string[];
+  readonly env: Record<string, string>;
+  readonly cwd: string;
+  /** The worker's own temp dir (its HOME and TMPDIR, where its socket is): it must be able to write it. */
+  readonly tempDir: string;
+  readonly memoryMb: number;
+}
+
+/** A started worker process: `child.stdout`/`stderr` piped; `close` releases what started it once it exited. */
+export interface SpawnedWorker {
+  readonly child: ChildProcess;
+  close(): Promise<void>;
 }
 
 export interface RunnerOptions {
@@ -53,12 +80,18 @@ export interface RunnerOptions {
   readonly maxWorkersPerFunction?: number;
   /** Receives every line a worker writes. @default kept in memory, see `logs()` */
   readonly onLog?: (line: FunctionLogLine) => void;
-  /** The seam for process isolation: rewrite the command that starts a worker (e.g. into the build sandbox). */
+  /** The seam for process isolation: rewrite the command that starts a worker. */
   readonly wrapCommand?: (command: string, args: string[]) => { command: string; args: string[] };
+  /** Starts a worker elsewhere (local/functions/isolation.ts: in the sandbox). @default a plain child process */
+  readonly spawnWorker?: (spec: WorkerSpawn) => Promise<SpawnedWorker>;
+  /** A worker not listening on its socket within this many ms is a failed start. @default 30_000 */
+  readonly startTimeoutMs?: number;
 }
 
 interface Worker {
   readonly child: ChildProcess;
+  /** The request it is answering (log lines are attributed to it). */
+  requestId?: string;
   readonly socketPath: string;
   readonly tempDir: string;
   busy: boolean;
@@ -115,30 +148,45 @@ export class FunctionRunner {
     const launch = { handler: fn.config.handler, shouldAddHelpers: fn.config.shouldAddHelpers, maxDurationSeconds: fn.config.maxDurationSeconds };
     const args = [`--max-old-space-size=${fn.config.memoryMb}`, script, fn.dir, socketPath, JSON.stringify(launch)];
     const { command, args: finalArgs } = this.#options.wrapCommand?.(process.execPath, args) ?? { command: process.execPath, args };
-    const child = spawn(command, finalArgs, { cwd: fn.dir, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const spawned = this.#options.spawnWorker
+      ? await this.#options.spawnWorker({ command, args: finalArgs, env, cwd: fn.dir, tempDir, memoryMb: fn.config.memoryMb })
+      : plainWorker(command, finalArgs, env, fn.dir);
+    const { child } = spawned;
     const worker: Worker = { child, socketPath, tempDir, busy: true, exited: false };
     for (const stream of ['stdout', 'stderr'] as const) {
-      readline.createInterface({ input: child[stream]! }).on('line', (line) => this.#emit({ function: fn.key, stream, line, time: new Date().toISOString() }));
+      readline.createInterface({ input: child[stream]! }).on('line', (line) => this.#emit(parseLine(fn.key, stream, line, worker.requestId)));
     }
-    child.once('exit', () => {
+    const exited = new Promise<string>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve(String(child.signalCode ?? child.exitCode));
+      child.once('exit', (code, signal) => resolve(String(signal ?? code)));
+    });
+    void exited.then(() => {
       worker.exited = true;
       clearTimeout(worker.idleTimer);
       const pool = this.#pools.get(fn.key);
       const at = pool?.indexOf(worker) ?? -1;
       if (at !== -1) pool!.splice(at, 1);
-      fs.rmSync(tempDir, { recursive: true, force: true });
+      void spawned.close().finally(() => fs.rmSync(tempDir, { recursive: true, force: true }));
       this.#wake(fn.key);
     });
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
-      child.once('exit', (code, signal) => reject(new Error(`the worker exited before it was ready (${signal ?? code})`)));
-    });
+    // Ready once it accepts a connection on its socket (no IPC channel crosses the sandbox).
+    const startedAt = performance.now();
+    const timeoutMs = this.#options.startTimeoutMs ?? 30_000;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+      if (worker.exited) throw new Error(`the worker exited before it was ready (${await exited})`);
+      if (await accepts(socketPath)) break;
+      if (performance.now() - startedAt > timeoutMs) {
+        this.#retire(worker);
+        throw new Error(`the worker did not listen within ${timeoutMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
     return worker;
   }
 
   #retire(worker: Worker) {
     worker.exited = true;
-    worker.child.kill('SIGKILL');
+    killWorker(worker.child);
   }
 
   #emit(line: FunctionLogLine) {
@@ -181,7 +229,7 @@ export class FunctionRunner {
   #release(fn: RunnableFunction, worker: Worker) {
     worker.busy = false;
     if (worker.exited) return;
-    worker.idleTimer = setTimeout(() => worker.child.kill('SIGKILL'), this.#options.idleMs ?? 300_000);
+    worker.idleTimer = setTimeout(() => killWorker(worker.child), this.#options.idleMs ?? 300_000);
     worker.idleTimer.unref();
     this.#wake(fn.key);
   }
@@ -197,21 +245,34 @@ export class FunctionRunner {
     try {
       worker = await this.#acquire(fn);
     } catch (error) {
-      this.#emit({ function: fn.key, stream: 'stderr', line: `[runway] the function's worker did not start: ${(error as Error).message}`, time: new Date().toISOString() });
+      this.#emit({ function: fn.key, stream: 'stderr', level: 'error', line: `[runway] the function's worker did not start: ${(error as Error).message}`, time: new Date().toISOString() });
       return errorResponse('FUNCTION_INVOCATION_FAILED');
     }
+    const requestId = event.requestContext.requestId;
+    worker.requestId = requestId;
+    const startedAt = performance.now();
+    const report = (line: string) => this.#emit({ function: fn.key, stream: 'stdout', level: 'info', line, time: new Date().toISOString(), requestId });
+    report(`START RequestId: ${requestId} Version: $LATEST`);
     const deadline = fn.config.maxDurationSeconds * 1000;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      this.#emit({ function: fn.key, stream: 'stderr', line: `[runway] Task timed out after ${fn.config.maxDurationSeconds} seconds (maxDuration)`, time: new Date().toISOString() });
+      this.#emit({ function: fn.key, stream: 'stderr', level: 'error', line: `[runway] Task timed out after ${fn.config.maxDurationSeconds} seconds (maxDuration)`, time: new Date().toISOString(), requestId });
       // The function may be stuck in a loop: only killing its process frees it.
-      worker.child.kill('SIGKILL');
+      killWorker(worker.child);
     }, deadline);
     let onExit = () => {};
+    let finished = false;
     const done = () => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       worker.child.off('exit', onExit);
+      // Lambda's own lines around each invocation (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-logging.html).
+      const ms = performance.now() - startedAt;
+      report(`END RequestId: ${requestId}`);
+      report(`REPORT RequestId: ${requestId}\tDuration: ${ms.toFixed(2)} ms\tBilled Duration: ${Math.ceil(ms)} ms\tMemory Size: ${fn.config.memoryMb} MB`);
+      worker.requestId = undefined;
       this.#release(fn, worker);
     };
 
@@ -283,8 +344,56 @@ export class FunctionRunner {
   /** Stops every worker and removes their temp dirs. */
   async close(): Promise<void> {
     const all = [...this.#pools.values()].flat();
-    await Promise.all(all.map((w) => (w.exited ? undefined : new Promise<void>((resolve) => w.child.once('exit', () => resolve()).kill('SIGKILL')))));
+    await Promise.all(
+      all.map((w) =>
+        w.exited
+          ? undefined
+          : new Promise<void>((resolve) => {
+              w.child.once('exit', () => resolve());
+              killWorker(w.child);
+            }),
+      ),
+    );
     this.#pools.clear();
     fs.rmSync(this.#root, { recursive: true, force: true });
   }
+}
+
+function plainWorker(command: string, args: string[], env: Record<string, string>, cwd: string): SpawnedWorker {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { child, close: async () => {} };
+}
+
+/** SIGKILL (a sandboxed worker's `unshare` takes its namespace with it: `--kill-child`). */
+function killWorker(child: ChildProcess): void {
+  try {
+    child.kill('SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}
+
+/** Whether something accepts connections on the Unix socket now. */
+function accepts(socketPath: string): Promise<boolean> {
+  if (!fs.existsSync(socketPath)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * One worker output line as a log event. The worker writes each `console.*` call as one line
+ * `\0<level>\0<message with "\n" as "\r">` (functions/src/launcher/worker.ts), as Lambda's Node
+ * runtime keeps a multi-line message (a stack) one event; other output is taken line by line.
+ */
+export function parseLine(fn: string, stream: 'stdout' | 'stderr', raw: string, requestId: string | undefined): FunctionLogLine {
+  const marked = /^\0(info|warn|error)\0/.exec(raw);
+  const level = marked ? (marked[1] as FunctionLogLine['level']) : stream === 'stderr' ? 'error' : 'info';
+  const line = marked ? raw.slice(marked[0].length).replaceAll('\r', '\n') : raw;
+  return { function: fn, stream, line, level, time: new Date().toISOString(), ...(requestId ? { requestId } : {}) };
 }

@@ -5,6 +5,7 @@ import type { DeploymentRepository } from './deployment/repository.ts';
 import type { DomainRepository } from './domain/repository.ts';
 import type { EnvRepository } from './env/repository.ts';
 import type { FunctionDeployer } from './functions/deployer.ts';
+import type { FunctionLogs } from './functions/logs.ts';
 import type { ClaimRepository, GitDeploymentRepository, InstallationRepository } from './github/repository.ts';
 import type { ArtifactStore, BlobStore, BuildLogs, BuildScheduler, DnsResolver, DomainAttachments, EdgeStore, EnvCipher, GitHubPort, GitHubQueue } from './ports.ts';
 import type { ProjectRepository } from './project/repository.ts';
@@ -78,6 +79,8 @@ export interface Ports {
   domainAttachments: DomainAttachments;
   /** Makes a deployment's functions runnable (Lambda in AWS, worker processes locally); finalize calls it. */
   functionDeployer: FunctionDeployer;
+  /** Function logs (CloudWatch Logs: Lambda's log groups in AWS, the local runner's in the emulator). */
+  functionLogs: FunctionLogs;
 }
 
 export interface Context extends Repositories, Ports {

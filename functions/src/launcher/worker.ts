@@ -2,14 +2,25 @@
  * A local function worker: one process per warm function instance, started by local/functions.
  * argv: <function dir> <socket path> <config JSON>. It loads the function, listens on the Unix socket,
  * and answers `POST /invoke` (body: a Function URL event) with the streamed-response wire format
- * (prelude + body, protocol.ts). It tells its parent it is ready over the IPC channel.
+ * (prelude + body, protocol.ts). It is ready when its socket accepts connections.
  */
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { format } from 'node:util';
 import { errorResponse, type LaunchConfig, type LoadedFunction, loadFunction } from './launcher.ts';
 import { encodePrelude, type FunctionResponse, type FunctionUrlEvent, INTEGRATION_RESPONSE_TYPE } from './protocol.ts';
 
 const [dir, socketPath, configJson] = process.argv.slice(2) as [string, string, string];
+
+// Each console call is one log event with its level (the runner reads `\0<level>\0<message>`,
+// newlines as "\r"), as Lambda's Node.js runtime keeps a multi-line message one event.
+const LEVELS = { log: 'info', info: 'info', debug: 'info', warn: 'warn', error: 'error' } as const;
+for (const [method, level] of Object.entries(LEVELS)) {
+  const out = level === 'info' ? process.stdout : process.stderr;
+  (console as unknown as Record<string, (...args: unknown[]) => void>)[method] = (...args: unknown[]) => {
+    out.write(`\0${level}\0${format(...args).replaceAll('\n', '\r')}\n`);
+  };
+}
 const config = JSON.parse(configJson) as LaunchConfig;
 
 let loaded: LoadedFunction | undefined;
@@ -28,4 +39,5 @@ const server = http.createServer(async (req, res) => {
   res.write(encodePrelude({ statusCode: response.statusCode, headers: response.headers, cookies: response.cookies }));
   await pipeline(response.body, res).catch(() => res.destroy());
 });
-server.listen(socketPath, () => process.send?.({ ready: true }));
+// The runner knows it is ready when the socket accepts a connection.
+server.listen(socketPath);

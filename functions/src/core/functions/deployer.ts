@@ -26,6 +26,11 @@ export interface DeployFunctionsInput {
   projectId: string;
   functions: ReadonlyArray<{ name: string; sha: string; config: FunctionConfig }>;
   env: Readonly<Record<string, string>>;
+  /**
+   * Which of `env` are sensitive (`resolveForBuild`'s `sensitiveKeys`): the local twin redacts their
+   * values from function logs, as build logs are redacted. Lambda writes logs itself, unredacted.
+   */
+  sensitiveKeys?: readonly string[] | undefined;
 }
 
 export interface DeployedFunction {

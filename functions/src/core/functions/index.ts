@@ -15,3 +15,5 @@ export {
 } from './config.ts';
 export { type DeploymentFunction, type OutputTree, readFunctions, type TreeEntry } from './tree.ts';
 export { type DeployedFunction, type DeployFunctionsInput, FUNCTION_NAME_PREFIX, type FunctionDeployer, functionLogGroup, functionNameFor } from './deployer.ts';
+export { FUNCTION_LOG_LEVELS, type FunctionLogItem, type FunctionLogLevel, type FunctionLogPage, type FunctionLogs, formatLambdaLogLine, parseLambdaLogLine } from './logs.ts';
+export { deploymentLogs, type LogFilters } from './read-logs.ts';

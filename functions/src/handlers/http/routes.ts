@@ -52,6 +52,7 @@ export const HTTP_ROUTES = [
   { method: 'POST', path: '/v1/deployments/{id}/cancel', handler: 'deployments' },
   { method: 'POST', path: '/v1/deployments/{id}/redeploy', handler: 'deployments' },
   { method: 'GET', path: '/v1/deployments/{id}/events', handler: 'deployment-events' },
+  { method: 'GET', path: '/v1/deployments/{id}/logs', handler: 'deployment-events' },
 
   { method: 'POST', path: '/v1/git/install', handler: 'git' },
   { method: 'GET', path: '/v1/git/installations', handler: 'git' },
