@@ -11,7 +11,7 @@ import type { DeploymentFunction, FunctionLogLine } from '../../site/src/lib/typ
 
 /**
  * The deployment page's Functions table and Logs panel in Debian's chromium. The first part runs
- * against a fake API that answers exactly the shared functions contract (issue #14), so the
+ * against a fake API that answers as `GET /v1/deployments/{id}/logs` does, so the
  * page's own behaviour — the table, filters, the live tail's `since`, pause, a hidden tab, never a
  * line twice — is checked deterministically (the browser's clock is Playwright's).
  */
@@ -77,15 +77,16 @@ class FakeApi {
     if (url.pathname === `/v1/deployments/${DEPLOYMENT.id}/logs`) {
       const q = url.searchParams;
       this.logRequests.push(q);
-      for (const key of q.keys()) if (!['function', 'level', 'since', 'cursor'].includes(key)) return json(400, { error: { code: 'bad_request', message: `unknown ${key}` } });
+      for (const key of q.keys()) if (!['function', 'level', 'since', 'limit', 'cursor'].includes(key)) return json(400, { error: { code: 'bad_request', message: `unknown ${key}` } });
       const since = q.get('since');
       // `since` is inclusive, as CloudWatch Logs' startTime is: the newest line comes again.
       const matching = this.lines.filter(
         (l) => (!q.get('function') || l.function === q.get('function')) && (!q.get('level') || l.level === q.get('level')) && (!since || Date.parse(l.time) >= Date.parse(since)),
       );
+      // `next` whenever a line matched, also on the last page, as the real API answers.
       const from = Number(q.get('cursor') ?? 0);
-      const limit = 3;
-      return json(200, { items: matching.slice(from, from + limit), next: from + limit < matching.length ? String(from + limit) : null });
+      const items = matching.slice(from, from + Number(q.get('limit') ?? 100));
+      return json(200, { items, ...(matching.length > 0 ? { next: String(from + items.length) } : {}) });
     }
     json(404, { error: { code: 'not_found', message: `no ${url.pathname}` } });
   }
@@ -159,14 +160,13 @@ const setVisibility = (state: 'hidden' | 'visible') =>
     document.dispatchEvent(new Event('visibilitychange'));
   }, state);
 
-describe('the deployment page: functions and their logs (fake API answering the contract)', () => {
+describe('the deployment page: functions and their logs (fake API answering as the real one)', () => {
   test('lists every function with its paths, runtime, memory, max duration and size', async () => {
     const t0 = Date.now() - 60_000;
     fake.add('cold start', {}, new Date(t0).toISOString());
     fake.add('GET /api/hello', { requestId: 'r1' }, new Date(t0 + 1000).toISOString());
     fake.add('user 42 not found', { function: 'api/users/[id]', level: 'warn' }, new Date(t0 + 2000).toISOString());
     fake.add('TypeError: boom', { function: 'api/users/[id]', level: 'error' }, new Date(t0 + 2000).toISOString());
-    // More than one page (the fake pages by 3): the first read follows `next`.
     fake.add('GET /api/hello', { requestId: 'r2' }, new Date(t0 + 3000).toISOString());
     // The page's timers run only when the test moves its clock.
     await page.clock.install();
@@ -182,8 +182,8 @@ describe('the deployment page: functions and their logs (fake API answering the 
 
   test('the Logs panel shows every line once, oldest first, then tails new ones with since = the newest line', async () => {
     await advanceUntil(shownLines, 1).toEqual(['cold start', 'GET /api/hello', 'user 42 not found', 'TypeError: boom', 'GET /api/hello']);
-    // The first read followed the cursor: the fake answers 3 lines a page.
-    expect(fake.logRequests.slice(0, 2).map((q) => q.get('cursor'))).toEqual([null, '3']);
+    // One request: the page was not full, so its `next` is for the next poll, not followed now.
+    expect(fake.logRequests.map((q) => q.get('cursor'))).toEqual([null]);
     await idle();
     expect(await page.locator('#fn-log-state').textContent()).toBe('(live)');
     const newest = fake.lines.at(-1)!.time;

@@ -3,14 +3,15 @@
  * DOM: the deployment page renders what it hands out, the unit tests drive it with a fake API and
  * a fake clock.
  *
- * The API's shapes (the shared functions contract, issue #14):
- * `?function=<name>&level=<info|warn|error>&since=<ISO>&until=<ISO>&limit=&cursor=` →
- * `{ items: [{ time (ISO), function, level, message, requestId? }], next }`, oldest first.
+ * The API (functions/src/handlers/http/deployment-events.ts):
+ * `?function=<name>&level=<info|warn|error>&since=<ISO, inclusive>&limit=<1-1000>&cursor=` →
+ * `{ items: [{ time (ISO), function, level, message, requestId? }], next? }`, oldest first; `next`
+ * continues after the last line returned.
  *
- * Each poll asks for `since` = the newest time already shown, following `next` to the end, so
- * lines logged in the same millisecond as the newest one are asked for again: they are told
- * apart from the ones already shown by counting, so a line is never shown twice and two identical
- * lines (same millisecond, function, request and text) are both shown.
+ * Each poll asks for `since` = the newest time already shown and follows `next` while pages come
+ * back full, so lines logged in the same millisecond as the newest one are asked for again: they
+ * are told apart from the ones already shown by counting, so a line is never shown twice and two
+ * identical lines (same millisecond, function, request and text) are both shown.
  */
 import type { FunctionLogLine, FunctionLogsPage } from './types.ts';
 
@@ -23,12 +24,13 @@ export interface LogFilter {
   level?: LogLevel;
 }
 
-/** `/v1/deployments/{id}/logs?…` for a filter, a `since` (ISO) and a page cursor. */
-export function logsPath(deploymentId: string, filter: LogFilter, since?: string, cursor?: string): string {
+/** `/v1/deployments/{id}/logs?…` for a filter, a `since` (ISO), a page size and a page cursor. */
+export function logsPath(deploymentId: string, filter: LogFilter, since?: string, limit?: number, cursor?: string): string {
   const q = new URLSearchParams();
   if (filter.function) q.set('function', filter.function);
   if (filter.level) q.set('level', filter.level);
   if (since) q.set('since', since);
+  if (limit) q.set('limit', String(limit));
   if (cursor) q.set('cursor', cursor);
   const query = q.toString();
   return `/v1/deployments/${encodeURIComponent(deploymentId)}/logs${query ? `?${query}` : ''}`;
@@ -99,7 +101,9 @@ export interface TailOptions {
   visible: () => boolean;
   /** Milliseconds between polls. @default 2000 */
   intervalMs?: number;
-  /** Pages one poll follows at most (a flood is read over several polls). @default 20 */
+  /** Lines asked for per page (the API's `limit`, at most 1000). @default 200 */
+  pageSize?: number;
+  /** Pages one poll follows at most (a flood is read over several polls). @default 10 */
   maxPages?: number;
 }
 
@@ -119,7 +123,7 @@ export class LogTail {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: TailOptions) {
-    this.#o = { intervalMs: 2000, maxPages: 20, onBusy: () => undefined, ...options };
+    this.#o = { intervalMs: 2000, pageSize: 200, maxPages: 10, onBusy: () => undefined, ...options };
   }
 
   get running(): boolean {
@@ -190,10 +194,11 @@ export class LogTail {
       const since = this.#dedup.since;
       let cursor: string | undefined;
       for (let pages = 0; pages < this.#o.maxPages; pages++) {
-        const page = await this.#o.get(logsPath(this.#o.deploymentId, this.#filter, since, cursor));
+        const page = await this.#o.get(logsPath(this.#o.deploymentId, this.#filter, since, this.#o.pageSize, cursor));
         if (generation !== this.#generation) return;
         lines.push(...page.items);
-        if (!page.next) break;
+        // A page that is not full is the end for now (the API hands out `next` even then).
+        if (!page.next || page.items.length < this.#o.pageSize) break;
         cursor = page.next;
       }
       const fresh = this.#dedup.accept(lines);

@@ -36,31 +36,7 @@ export interface EventsPage {
 }
 export type { DomainInfo, DomainStatus, DnsRecord, CreateDomainBody, UpdateDomainBody } from '../../../functions/src/core/domain/schema.ts';
 
-/**
- * One function of a deployment, as `GET /v1/deployments/{id}` lists it in `functions` (the shared
- * functions contract of issue #14): its paths with a leading "/", memory in MB, maxDuration in
- * seconds, size = bytes of its zip.
- */
-export interface DeploymentFunction {
-  name: string;
-  paths: string[];
-  runtime: string;
-  memory: number;
-  maxDuration: number;
-  size: number;
-}
-
-/** A line a function logged (`GET /v1/deployments/{id}/logs`): `time` is ISO 8601, `function` its name. */
-export interface FunctionLogLine {
-  time: string;
-  function: string;
-  level: 'info' | 'warn' | 'error';
-  message: string;
-  requestId?: string;
-}
-
-/** `GET /v1/deployments/{id}/logs`: lines oldest first; `next` is the cursor of the page after, null at the end. */
-export interface FunctionLogsPage {
-  items: FunctionLogLine[];
-  next: string | null;
-}
+/** One function of a deployment (`functions` of `GET /v1/deployments/{id}`): memory in MB, maxDuration in s, size in zip bytes. */
+export type { DeploymentFunctionSummary as DeploymentFunction } from '../../../functions/src/core/deployment/schema.ts';
+/** `GET /v1/deployments/{id}/logs`: lines oldest first, and `next`, the cursor after them. */
+export type { FunctionLogItem as FunctionLogLine, FunctionLogPage as FunctionLogsPage } from '../../../functions/src/core/functions/logs.ts';

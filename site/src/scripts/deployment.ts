@@ -66,7 +66,7 @@ function renderFunctions(d: DeploymentInfo): void {
   const section = $('#functions-section');
   section.hidden = d.state !== 'READY';
   if (section.hidden) return;
-  const fns = functionsOf(d);
+  const fns = d.functions;
   if (fns.length === 0) {
     $('#functions').replaceChildren(h('p', { class: 'muted' }, 'No functions: this deployment serves its files only.'));
     return;
@@ -100,11 +100,6 @@ function renderFunctions(d: DeploymentInfo): void {
     ),
   );
   startLogs(d, fns);
-}
-
-/** `functions` of the API object; absent from deployments finalized before functions existed. */
-function functionsOf(d: DeploymentInfo): DeploymentFunction[] {
-  return (d as DeploymentInfo & { functions?: DeploymentFunction[] }).functions ?? [];
 }
 
 const fnLog = $('#fn-log');

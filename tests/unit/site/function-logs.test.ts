@@ -16,10 +16,10 @@ const T2 = '2026-12-06T21:00:02.000Z';
 describe('logsPath', () => {
   test('puts the filter, since and cursor in the query, encoded', () => {
     expect(logsPath('dpl_1', {})).toBe('/v1/deployments/dpl_1/logs');
-    const path = logsPath('dpl_1', { function: 'api/[id]', level: 'error' }, T1, 'c/1');
+    const path = logsPath('dpl_1', { function: 'api/[id]', level: 'error' }, T1, 50, 'c/1');
     const url = new URL(path, 'http://x');
     expect(url.pathname).toBe('/v1/deployments/dpl_1/logs');
-    expect(Object.fromEntries(url.searchParams)).toEqual({ function: 'api/[id]', level: 'error', since: T1, cursor: 'c/1' });
+    expect(Object.fromEntries(url.searchParams)).toEqual({ function: 'api/[id]', level: 'error', since: T1, limit: '50', cursor: 'c/1' });
   });
 });
 
@@ -59,8 +59,11 @@ describe('LogDeduper', () => {
   });
 });
 
-/** A fake logs API: lines by time; honours function, level, since (inclusive) and pages of `limit`. */
-function fakeApi(limit = 2) {
+/**
+ * A fake logs API answering as the real one does: lines by time; function, level, since
+ * (inclusive), `limit` per page, and a `next` cursor whenever a line matched — also on the last page.
+ */
+function fakeApi() {
   const lines: FunctionLogLine[] = [];
   const calls: string[] = [];
   let failNext: Error | undefined;
@@ -77,8 +80,8 @@ function fakeApi(limit = 2) {
       (l) => (!q.get('function') || l.function === q.get('function')) && (!q.get('level') || l.level === q.get('level')) && (!since || Date.parse(l.time) >= Date.parse(since)),
     );
     const from = Number(q.get('cursor') ?? 0);
-    const items = matching.slice(from, from + limit);
-    return { items, next: from + limit < matching.length ? String(from + limit) : null };
+    const items = matching.slice(from, from + Number(q.get('limit')));
+    return { items, ...(matching.length > 0 ? { next: String(from + items.length) } : {}) };
   };
   return { lines, calls, get, fail: (e: Error) => (failNext = e) };
 }
@@ -111,17 +114,19 @@ describe('LogTail', () => {
         shown.push(...lines.map((l) => l.message));
       },
       onState: (s) => states.push(s),
+      pageSize: 2,
     });
   }
 
   test('reads every page at once, then polls every 2 s with since = the newest time shown, never showing a line twice', async () => {
-    const api = fakeApi(2);
+    const api = fakeApi();
     api.lines.push(line(T0, 'a'), line(T0, 'b'), line(T1, 'c'));
     const tail = tailOf(api);
     tail.resume();
     await vi.advanceTimersByTimeAsync(0);
     expect(shown).toEqual(['a', 'b', 'c']);
-    expect(api.calls).toHaveLength(2); // two pages of 2
+    // Two pages of 2: the second is not full, so the poll stops there although it has a `next`.
+    expect(api.calls.map((c) => new URL(c, 'http://x').searchParams.get('cursor'))).toEqual([null, '2']);
     expect(states.at(-1)).toEqual({ kind: 'live' });
 
     api.lines.push(line(T1, 'd'), line(T2, 'e'));
@@ -139,7 +144,7 @@ describe('LogTail', () => {
   });
 
   test('pause stops polling and keeps what is shown; resume polls at once and continues after the last line', async () => {
-    const api = fakeApi(10);
+    const api = fakeApi();
     api.lines.push(line(T0, 'a'));
     const tail = tailOf(api);
     tail.resume();
@@ -160,7 +165,7 @@ describe('LogTail', () => {
   });
 
   test('a hidden tab is not polled; becoming visible polls at once', async () => {
-    const api = fakeApi(10);
+    const api = fakeApi();
     const tail = tailOf(api);
     tail.resume();
     await vi.advanceTimersByTimeAsync(0);
@@ -179,7 +184,7 @@ describe('LogTail', () => {
   });
 
   test('a filter change starts over with the filter in the query, and a poll in flight for the old filter is thrown away', async () => {
-    const api = fakeApi(10);
+    const api = fakeApi();
     api.lines.push(line(T0, 'info one'), line(T1, 'boom', { level: 'error' }), line(T1, 'other fn', { function: 'api/other' }));
     let release: (() => void) | undefined;
     const slow = async (path: string) => {
@@ -188,6 +193,7 @@ describe('LogTail', () => {
     };
     const tail = new LogTail({
       deploymentId: 'dpl_1',
+      pageSize: 10,
       get: slow,
       visible: () => true,
       onLines: (lines, reset) => {
@@ -211,7 +217,7 @@ describe('LogTail', () => {
   });
 
   test('an API error is reported and the tail retries on the next tick', async () => {
-    const api = fakeApi(10);
+    const api = fakeApi();
     api.lines.push(line(T0, 'a'));
     api.fail(new Error('The API answered 500.'));
     const tail = tailOf(api);
