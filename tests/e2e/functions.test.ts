@@ -8,12 +8,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createConsoleServer } from '../../local/console.ts';
 import { freePort } from '../../local/emulator.ts';
 import type { DeploymentFunction, FunctionLogLine } from '../../site/src/lib/types.ts';
+import { newTeam, uniqueName, type TestTeam } from '../integration/api/harness.ts';
+import { deployFiles, startPlatform, visit, type Platform } from '../integration/builds/platform.ts';
 
 /**
  * The deployment page's Functions table and Logs panel in Debian's chromium. The first part runs
  * against a fake API that answers as `GET /v1/deployments/{id}/logs` does, so the
  * page's own behaviour — the table, filters, the live tail's `since`, pause, a hidden tab, never a
- * line twice — is checked deterministically (the browser's clock is Playwright's).
+ * line twice — is checked deterministically (the browser's clock is Playwright's). The second runs
+ * against the whole local platform: `api/hello.ts` built by the real builder, called through the
+ * local edge, its log line read back from the emulator's CloudWatch Logs into the tail.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results/screenshots');
@@ -92,9 +96,6 @@ class FakeApi {
   }
 }
 
-let fake: FakeApi;
-let consoleServer: http.Server;
-let base: string;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
@@ -102,29 +103,30 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: apt-get install -y chromium`);
   fs.mkdirSync(SHOTS, { recursive: true });
-  fake = new FakeApi();
-  await fake.start();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  consoleServer = await createConsoleServer({ apiUrl: fake.url });
-  await new Promise<void>((r) => consoleServer.listen(port, '127.0.0.1', r));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
-  page = await browser.newPage({ viewport: DESKTOP });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.addInitScript((token) => {
-    sessionStorage.setItem('runway.token', token);
-    sessionStorage.setItem('runway.teams', JSON.stringify([{ teamId: 'team_fake', teamName: 'fake team', token }]));
-  }, TOKEN);
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (consoleServer) await new Promise((r) => consoleServer.close(r));
-  if (fake) await new Promise((r) => fake.server.close(r));
 });
+
+/** A console server for `apiUrl` (on `port`, else a free one), and a page signed in with `token` of `team`. */
+async function openConsole(apiUrl: string, team: { id: string; name: string; token: string }, options: { port?: number; edgePort?: number } = {}) {
+  const { edgePort } = options;
+  const port = options.port ?? (await freePort());
+  const server = await createConsoleServer({ apiUrl, ...(edgePort ? { edgePort } : {}) });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  page = await browser.newPage({ viewport: DESKTOP });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.addInitScript((t) => {
+    sessionStorage.setItem('runway.token', t.token);
+    sessionStorage.setItem('runway.teams', JSON.stringify([{ teamId: t.id, teamName: t.name, token: t.token }]));
+  }, team);
+  return { base: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
+}
 
 /** axe-core on the current page: no serious or critical violations. */
 async function expectAccessible(label: string): Promise<void> {
@@ -141,7 +143,6 @@ async function shoot(name: string, viewport = DESKTOP): Promise<void> {
 }
 
 const shownLines = () => page.locator('#fn-log .line .msg').allTextContents();
-const logPolls = () => fake.logRequests.length;
 /** Waits until no poll is in flight (the log region is aria-busy while one is). */
 const idle = () => expect.poll(() => page.locator('#fn-log').getAttribute('aria-busy')).toBe('false');
 /**
@@ -161,6 +162,21 @@ const setVisibility = (state: 'hidden' | 'visible') =>
   }, state);
 
 describe('the deployment page: functions and their logs (fake API answering as the real one)', () => {
+  let fake: FakeApi;
+  let base: string;
+  let closeConsole: () => Promise<unknown>;
+  beforeAll(async () => {
+    fake = new FakeApi();
+    await fake.start();
+    ({ base, close: closeConsole } = await openConsole(fake.url, { id: 'team_fake', name: 'fake team', token: TOKEN }));
+  });
+  afterAll(async () => {
+    await page?.close();
+    await closeConsole?.();
+    if (fake) await new Promise((r) => fake.server.close(r));
+  });
+  const logPolls = () => fake.logRequests.length;
+
   test('lists every function with its paths, runtime, memory, max duration and size', async () => {
     const t0 = Date.now() - 60_000;
     fake.add('cold start', {}, new Date(t0).toISOString());
@@ -269,6 +285,71 @@ describe('the deployment page: functions and their logs (fake API answering as t
     await advanceUntil(shownLines, 1).toContain('while hidden');
     expect(logPolls()).toBe(polls + 1);
     expect(await page.locator('#fn-log-state').textContent()).toBe('(live)');
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the deployment page against the whole local platform', () => {
+  let platform: Platform;
+  let team: TestTeam;
+  let base: string;
+  let closeConsole: () => Promise<unknown>;
+  const project = uniqueName('fnlogs');
+  beforeAll(async () => {
+    const port = await freePort();
+    platform = await startPlatform({ consoleOrigins: [`http://127.0.0.1:${port}`] });
+    team = await newTeam();
+    ({ base, close: closeConsole } = await openConsole(platform.api, { id: team.id, name: team.name, token: team.tokens.owner }, { port, edgePort: Number(new URL(platform.edge).port) }));
+  });
+  afterAll(async () => {
+    await page?.close();
+    await closeConsole?.();
+    await platform?.close();
+  });
+
+  test('a deployment with api/hello.ts lists the function; a call through the edge shows its log lines in the tail', async () => {
+    const c = platform.client(team.tokens.owner);
+    expect((await c.post('/v1/projects', { name: project })).status).toBe(201);
+    const handler = [
+      'export default function handler(req: any, res: any) {',
+      '  console.log(`hello ${req.query.name}`);',
+      "  if (req.query.fail) console.error(`failing for ${req.query.name}`);",
+      '  res.status(200).json({ hello: req.query.name });',
+      '}',
+      '',
+    ].join('\n');
+    const { deployment } = await deployFiles(c, project, { 'api/hello.ts': handler, 'index.html': '<!doctype html><title>fn</title><h1>with a function</h1>' });
+    await page.goto(`${base}/deployment/?id=${deployment.id}`);
+    await page.locator('#state .badge-ready').waitFor({ timeout: 170_000 });
+    const row = page.locator('#functions-table tbody tr[data-function="api/hello"]');
+    await row.waitFor();
+    const cells = (await row.locator('th, td').allInnerTexts()).map((t) => t.trim());
+    expect(cells.slice(0, 2)).toEqual(['api/hello', '/api/hello']);
+    expect(cells[2]).toMatch(/^nodejs\d+\.x$/);
+    expect(cells[3]).toMatch(/^\d+ MB$/);
+    expect(cells[4]).toMatch(/^\d+ s$/);
+    expect(cells[5]).toMatch(/^\d+(\.\d)? (B|KB|MB)$/);
+    await expect.poll(() => page.locator('#fn-log-state').textContent(), { timeout: 30_000 }).toBe('(live)');
+
+    const host = new URL(await page.locator('#deployment-url').getAttribute('href') ?? '').hostname;
+    const name = `e2e-${Date.now().toString(36)}`;
+    const called = await visit(platform.edge, host, `/api/hello?name=${name}&fail=1`);
+    expect(called.status, called.body.toString()).toBe(200);
+    expect(JSON.parse(called.body.toString())).toEqual({ hello: name });
+    await expect.poll(() => page.locator('#fn-log .line .msg').allTextContents(), { timeout: 60_000 }).toEqual(expect.arrayContaining([`hello ${name}`, `failing for ${name}`]));
+    const errorLine = page.locator('#fn-log .line.lvl-error', { hasText: `failing for ${name}` });
+    expect(await errorLine.locator('.lvl').textContent()).toBe('ERROR');
+    expect(await errorLine.locator('.fn').textContent()).toBe('api/hello');
+    // Each line once, however many polls read it since.
+    const messages = await page.locator('#fn-log .line .msg').allTextContents();
+    expect(messages.filter((m) => m === `hello ${name}`)).toHaveLength(1);
+
+    await page.locator('#fn-log-level').selectOption('error');
+    await expect.poll(() => page.locator('#fn-log .line .msg').allTextContents(), { timeout: 30_000 }).toEqual([`failing for ${name}`]);
+    await page.locator('#fn-log-level').selectOption('');
+    await expect.poll(() => page.locator('#fn-log .line .msg').allTextContents(), { timeout: 30_000 }).toContain(`hello ${name}`);
+    await expectAccessible('deployment with a function (whole platform)');
+    await shoot('functions-e2e');
     expect(pageErrors).toEqual([]);
   });
 });
