@@ -1,4 +1,6 @@
-import { RecordingFunctionDeployer } from '../functions/src/adapters/function-deployer/recording.ts';
+import { S3ArtifactStore } from '../functions/src/adapters/artifacts/s3.ts';
+import { KmsEnvCipher } from '../functions/src/adapters/env-cipher/kms.ts';
+import { LocalFunctionDeployer } from '../functions/src/adapters/function-deployer/local.ts';
 import { CloudWatchBuildLogs } from '../functions/src/adapters/build-logs/cloudwatch.ts';
 import { LocalBuildScheduler } from '../functions/src/adapters/build-scheduler/local.ts';
 import { buildEndOf } from '../functions/src/adapters/build-scheduler/codebuild-event.ts';
@@ -56,8 +58,9 @@ export function useLocalPlatformPorts(options: {
   const restore = override({
     buildScheduler: scheduler,
     edgeStore: new EmulatorEdgeStore(),
-    // Records what finalize deploys; the local function host (worker processes) replaces it.
-    functionDeployer: new RecordingFunctionDeployer(),
+    // Records per deployment what to run (env encrypted with the emulator's KMS); the local edge's
+    // function host reads it to start worker processes.
+    functionDeployer: new LocalFunctionDeployer(new S3ArtifactStore(), new KmsEnvCipher()),
     ...(dns && options.domains ? { dns, domainAttachments: new LocalDomainAttachments(dns, options.domains.target) } : {}),
   });
   return {
