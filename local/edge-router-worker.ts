@@ -3,7 +3,6 @@ import type { CloudFrontRequest } from 'aws-lambda';
 import { createOriginRequestHandler, flatHeaders } from '../functions/src/edge/origin-request.ts';
 import { answer, IndexCache } from '../functions/src/edge/serve.ts';
 import type { FunctionRoute, RouterWorkerData, ToMain, ToWorker } from './edge-router-pool.ts';
-import type { FunctionAnswer } from './functions/host.ts';
 
 /**
  * One routing thread of the local edge (local/edge-router-pool.ts): the real origin-request
@@ -39,8 +38,8 @@ async function route(request: CloudFrontRequest) {
   if (m && deployment && Object.keys(deployment.index.functions ?? {}).length > 0) {
     const headers = flatHeaders(request.headers);
     const path = m[2] ?? '/';
-    const found = answer(deployment, { method: request.method, path, query: request.querystring, host: headers['x-runway-host'] ?? '', headers }, data.routeOptions) as { kind: string };
-    if (found.kind === 'function') return { kind: 'function', deploymentId: m[1]!, path, answer: found as FunctionAnswer } satisfies FunctionRoute;
+    const found = answer(deployment, { method: request.method, path, query: request.querystring, host: headers['x-runway-host'] ?? '', headers }, data.routeOptions);
+    if (found.kind === 'function') return { kind: 'function', deploymentId: m[1]!, path, answer: found } satisfies FunctionRoute;
   }
   return originRequest(request);
 }

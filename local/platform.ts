@@ -58,8 +58,7 @@ export function useLocalPlatformPorts(options: {
   const restore = override({
     buildScheduler: scheduler,
     edgeStore: new EmulatorEdgeStore(),
-    // Records per deployment what to run (env encrypted with the emulator's KMS); the local edge's
-    // function host reads it to start worker processes.
+    // What finalize deploys, read by the local edge's function host (worker processes).
     functionDeployer: new LocalFunctionDeployer(new S3ArtifactStore(), new KmsEnvCipher()),
     ...(dns && options.domains ? { dns, domainAttachments: new LocalDomainAttachments(dns, options.domains.target) } : {}),
   });

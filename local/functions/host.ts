@@ -25,7 +25,7 @@ import { S3ArtifactStore } from '../../functions/src/adapters/artifacts/s3.ts';
 import { KmsEnvCipher } from '../../functions/src/adapters/env-cipher/kms.ts';
 import { LocalFunctionDeployer, type LocalDeploymentFunctions } from '../../functions/src/adapters/function-deployer/local.ts';
 import { blobKey } from '../../functions/src/core/artifact-keys.ts';
-import type { IndexFunction } from '../../functions/src/core/routing/deployment-index.ts';
+import type { EdgeAnswer } from '../../functions/src/edge/serve.ts';
 import { errorResponse } from '../../functions/src/launcher/launcher.ts';
 import { eventFromRequest, type FunctionResponse } from '../../functions/src/launcher/protocol.ts';
 import type { SandboxSupport } from '../sandbox/index.ts';
@@ -33,21 +33,8 @@ import { sandboxedWorkers } from './isolation.ts';
 import { FunctionLogWriter, type LineTarget } from './logs.ts';
 import { FunctionRunner, type RunnerOptions } from './runner.ts';
 
-/** The edge's answer for a request a function serves (the contract's EdgeAnswer variant). */
-export interface FunctionAnswer {
-  kind: 'function';
-  /** The function's name in the deployment, e.g. `api/hello`. */
-  name: string;
-  fn: IndexFunction;
-  /** The function path the router matched (no query), e.g. `/api/hello`. */
-  path: string;
-  /** The query the route built (`dest`'s query, `[param]` values), e.g. `id=1`. */
-  query: string | Record<string, string | string[]>;
-  /** A route `status` that replaces the function's own. */
-  status?: number;
-  /** Route headers, lower-case. */
-  headers: Record<string, string>;
-}
+/** The edge's answer for a request a function serves (functions/src/edge/serve.ts). */
+export type FunctionAnswer = Extract<EdgeAnswer, { kind: 'function' }>;
 
 /** The visitor's request as the edge received it. */
 export interface VisitorRequest {
@@ -165,7 +152,7 @@ export class FunctionHost {
    * The event is what a Function URL gives Vercel's Node.js launcher after routing, as `vercel dev`
    * builds it (vercel/vercel packages/cli/src/util/dev/server.ts): the visitor's own path (not the
    * function's: SvelteKit and Next.js route again by it) with the route's query merged over the
-   * visitor's, `x-matched-path` (the function's path), and Vercel's proxy headers
+   * visitor's, `x-matched-path` (the function's own path, `/<name>`), and Vercel's proxy headers
    * (`x-real-ip`, `x-vercel-id`, `x-vercel-deployment-url`, `x-vercel-forwarded-for`,
    * `x-forwarded-host`/`-proto`/`-for`).
    * @returns the function's response (status replaced by a route `status`), or Vercel's error
@@ -200,15 +187,18 @@ export class FunctionHost {
     const requestId = randomUUID();
     const host = String(request.headers.host ?? 'localhost');
     const query = new URLSearchParams(request.query);
-    const routed = typeof answer.query === 'string' ? new URLSearchParams(answer.query) : new URLSearchParams(Object.entries(answer.query).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])));
+    const routed = new URLSearchParams(answer.query);
+    // The route's values win (`Object.assign(origQuery, routeQuery)` in vercel dev); the visitor's keep their place.
     for (const key of new Set(routed.keys())) {
+      const values = routed.getAll(key);
+      if (values.join('\0') === query.getAll(key).join('\0')) continue;
       query.delete(key);
-      for (const value of routed.getAll(key)) query.append(key, value);
+      for (const value of values) query.append(key, value);
     }
     const search = query.toString();
     const headers: IncomingHttpHeaders = {
       ...request.headers,
-      'x-matched-path': answer.path,
+      'x-matched-path': `/${answer.name}`,
       'x-real-ip': request.clientIp,
       'x-vercel-deployment-url': host,
       'x-vercel-forwarded-for': request.clientIp,

@@ -113,6 +113,8 @@ export class FunctionRunner {
 
   constructor(options: RunnerOptions = {}) {
     this.#options = options;
+    // Sandboxed workers run as other uids: they may pass through (not list) to the worker program and their own dirs.
+    fs.chmodSync(this.#root, 0o711);
   }
 
   /** The last log lines kept in memory (when no `onLog` was given), oldest first. */
@@ -388,12 +390,12 @@ function accepts(socketPath: string): Promise<boolean> {
 
 /**
  * One worker output line as a log event. The worker writes each `console.*` call as one line
- * `\0<level>\0<message with "\n" as "\r">` (functions/src/launcher/worker.ts), as Lambda's Node
+ * `\0<level>\0<message as a JSON string>` (functions/src/launcher/worker.ts), as Lambda's Node
  * runtime keeps a multi-line message (a stack) one event; other output is taken line by line.
  */
 export function parseLine(fn: string, stream: 'stdout' | 'stderr', raw: string, requestId: string | undefined): FunctionLogLine {
-  const marked = /^\0(info|warn|error)\0/.exec(raw);
+  const marked = /^\0(info|warn|error)\0("(?:[^"\\]|\\.)*")$/.exec(raw);
   const level = marked ? (marked[1] as FunctionLogLine['level']) : stream === 'stderr' ? 'error' : 'info';
-  const line = marked ? raw.slice(marked[0].length).replaceAll('\r', '\n') : raw;
+  const line = marked ? (JSON.parse(marked[2]!) as string) : raw;
   return { function: fn, stream, line, level, time: new Date().toISOString(), ...(requestId ? { requestId } : {}) };
 }

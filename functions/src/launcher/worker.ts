@@ -12,13 +12,13 @@ import { encodePrelude, type FunctionResponse, type FunctionUrlEvent, INTEGRATIO
 
 const [dir, socketPath, configJson] = process.argv.slice(2) as [string, string, string];
 
-// Each console call is one log event with its level (the runner reads `\0<level>\0<message>`,
-// newlines as "\r"), as Lambda's Node.js runtime keeps a multi-line message one event.
+// Each console call is one log event with its level (the runner reads `\0<level>\0<message as a
+// JSON string>`), as Lambda's Node.js runtime keeps a multi-line message (a stack) one event.
 const LEVELS = { log: 'info', info: 'info', debug: 'info', warn: 'warn', error: 'error' } as const;
 for (const [method, level] of Object.entries(LEVELS)) {
   const out = level === 'info' ? process.stdout : process.stderr;
   (console as unknown as Record<string, (...args: unknown[]) => void>)[method] = (...args: unknown[]) => {
-    out.write(`\0${level}\0${format(...args).replaceAll('\n', '\r')}\n`);
+    out.write(`\0${level}\0${JSON.stringify(format(...args))}\n`);
   };
 }
 const config = JSON.parse(configJson) as LaunchConfig;
