@@ -96,3 +96,10 @@ export function textOf(html: string, id: string): string | undefined {
   const match = new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</`).exec(html);
   return match?.[1]?.replace(/<!--[\s\S]*?-->/g, '');
 }
+
+/** The deployment's function log lines (GET /v1/deployments/{id}/logs), oldest first: for failure messages. */
+export async function functionLog(c: Client, deploymentId: string): Promise<string> {
+  const res = await c.get(`/v1/deployments/${deploymentId}/logs?limit=200`);
+  if (res.status !== 200) return `(logs: ${res.status} ${JSON.stringify(res.body)})`;
+  return (res.body.items as Array<{ function: string; level: string; message: string }>).map((i) => `${i.function} ${i.level}: ${i.message}`).join('\n');
+}
