@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import axe from 'axe-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createConsoleServer } from '../../local/console.ts';
 import { freePort } from '../../local/emulator.ts';
 import type { DeploymentFunction, FunctionLogLine } from '../../site/src/lib/types.ts';
 import { newTeam, uniqueName, type TestTeam } from '../integration/api/harness.ts';
 import { deployFiles, startPlatform, visit, type Platform } from '../integration/builds/platform.ts';
+import { expectAccessible as checkAccessible, launchChromium, SHOTS } from './browser.ts';
 
 /**
  * The deployment page's Functions table and Logs panel in Debian's chromium. The first part runs
@@ -19,8 +19,6 @@ import { deployFiles, startPlatform, visit, type Platform } from '../integration
  * against the whole local platform: `api/hello.ts` built by the real builder, called through the
  * local edge, its log line read back from the emulator's CloudWatch Logs into the tail.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve('test-results/screenshots');
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 const TOKEN = 'rwy_fake-token';
@@ -101,12 +99,7 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: apt-get install -y chromium`);
-  fs.mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -128,13 +121,7 @@ async function openConsole(apiUrl: string, team: { id: string; name: string; tok
   return { base: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
-/** axe-core on the current page: no serious or critical violations. */
-async function expectAccessible(label: string): Promise<void> {
-  await page.addScriptTag({ content: axe.source });
-  const result = await page.evaluate(() => (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${label}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
+const expectAccessible = (label: string) => checkAccessible(page, label);
 
 async function shoot(name: string, viewport = DESKTOP): Promise<void> {
   await page.setViewportSize(viewport);
