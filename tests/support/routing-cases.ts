@@ -562,6 +562,15 @@ export const functionCases: RoutingCase[] = [
     expected: fn('api/hello', '/api/hello', 'a=x&b=1&b=2'),
   },
   {
+    name: 'functions: an error route to a function keeps the error status',
+    files: { 'about.html': 'about' },
+    functions: { _error: '_error' },
+    config: boa([{ handle: 'filesystem' }, { handle: 'error' }, { src: '/.*', dest: '/_error', status: 404 }]),
+    request: { path: '/missing' },
+    expected: { status: 404, function: { name: '_error', path: '/missing', query: '' } },
+    source: 'Next.js output: {handle: "error"}, {src: "/.*", dest: "/404", status: 404}, the 404 page rendered by a function',
+  },
+  {
     name: 'functions: a path that names no file and no function is a 404',
     files: site,
     functions: { 'api/hello': 'api/hello' },

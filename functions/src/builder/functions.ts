@@ -2,7 +2,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import pLimit from 'p-limit';
 import { ZipFile } from 'yazl';
 import { fsOutputTree } from '../adapters/output-tree/fs.ts';
 import type { ManifestFunction } from '../core/build/contract.ts';
@@ -10,7 +9,6 @@ import { type ConfigNote, LAMBDA_LIMITS, toVcConfig } from '../core/functions/co
 import { type DeploymentFunction, readFunctions } from '../core/functions/tree.ts';
 import { hashFile } from './manifest.ts';
 import { isInside } from './paths.ts';
-import type { BlobStore } from './ports.ts';
 
 /**
  * Functions of a Build Output API v3 directory, packaged for deployment: each `.func` becomes one
@@ -91,25 +89,6 @@ export async function packageFunctions(
     packaged.push({ name: fn.name, zipPath, entry: { sha, size, unzippedSize, paths: [...fn.paths], config: toVcConfig(fn.config) } });
   }
   return { functions: packaged, notes };
-}
-
-/** Uploads the zips the store does not hold yet (`BlobStore.put`, as output files); returns how many bytes went up. */
-export async function uploadFunctions(functions: readonly PackagedFunction[], blobs: BlobStore, concurrency = 4): Promise<{ uploaded: number; bytes: number }> {
-  const bySha = new Map(functions.map((f) => [f.entry.sha, f]));
-  const missing = await blobs.missing([...bySha.keys()]);
-  const limit = pLimit(concurrency);
-  let bytes = 0;
-  await Promise.all(
-    missing.map((sha) =>
-      limit(async () => {
-        const fn = bySha.get(sha);
-        if (fn === undefined) throw new Error(`the store asked for ${sha}, which is no function of this output`);
-        await blobs.put(sha, fn.zipPath, fn.entry.size);
-        bytes += fn.entry.size;
-      }),
-    ),
-  );
-  return { uploaded: missing.length, bytes };
 }
 
 /** The files of one function, sorted by name: its `.func` directory but `.vc-config.json`, then its filePathMap (which wins on a clash). */

@@ -10,7 +10,7 @@ import { compileBuildOutputConfig } from '../core/routing/config.ts';
 import { assertSafePatterns } from '../core/routing/guards.ts';
 import { parseBuildOutputConfig } from '../core/routing/schema.ts';
 import type { ConfigNote } from '../core/functions/config.ts';
-import { type PackagedFunction, packageFunctions, uploadFunctions } from './functions.ts';
+import { type PackagedFunction, packageFunctions } from './functions.ts';
 import { type ApiPlan, bundleApiFunctions, type Esbuild, findApiEntrypoints, importInstalledEsbuild, PLATFORM_FILES, planApiFunctions, prepareToolsDir, readPackageJson, withApiRoutes } from './zero-config.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
@@ -239,11 +239,17 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
   });
 
   const uploaded = await step('upload', async () => {
-    const output = await uploadMissing(files, ports.blobs, log, options.uploadConcurrency ?? 16, options.signal);
+    const output = await uploadMissing(files, ports.blobs, options.uploadConcurrency ?? 16, options.signal);
+    log.info(`uploaded ${output.files} of ${output.unique} unique blobs (${output.bytes} bytes); ${output.unique - output.files} already stored`);
     if (functions.length === 0) return output;
-    const zips = await uploadFunctions(functions, ports.blobs);
-    log.info(`uploaded ${zips.uploaded} of ${functions.length} function zips (${zips.bytes} bytes); ${functions.length - zips.uploaded} already stored`);
-    return { files: output.files + zips.uploaded, bytes: output.bytes + zips.bytes };
+    const zips = await uploadMissing(
+      functions.map((f) => ({ sha: f.entry.sha, absPath: f.zipPath, size: f.entry.size })),
+      ports.blobs,
+      4,
+      options.signal,
+    );
+    log.info(`uploaded ${zips.files} of ${zips.unique} function zips (${zips.bytes} bytes); ${zips.unique - zips.files} already stored`);
+    return { files: output.files + zips.files, bytes: output.bytes + zips.bytes };
   });
 
   const manifest = await step('manifest', async () => {
@@ -303,15 +309,14 @@ async function planCache(job: Job, plan: BuildPlan, projectDir: string, root: st
   }
 }
 
-/** Asks which blobs are missing and uploads each of those once, `concurrency` at a time. */
+/** Asks which blobs are missing and uploads each of those once, `concurrency` at a time (output files and function zips alike). */
 async function uploadMissing(
-  files: readonly CollectedFile[],
+  files: ReadonlyArray<Pick<CollectedFile, 'sha' | 'absPath' | 'size'>>,
   blobs: BlobStore,
-  log: Logger,
   concurrency: number,
   signal?: AbortSignal,
-): Promise<{ files: number; bytes: number }> {
-  const bySha = new Map<string, CollectedFile>();
+): Promise<{ files: number; bytes: number; unique: number }> {
+  const bySha = new Map<string, Pick<CollectedFile, 'sha' | 'absPath' | 'size'>>();
   for (const file of files) if (!bySha.has(file.sha)) bySha.set(file.sha, file);
   const missing = await blobs.missing([...bySha.keys()]);
   const limit = pLimit(concurrency);
@@ -327,8 +332,7 @@ async function uploadMissing(
       }),
     ),
   );
-  log.info(`uploaded ${missing.length} of ${bySha.size} unique blobs (${bytes} bytes); ${bySha.size - missing.length} already stored`);
-  return { files: missing.length, bytes };
+  return { files: missing.length, bytes, unique: bySha.size };
 }
 
 /**

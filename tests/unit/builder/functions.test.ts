@@ -1,45 +1,17 @@
 import { chmod, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { FsStore } from '../../../functions/src/builder/adapters/fs-store.ts';
 import { FunctionPackageError, packageFunctions } from '../../../functions/src/builder/functions.ts';
 import { type JobInput, parseJob } from '../../../functions/src/builder/job.ts';
 import { Logger, MemorySink, Redactor } from '../../../functions/src/builder/log.ts';
 import { BuildStepError, runPipeline } from '../../../functions/src/builder/pipeline.ts';
 import { parseFunctionConfig } from '../../../functions/src/core/functions/config.ts';
-import { tempDir, writeTree } from './helpers.ts';
+import { readZip, tempDir, writeTree } from './helpers.ts';
 
-interface ZipRead {
-  name: string;
-  text: string;
-  mode: number;
-  mtime: number;
-}
-
-/** Every entry of a zip, in the zip's order, read with yauzl (another library than the writer). */
-function readZip(file: string): Promise<ZipRead[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
-      if (error) return reject(error);
-      const out: ZipRead[] = [];
-      zip.on('error', reject);
-      zip.on('end', () => resolve(out));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (streamError, stream) => {
-          if (streamError) return reject(streamError);
-          const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('error', reject);
-          stream.on('end', () => {
-            out.push({ name: entry.fileName, text: Buffer.concat(chunks).toString('utf8'), mode: (entry.externalFileAttributes >>> 16) & 0o777, mtime: entry.getLastModDate().getTime() });
-            zip.readEntry();
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
+/** The zip's entries with their text. */
+async function readZipText(file: string) {
+  return (await readZip(file)).map((e) => ({ ...e, text: e.bytes.toString('utf8') }));
 }
 
 const VC = { runtime: 'nodejs22.x', handler: 'index.js', launcherType: 'Nodejs', shouldAddHelpers: true, supportsResponseStreaming: true };
@@ -80,7 +52,7 @@ describe('packageFunctions', () => {
     expect(functions.map((f) => f.name)).toEqual(['api/hello']);
     const [fn] = functions;
     expect(fn!.entry.paths).toEqual(['api/hello', 'api/hi']);
-    const entries = await readZip(fn!.zipPath);
+    const entries = await readZipText(fn!.zipPath);
     expect(entries.map((e) => e.name)).toEqual(['index.js', 'node_modules/dep/index.js', 'run.sh', 'util.js']);
     expect(entries.find((e) => e.name === 'util.js')?.text).toBe('export const util = 1;\n');
     expect(entries.find((e) => e.name === 'node_modules/dep/index.js')?.text).toBe('module.exports = "dep";\n');
@@ -182,7 +154,7 @@ describe('runPipeline with a framework that writes functions', () => {
     expect(Object.keys(result.manifest.functions ?? {})).toEqual(['api/hello']);
     const zip = await readFile(store.blobPath(fn!.sha));
     expect(zip.length).toBe(fn!.size);
-    expect((await readZip(store.blobPath(fn!.sha))).map((e) => e.name)).toEqual(['index.mjs']);
+    expect((await readZipText(store.blobPath(fn!.sha))).map((e) => e.name)).toEqual(['index.mjs']);
     const written = JSON.parse(await readFile(store.manifestPath('dpl_fns'), 'utf8'));
     expect(written.functions).toEqual(result.manifest.functions);
     const lines = sink.lines.join('\n');
@@ -204,7 +176,7 @@ it('the zip mtime is the one vercel/vercel build-utils uses (1540000000000 ms, s
   try {
     const { output } = await boaRepo(path.join(dir, 'repo'));
     const { functions } = await packageFunctions(output, path.join(dir, 'repo'), path.join(dir, 'work'));
-    const [entry] = await readZip(functions[0]!.zipPath);
+    const [entry] = await readZipText(functions[0]!.zipPath);
     // DOS time is local wall-clock time: read back in this process's zone it is the same instant.
     expect(Math.abs(entry!.mtime - 1_540_000_000_000)).toBeLessThan(2000);
   } finally {

@@ -2,7 +2,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { FsStore } from '../../../functions/src/builder/adapters/fs-store.ts';
 import { type JobInput, parseJob } from '../../../functions/src/builder/job.ts';
 import { Logger, MemorySink, Redactor } from '../../../functions/src/builder/log.ts';
@@ -12,7 +11,7 @@ import { prepareRoutes, route } from '../../../functions/src/core/routing/router
 import { parseBuildOutputConfig } from '../../../functions/src/core/routing/schema.ts';
 import { loadFunction } from '../../../functions/src/launcher/launcher.ts';
 import { eventFromRequest } from '../../../functions/src/launcher/protocol.ts';
-import { copyFixture, tempDir, writeTree } from './helpers.ts';
+import { copyFixture, readZip, tempDir, writeTree } from './helpers.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/functions/api-zero-config/', import.meta.url));
 
@@ -112,33 +111,13 @@ describe('findApiEntrypoints and planApiFunctions (Vercel zero-config api/)', ()
   });
 });
 
-/** Every entry of a zip → its bytes, read with yauzl. */
-function unzip(file: string, dest: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
-      if (error) return reject(error);
-      const names: string[] = [];
-      zip.on('error', reject);
-      zip.on('end', () => resolve(names));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (streamError, stream) => {
-          if (streamError) return reject(streamError);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            const target = path.join(dest, entry.fileName);
-            void mkdir(path.dirname(target), { recursive: true })
-              .then(() => writeFile(target, Buffer.concat(chunks)))
-              .then(() => {
-                names.push(entry.fileName);
-                zip.readEntry();
-              }, reject);
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
+/** Writes every entry of a zip under `dest`. */
+async function unzip(file: string, dest: string): Promise<void> {
+  for (const entry of await readZip(file)) {
+    const target = path.join(dest, entry.name);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, entry.bytes);
+  }
 }
 
 describe('runPipeline with a zero-config api/ (real npm install, esbuild installed from the registry)', () => {
