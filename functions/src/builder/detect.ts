@@ -322,7 +322,8 @@ function pinnedVersion(field: unknown, manager: PackageManager): string | null {
   return /^[0-9A-Za-z.-]+$/.test(version) ? version : null;
 }
 
-async function readPackageJson(projectDir: string): Promise<PackageJson | null> {
+/** The project's package.json, parsed; null when it has none. @throws DetectionError when it is not a JSON object */
+export async function readPackageJson(projectDir: string): Promise<PackageJson | null> {
   let text: string;
   try {
     text = await readFile(path.join(projectDir, 'package.json'), 'utf8');

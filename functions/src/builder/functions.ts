@@ -35,10 +35,14 @@ export interface PackagedFunction {
 }
 
 /**
- * Every entry's mtime in the zip: the one vercel/vercel's build-utils uses (`lambda.ts`
- * `createZip`, `new Date(1540000000000)`), so equal files give byte-equal zips.
+ * Every entry's mtime in the zip: the instant vercel/vercel's build-utils uses (`lambda.ts`
+ * `createZip`, `new Date(1540000000000)`, 2018-10-20T01:46:40Z), so equal files give byte-equal
+ * zips. A zip's DOS timestamp is a wall-clock time that yazl takes in the process's time zone, so
+ * the date is shifted to give the UTC wall-clock time in any zone, and the extended (Unix) timestamp
+ * field is left out (`forceDosTimestamp`): the zip is the same wherever the builder runs.
  */
-const ZIP_MTIME = new Date(1_540_000_000_000);
+const ZIP_MTIME_UTC = 1_540_000_000_000;
+const zipMtime = (): Date => new Date(ZIP_MTIME_UTC + new Date(ZIP_MTIME_UTC).getTimezoneOffset() * 60_000);
 
 interface ZipEntry {
   /** Path inside the zip (function-relative, POSIX). */
@@ -56,7 +60,7 @@ interface ZipEntry {
  * lead to, as long as those are inside `repoRoot`), plus each `filePathMap` entry copied from
  * `repoRoot` (Vercel's `filePathMap` values are relative to the repository root:
  * vercel/vercel packages/cli/src/util/build/write-build-result.ts `filesWithoutFsRefs`). Entries are
- * sorted, every mtime is {@link ZIP_MTIME} and modes are kept, so an unchanged function gives the
+ * sorted, every mtime is 2018-10-20T01:46:40 UTC (build-utils' date) and modes are kept, so an unchanged function gives the
  * same zip (and sha) in every build.
  * @returns the functions sorted by name, and the notes config parsing made (for the build log)
  * @throws FunctionConfigError (from `readFunctions`: edge runtime, bad config, …) or
@@ -133,11 +137,12 @@ async function functionEntries(fn: DeploymentFunction, dir: string, repoRoot: st
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Writes a zip of `entries` (already sorted), each with {@link ZIP_MTIME} and its mode. */
+/** Writes a zip of `entries` (already sorted), each with the fixed mtime ({@link zipMtime}) and its mode. */
 async function writeZip(entries: readonly ZipEntry[], file: string): Promise<void> {
   const zip = new ZipFile();
+  const mtime = zipMtime();
   for (const entry of entries) {
-    zip.addReadStream(createReadStream(entry.absPath), entry.name, { mtime: ZIP_MTIME, mode: entry.mode | 0o100000, size: entry.size });
+    zip.addReadStream(createReadStream(entry.absPath), entry.name, { mtime, forceDosTimestamp: true, mode: entry.mode | 0o100000, size: entry.size });
   }
   zip.end();
   await pipeline(zip.outputStream, createWriteStream(file));

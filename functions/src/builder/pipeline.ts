@@ -2,7 +2,7 @@ import { mkdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { type CachePlan, packageManagerCacheEnv, planCache as planCacheEntries, restoreDependencies, restoreFrameworkCaches, saveCache } from './cache.ts';
-import { type BuildPlan, detect, resolveOutputDirectory } from './detect.ts';
+import { type BuildPlan, detect, readPackageJson, resolveOutputDirectory } from './detect.ts';
 import type { Job } from './job.ts';
 import type { Logger } from './log.ts';
 import { BUILD_OUTPUT_DIR, buildManifest, type CollectedFile, collectOutput, type Manifest, readBuildOutput, readProjectConfig } from './manifest.ts';
@@ -11,7 +11,7 @@ import { assertSafePatterns } from '../core/routing/guards.ts';
 import { parseBuildOutputConfig } from '../core/routing/schema.ts';
 import type { ConfigNote } from '../core/functions/config.ts';
 import { type PackagedFunction, packageFunctions } from './functions.ts';
-import { type ApiPlan, bundleApiFunctions, type Esbuild, findApiEntrypoints, importInstalledEsbuild, PLATFORM_FILES, planApiFunctions, prepareToolsDir, readPackageJson, withApiRoutes } from './zero-config.ts';
+import { type ApiPlan, bundleApiFunctions, type Esbuild, findApiEntrypoints, importInstalledEsbuild, PLATFORM_FILES, planApiFunctions, prepareToolsDir, withApiRoutes } from './zero-config.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
 import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
@@ -210,7 +210,7 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     let functions: { functions: PackagedFunction[]; notes: ConfigNote[] } | undefined;
     const zipDir = path.join(options.workDir, 'functions');
     if (apiEntries.length > 0) {
-      apiPlan = planApiFunctions(apiEntries, { packageJson: await readPackageJson(projectDir), vercelJson: config?.vercelJson });
+      apiPlan = planApiFunctions(apiEntries, { packageJson: (await readPackageJson(projectDir)) ?? undefined, vercelJson: config?.vercelJson });
       for (const note of apiPlan.notes) log.info(note);
       const esbuild = options.esbuild ? await options.esbuild() : await installEsbuild(path.join(options.workDir, 'tools'));
       const apiOutput = path.join(options.workDir, 'api-output');

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { appendRoutesToPhase, type Route as VercelRoute } from '@vercel/routing-utils';
@@ -252,15 +252,6 @@ export async function bundleApiFunctions(projectDir: string, plan: ApiPlan, outp
       ...(fn.maxDuration !== undefined ? { maxDuration: fn.maxDuration } : {}),
     };
     await writeFile(path.join(dir, '.vc-config.json'), `${JSON.stringify(vc, null, 2)}\n`);
-  }
-}
-
-/** The project's package.json, parsed; `undefined` when it has none or it is not JSON (detection reported that). */
-export async function readPackageJson(projectDir: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path.join(projectDir, 'package.json'), 'utf8')) as unknown;
-  } catch {
-    return undefined;
   }
 }
 

@@ -58,7 +58,6 @@ describe('packageFunctions', () => {
     expect(entries.find((e) => e.name === 'node_modules/dep/index.js')?.text).toBe('module.exports = "dep";\n');
     expect(entries.find((e) => e.name === 'run.sh')?.mode).toBe(0o755);
     expect(entries.find((e) => e.name === 'index.js')?.mode).toBe(0o644);
-    expect(new Set(entries.map((e) => e.mtime)).size).toBe(1);
     expect(fn!.entry.unzippedSize).toBe(entries.reduce((n, e) => n + Buffer.byteLength(e.text), 0));
     expect(fn!.entry.size).toBe((await readFile(fn!.zipPath)).length);
     // The manifest's config is .vc-config.json again, for the control plane's validator.
@@ -171,16 +170,23 @@ describe('runPipeline with a framework that writes functions', () => {
   });
 });
 
-it('the zip mtime is the one vercel/vercel build-utils uses (1540000000000 ms, stored at DOS 2 s resolution)', async () => {
+it('every entry has the date vercel/vercel build-utils uses (2018-10-20T01:46:40Z) as its UTC wall-clock time, and the zip is the same in any time zone', async () => {
   const { dir, cleanup } = await tempDir();
+  const tz = process.env.TZ;
   try {
     const { output } = await boaRepo(path.join(dir, 'repo'));
-    const { functions } = await packageFunctions(output, path.join(dir, 'repo'), path.join(dir, 'work'));
-    const [entry] = await readZipText(functions[0]!.zipPath);
-    // DOS time is local wall-clock time: read back in this process's zone it is the same instant.
-    expect(Math.abs(entry!.mtime - 1_540_000_000_000)).toBeLessThan(2000);
+    const shas: string[] = [];
+    for (const zone of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
+      process.env.TZ = zone;
+      const { functions } = await packageFunctions(output, path.join(dir, 'repo'), path.join(dir, `work-${zone.replace('/', '-')}`));
+      shas.push(functions[0]!.entry.sha);
+      // DOS fields: ((2018 - 1980) << 9) | (10 << 5) | 20 and (1 << 11) | (46 << 5) | (40 / 2).
+      for (const entry of await readZip(functions[0]!.zipPath)) expect(entry.dos).toEqual({ date: (38 << 9) | (10 << 5) | 20, time: (1 << 11) | (46 << 5) | 20 });
+    }
+    expect(new Set(shas).size).toBe(1);
   } finally {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
     await cleanup();
   }
 });
-

@@ -44,8 +44,8 @@ export interface ZipEntryRead {
   bytes: Buffer;
   /** Unix permission bits. */
   mode: number;
-  /** Last-modified time, ms since the epoch. */
-  mtime: number;
+  /** Last-modified time as stored: the DOS date and time fields (a wall-clock time, no zone). */
+  dos: { date: number; time: number };
 }
 
 /** Every entry of a zip, in the zip's order, read with yauzl (another library than the builder's writer). */
@@ -63,7 +63,7 @@ export function readZip(file: string): Promise<ZipEntryRead[]> {
           stream.on('data', (chunk: Buffer) => chunks.push(chunk));
           stream.on('error', reject);
           stream.on('end', () => {
-            out.push({ name: entry.fileName, bytes: Buffer.concat(chunks), mode: (entry.externalFileAttributes >>> 16) & 0o777, mtime: entry.getLastModDate().getTime() });
+            out.push({ name: entry.fileName, bytes: Buffer.concat(chunks), mode: (entry.externalFileAttributes >>> 16) & 0o777, dos: { date: entry.lastModFileDate, time: entry.lastModFileTime } });
             zip.readEntry();
           });
         });
