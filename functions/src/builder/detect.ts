@@ -350,7 +350,12 @@ export async function readPackageJson(projectDir: string): Promise<PackageJson |
  */
 async function isNextStaticExport(projectDir: string): Promise<boolean> {
   const config = await readFirst(projectDir, NEXT_CONFIG_FILES);
-  return config !== null && /\boutput\s*:\s*['"`]export['"`]/.test(config.text);
+  return config !== null && /\boutput\s*:\s*['"`]export['"`]/.test(withoutComments(config.text));
+}
+
+/** JavaScript source without its comments (roughly: a `//` after `:` is kept, for URLs in strings), so a comment cannot switch the build. */
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
 }
 
 /**

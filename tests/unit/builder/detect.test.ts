@@ -53,6 +53,14 @@ describe('detect: temp projects', () => {
     expect(projectJsonOf(plan.buildCommand)).toMatchObject({ settings: { framework: 'nextjs', installCommand: '', buildCommand: null } });
   });
 
+  it('an output: "export" in a comment does not make a static export', async () => {
+    await writeTree(dir, {
+      'package.json': pkg({ dependencies: { next: '16.0.0' } }),
+      'next.config.mjs': "/** not output: 'export' */\n// output: 'export'\nexport default { images: { path: 'https://cdn.example/x' } };",
+    });
+    expect((await detect(dir, {}, noBinaries)).buildCommand).toContain('vercel@');
+  });
+
   it('runs the pinned Vercel CLI through npx when the builder has none, and hands a Build Command override to vercel build', async () => {
     await writeTree(dir, { 'package.json': pkg({ dependencies: { next: '16.0.0' } }) });
     const plan = await detect(dir, { buildCommand: "echo 'hi' && next build" }, noBinaries);
