@@ -18,7 +18,8 @@
  * 2. A SvelteKit SSR page (tests/fixtures/frameworks/sveltekit-vercel, `GET /`): built with
  *    @sveltejs/adapter-vercel by the real builder and served by the local edge, against the same app
  *    built with @sveltejs/adapter-node and run with `node build`; throughput ratio = Runway req/s /
- *    adapter-node req/s under the same load (bench/load.ts: keep-alive GETs from a child process).
+ *    adapter-node req/s under the same load (bench/load.ts: keep-alive GETs from a child process),
+ *    two rounds each in the order A B B A so a shared machine's drifting load weighs on both alike.
  *    Goal ≥ 0.5 locally.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
@@ -30,7 +31,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../local/emulator.ts';
 import { startLocalAws } from '../local/environment.ts';
-import { runLoad, type LoadOptions } from './load.ts';
+import { runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import { writeResultsSection } from './results-md.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -193,9 +194,17 @@ try {
   }, 30_000);
   if (!nodePage.body.includes('Hello world from SvelteKit')) throw new Error(`SvelteKit with adapter-node answered: ${nodePage.body.slice(0, 300)}`);
 
-  log(`load: ${LOAD.requests} keep-alive GETs / (≤ ${LOAD.maxSeconds} s), ${LOAD.concurrency} in flight, each server in turn…`);
-  const runwayLoad = await runLoad({ port: edgePort, host: svelteReady.url, path: '/', expectBytes: Buffer.byteLength(runwayPage.body) }, LOAD);
-  const nodeLoad = await runLoad({ port: nodePort, host: 'localhost', path: '/', expectBytes: Buffer.byteLength(nodePage.body) }, LOAD);
+  // Rounds in the order A B B A, so a machine whose load drifts during the run (it is shared)
+  // weighs on both servers alike.
+  log(`load: ${LOAD.requests} keep-alive GETs / (≤ ${LOAD.maxSeconds} s), ${LOAD.concurrency} in flight, rounds Runway, adapter-node, adapter-node, Runway…`);
+  const targets = {
+    runway: { port: edgePort, host: svelteReady.url, path: '/', expectBytes: Buffer.byteLength(runwayPage.body) },
+    node: { port: nodePort, host: 'localhost', path: '/', expectBytes: Buffer.byteLength(nodePage.body) },
+  };
+  const rounds: Record<keyof typeof targets, LoadResult[]> = { runway: [], node: [] };
+  for (const who of ['runway', 'node', 'node', 'runway'] as const) rounds[who].push(await runLoad(targets[who], LOAD));
+  const runwayLoad = combine(rounds.runway);
+  const nodeLoad = combine(rounds.node);
   if (runwayLoad.errors || nodeLoad.errors) throw new Error(`load errors: Runway ${runwayLoad.errors}, adapter-node ${nodeLoad.errors}`);
 
   const results = {
@@ -214,6 +223,7 @@ try {
     },
     sveltekit_ssr: {
       load: LOAD,
+      rounds: { runway: rounds.runway.map((r) => Math.round(r.rps)), adapter_node: rounds.node.map((r) => Math.round(r.rps)) },
       runway_rps: Math.round(runwayLoad.rps),
       runway_p50_ms: round(runwayLoad.p50_ms, 2),
       runway_p99_ms: round(runwayLoad.p99_ms, 2),
@@ -246,7 +256,7 @@ try {
       `| for context: the local runner alone, cold (new worker process), p50 of ${RUNNER_COLD} | ${t.runner_cold_start_ms.p50} ms |`,
       `| for context: the local runner alone, warm (Unix socket), p50 / p99 | ${t.runner_warm_ms.p50} / ${t.runner_warm_ms.p99} ms |`,
       '',
-      `A SvelteKit SSR page (\`tests/fixtures/frameworks/sveltekit-vercel\`, \`GET /\`), ${LOAD.requests.toLocaleString('en')} keep-alive GETs after ${LOAD.warmup} warm-up, ${LOAD.concurrency} in flight, from a child process (bench/load.ts):`,
+      `A SvelteKit SSR page (\`tests/fixtures/frameworks/sveltekit-vercel\`, \`GET /\`): rounds of ${LOAD.requests.toLocaleString('en')} keep-alive GETs (at most ${LOAD.maxSeconds} s) after ${LOAD.warmup} warm-up, ${LOAD.concurrency} in flight, from a child process (bench/load.ts), in the order Runway, adapter-node, adapter-node, Runway; req/s over both rounds of a server, p50/p99 the mean of its rounds (req/s per round: Runway ${s.rounds.runway.join(', ')}; adapter-node ${s.rounds.adapter_node.join(', ')}):`,
       '',
       '| server | req/s | p50 ms | p99 ms |',
       '|---|---|---|---|',
@@ -261,6 +271,14 @@ try {
   for (const step of cleanup.reverse()) await Promise.resolve(step()).catch((error) => log(`cleanup: ${(error as Error).message}`));
   await platform.close();
   await local.emulator.stop();
+}
+
+/** Several load rounds of one server as one: req/s over all of them, p50/p99 their mean. */
+function combine(results: LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  const requests = sum((r) => r.requests);
+  const seconds = sum((r) => r.seconds);
+  return { requests, errors: sum((r) => r.errors), seconds, rps: requests / seconds, p50_ms: sum((r) => r.p50_ms) / results.length, p99_ms: sum((r) => r.p99_ms) / results.length };
 }
 
 /** Polls `check` until it returns a value, or throws after `timeoutMs`. */
