@@ -12,7 +12,6 @@
  *   be driven, the switch is an EdgeStore.put and `promote_via` says so.
  * Everything runs against a private emulator that is stopped at the end.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -29,6 +28,7 @@ import { loadCloudFrontFunction, viewerRequestEvent, type CfEvent } from '../loc
 import { createEdgeServer } from '../local/edge.ts';
 import type { RouterFigures } from './router.ts';
 import { freePort } from '../local/emulator.ts';
+import { runLoad } from './load.ts';
 import { startLocalAws, type LocalAws } from '../local/environment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -44,20 +44,7 @@ const FILE_BYTES = 10 * 1024;
 /** Owner of the benchmark's blobs (`blobs/<team>/<sha>`). */
 const BENCH_TEAM = 'team_bench';
 
-interface LoadResult {
-  requests: number;
-  errors: number;
-  seconds: number;
-  rps: number;
-  p50_ms: number;
-  p99_ms: number;
-}
-
-if (process.argv[2] === '--load') {
-  await loadChild(JSON.parse(process.argv[3]!) as { port: number; host: string; path: string; expectBytes: number });
-} else {
-  await main();
-}
+await main();
 
 async function main(): Promise<void> {
   const functionBytes = fs.statSync(VIEWER_REQUEST).size;
@@ -95,10 +82,10 @@ async function main(): Promise<void> {
 
     log(`load: ${LOAD.requests.toLocaleString('en')} keep-alive requests (≤ ${LOAD.maxSeconds} s), ${LOAD.concurrency} in flight, 10 KB file`);
     const file = { path: '/ten-kb.txt', expectBytes: FILE_BYTES };
-    const edgeLoad = await runLoad({ port: edge.port, host: seeded.host, ...file });
-    const staticLoad = await runLoad({ port: plain.port, host: 'localhost', ...file });
-    const rawLoad = await runLoad({ port: raw.port, host: 'localhost', ...file });
-    const uncachedLoad = await runLoad({ port: uncached.port, host: seeded.host, ...file });
+    const edgeLoad = await runLoad({ port: edge.port, host: seeded.host, ...file }, LOAD);
+    const staticLoad = await runLoad({ port: plain.port, host: 'localhost', ...file }, LOAD);
+    const rawLoad = await runLoad({ port: raw.port, host: 'localhost', ...file }, LOAD);
+    const uncachedLoad = await runLoad({ port: uncached.port, host: seeded.host, ...file }, LOAD);
     const errors = [edgeLoad, staticLoad, rawLoad, uncachedLoad].map((l) => l.errors);
     if (errors.some(Boolean)) throw new Error(`load errors (edge, static, raw, uncached): ${errors.join(', ')}`);
 
@@ -209,58 +196,6 @@ async function putDeployment(s3: S3Client, bucket: string, id: string, files: Re
   });
   const index = buildDeploymentIndex({ deploymentId: id, teamId: BENCH_TEAM, manifest: { framework: 'static', files: manifest }, config });
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: deploymentIndexKey(id), Body: JSON.stringify(index), ContentType: 'application/json' }));
-}
-
-/** Runs the load generator in a child process (its own CPU time), one target at a time. */
-function runLoad(target: { port: number; host: string; path: string; expectBytes: number }): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--load', JSON.stringify(target)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: (LOAD.maxSeconds + 30) * 1000,
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load child exited ${code}`))));
-  });
-}
-
-/** The child: a warm-up, then bounded concurrent keep-alive GETs; prints one JSON line. */
-async function loadChild(target: { port: number; host: string; path: string; expectBytes: number }): Promise<void> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: LOAD.concurrency });
-  const once = () =>
-    new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: target.port, path: target.path, headers: { host: target.host }, agent }, (res) => {
-        let bytes = 0;
-        res.on('data', (c: Buffer) => (bytes += c.length));
-        res.on('end', () => resolve(res.statusCode === 200 && bytes === target.expectBytes));
-        res.on('error', () => resolve(false));
-      });
-      req.on('error', () => resolve(false));
-    });
-  const run = async (count: number, deadline: number) => {
-    const latencies: number[] = [];
-    let issued = 0;
-    let errors = 0;
-    const worker = async () => {
-      while (issued < count && performance.now() < deadline) {
-        issued++;
-        const started = performance.now();
-        if (!(await once())) errors++;
-        latencies.push(performance.now() - started);
-      }
-    };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: LOAD.concurrency }, worker));
-    return { latencies, errors, seconds: (performance.now() - started) / 1000 };
-  };
-  await run(LOAD.warmup, performance.now() + 10_000);
-  const { latencies, errors, seconds } = await run(LOAD.requests, performance.now() + LOAD.maxSeconds * 1000);
-  latencies.sort((x, y) => x - y);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))]!;
-  const result: LoadResult = { requests: latencies.length, errors, seconds, rps: latencies.length / seconds, p50_ms: pct(50), p99_ms: pct(99) };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  agent.destroy();
 }
 
 /**

@@ -4,8 +4,7 @@ import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import axe from 'axe-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createConsoleServer } from '../../local/console.ts';
 import { startDnsServer, type LocalDnsServer } from '../../local/dns-server.ts';
@@ -20,14 +19,13 @@ import { projectNameFor } from '../../site/src/lib/git.ts';
 import * as consoleLimits from '../../site/src/lib/upload.ts';
 import { newTeam, sha256, uniqueName, type Client, type TestTeam } from '../integration/api/harness.ts';
 import { deployFiles, expectReady, startPlatform, visit, type Platform } from '../integration/builds/platform.ts';
+import { expectAccessible as checkAccessible, launchChromium, SHOTS } from './browser.ts';
 
 /**
  * The console in a real browser (Debian's chromium, driven by playwright-core) against the whole
  * local platform in-process: real handlers, real builds, the local edge. Every page is checked
  * with axe-core; screenshots land in test-results/screenshots/.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve('test-results/screenshots');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-e2e-'));
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
@@ -48,10 +46,6 @@ const project = uniqueName('web');
 const deployments: Array<{ id: string; url: string }> = [];
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`No browser at ${CHROMIUM}: the console's end-to-end tests need Debian's chromium — apt-get install -y chromium`);
-  }
-  fs.mkdirSync(SHOTS, { recursive: true });
   // Wired as `npm start` wires it (local/start.ts): the API allows this console's origin (CORS),
   // links the platform writes point at this console, and the fake GitHub's install page sends the
   // browser back to its setup page. Never a developer's .env.github: the tests need the fake.
@@ -73,10 +67,7 @@ beforeAll(async () => {
   await gitHubAppSecret();
   consoleServer = await createConsoleServer({ apiUrl: platform.api, edgePort: Number(new URL(platform.edge).port) });
   await new Promise<void>((r) => consoleServer.listen(port, '127.0.0.1', r));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: DESKTOP });
   page.on('pageerror', (error) => pageErrors.push(error.message));
 });
@@ -93,16 +84,8 @@ afterAll(async () => {
 const pageErrors: string[] = [];
 const axeFindings: Record<string, unknown> = {};
 
-/** axe-core on the current page: no serious or critical violations. */
-async function expectAccessible(label: string): Promise<void> {
-  await page.addScriptTag({ content: axe.source });
-  const result = await page.evaluate(() => (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] }));
-  // Every finding (minor and moderate too) is kept as an artifact beside the screenshots.
-  axeFindings[label] = result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-  fs.writeFileSync(path.join(SHOTS, '..', 'axe.json'), JSON.stringify(axeFindings, null, 2));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${label}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
+/** axe-core on the current page: no serious or critical violations; every finding kept in test-results/axe.json. */
+const expectAccessible = (label: string): Promise<void> => checkAccessible(page, label, axeFindings);
 
 async function shoot(name: string, viewport = DESKTOP): Promise<void> {
   await page.setViewportSize(viewport);

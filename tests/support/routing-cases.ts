@@ -539,6 +539,29 @@ export const functionCases: RoutingCase[] = [
     expected: { ...fn('api/hello', '/api/hello'), headers: { 'x-api': 'yes' } },
   },
   {
+    name: 'functions: a request.query transform deletes what a visitor sent; a later rewrite sets it (SvelteKit ISR __pathname)',
+    files: site,
+    functions: { 'blog/[slug]': 'blog/[slug]' },
+    config: boa([
+      { src: '.*', continue: true, transforms: [{ type: 'request.query', op: 'delete', target: { key: '__pathname' } }] },
+      { handle: 'filesystem' },
+      { src: '^/blog/([^/]+?)/?$', dest: '/blog/[slug]?__pathname=/blog/$1' },
+    ]),
+    request: { path: '/blog/hi', query: '__pathname=/evil&a=1' },
+    expected: fn('blog/[slug]', '/blog/hi', '__pathname=%2Fblog%2Fhi&a=1'),
+    source: '@sveltejs/adapter-vercel 6.3.4 writes the delete transform on its first route and __pathname on each ISR route',
+  },
+  {
+    name: 'functions: request.query transforms set and append',
+    files: site,
+    functions: { 'api/hello': 'api/hello' },
+    config: boa([
+      { src: '^/api/(.*)$', continue: true, transforms: [{ type: 'request.query', op: 'set', target: { key: 'a' }, args: 'x' }, { type: 'request.query', op: 'append', target: { key: 'b' }, args: ['1', '2'] }] },
+    ]),
+    request: { path: '/api/hello', query: 'a=1&a=2' },
+    expected: fn('api/hello', '/api/hello', 'a=x&b=1&b=2'),
+  },
+  {
     name: 'functions: an error route to a function keeps the error status',
     files: { 'about.html': 'about' },
     functions: { _error: '_error' },

@@ -7,6 +7,7 @@ import picomatch from 'picomatch';
 import { parse as parseYaml } from 'yaml';
 import type { Framework, Overrides } from './job.ts';
 import { normalizeDirSetting } from './paths.ts';
+import { nextBuildCommand, nuxtBuildCommand } from './vercel-build.ts';
 
 export type PackageManager = 'npm' | 'pnpm' | 'yarn';
 
@@ -38,9 +39,8 @@ export class DetectionError extends Error {
   override name = 'DetectionError';
 }
 
-export const NEXT_SERVER_OUTPUT_MESSAGE = "Next.js server output is not supported; set output: 'export'";
 const ASTRO_SERVER_OUTPUT_MESSAGE =
-  "Astro server output is not supported; remove output: 'server' (static is Astro's default)";
+  "Astro server output needs Vercel's adapter: add @astrojs/vercel (adapter: vercel() in astro.config), or remove output: 'server' (static is Astro's default)";
 
 /** Output directories tried, in order, for a project with only a build script. */
 export const GENERIC_OUTPUT_CANDIDATES = ['dist', 'build', 'out', 'public'] as const;
@@ -63,9 +63,17 @@ interface FrameworkDefaults {
   outputDirectory: string | null;
 }
 
-/** Checked in this order: Next.js apps often also depend on something Vite-shaped, never the reverse. */
+/**
+ * Checked in this order: Next.js apps often also depend on something Vite-shaped, never the reverse;
+ * Nuxt and SvelteKit projects depend on Vite too. Server output comes as `.vercel/output`
+ * (Build Output API v3), which the collect step prefers over the output directory.
+ */
 const FRAMEWORK_DEFAULTS: Record<Framework, FrameworkDefaults> = {
   nextjs: { dependency: 'next', buildCommand: 'next build', outputDirectory: 'out' },
+  // Nitro's `vercel` preset (set by detection) writes .vercel/output; `nuxt generate` writes .output/public.
+  nuxt: { dependency: 'nuxt', buildCommand: 'nuxt build', outputDirectory: '.output/public' },
+  // adapter-vercel writes .vercel/output; adapter-static writes build/ (one of the generic candidates).
+  sveltekit: { dependency: '@sveltejs/kit', buildCommand: 'vite build', outputDirectory: null },
   astro: { dependency: 'astro', buildCommand: 'astro build', outputDirectory: 'dist' },
   eleventy: { dependency: '@11ty/eleventy', buildCommand: 'eleventy', outputDirectory: '_site' },
   vite: { dependency: 'vite', buildCommand: 'vite build', outputDirectory: 'dist' },
@@ -94,7 +102,7 @@ export interface DetectOptions {
 /**
  * Zero-config detection: decides framework, package manager, commands and output directory from
  * the files in `projectDir`; every override given wins over what was detected.
- * @throws DetectionError for projects the platform cannot serve (Next.js/Astro server output,
+ * @throws DetectionError for projects the platform cannot serve (Astro server output without @astrojs/vercel,
  *   an unreadable package.json, an output directory with `..`).
  */
 export async function detect(projectDir: string, overrides: Overrides = {}, options: DetectOptions = {}): Promise<BuildPlan> {
@@ -122,8 +130,8 @@ export async function detect(projectDir: string, overrides: Overrides = {}, opti
   const hasBuildScript = typeof pkg.scripts?.build === 'string';
   const framework = overrides.framework ?? detectFramework(deps, hasBuildScript);
 
-  if (framework === 'nextjs') await assertNextStaticExport(projectDir);
-  if (framework === 'astro') await assertAstroStatic(projectDir);
+  const nextServer = framework === 'nextjs' && !(await isNextStaticExport(projectDir));
+  if (framework === 'astro') await assertAstroBuildable(projectDir, deps);
 
   const { manager, lockfile, installDir } = await detectPackageManager(projectDir, options.rootDir ?? projectDir);
   // In a monorepo the `packageManager` pin is the workspace root's.
@@ -150,8 +158,19 @@ export async function detect(projectDir: string, overrides: Overrides = {}, opti
       outputCandidates: defaults.outputDirectory === null ? GENERIC_OUTPUT_CANDIDATES : [],
     };
   }
-  return applyOverrides(plan, overrides);
+  plan = applyOverrides(plan, overrides);
+  if (nextServer) {
+    // vercel build runs the project's build (the override, else its build script or `next build`) itself.
+    plan.buildCommand = nextBuildCommand({ hasVercelCli: hasBinary('vercel'), buildCommand: overrides.buildCommand !== undefined ? nonEmpty(overrides.buildCommand) : null });
+    if (overrides.outputDirectory === undefined) plan.outputDirectory = BUILD_OUTPUT_STATIC;
+  } else if (framework === 'nuxt' && plan.buildCommand !== null) {
+    plan.buildCommand = nuxtBuildCommand(plan.buildCommand);
+  }
+  return plan;
 }
+
+/** Where Build Output API v3 puts static files; what a `vercel build` of Next.js deploys. */
+const BUILD_OUTPUT_STATIC = '.vercel/output/static';
 
 function detectFramework(deps: Record<string, unknown>, hasBuildScript: boolean): Framework {
   for (const [framework, defaults] of Object.entries(FRAMEWORK_DEFAULTS) as Array<[Framework, FrameworkDefaults]>) {
@@ -325,20 +344,28 @@ export async function readPackageJson(projectDir: string): Promise<PackageJson |
 }
 
 /**
- * Reads next.config.* as text: evaluating a user's config would run user code before the
- * sandboxed build step, and `output: 'export'` is a literal in practice.
+ * Whether next.config.* asks for a static export. Read as text: evaluating a user's config would run
+ * user code before the sandboxed build step, and `output: 'export'` is a literal in practice.
+ * Without it (or without a config) the project has server output and is built with `vercel build`.
  */
-async function assertNextStaticExport(projectDir: string): Promise<void> {
+async function isNextStaticExport(projectDir: string): Promise<boolean> {
   const config = await readFirst(projectDir, NEXT_CONFIG_FILES);
-  if (config === null || !/\boutput\s*:\s*['"`]export['"`]/.test(config.text)) {
-    const where = config === null ? 'no next.config.{js,mjs,ts} found' : `${config.file} has no output: 'export'`;
-    throw new DetectionError(`${NEXT_SERVER_OUTPUT_MESSAGE} (${where})`);
-  }
+  return config !== null && /\boutput\s*:\s*['"`]export['"`]/.test(withoutComments(config.text));
 }
 
-async function assertAstroStatic(projectDir: string): Promise<void> {
+/** JavaScript source without its comments (roughly: a `//` after `:` is kept, for URLs in strings), so a comment cannot switch the build. */
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+}
+
+/**
+ * Astro's server output becomes functions only through `@astrojs/vercel`, whose build writes
+ * `.vercel/output`; without it the build would leave a Node server Runway cannot deploy.
+ * @throws DetectionError naming the adapter to add
+ */
+async function assertAstroBuildable(projectDir: string, deps: Record<string, unknown>): Promise<void> {
   const config = await readFirst(projectDir, ASTRO_CONFIG_FILES);
-  if (config !== null && /\boutput\s*:\s*['"`]server['"`]/.test(config.text)) {
+  if (config !== null && /\boutput\s*:\s*['"`]server['"`]/.test(config.text) && !('@astrojs/vercel' in deps)) {
     throw new DetectionError(`${ASTRO_SERVER_OUTPUT_MESSAGE} (${config.file})`);
   }
 }

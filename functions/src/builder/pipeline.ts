@@ -15,6 +15,7 @@ import { type ApiPlan, bundleApiFunctions, type Esbuild, findApiEntrypoints, imp
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
 import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
+import { materializePrerenderFallbacks } from './prerender.ts';
 import { childEnv, CommandFailedError, pickPassthroughEnv, runCommand, type RunCommandOptions } from './process.ts';
 
 export const STEPS = ['source', 'detect', 'install', 'build', 'collect', 'upload', 'manifest'] as const;
@@ -203,6 +204,9 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     const buildOutput = await readBuildOutput(projectDir);
     if (buildOutput) {
       log.info(`${BUILD_OUTPUT_DIR}/config.json found: deploying the framework's Build Output API output`);
+      for (const fallback of await materializePrerenderFallbacks(path.join(projectDir, BUILD_OUTPUT_DIR))) {
+        log.info(`prerender: /${fallback.name} is served from its build-time fallback (static ${fallback.path}), the function behind it; it is not revalidated`);
+      }
     }
     const { functions, apiPlan } = await collectFunctions({
       projectDir,

@@ -121,12 +121,22 @@ function lambdaTime(d: Date): string {
   return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
 }
 
-/** The request an event describes: URL (from the `host` header), method, headers with `cookie` restored, body bytes. */
+/**
+ * The request an event describes: URL, method, headers with `cookie` restored, body bytes. The URL's
+ * origin is the visitor's, as Vercel's Node.js launcher builds it (vercel/vercel
+ * packages/node/src/bundling-handler.js: `x-forwarded-proto || 'https'`, `x-forwarded-host || host`):
+ * behind CloudFront the `host` header names the Function URL, and locally the edge is plain http —
+ * a framework that compares `Origin` with the URL (SvelteKit's CSRF check on form actions, Next.js'
+ * on server actions) needs the origin the browser saw.
+ */
 export function requestOfEvent(event: FunctionUrlEvent): { url: URL; method: string; headers: Record<string, string>; body: Buffer } {
   const headers: Record<string, string> = { ...event.headers } as Record<string, string>;
   if (event.cookies?.length) headers.cookie = event.cookies.join('; ');
-  const host = headers.host ?? event.requestContext.domainName;
-  const url = new URL(`https://${host}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`);
+  const first = (value: string | undefined) => value?.split(',')[0]?.trim() || undefined;
+  const forwardedProto = first(headers['x-forwarded-proto']);
+  const proto = forwardedProto === 'http' || forwardedProto === 'https' ? forwardedProto : 'https';
+  const host = first(headers['x-forwarded-host']) ?? headers.host ?? event.requestContext.domainName;
+  const url = new URL(`${proto}://${host}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`);
   const body = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
   return { url, method: event.requestContext.http.method.toUpperCase(), headers, body };
 }

@@ -35,3 +35,8 @@ export interface EventsPage {
   done: boolean;
 }
 export type { DomainInfo, DomainStatus, DnsRecord, CreateDomainBody, UpdateDomainBody } from '../../../functions/src/core/domain/schema.ts';
+
+/** One function of a deployment (`functions` of `GET /v1/deployments/{id}`): memory in MB, maxDuration in s, size in zip bytes. */
+export type { DeploymentFunctionSummary as DeploymentFunction } from '../../../functions/src/core/deployment/schema.ts';
+/** `GET /v1/deployments/{id}/logs`: lines oldest first, and `next`, the cursor after them. */
+export type { FunctionLogItem as FunctionLogLine, FunctionLogPage as FunctionLogsPage } from '../../../functions/src/core/functions/logs.ts';

@@ -1,6 +1,8 @@
 import { api, enc, hostUrl } from '../lib/api.ts';
 import { $, age, filesLabel, announce, badge, busy, confirmAction, duration, errorText, h, isFinal, requireParam, requireSession, showError } from '../lib/ui.ts';
-import type { AliasChange, AliasInfo, DeploymentInfo, EventsPage, Page } from '../lib/types.ts';
+import { LOG_LEVELS, LogTail, type LogLevel, type TailState } from '../lib/function-logs.ts';
+import { formatBytes } from '../lib/upload.ts';
+import type { AliasChange, AliasInfo, DeploymentFunction, DeploymentInfo, EventsPage, FunctionLogLine, FunctionLogsPage, Page } from '../lib/types.ts';
 
 await requireSession();
 const summary = $('#summary');
@@ -56,6 +58,130 @@ async function render(d: DeploymentInfo, production: AliasInfo | undefined): Pro
   buttons.redeploy.hidden = !isFinal(d.state);
   $('#no-actions').hidden = Object.values(buttons).some((b) => !b.hidden);
   $('#no-actions').textContent = 'No actions for this deployment now.';
+  renderFunctions(d);
+}
+
+/** The deployment's functions (set when it is READY), and their logs' live tail once there are any. */
+function renderFunctions(d: DeploymentInfo): void {
+  const section = $('#functions-section');
+  section.hidden = d.state !== 'READY';
+  if (section.hidden) return;
+  const fns = d.functions;
+  if (fns.length === 0) {
+    $('#functions').replaceChildren(h('p', { class: 'muted' }, 'No functions: this deployment serves its files only.'));
+    return;
+  }
+  const cell = (text: string) => h('td', {}, text);
+  $('#functions').replaceChildren(
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { id: 'functions-table' },
+        h('thead', {}, h('tr', {}, ...['Function', 'Paths', 'Runtime', 'Memory', 'Max duration', 'Size'].map((t) => h('th', { scope: 'col' }, t)))),
+        h(
+          'tbody',
+          {},
+          ...fns.map((f) =>
+            h(
+              'tr',
+              { 'data-function': f.name },
+              h('th', { scope: 'row' }, h('code', {}, f.name)),
+              h('td', {}, ...f.paths.flatMap((p, i) => [i > 0 ? h('br') : null, h('code', {}, p)])),
+              cell(f.runtime),
+              cell(`${f.memory} MB`),
+              cell(`${f.maxDuration} s`),
+              cell(formatBytes(f.size)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+  startLogs(d, fns);
+}
+
+const fnLog = $('#fn-log');
+const fnLogState = $('#fn-log-state');
+const fnSelect = $('#fn-log-function') as HTMLSelectElement;
+const levelSelect = $('#fn-log-level') as HTMLSelectElement;
+const toggle = $('#fn-log-toggle') as HTMLButtonElement;
+/** Lines kept on the page; older ones are dropped from the top. */
+const MAX_LOG_LINES = 2000;
+let tail: LogTail | undefined;
+
+function startLogs(d: DeploymentInfo, fns: DeploymentFunction[]): void {
+  if (tail) return;
+  $('#fn-logs-section').hidden = false;
+  fnSelect.replaceChildren(h('option', { value: '' }, 'All functions'), ...fns.map((f) => h('option', { value: f.name }, f.name)));
+  let shown = '';
+  tail = new LogTail({
+    deploymentId: d.id,
+    get: (path) => api<FunctionLogsPage>('GET', path),
+    visible: () => document.visibilityState === 'visible',
+    onLines: appendLogLines,
+    onBusy: (busy) => fnLog.setAttribute('aria-busy', String(busy)),
+    onState: (state) => {
+      const text = stateText(state);
+      // Only changes are written, so the heading does not flicker every poll.
+      if (text !== shown) fnLogState.textContent = shown = text;
+    },
+  });
+  const applyFilter = () => {
+    const level = levelSelect.value;
+    tail?.setFilter({
+      function: fnSelect.value || undefined,
+      level: (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : undefined,
+    });
+  };
+  fnSelect.addEventListener('change', applyFilter);
+  levelSelect.addEventListener('change', applyFilter);
+  toggle.addEventListener('click', () => {
+    if (!tail) return;
+    if (tail.running) tail.pause();
+    else tail.resume();
+    toggle.textContent = tail.running ? 'Pause live tail' : 'Resume live tail';
+  });
+  document.addEventListener('visibilitychange', () => tail?.visibilityChanged());
+  tail.resume();
+}
+
+function stateText(state: TailState): string {
+  switch (state.kind) {
+    case 'live':
+      return '(live)';
+    case 'paused':
+      return '(paused)';
+    case 'hidden':
+      return '(paused while this tab is hidden)';
+    case 'error':
+      return `(could not read the logs: ${state.message} — retrying)`;
+  }
+}
+
+function appendLogLines(lines: FunctionLogLine[], reset: boolean): void {
+  if (reset) fnLog.replaceChildren();
+  fnLog.querySelector('.empty')?.remove();
+  const atBottom = fnLog.scrollHeight - fnLog.scrollTop - fnLog.clientHeight < 40;
+  fnLog.append(
+    ...lines.map((l) =>
+      h(
+        'p',
+        { class: `line lvl-${l.level}` },
+        h('time', { datetime: l.time, title: l.time }, l.time.slice(11, 23) || l.time),
+        ' ',
+        h('span', { class: 'fn' }, l.function),
+        ' ',
+        h('span', { class: 'lvl' }, l.level.toUpperCase()),
+        ' ',
+        h('span', { class: 'msg' }, l.message),
+      ),
+    ),
+  );
+  while (fnLog.childElementCount > MAX_LOG_LINES) fnLog.firstElementChild?.remove();
+  if (fnLog.childElementCount === 0) fnLog.append(h('p', { class: 'empty' }, 'No log lines match yet. Lines a function writes appear here within seconds.'));
+  if (atBottom || reset) fnLog.scrollTop = fnLog.scrollHeight;
 }
 
 /** Follows the build log by cursor until the build has ended and every line was read. */

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DetectionError, detect, GENERIC_OUTPUT_CANDIDATES, NEXT_SERVER_OUTPUT_MESSAGE, resolveOutputDirectory } from '../../../functions/src/builder/detect.ts';
+import { DetectionError, detect, GENERIC_OUTPUT_CANDIDATES, resolveOutputDirectory } from '../../../functions/src/builder/detect.ts';
+import { VERCEL_CLI_VERSION } from '../../../functions/src/builder/vercel-build.ts';
 import { fixturePath, tempDir, writeTree } from './helpers.ts';
 
 const noBinaries = { hasBinary: () => false };
@@ -36,17 +37,54 @@ describe('detect: temp projects', () => {
 
   const pkg = (body: object): string => JSON.stringify(body);
 
-  it('rejects Next.js without a static export, naming the fix', async () => {
+  /** The .vercel/project.json a `vercel build` command writes, parsed back out of the shell command. */
+  const projectJsonOf = (command: string | null) => JSON.parse(/printf '%s' '(.*?)' > \.vercel\/project\.json/.exec(command ?? '')![1]!.replaceAll(`'\\''`, "'"));
+
+  it('builds Next.js server output with vercel build, offline: project.json written first, the CLI from PATH', async () => {
     await writeTree(dir, {
       'package.json': pkg({ scripts: { build: 'next build' }, dependencies: { next: '16.0.0' } }),
+      'package-lock.json': '{}',
       'next.config.mjs': 'export default { reactStrictMode: true };',
     });
-    await expect(detect(dir, {}, noBinaries)).rejects.toThrow(NEXT_SERVER_OUTPUT_MESSAGE);
+    const plan = await detect(dir, {}, { hasBinary: (name) => name === 'vercel' });
+    expect(plan).toMatchObject({ framework: 'nextjs', installCommand: 'npm ci', outputDirectory: '.vercel/output/static' });
+    expect(plan.buildCommand).toMatch(/^mkdir -p \.vercel && printf '%s' '.*' > \.vercel\/project\.json && VERCEL_TELEMETRY_DISABLED=1 NO_UPDATE_NOTIFIER=1 vercel build --yes --standalone$/);
+    // installCommand '' makes @vercel/next skip its own install: the builder has installed already.
+    expect(projectJsonOf(plan.buildCommand)).toMatchObject({ settings: { framework: 'nextjs', installCommand: '', buildCommand: null } });
   });
 
-  it('rejects Next.js without any next.config', async () => {
+  it('an output: "export" in a comment does not make a static export', async () => {
+    await writeTree(dir, {
+      'package.json': pkg({ dependencies: { next: '16.0.0' } }),
+      'next.config.mjs': "/** not output: 'export' */\n// output: 'export'\nexport default { images: { path: 'https://cdn.example/x' } };",
+    });
+    expect((await detect(dir, {}, noBinaries)).buildCommand).toContain('vercel@');
+  });
+
+  it('runs the pinned Vercel CLI through npx when the builder has none, and hands a Build Command override to vercel build', async () => {
     await writeTree(dir, { 'package.json': pkg({ dependencies: { next: '16.0.0' } }) });
-    await expect(detect(dir, {}, noBinaries)).rejects.toBeInstanceOf(DetectionError);
+    const plan = await detect(dir, { buildCommand: "echo 'hi' && next build" }, noBinaries);
+    expect(plan.buildCommand).toContain(`npx --yes vercel@${VERCEL_CLI_VERSION} build --yes --standalone`);
+    expect(plan.buildCommand).not.toContain('vercel@latest');
+    expect(projectJsonOf(plan.buildCommand).settings.buildCommand).toBe("echo 'hi' && next build");
+  });
+
+  it('builds Nuxt with the vercel Nitro preset unless the project names another', async () => {
+    await writeTree(dir, { 'package.json': pkg({ scripts: { build: 'nuxt build' }, dependencies: { nuxt: '4.6.4', vue: '3.5.0' } }) });
+    expect(await detect(dir, {}, noBinaries)).toMatchObject({ framework: 'nuxt', buildCommand: 'NITRO_PRESET="${NITRO_PRESET:-vercel}" npm run build' });
+  });
+
+  it('detects SvelteKit before Vite', async () => {
+    await writeTree(dir, { 'package.json': pkg({ scripts: { build: 'vite build' }, devDependencies: { '@sveltejs/kit': '2.70.4', vite: '8.0.0' } }) });
+    expect(await detect(dir, {}, noBinaries)).toMatchObject({ framework: 'sveltekit', buildCommand: 'npm run build', outputDirectory: null });
+  });
+
+  it('accepts Astro server output with @astrojs/vercel', async () => {
+    await writeTree(dir, {
+      'package.json': pkg({ dependencies: { astro: '7.0.0', '@astrojs/vercel': '11.0.0' } }),
+      'astro.config.mjs': "import vercel from '@astrojs/vercel';\nexport default { output: 'server', adapter: vercel() };",
+    });
+    expect(await detect(dir, {}, noBinaries)).toMatchObject({ framework: 'astro', buildCommand: 'astro build' });
   });
 
   it.each(['next.config.js', 'next.config.mjs', 'next.config.ts'])('accepts output: "export" in %s', async (file) => {
@@ -58,12 +96,12 @@ describe('detect: temp projects', () => {
     expect(plan).toMatchObject({ framework: 'nextjs', buildCommand: 'next build', outputDirectory: 'out', installCommand: 'npm install' });
   });
 
-  it('rejects Astro server output', async () => {
+  it('rejects Astro server output without the Vercel adapter, naming it', async () => {
     await writeTree(dir, {
       'package.json': pkg({ dependencies: { astro: '7.0.0' } }),
       'astro.config.mjs': "export default { output: 'server' };",
     });
-    await expect(detect(dir, {}, noBinaries)).rejects.toThrow(/Astro server output is not supported/);
+    await expect(detect(dir, {}, noBinaries)).rejects.toThrow(/Astro server output needs Vercel's adapter: add @astrojs\/vercel/);
   });
 
   it('uses the framework default build command when there is no build script', async () => {
@@ -240,8 +278,8 @@ describe('detect: temp projects', () => {
     });
 
     it('a framework override skips detection but keeps safety checks', async () => {
-      await writeTree(dir, { 'package.json': pkg({ scripts: { build: 'x' } }) });
-      await expect(detect(dir, { framework: 'nextjs' }, noBinaries)).rejects.toThrow(NEXT_SERVER_OUTPUT_MESSAGE);
+      await writeTree(dir, { 'package.json': pkg({ scripts: { build: 'x' } }), 'astro.config.mjs': "export default { output: 'server' };" });
+      await expect(detect(dir, { framework: 'astro' }, noBinaries)).rejects.toBeInstanceOf(DetectionError);
     });
 
     it.each(['../elsewhere', 'dist/../../x', '/etc'])('rejects outputDirectory %s', async (outputDirectory) => {

@@ -137,12 +137,12 @@ describe('runPipeline with the fs-store (no network)', () => {
     expect((error as Error).message).toMatch(/^step install failed: install exceeded 0\.3 s and was stopped: .*Lambda compute stops a whole build at 15 min; .*runway:buildCompute=ec2/);
   });
 
-  it('Next.js without a static export fails in detect, before installing anything', async () => {
-    const project = path.join(dir, 'next');
-    await writeTree(project, { 'package.json': JSON.stringify({ dependencies: { next: '16.0.0' } }), 'next.config.js': 'module.exports = {}' });
+  it('Astro server output without the Vercel adapter fails in detect, before installing anything', async () => {
+    const project = path.join(dir, 'astro-server');
+    await writeTree(project, { 'package.json': JSON.stringify({ dependencies: { astro: '7.0.0' } }), 'astro.config.mjs': "export default { output: 'server' }" });
     const error = await build(project).catch((e: unknown) => e);
     expect(error).toMatchObject({ step: 'detect' });
-    expect((error as Error).message).toContain("Next.js server output is not supported; set output: 'export'");
+    expect((error as Error).message).toContain("Astro server output needs Vercel's adapter");
   });
 
   it('restores the package manager cache and framework caches on the next build', async () => {

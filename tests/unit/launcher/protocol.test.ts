@@ -21,6 +21,17 @@ describe('Function URL protocol', () => {
     expect(back.body.equals(body)).toBe(true);
   });
 
+  test("the function's URL has the visitor's origin: x-forwarded-proto and x-forwarded-host win over the Function URL's host", () => {
+    const event = (headers: Record<string, string>) => eventFromRequest({ method: 'GET', url: '/a?b=1', headers, body: Buffer.alloc(0), requestId: 'r' });
+    // Behind CloudFront: host is the Function URL, the viewer's host comes forwarded.
+    expect(requestOfEvent(event({ host: 'abc.lambda-url.us-east-1.on.aws', 'x-forwarded-host': 'app.example.com', 'x-forwarded-proto': 'https' })).url.href).toBe('https://app.example.com/a?b=1');
+    // The local edge is plain http: a form's Origin (http://…) must match the URL a framework checks it against.
+    expect(requestOfEvent(event({ host: 'app.localhost:4001', 'x-forwarded-proto': 'http' })).url.origin).toBe('http://app.localhost:4001');
+    // A chain of proxies: the first (the visitor's) value; anything but http/https is not a scheme.
+    expect(requestOfEvent(event({ host: 'h', 'x-forwarded-proto': 'http, https', 'x-forwarded-host': 'v.example, p.example' })).url.origin).toBe('http://v.example');
+    expect(requestOfEvent(event({ host: 'h', 'x-forwarded-proto': 'javascript' })).url.origin).toBe('https://h');
+  });
+
   test('the streamed-response prelude round-trips, even split across chunks', async () => {
     const wire = Buffer.concat([encodePrelude({ statusCode: 201, headers: { a: 'b' }, cookies: ['c=d'] }), Buffer.from('hello')]);
     const stream = new PassThrough();

@@ -11,7 +11,7 @@ import * as z from 'zod';
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
 
 /** Framework presets; `build-script` is "any project with a build script". */
-export const FRAMEWORKS = ['static', 'vite', 'astro', 'nextjs', 'eleventy', 'build-script'] as const;
+export const FRAMEWORKS = ['static', 'vite', 'astro', 'nextjs', 'nuxt', 'sveltekit', 'eleventy', 'build-script'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 
 /**

@@ -66,6 +66,10 @@ export const IMMUTABLE_PREFIXES: Readonly<Record<Framework, readonly string[]>> 
   vite: ['assets/'],
   astro: ['_astro/'],
   nextjs: ['_next/static/'],
+  // Nuxt's _nuxt/ also holds builds/latest.json, not content-hashed: its .vercel/output routes say which are.
+  nuxt: [],
+  // _app/immutable/ is added for any framework below.
+  sveltekit: [],
   eleventy: [],
   'build-script': [],
 };

@@ -1,5 +1,6 @@
 import { pathProblem } from '#core/build/contract';
 import type { BuildOutputConfig, HandleValue, HasItem, MatchableValue, SourceRoute } from './schema.ts';
+import { applyQueryTransforms } from './transforms.ts';
 
 /**
  * The router: evaluates a deployment's Build Output API v3 `routes` for one request, with the
@@ -217,6 +218,7 @@ function scan(config: CompiledRoutes, files: FileLookup, state: State, phase: Ha
     if (!match) continue;
     const { route: r } = prepared;
     applyHeaders(state, r.headers, match, false);
+    if (r.transforms) state.query = applyQueryTransforms(state.query, r.transforms);
     const dest = r.dest !== undefined ? substitute(r.dest, match) : undefined;
     if (r.continue) {
       if (r.status !== undefined) state.status = r.status;

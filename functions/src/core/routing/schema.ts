@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ValidationError } from '#core/errors';
+import { QueryTransformSchema } from './transforms.ts';
 
 /**
  * The Build Output API v3 `config.json` (https://vercel.com/docs/build-output-api/configuration):
@@ -97,6 +98,8 @@ export const SourceRouteSchema = z.strictObject(
     important: z.boolean().optional(),
     /** Deprecated in Vercel's types and without effect here. */
     override: z.boolean().optional(),
+    /** `request.query` transforms only (transforms.ts). */
+    transforms: z.array(QueryTransformSchema).min(1).max(32).optional(),
   },
   { error: unsupportedKeys('route') },
 );
