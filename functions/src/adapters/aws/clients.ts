@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { config } from '#lib/config';
 
@@ -12,6 +13,7 @@ import { config } from '#lib/config';
 let dynamo: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let kms: KMSClient | undefined;
+let lambda: LambdaClient | undefined;
 
 export function dynamoClient(): DynamoDBDocumentClient {
   dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -28,4 +30,9 @@ export function s3Client(): S3Client {
 export function kmsClient(): KMSClient {
   kms ??= new KMSClient({});
   return kms;
+}
+
+export function lambdaClient(): LambdaClient {
+  lambda ??= new LambdaClient({});
+  return lambda;
 }
