@@ -1,6 +1,7 @@
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
 import type { RouteOptions } from '../core/routing/router.ts';
-import { answer, PLATFORM_NOT_FOUND_HTML, type IndexCache } from './serve.ts';
+import type { FunctionAnswer } from './function-origin.ts';
+import { answer, PLATFORM_NOT_FOUND_HTML, type EdgeAnswer, type IndexCache } from './serve.ts';
 
 /**
  * Lambda@Edge origin-request: the router, on cache misses only. viewer-request (a CloudFront
@@ -32,6 +33,11 @@ export interface StashedAnswer {
 export interface OriginRequestOptions {
   /** Passed to the router with every request (its per-request step budget). */
   routeOptions?: RouteOptions;
+  /**
+   * Sends a request the router gave to a function to where functions run (AWS: the function's
+   * Function URL, `origin-request-aws.ts`). Without it a function answer is a 502.
+   */
+  onFunction?: (request: CloudFrontRequest, answer: FunctionAnswer, deploymentId: string) => Promise<CloudFrontRequest | CloudFrontResultResponse>;
 }
 
 /** Create the handler around an index cache (which reads `routes/<id>.json` from the artifact bucket). */
@@ -49,12 +55,17 @@ export function createOriginRequestHandler(indexes: IndexCache, options: OriginR
       return generated(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(NO_INDEX_RETRY_AFTER_SECONDS) }, 'Service Unavailable: this deployment is being upgraded; retry shortly.\n');
     }
     const headers = flatHeaders(request.headers);
+    // `as`: the function variant reaches EdgeAnswer with the router's function lookup (fn-build).
     const result = answer(
       deployment,
       { method: request.method, path: m[2] ?? '/', query: request.querystring, host: headers['x-runway-host'] ?? '', headers },
       options.routeOptions,
-    );
+    ) as EdgeAnswer | FunctionAnswer;
     if (result.kind === 'generated') return generated(result.status, result.headers, result.body);
+    if (result.kind === 'function') {
+      if (options.onFunction) return options.onFunction(request, result, m[1]!);
+      return generated(502, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, `This deployment routes here to the function ${result.name}, which this edge does not run yet.\n`);
+    }
     const stash: StashedAnswer = { status: result.status, headers: result.headers };
     request.uri = `/${result.key}`;
     request.querystring = '';
