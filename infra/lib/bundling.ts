@@ -101,6 +101,7 @@ export function deployableEntries(): DeployableEntry[] {
     { name: 'jobs/sweep-stuck', entry: path.join(handlers, 'jobs/sweep-stuck.ts'), kind: 'lambda' },
     { name: 'jobs/sweep-hosts', entry: path.join(handlers, 'jobs/sweep-hosts.ts'), kind: 'lambda' },
     { name: 'jobs/check-domains', entry: path.join(handlers, 'jobs/check-domains.ts'), kind: 'lambda' },
+    { name: 'jobs/gc-functions', entry: path.join(handlers, 'jobs/gc-functions.ts'), kind: 'lambda' },
     { name: 'edge/origin-request', entry: path.join(REPO_ROOT, 'functions/src/edge/origin-request-aws.ts'), kind: 'edge' },
     { name: 'edge/origin-response', entry: path.join(REPO_ROOT, 'functions/src/edge/origin-response-aws.ts'), kind: 'edge' },
     { name: 'builder', entry: path.join(REPO_ROOT, 'functions/src/builder/main.ts'), kind: 'codebuild' },

@@ -90,5 +90,11 @@ const route = createOriginRequestHandler(indexes, { onFunction: toFunction });
 export const handler: CloudFrontRequestHandler = async (event) => {
   const request = event.Records[0]!.cf.request;
   origin ??= s3OriginOf(request);
-  return route(request);
+  const result = await route(request);
+  // A file from S3 answers GET and HEAD only: the distribution allows every method for functions,
+  // and S3 must never see another (its OAC grant is read-only anyway).
+  if ('uri' in result && !result.origin?.custom && request.method !== 'GET' && request.method !== 'HEAD') {
+    return generated(405, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', allow: 'GET, HEAD' }, 'Method Not Allowed\n');
+  }
+  return result;
 };

@@ -9,8 +9,10 @@ import {
   waitUntilFunctionActiveV2,
 } from '@aws-sdk/client-lambda';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { lambdaClient, s3Client } from '#adapters/aws/clients';
 import { blobKey, functionUrlsKey } from '#core/artifact-keys';
 import { ValidationError } from '#core/errors';
+import type { FunctionInventory } from '#core/functions/gc';
 import {
   type DeployedFunction,
   type DeployFunctionsInput,
@@ -20,6 +22,7 @@ import {
   functionLogGroup,
   functionNameFor,
 } from '#core/functions/index';
+import { config } from '#lib/config';
 
 /**
  * The AWS `FunctionDeployer`: one immutable Lambda function per function of a deployment, behind a
@@ -75,6 +78,17 @@ export interface LambdaFunctionDeployerOptions {
   concurrency?: number;
 }
 
+/**
+ * The deployer as Lambda entry points use it: the configured artifact bucket, function role and
+ * launcher layer (`RUNWAY_FUNCTION_ROLE_ARN`, `RUNWAY_FUNCTION_LAYER_ARN`, set by the CDK stack).
+ * @throws Error when the role or the layer is not configured
+ */
+export function configuredLambdaFunctionDeployer(): LambdaFunctionDeployer {
+  const { RUNWAY_ARTIFACT_BUCKET, RUNWAY_FUNCTION_ROLE_ARN, RUNWAY_FUNCTION_LAYER_ARN } = config();
+  if (!RUNWAY_FUNCTION_ROLE_ARN || !RUNWAY_FUNCTION_LAYER_ARN) throw new Error('RUNWAY_FUNCTION_ROLE_ARN and RUNWAY_FUNCTION_LAYER_ARN must be set where functions are deployed');
+  return new LambdaFunctionDeployer({ lambda: lambdaClient(), s3: s3Client(), bucket: RUNWAY_ARTIFACT_BUCKET, executionRoleArn: RUNWAY_FUNCTION_ROLE_ARN, launcherLayerArn: RUNWAY_FUNCTION_LAYER_ARN });
+}
+
 /** Handler of every Runway function: the launcher in the layer (see the class docstring). */
 export const LAUNCHER_HANDLER = '/opt/runway/launcher.handler';
 
@@ -98,7 +112,7 @@ export const FUNCTION_TAGS = { deployment: 'runway:deployment', project: 'runway
 /** The `functions/<deploymentId>.json` map origin-request reads: function name → Function URL host. */
 export type FunctionUrlMap = Record<string, string>;
 
-export class LambdaFunctionDeployer implements FunctionDeployer {
+export class LambdaFunctionDeployer implements FunctionDeployer, FunctionInventory {
   constructor(private readonly options: LambdaFunctionDeployerOptions) {}
 
   async deploy(input: DeployFunctionsInput): Promise<DeployedFunction[]> {
@@ -132,17 +146,32 @@ export class LambdaFunctionDeployer implements FunctionDeployer {
     await this.options.s3.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: functionUrlsKey(deploymentId) }));
   }
 
-  /**
-   * The Lambda functions of a deployment, found by name prefix `runway-fn-<short id>-` over
-   * ListFunctions (50 a page; https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html).
-   */
+  /** The Lambda functions of a deployment, found by name prefix `runway-fn-<short id>-`. */
   async functionNamesOf(deploymentId: string): Promise<string[]> {
     const prefix = `${FUNCTION_NAME_PREFIX}${deploymentId.slice('dpl_'.length)}-`;
+    return (await this.allFunctionNames()).filter((name) => name.startsWith(prefix));
+  }
+
+  /** Ids of the deployments with at least one function, from the names (`runway-fn-<short id>-<16 hex>`). */
+  async deploymentsWithFunctions(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const name of await this.allFunctionNames()) {
+      const shortId = /^runway-fn-(.+)-[0-9a-f]{16}$/.exec(name)?.[1];
+      if (shortId) ids.add(`dpl_${shortId}`);
+    }
+    return [...ids];
+  }
+
+  /**
+   * Every `runway-fn-*` function of the Region, over ListFunctions (50 a page, no server-side name
+   * filter: https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html).
+   */
+  private async allFunctionNames(): Promise<string[]> {
     const names: string[] = [];
     let marker: string | undefined;
     do {
       const page = await this.options.lambda.send(new ListFunctionsCommand({ Marker: marker, MaxItems: 50 }));
-      for (const fn of page.Functions ?? []) if (fn.FunctionName?.startsWith(prefix)) names.push(fn.FunctionName);
+      for (const fn of page.Functions ?? []) if (fn.FunctionName?.startsWith(FUNCTION_NAME_PREFIX)) names.push(fn.FunctionName);
       marker = page.NextMarker;
     } while (marker);
     return names;
