@@ -78,7 +78,7 @@ export interface UserFunctionsProps {
  * - **the launcher layer** (`functions/src/launcher/layer.ts` bundled to `runway/launcher.mjs`),
  *   the handler of every user function. A layer rather than a copy in each zip: user zips stay
  *   exactly what the builder stored (content-addressed, shared by deployments and by `npm start`),
- *   the launcher is one 30 KB asset per platform version, and a function keeps the layer version
+ *   the launcher is one 14 KB asset per platform version, and a function keeps the layer version
  *   it was created with, so it stays immutable when Runway updates.
  * - **the GC job**: a daily scheduled Lambda deleting functions of deployments no host serves or
  *   rolls back to, older than the retention window (core/functions/gc.ts).
