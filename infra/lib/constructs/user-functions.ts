@@ -8,7 +8,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import { lambdaBuildOptions } from '../bundling.ts';
-import { acknowledge, acknowledgeArnWildcard, acknowledgeTableIndexes } from '../nag.ts';
+import { acknowledge, acknowledgeArnWildcard, acknowledgeTableIndexes, renderedEnv } from '../nag.ts';
 import type { StateStack } from '../stacks/state-stack.ts';
 import { ARTIFACT_PREFIXES } from './artifact-bucket.ts';
 import { REPO_ROOT, RunwayFunction } from './runway-function.ts';
@@ -32,6 +32,15 @@ export function userFunctionArns(scope: Construct): string {
   return Stack.of(scope).formatArn({ service: 'lambda', resource: 'function', resourceName: `${PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
+/** How cdk-nag names the `runway-fn-*` function and log-group ARNs in `scope`'s stack (literal when environment-bound). */
+function findings(scope: Construct): { functions: string; logGroups: string } {
+  const { partition, region, account } = renderedEnv(scope);
+  return {
+    functions: `AwsSolutions-IAM5[Resource::arn:${partition}:lambda:${region}:${account}:function:${PREFIX}*]`,
+    logGroups: `arn:${partition}:logs:${region}:${account}:log-group:/aws/lambda/${PREFIX}*`,
+  };
+}
+
 /**
  * Grants the edge's origin-request role the right to call users' Function URLs, and nothing else
  * of them: `lambda:InvokeFunctionUrl` (only on `AWS_IAM` URLs) and `lambda:InvokeFunction`, which
@@ -50,7 +59,7 @@ export function grantInvokeUserFunctionUrls(grantee: IGrantable & Construct): vo
   grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [userFunctionArns(grantee)] }));
   acknowledge(grantee, [
     {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${PREFIX}*]`,
+      id: findings(grantee).functions,
       reason: "Users' functions are created at run time, one per function of a deployment, all named runway-fn-*; the edge may invoke only those.",
     },
   ]);
@@ -88,12 +97,14 @@ export class UserFunctions extends Construct {
   readonly launcherLayer: LayerVersion;
   readonly gc: RunwayFunction;
   private readonly bucket: IBucket;
+  /** `arn:…:logs:<region>:<account>:log-group:/aws/lambda/runway-fn-*` */
+  private readonly logGroups: string;
 
   constructor(scope: Construct, id: string, props: UserFunctionsProps) {
     super(scope, id);
     const stack = Stack.of(this);
     this.bucket = props.state.artifactBucket;
-    const logGroups = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/lambda/${PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const logGroups = (this.logGroups = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/lambda/${PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
     this.executionRole = new Role(this, 'ExecutionRole', {
       description: "Runway: the execution role of users' functions (runway-fn-*): their own logs, nothing else",
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -111,11 +122,11 @@ export class UserFunctions extends Construct {
     });
     acknowledge(this.executionRole, [
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/${PREFIX}*]`,
+        id: `AwsSolutions-IAM5[Resource::${findings(this).logGroups}]`,
         reason: "Log groups of users' functions, created at run time (one per function, /aws/lambda/runway-fn-*).",
       },
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/${PREFIX}*:*]`,
+        id: `AwsSolutions-IAM5[Resource::${findings(this).logGroups}:*]`,
         reason: "Log streams in those groups, created by Lambda for each execution environment.",
       },
     ]);
@@ -164,7 +175,7 @@ export class UserFunctions extends Construct {
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'lambda:ListFunctions supports no resource-level permissions; GC filters the names to runway-fn-*.' },
       { id: 'AwsSolutions-IAM5[Action::s3:DeleteObject*]', reason: 'GC deletes the URL maps (functions/*) of the deployments whose functions it deletes (grantDelete).' },
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${PREFIX}*]`,
+        id: findings(this).functions,
         reason: "GC deletes users' functions only: all are named runway-fn-*.",
       },
     ]);
@@ -194,6 +205,8 @@ export class UserFunctions extends Construct {
       }),
     );
     fn.addToRolePolicy(new PolicyStatement({ actions: ['lambda:GetLayerVersion'], resources: [this.launcherLayer.layerVersionArn] }));
+    // Each function's log group, made with a retention before the function (adapters/functions/lambda.ts).
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'], resources: [this.logGroups] }));
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['iam:PassRole'],
@@ -206,8 +219,12 @@ export class UserFunctions extends Construct {
     for (const [key, value] of Object.entries(this.environment())) fn.addEnvironment(key, value);
     acknowledge(fn, [
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${PREFIX}*]`,
+        id: findings(fn).functions,
         reason: "Users' functions are created at finalize, one per function of a deployment; the control plane may manage only runway-fn-*.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${findings(fn).logGroups}]`,
+        reason: "Each user function's log group is created with its retention at finalize, before the function.",
       },
     ]);
     acknowledgeArnWildcard(fn, this.bucket.bucketArn, `/${ARTIFACT_PREFIXES.blobs}*`, "Function zips (team blobs) Lambda reads with the caller's permissions at CreateFunction.");

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, GetFunctionUrlConfigCommand, LambdaClient, PublishLayerVersionCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -22,6 +23,7 @@ const bucket = () => process.env.RUNWAY_ARTIFACT_BUCKET!;
 const lambda = new LambdaClient({ region });
 const s3 = new S3Client({ region, forcePathStyle: true });
 const iam = new IAMClient({ region });
+const logs = new CloudWatchLogsClient({ region });
 
 /** A real zip of a `.func` directory: `.vc-config.json` + `index.mjs`, as the builder stores it. */
 function funcZip(source: string, vc: Record<string, unknown>): Buffer {
@@ -57,7 +59,7 @@ beforeAll(async () => {
   launcherLayerArn = layer.LayerVersionArn!;
   const teamId = `team_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   subject = {
-    deployer: new LambdaFunctionDeployer({ lambda, s3, bucket: bucket(), executionRoleArn, launcherLayerArn, activeWaitSeconds: 30 }),
+    deployer: new LambdaFunctionDeployer({ lambda, s3, logs, bucket: bucket(), executionRoleArn, launcherLayerArn, activeWaitSeconds: 30 }),
     teamId,
     async store(zip) {
       const sha = createHash('sha256').update(zip).digest('hex');
@@ -97,6 +99,19 @@ describe('FunctionDeployer contract (Lambda on moto)', () => {
     const first = await subject.deployer.deploy(input);
     const second = await subject.deployer.deploy(input);
     expect(second).toEqual(first);
+  });
+
+  test('deploymentsWithFunctions lists the deployments that have functions, by their names', async () => {
+    const sha = await subject.store(funcZip('export default () => {}', { runtime: 'nodejs22.x', handler: 'index.mjs', launcherType: 'Nodejs' }));
+    const [a, b] = [newDeploymentId(), newDeploymentId()];
+    for (const deploymentId of [a, b]) {
+      await subject.deployer.deploy({ deploymentId, teamId: subject.teamId, projectId: 'p', functions: [{ name: 'x', sha, config: config() }, { name: 'y', sha, config: config() }], env: {} });
+    }
+    const listed = await (subject.deployer as LambdaFunctionDeployer).deploymentsWithFunctions();
+    expect(listed).toEqual(expect.arrayContaining([a, b]));
+    expect(listed.filter((id) => id === a)).toHaveLength(1);
+    await subject.deployer.remove(a);
+    expect(await (subject.deployer as LambdaFunctionDeployer).deploymentsWithFunctions()).not.toContain(a);
   });
 
   test('remove deletes every function of the deployment and nothing of another; removing again is no error', async () => {
@@ -139,7 +154,9 @@ describe('Lambda specifics', () => {
     const url = await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: d!.functionName }));
     expect(url.AuthType).toBe('AWS_IAM');
     expect(url.InvokeMode).toBe('RESPONSE_STREAM');
-    expect(functionLogGroup(d!.functionName)).toBe(`/aws/lambda/${d!.functionName}`);
+    // Its own log group, created beforehand with a retention.
+    const groups = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: functionLogGroup(d!.functionName) }));
+    expect(groups.logGroups?.map((g) => [g.logGroupName, g.retentionInDays])).toEqual([[`/aws/lambda/${d!.functionName}`, 30]]);
     // The edge's map: name → Function URL host.
     const map = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: bucket(), Key: functionUrlsKey(deploymentId) }))).Body!.transformToString());
     expect(map).toEqual({ 'api/cfg': new URL(d!.url).host });

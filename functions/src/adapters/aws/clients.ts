@@ -1,3 +1,4 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -14,6 +15,7 @@ let dynamo: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let kms: KMSClient | undefined;
 let lambda: LambdaClient | undefined;
+let logs: CloudWatchLogsClient | undefined;
 
 export function dynamoClient(): DynamoDBDocumentClient {
   dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -35,4 +37,9 @@ export function kmsClient(): KMSClient {
 export function lambdaClient(): LambdaClient {
   lambda ??= new LambdaClient({});
   return lambda;
+}
+
+export function logsClient(): CloudWatchLogsClient {
+  logs ??= new CloudWatchLogsClient({});
+  return logs;
 }

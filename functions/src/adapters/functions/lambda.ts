@@ -8,8 +8,9 @@ import {
   ListFunctionsCommand,
   waitUntilFunctionActiveV2,
 } from '@aws-sdk/client-lambda';
+import { type CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { lambdaClient, s3Client } from '#adapters/aws/clients';
+import { logsClient, lambdaClient, s3Client } from '#adapters/aws/clients';
 import { blobKey, functionUrlsKey } from '#core/artifact-keys';
 import { ValidationError } from '#core/errors';
 import type { FunctionInventory } from '#core/functions/gc';
@@ -56,6 +57,9 @@ import { config } from '#lib/config';
  *   call it) and `InvokeMode` RESPONSE_STREAM when the function streams, BUFFERED otherwise
  *   (https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html).
  *
+ * Before the function, its log group is created with a retention (30 days by default): the group
+ * Lambda would create itself keeps events forever, and outlives the function after GC.
+ *
  * Finally the deployment's `name → Function URL host` map goes to the artifact bucket at
  * `functions/<deploymentId>.json`, where origin-request reads it (Function URL ids are random: the
  * edge cannot derive them from the name).
@@ -66,6 +70,9 @@ import { config } from '#lib/config';
 export interface LambdaFunctionDeployerOptions {
   lambda: LambdaClient;
   s3: S3Client;
+  logs: CloudWatchLogsClient;
+  /** Days a function's log group keeps its events (default {@link FUNCTION_LOG_RETENTION_DAYS}). */
+  logRetentionDays?: number;
   /** The artifact bucket (the function zips and the URL maps). */
   bucket: string;
   /** ARN of the one function execution role (CDK `FunctionsAccess`), which may only write logs. */
@@ -86,8 +93,15 @@ export interface LambdaFunctionDeployerOptions {
 export function configuredLambdaFunctionDeployer(): LambdaFunctionDeployer {
   const { RUNWAY_ARTIFACT_BUCKET, RUNWAY_FUNCTION_ROLE_ARN, RUNWAY_FUNCTION_LAYER_ARN } = config();
   if (!RUNWAY_FUNCTION_ROLE_ARN || !RUNWAY_FUNCTION_LAYER_ARN) throw new Error('RUNWAY_FUNCTION_ROLE_ARN and RUNWAY_FUNCTION_LAYER_ARN must be set where functions are deployed');
-  return new LambdaFunctionDeployer({ lambda: lambdaClient(), s3: s3Client(), bucket: RUNWAY_ARTIFACT_BUCKET, executionRoleArn: RUNWAY_FUNCTION_ROLE_ARN, launcherLayerArn: RUNWAY_FUNCTION_LAYER_ARN });
+  return new LambdaFunctionDeployer({ lambda: lambdaClient(), s3: s3Client(), logs: logsClient(), bucket: RUNWAY_ARTIFACT_BUCKET, executionRoleArn: RUNWAY_FUNCTION_ROLE_ARN, launcherLayerArn: RUNWAY_FUNCTION_LAYER_ARN });
 }
+
+/**
+ * Retention of a user function's log group, in days (a value CloudWatch Logs accepts:
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html);
+ * as long as an unreferenced deployment's functions are kept by default.
+ */
+export const FUNCTION_LOG_RETENTION_DAYS = 30;
 
 /** Handler of every Runway function: the launcher in the layer (see the class docstring). */
 export const LAUNCHER_HANDLER = '/opt/runway/launcher.handler';
@@ -177,7 +191,19 @@ export class LambdaFunctionDeployer implements FunctionDeployer, FunctionInvento
     return names;
   }
 
+  /** The function's log group with its retention, before Lambda would create one that keeps events forever. */
+  private async createLogGroup(functionName: string) {
+    const logGroupName = functionLogGroup(functionName);
+    try {
+      await this.options.logs.send(new CreateLogGroupCommand({ logGroupName }));
+    } catch (error) {
+      if ((error as Error).name !== 'ResourceAlreadyExistsException') throw error;
+    }
+    await this.options.logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: this.options.logRetentionDays ?? FUNCTION_LOG_RETENTION_DAYS }));
+  }
+
   private async createFunction(input: DeployFunctionsInput, fn: DeployFunctionsInput['functions'][number], functionName: string, environment: Record<string, string>) {
+    await this.createLogGroup(functionName);
     try {
       await this.options.lambda.send(
         new CreateFunctionCommand({
