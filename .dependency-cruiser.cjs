@@ -30,12 +30,18 @@ module.exports = {
     {
       name: 'builder-is-standalone',
       comment:
-        'The builder runs in CodeBuild on its own bundle: it shares only the build contract and the routing compiler and its pattern guard (vercel.json → Build Output API routes, pure) with the control plane.',
+        'The builder runs in CodeBuild on its own bundle: it shares only the build contract, the routing compiler and its pattern guard (vercel.json → Build Output API routes, pure), and the functions reader (.vc-config.json validation over the OutputTree port and its file-system implementation) with the control plane.',
       severity: 'error',
       from: { path: '^functions/src/builder/' },
       to: {
         path: '^functions/src/',
-        pathNot: ['^functions/src/builder/', '^functions/src/core/build/contract\\.ts$', '^functions/src/core/routing/(config|guards|schema)\\.ts$'],
+        pathNot: [
+          '^functions/src/builder/',
+          '^functions/src/core/build/contract\\.ts$',
+          '^functions/src/core/routing/(config|guards|schema)\\.ts$',
+          '^functions/src/core/functions/(config|tree)\\.ts$',
+          '^functions/src/adapters/output-tree/fs\\.ts$',
+        ],
       },
     },
     {

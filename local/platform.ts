@@ -1,3 +1,4 @@
+import { RecordingFunctionDeployer } from '../functions/src/adapters/function-deployer/recording.ts';
 import { CloudWatchBuildLogs } from '../functions/src/adapters/build-logs/cloudwatch.ts';
 import { LocalBuildScheduler } from '../functions/src/adapters/build-scheduler/local.ts';
 import { buildEndOf } from '../functions/src/adapters/build-scheduler/codebuild-event.ts';
@@ -13,6 +14,8 @@ import type { SandboxLimits } from './sandbox/index.ts';
 
 export interface LocalPlatformPorts {
   scheduler: LocalBuildScheduler;
+  /** What finalize deployed, per deployment (a recording placeholder until the local function host runs them). */
+  functionDeployer: RecordingFunctionDeployer;
   /** Restores the previous ports and kills running builds. */
   close(): Promise<void>;
 }
@@ -52,13 +55,17 @@ export function useLocalPlatformPorts(options: {
   });
   // Custom domains: DNS through Node's resolver, attachments (CloudFront tenants) by their local twin.
   const dns = options.domains ? new NodeDnsResolver({ servers: options.domains.dnsServers }) : undefined;
+  const functionDeployer = new RecordingFunctionDeployer();
   const restore = override({
     buildScheduler: scheduler,
     edgeStore: new EmulatorEdgeStore(),
+    // Records what finalize deploys; the local function host (worker processes) replaces it.
+    functionDeployer,
     ...(dns && options.domains ? { dns, domainAttachments: new LocalDomainAttachments(dns, options.domains.target) } : {}),
   });
   return {
     scheduler,
+    functionDeployer,
     close: async () => {
       await scheduler.close();
       restore();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { RecordingFunctionDeployer } from '../../functions/src/adapters/function-deployer/recording.ts';
 import { memoryRepositories } from '../../functions/src/adapters/db/memory/repositories.ts';
 import { override, type Logger, type Repositories, type Settings } from '../../functions/src/core/context.ts';
 import type { ArtifactStore, BuildLogs, GitHubPort, LogEvent, ObjectHead, PresignedPut, RepoRef } from '../../functions/src/core/ports.ts';
@@ -118,6 +119,7 @@ export interface MemoryContext extends Repositories {
   artifacts: InMemoryArtifacts;
   logs: InMemoryBuildLogs;
   github: FakeGitHub;
+  functions: RecordingFunctionDeployer;
   restore(): void;
 }
 
@@ -134,6 +136,7 @@ export function useMemoryContext(settings: Partial<Settings> = {}): MemoryContex
     artifacts: new InMemoryArtifacts(),
     logs: new InMemoryBuildLogs(),
     github: new FakeGitHub(),
+    functions: new RecordingFunctionDeployer(),
   };
   const restore = override({
     ...repos,
@@ -147,6 +150,7 @@ export function useMemoryContext(settings: Partial<Settings> = {}): MemoryContex
     github: parts.github,
     envCipher: new FakeEnvCipher(),
     githubQueue: { send: async () => {} },
+    functionDeployer: parts.functions,
   });
   return { ...repos, ...parts, restore };
 }

@@ -41,6 +41,8 @@ export interface RoutingCaseExpected {
   external?: string;
   /** Content type set by an override. */
   contentType?: string;
+  /** A function answers: its name, and the path and query it is asked for. */
+  function?: { name: string; path: string; query: string };
 }
 
 export interface RoutingCase {
@@ -51,6 +53,8 @@ export interface RoutingCase {
   runwayJson?: unknown;
   /** A framework's own `.vercel/output/config.json` (instead of vercel.json). */
   config?: unknown;
+  /** Functions of the deployment: function path (no leading "/") → function name (`functions/<path>.func`). */
+  functions?: Record<string, string>;
   request: RoutingCaseRequest;
   expected: RoutingCaseExpected;
   /** Where the expected value comes from, when it is not plain Vercel documentation. */
@@ -435,3 +439,120 @@ export const fieldCases: RoutingCase[] = [
 
 /** Every case. */
 export const routingCases: RoutingCase[] = [...sharedCases, ...matrixCases, ...fieldCases];
+
+const fn = (name: string, path: string, query = '') => ({ status: 200, function: { name, path, query } });
+
+/**
+ * Functions in the filesystem phase, as Build Output API v3 serves `functions/<path>.func` at
+ * `/<path>` (https://vercel.com/docs/build-output-api/primitives#serverless-functions), on the route
+ * tables frameworks write. Kept apart from {@link routingCases} until the local edge runs functions.
+ */
+export const functionCases: RoutingCase[] = [
+  {
+    name: 'functions: a function is found at its path',
+    files: site,
+    functions: { 'api/hello': 'api/hello' },
+    config: boa([]),
+    request: { path: '/api/hello', query: 'name=Ada' },
+    expected: fn('api/hello', '/api/hello', 'name=Ada'),
+  },
+  {
+    name: 'functions: a trailing slash is tolerated, as for a file',
+    files: site,
+    functions: { 'api/hello': 'api/hello' },
+    config: boa([]),
+    request: { path: '/api/hello/' },
+    expected: fn('api/hello', '/api/hello/'),
+  },
+  {
+    name: 'functions: a .func symlink serves the same function at its own path',
+    files: site,
+    functions: { 'api/hello': 'api/hello', 'api/hi': 'api/hello' },
+    config: boa([]),
+    request: { path: '/api/hi' },
+    expected: fn('api/hello', '/api/hi'),
+  },
+  {
+    name: 'functions: the function index serves "/" when no index.html does',
+    files: { 'about.html': 'about' },
+    functions: { index: 'index' },
+    config: boa([]),
+    request: { path: '/' },
+    expected: fn('index', '/'),
+  },
+  {
+    name: 'functions: a directory path serves its index function (zero-config api/index.ts at /api)',
+    files: site,
+    functions: { 'api/index': 'api/index' },
+    config: boa([]),
+    request: { path: '/api' },
+    expected: fn('api/index', '/api'),
+  },
+  {
+    name: 'functions: a static file wins over a function at the same path',
+    files: { ...site, 'api/hello': 'static hello' },
+    functions: { 'api/hello': 'api/hello' },
+    config: boa([]),
+    request: { path: '/api/hello' },
+    expected: ok('api/hello'),
+  },
+  {
+    name: 'functions: SvelteKit catch-all after the filesystem rewrites to /fn; the function sees the request path and query',
+    files: { '_app/immutable/start.js': 'js', 'favicon.png': 'png' },
+    functions: { fn: 'fn' },
+    config: boa([{ handle: 'filesystem' }, { src: '/.*', dest: '/fn' }]),
+    request: { path: '/about', query: 'tab=2' },
+    expected: fn('fn', '/about', 'tab=2'),
+    source: '@sveltejs/adapter-vercel writes {src: "/.*", dest: "/fn"} after handle: filesystem',
+  },
+  {
+    name: 'functions: a static asset is served before the catch-all function',
+    files: { '_app/immutable/start.js': 'js' },
+    functions: { fn: 'fn' },
+    config: boa([{ handle: 'filesystem' }, { src: '/.*', dest: '/fn' }]),
+    request: { path: '/_app/immutable/start.js' },
+    expected: ok('_app/immutable/start.js'),
+  },
+  {
+    name: 'functions: a dynamic route rewrites to the function with its parameter in the query',
+    files: site,
+    functions: { 'api/users/[id]': 'api/users/[id]' },
+    config: boa([{ handle: 'filesystem' }, { src: '^/api/users/([^/]+?)/?$', dest: '/api/users/[id]?id=$1', check: true }]),
+    request: { path: '/api/users/42', query: 'x=1' },
+    expected: fn('api/users/[id]', '/api/users/42', 'id=42&x=1'),
+    source: 'vercel/vercel packages/fs-detectors detect-builders getApiRoute writes {src, dest: "/api/users/[id]?id=$1", check: true}',
+  },
+  {
+    name: 'functions: the request query wins over the route query of the same key',
+    files: site,
+    functions: { 'api/users/[id]': 'api/users/[id]' },
+    config: boa([{ handle: 'filesystem' }, { src: '^/api/users/([^/]+?)/?$', dest: '/api/users/[id]?id=$1', check: true }]),
+    request: { path: '/api/users/42', query: 'id=7' },
+    expected: fn('api/users/[id]', '/api/users/42', 'id=7'),
+  },
+  {
+    name: 'functions: header routes before the filesystem apply to a function answer',
+    files: site,
+    functions: { 'api/hello': 'api/hello' },
+    config: boa([{ src: '^/api/(.*)$', headers: { 'x-api': 'yes' }, continue: true }]),
+    request: { path: '/api/hello' },
+    expected: { ...fn('api/hello', '/api/hello'), headers: { 'x-api': 'yes' } },
+  },
+  {
+    name: 'functions: an error route to a function keeps the error status',
+    files: { 'about.html': 'about' },
+    functions: { _error: '_error' },
+    config: boa([{ handle: 'filesystem' }, { handle: 'error' }, { src: '/.*', dest: '/_error', status: 404 }]),
+    request: { path: '/missing' },
+    expected: { status: 404, function: { name: '_error', path: '/missing', query: '' } },
+    source: 'Next.js output: {handle: "error"}, {src: "/.*", dest: "/404", status: 404}, the 404 page rendered by a function',
+  },
+  {
+    name: 'functions: a path that names no file and no function is a 404',
+    files: site,
+    functions: { 'api/hello': 'api/hello' },
+    config: boa([]),
+    request: { path: '/api/other' },
+    expected: { status: 404, file: '404.html' },
+  },
+];

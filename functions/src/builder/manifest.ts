@@ -35,6 +35,8 @@ export interface CollectOptions {
   concurrency?: number;
   /** Told about every symlink left out because it loops back to a directory above it. */
   onCycle?: (linkPath: string, target: string) => void;
+  /** More top-level names to leave out when the output is the project root (`api`, built into functions). */
+  rootExcludes?: readonly string[];
 }
 
 /**
@@ -58,6 +60,7 @@ export async function collectOutput(outputDir: string, options: CollectOptions =
     for await (const entry of handle) {
       const rel = relDir === '' ? entry.name : `${relDir}/${entry.name}`;
       if (isExcluded(entry, relDir, options.isProjectRoot ?? false)) continue;
+      if (options.isProjectRoot && relDir === '' && options.rootExcludes?.includes(entry.name)) continue;
       const abs = path.join(dir, entry.name);
       let target = abs;
       let kind: 'file' | 'dir';
@@ -194,6 +197,8 @@ export interface BuildManifestInput {
   createdAt: Date;
   files: readonly CollectedFile[];
   config?: Manifest['config'];
+  /** Function name → its packaged zip (builder/functions.ts). */
+  functions?: Manifest['functions'];
 }
 
 /** Assembles the manifest; keys are validated again here because the manifest is the contract. */
@@ -216,5 +221,6 @@ export function buildManifest(input: BuildManifestInput): Manifest {
     files,
   };
   if (input.config !== undefined) manifest.config = input.config;
+  if (input.functions !== undefined) manifest.functions = Object.fromEntries(Object.entries(input.functions));
   return manifest;
 }

@@ -4,6 +4,7 @@ import type { BuildRepository } from './build/repository.ts';
 import type { DeploymentRepository } from './deployment/repository.ts';
 import type { DomainRepository } from './domain/repository.ts';
 import type { EnvRepository } from './env/repository.ts';
+import type { FunctionDeployer } from './functions/deployer.ts';
 import type { ClaimRepository, GitDeploymentRepository, InstallationRepository } from './github/repository.ts';
 import type { ArtifactStore, BlobStore, BuildLogs, BuildScheduler, DnsResolver, DomainAttachments, EdgeStore, EnvCipher, GitHubPort, GitHubQueue } from './ports.ts';
 import type { ProjectRepository } from './project/repository.ts';
@@ -75,6 +76,8 @@ export interface Ports {
   githubQueue: GitHubQueue;
   dns: DnsResolver;
   domainAttachments: DomainAttachments;
+  /** Makes a deployment's functions runnable (Lambda in AWS, worker processes locally); finalize calls it. */
+  functionDeployer: FunctionDeployer;
 }
 
 export interface Context extends Repositories, Ports {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AwsV4Signer } from 'aws4fetch';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResponse, CloudFrontResultResponse } from 'aws-lambda';
-import type { IndexFunction } from '../core/routing/deployment-index.ts';
+import type { EdgeAnswer } from './serve.ts';
 
 /**
  * The AWS edge's origin switch for functions: origin-request turns a request the router sent to a
@@ -30,19 +30,7 @@ import type { IndexFunction } from '../core/routing/deployment-index.ts';
  */
 
 /** What the router answered for a function (the contract's `{kind:'function'}` EdgeAnswer). */
-export interface FunctionAnswer {
-  kind: 'function';
-  name: string;
-  fn: IndexFunction;
-  /** The URL path the function is asked for, percent-encoded as received. */
-  path: string;
-  /** The query the routes built, no "?" ("" when none). */
-  query: string;
-  /** A status an error route set; the function's own status otherwise. */
-  status?: number;
-  /** Route headers, lower-case names. */
-  headers: Record<string, string>;
-}
+export type FunctionAnswer = Extract<EdgeAnswer, { kind: 'function' }>;
 
 /** Request header carrying the route's status and headers for a function answer to origin-response. */
 export const FUNCTION_ANSWER_HEADER = 'x-runway-function-answer';

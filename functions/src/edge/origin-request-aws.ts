@@ -1,5 +1,5 @@
 import { AwsClient } from 'aws4fetch';
-import type { CloudFrontRequest, CloudFrontRequestHandler } from 'aws-lambda';
+import type { CloudFrontRequest, CloudFrontRequestHandler, CloudFrontResultResponse } from 'aws-lambda';
 import { functionUrlsKey } from '../core/artifact-keys.ts';
 import { type FunctionAnswer, toFunctionOrigin } from './function-origin.ts';
 import { createOriginRequestHandler, generated } from './origin-request.ts';
@@ -90,11 +90,17 @@ const route = createOriginRequestHandler(indexes, { onFunction: toFunction });
 export const handler: CloudFrontRequestHandler = async (event) => {
   const request = event.Records[0]!.cf.request;
   origin ??= s3OriginOf(request);
-  const result = await route(request);
-  // A file from S3 answers GET and HEAD only: the distribution allows every method for functions,
-  // and S3 must never see another (its OAC grant is read-only anyway).
-  if ('uri' in result && !result.origin?.custom && request.method !== 'GET' && request.method !== 'HEAD') {
+  return filesGetOrHeadOnly(request.method, await route(request));
+};
+
+/**
+ * A file from S3 answers GET and HEAD only: the distribution allows every method for functions,
+ * and S3 must never see another (its OAC grant is read-only anyway). Anything else sent on to S3
+ * becomes a 405; functions' requests (custom origin) and generated answers pass.
+ */
+export function filesGetOrHeadOnly(method: string, result: CloudFrontRequest | CloudFrontResultResponse): CloudFrontRequest | CloudFrontResultResponse {
+  if ('uri' in result && !result.origin?.custom && method !== 'GET' && method !== 'HEAD') {
     return generated(405, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', allow: 'GET, HEAD' }, 'Method Not Allowed\n');
   }
   return result;
-};
+}

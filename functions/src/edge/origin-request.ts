@@ -1,7 +1,7 @@
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
 import type { RouteOptions } from '../core/routing/router.ts';
 import type { FunctionAnswer } from './function-origin.ts';
-import { answer, PLATFORM_NOT_FOUND_HTML, type EdgeAnswer, type IndexCache } from './serve.ts';
+import { answer, PLATFORM_NOT_FOUND_HTML, type IndexCache } from './serve.ts';
 
 /**
  * Lambda@Edge origin-request: the router, on cache misses only. viewer-request (a CloudFront
@@ -55,12 +55,11 @@ export function createOriginRequestHandler(indexes: IndexCache, options: OriginR
       return generated(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(NO_INDEX_RETRY_AFTER_SECONDS) }, 'Service Unavailable: this deployment is being upgraded; retry shortly.\n');
     }
     const headers = flatHeaders(request.headers);
-    // `as`: the function variant reaches EdgeAnswer with the router's function lookup (fn-build).
     const result = answer(
       deployment,
       { method: request.method, path: m[2] ?? '/', query: request.querystring, host: headers['x-runway-host'] ?? '', headers },
       options.routeOptions,
-    ) as EdgeAnswer | FunctionAnswer;
+    );
     if (result.kind === 'generated') return generated(result.status, result.headers, result.body);
     if (result.kind === 'function') {
       if (options.onFunction) return options.onFunction(request, result, m[1]!);

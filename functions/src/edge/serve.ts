@@ -5,6 +5,7 @@ import {
   REVALIDATE_CACHE_CONTROL,
   REVALIDATE_UNCACHED,
   type DeploymentIndex,
+  type IndexFunction,
 } from '../core/routing/deployment-index.ts';
 import { prepareRoutes, route, type CompiledRoutes, type RouteOptions, type RouteRequest, type RouteResult } from '../core/routing/router.ts';
 
@@ -27,7 +28,22 @@ export type EdgeAnswer =
       /** Lower-case names; content-type and cache-control always set. */
       headers: Record<string, string>;
     }
-  | { kind: 'generated'; status: number; headers: Record<string, string>; body: string };
+  | { kind: 'generated'; status: number; headers: Record<string, string>; body: string }
+  | {
+      /** Run a function of the deployment (local edge: the local function host; AWS: its Function URL as the origin). */
+      kind: 'function';
+      /** Its name in the deployment, e.g. `api/hello`. */
+      name: string;
+      fn: IndexFunction;
+      /** The URL path the function is asked for (the request's own, percent-encoded as received). */
+      path: string;
+      /** The query the routes built ("" when none, no "?"). */
+      query: string;
+      /** A status an error route set (the function's own status otherwise). */
+      status?: number;
+      /** Route headers for the answer, lower-case names. */
+      headers: Record<string, string>;
+    };
 
 export const PLATFORM_NOT_FOUND_HTML =
   '<!doctype html><html lang="en"><meta charset="utf-8"><title>404: Not found</title>' +
@@ -43,6 +59,15 @@ const STATUS_TEXT: Record<number, string> = {
 export interface LoadedDeployment {
   index: DeploymentIndex;
   routes: CompiledRoutes;
+  /** Function path (no leading "/") → function name; built by {@link loadDeployment}, empty when it has none. */
+  functionAt?: ReadonlyMap<string, string>;
+}
+
+/** A deployment's index made ready to answer: routes prepared, function paths mapped. */
+export function loadDeployment(index: DeploymentIndex): LoadedDeployment {
+  const functionAt = new Map<string, string>();
+  for (const [name, fn] of Object.entries(index.functions ?? {})) for (const path of fn.paths) functionAt.set(path, name);
+  return { index, routes: prepareRoutes(index.config), functionAt };
 }
 
 /**
@@ -52,7 +77,8 @@ export interface LoadedDeployment {
  */
 export function answer(deployment: LoadedDeployment, request: RouteRequest, options?: RouteOptions): EdgeAnswer {
   const { index } = deployment;
-  const lookup = { has: (path: string) => Object.hasOwn(index.files, path) };
+  const functionAt = deployment.functionAt;
+  const lookup = { has: (path: string) => Object.hasOwn(index.files, path), fn: (path: string) => functionAt?.get(path) };
   const result: RouteResult = route(deployment.routes, lookup, request, options);
   const cdn = index.varies ? REVALIDATE_UNCACHED : REVALIDATE_CACHE_CONTROL;
   switch (result.kind) {
@@ -79,10 +105,16 @@ export function answer(deployment: LoadedDeployment, request: RouteRequest, opti
       const body = result.status === 404 ? PLATFORM_NOT_FOUND_HTML : `<!doctype html><title>${result.status}</title><h1>${result.status} ${STATUS_TEXT[result.status] ?? ''}</h1>`;
       return generated(result.status, withDefaults(result.headers, 'text/html; charset=utf-8', result.status >= 500 ? 'no-store' : REVALIDATE_UNCACHED), body);
     }
+    case 'function': {
+      const fn = index.functions?.[result.name];
+      if (!fn) return generated(404, withDefaults(result.headers, 'text/html; charset=utf-8', cdn), PLATFORM_NOT_FOUND_HTML);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(result.headers)) headers[name.toLowerCase()] = value;
+      return { kind: 'function', name: result.name, fn, path: result.path, query: result.query, ...(result.status !== undefined ? { status: result.status } : {}), headers };
+    }
     case 'external':
-    case 'function':
-      // Proxying to external origins and deployment functions come with the functions issue.
-      return generated(502, withDefaults(result.headers, 'text/plain; charset=utf-8', 'no-store'), `This deployment routes here to a ${result.kind === 'external' ? 'external URL' : 'function'}, which Runway does not serve yet.`);
+      // Proxying to external origins comes later.
+      return generated(502, withDefaults(result.headers, 'text/plain; charset=utf-8', 'no-store'), 'This deployment routes here to an external URL, which Runway does not serve yet.');
   }
 }
 
@@ -136,7 +168,7 @@ export class IndexCache {
     // A missing index is not kept: a deployment's index appears once, before its host is published.
     if (text === undefined) return null;
     const index = parseIndex(text, deploymentId);
-    const loaded = { index, routes: prepareRoutes(index.config) };
+    const loaded = loadDeployment(index);
     this.cache.set(deploymentId, loaded);
     if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     return loaded;

@@ -108,6 +108,8 @@ export class BuildsStack extends Stack {
       ...(props.functionRetentionDays !== undefined ? { retentionDays: props.functionRetentionDays } : {}),
     });
     this.userFunctions.grantDeploy(this.buildState);
+    // The runtime env vars of the deployment's target, decrypted into the functions' configuration.
+    state.secretsKey.grantDecrypt(this.buildState);
 
     // Deployments stuck QUEUED/BUILDING past the build limits → ERROR, builds stopped, GitHub told.
     this.sweepStuck = new RunwayFunction(this, 'SweepStuckFn', {

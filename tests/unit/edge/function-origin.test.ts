@@ -12,7 +12,13 @@ import {
   toFunctionOrigin,
   VIEWER_AUTHORIZATION_HEADER,
 } from '../../../functions/src/edge/function-origin.ts';
+import { parseFunctionConfig } from '../../../functions/src/core/functions/config.ts';
+import { compileBuildOutputConfig } from '../../../functions/src/core/routing/config.ts';
+import { buildDeploymentIndex, deploymentIndexKey } from '../../../functions/src/core/routing/deployment-index.ts';
+import { filesGetOrHeadOnly } from '../../../functions/src/edge/origin-request-aws.ts';
+import { createOriginRequestHandler } from '../../../functions/src/edge/origin-request.ts';
 import { createOriginResponseHandler } from '../../../functions/src/edge/origin-response.ts';
+import { IndexCache } from '../../../functions/src/edge/serve.ts';
 
 const host = 'abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws';
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token-example' };
@@ -194,5 +200,46 @@ describe('origin-response for a function answer', () => {
     });
     expect(out.status).toBe('201');
     expect(out.headers?.['content-type']?.[0]?.value).toBe('text/event-stream');
+  });
+});
+
+describe('origin-request routes a function’s path to its Function URL (the AWS wiring of onFunction)', () => {
+  const files = { 'index.html': { sha: 'b'.repeat(64), size: 10, contentType: 'text/html; charset=utf-8' } };
+  const index = buildDeploymentIndex({
+    deploymentId: 'dpl_fn',
+    teamId: 'team_1',
+    manifest: { framework: 'static', files },
+    config: compileBuildOutputConfig({ files: Object.keys(files) }),
+    functions: [{ name: 'api/hello', sha: 'c'.repeat(64), paths: ['api/hello'], config: parseFunctionConfig('api/hello', { runtime: 'nodejs22.x', handler: 'index.mjs', launcherType: 'Nodejs' }).config }],
+  });
+  const indexes = new IndexCache(async (key) => (key === deploymentIndexKey('dpl_fn') ? JSON.stringify(index) : undefined));
+  const urls: Record<string, Record<string, string>> = { dpl_fn: { 'api/hello': host } };
+  const handle = createOriginRequestHandler(indexes, {
+    onFunction: (request, answer, deploymentId) => toFunctionOrigin(request, answer, urls[deploymentId]![answer.name]!, credentials, now),
+  });
+  const viewer = (method: string, uri: string, querystring = ''): CloudFrontRequest => cfRequest({ method, uri, querystring, headers: { ...cfRequest().headers } });
+
+  test('GET /api/hello?name=x goes, signed, to the function’s URL with the function path and query', async () => {
+    const out = (await handle(viewer('GET', '/d/dpl_fn/api/hello', 'name=x'))) as CloudFrontRequest;
+    expect(out.origin?.custom?.domainName).toBe(host);
+    expect(out.uri).toBe('/api/hello');
+    expect(out.querystring).toBe('name=x');
+    expect(header(out, 'authorization')).toBe(await expectedAuthorization(out, Buffer.alloc(0)));
+    expect(filesGetOrHeadOnly('GET', out)).toBe(out);
+  });
+
+  test('a POST to a function passes; a POST to a static file is a 405 (S3 answers GET and HEAD only)', async () => {
+    const fn = await handle(viewer('POST', '/d/dpl_fn/api/hello'));
+    expect(filesGetOrHeadOnly('POST', fn)).toBe(fn);
+    const file = await handle(viewer('POST', '/d/dpl_fn/index.html'));
+    const refused = filesGetOrHeadOnly('POST', file) as CloudFrontResultResponse;
+    expect(refused.status).toBe('405');
+    expect(refused.headers?.allow?.[0]?.value).toBe('GET, HEAD');
+    expect(filesGetOrHeadOnly('GET', await handle(viewer('GET', '/d/dpl_fn/index.html')))).toHaveProperty('uri', '/blobs/team_1/' + 'b'.repeat(64));
+  });
+
+  test('without onFunction (an edge that runs no functions) a function answer is a 502', async () => {
+    const bare = createOriginRequestHandler(indexes);
+    expect(((await bare(viewer('GET', '/d/dpl_fn/api/hello'))) as CloudFrontResultResponse).status).toBe('502');
   });
 });

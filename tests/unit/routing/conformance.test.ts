@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { compileBuildOutputConfig, parseBuildOutputConfig } from '../../../functions/src/core/routing/config.ts';
 import { prepareRoutes, route, type RouteResult } from '../../../functions/src/core/routing/router.ts';
-import { fieldCases, matrixCases, sharedCases, type RoutingCase, type RoutingCaseExpected } from '../../support/routing-cases.ts';
+import { fieldCases, functionCases, matrixCases, sharedCases, type RoutingCase, type RoutingCaseExpected } from '../../support/routing-cases.ts';
 
 /** The config a case deploys: its own config.json, or its vercel.json / runway.json compiled. */
 function configOf(c: RoutingCase) {
@@ -18,12 +18,18 @@ function observed(result: RouteResult, expected: RoutingCaseExpected): RoutingCa
   if (result.kind === 'error' && result.file !== undefined) out.file = result.file;
   if (result.kind === 'file' && result.contentType) out.contentType = result.contentType;
   if (result.kind === 'external') out.external = result.url;
+  if (result.kind === 'function') {
+    out.function = { name: result.name, path: result.path, query: result.query };
+    if (result.status !== undefined) out.status = result.status;
+  }
   if (expected.headers) out.headers = headers;
   return out;
 }
 
 function run(c: RoutingCase): RouteResult {
-  const files = new Set(Object.keys(c.files));
+  const fileSet = new Set(Object.keys(c.files));
+  const functions = new Map(Object.entries(c.functions ?? {}));
+  const files = { has: (p: string) => fileSet.has(p), fn: (p: string) => functions.get(p) };
   const { method = 'GET', path, query = '', host = 'example.com', headers = {} } = c.request;
   return route(prepareRoutes(configOf(c)), files, { method, path, query, host, headers });
 }
@@ -32,6 +38,7 @@ describe.each([
   ['shared/cases/routing', sharedCases],
   ['cleanUrls × trailingSlash', matrixCases],
   ['route fields', fieldCases],
+  ['functions', functionCases],
 ] as const)('%s', (_, cases) => {
   test.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     expect(observed(run(c), c.expected)).toEqual(c.expected);

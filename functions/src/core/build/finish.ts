@@ -1,12 +1,14 @@
 import { Alias } from '#core/alias/index';
 import { manifestKey } from '#core/artifact-keys';
-import { context } from '#core/context';
+import { context, PortNotConfiguredError } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
+import { Env } from '#core/env/index';
 import { ConflictError, NotFoundError } from '#core/errors';
+import { type FunctionConfig, FunctionConfigError, type FunctionDeployer, parseFunctionConfig } from '#core/functions/index';
 import { Project } from '#core/project/index';
 import { buildDeploymentIndex, deploymentIndexKey } from '#core/routing/deployment-index';
 import { type BuildOutputConfig, InvalidRoutingConfigError, parseBuildOutputConfig } from '#core/routing/schema';
-import { isResultLine, ManifestSchema, resultOf } from './contract.ts';
+import { isResultLine, type Manifest, ManifestSchema, pathProblem, resultOf } from './contract.ts';
 import { begin, fail } from './lifecycle.ts';
 import { record } from './tokens.ts';
 
@@ -91,12 +93,42 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
     throw error;
   }
 
-  const missing = await context().blobStore.missing(deployment.teamId, Object.values(manifest.files).map((f) => f.sha));
+  let functions: ValidatedFunction[];
+  try {
+    functions = validateFunctions(manifest);
+  } catch (error) {
+    if (error instanceof FunctionConfigError) return fail(deploymentId, 'config', error.message);
+    throw error;
+  }
+
+  const shas = [...Object.values(manifest.files).map((f) => f.sha), ...functions.map((f) => f.sha)];
+  const missing = await context().blobStore.missing(deployment.teamId, shas);
   if (missing.length > 0) {
     logger.warn('Build output names blobs never uploaded', { deploymentId, missing: missing.length });
     return fail(deploymentId, 'finalize', 'The build output references files that were never uploaded');
   }
-  const index = buildDeploymentIndex({ deploymentId, teamId: deployment.teamId, manifest, config });
+
+  if (functions.length > 0) {
+    // Before the index and the host: once either is out, a request may reach a function. The
+    // runtime env is a snapshot of the target's vars now (a changed var needs a redeploy, as on Vercel).
+    let functionDeployer: FunctionDeployer | undefined;
+    try {
+      functionDeployer = context().functionDeployer;
+    } catch (error) {
+      if (!(error instanceof PortNotConfiguredError)) throw error;
+    }
+    if (!functionDeployer) return fail(deploymentId, 'functions', 'This deployment has functions, which this Runway installation cannot run yet');
+    const { env } = await Env.resolveForBuild(deployment.projectId, deployment.target);
+    await functionDeployer.deploy({
+      deploymentId,
+      teamId: deployment.teamId,
+      projectId: deployment.projectId,
+      functions: functions.map(({ name, sha, config: fnConfig }) => ({ name, sha, config: fnConfig })),
+      env,
+    });
+  }
+
+  const index = buildDeploymentIndex({ deploymentId, teamId: deployment.teamId, manifest, config, functions });
   await artifacts.putText(deploymentIndexKey(deploymentId), JSON.stringify(index), 'application/json');
 
   // The index is written before any host, so the edge never finds a host without its routes. The
@@ -108,7 +140,17 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
   });
   if (!project) return fail(deploymentId, 'publish', 'Its project was deleted');
   // Canceled meanwhile: nothing of it is published.
-  if (!(await context().deployments.update(deploymentId, { edgeKeys: [] }, ['QUEUED', 'BUILDING']))) return Deployment.get(deploymentId);
+  const summaries = functions.map((f) => ({
+    name: f.name,
+    paths: f.paths.map((p) => `/${p}`),
+    runtime: f.config.runtime,
+    memory: f.config.memoryMb,
+    maxDuration: f.config.maxDurationSeconds,
+    size: f.size,
+  }));
+  if (!(await context().deployments.update(deploymentId, { edgeKeys: [], ...(summaries.length > 0 ? { functions: summaries } : {}) }, ['QUEUED', 'BUILDING']))) {
+    return Deployment.get(deploymentId);
+  }
   try {
     await Alias.publishOwnHost(project, deployment);
   } catch (error) {
@@ -123,6 +165,39 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
   if (deployment.state !== 'READY') return deployment;
   // Production and branch hosts follow; one another project owns is recorded, never taken.
   return Alias.follow(project, deployment);
+}
+
+/** A function of the manifest whose config passed `parseFunctionConfig` here, in the control plane. */
+interface ValidatedFunction {
+  name: string;
+  sha: string;
+  size: number;
+  paths: string[];
+  config: FunctionConfig;
+}
+
+/**
+ * The manifest's functions, each `.vc-config.json`-derived config validated again (the build is
+ * untrusted: it could write any config into the manifest; the builder writes it back as
+ * `.vc-config.json` fields with `toVcConfig`). Names and paths were checked by
+ * `ManifestSchema`; a path served by two functions is refused.
+ * @throws FunctionConfigError naming the first function that cannot be deployed
+ */
+function validateFunctions(manifest: Manifest): ValidatedFunction[] {
+  const byPath = new Map<string, string>();
+  return Object.entries(manifest.functions ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, fn]) => {
+      const { config } = parseFunctionConfig(name, fn.config);
+      const handlerProblem = pathProblem(config.handler);
+      if (handlerProblem) throw new FunctionConfigError('invalid_function_config', `Function "${name}": handler ${JSON.stringify(config.handler)} ${handlerProblem}`, { function: name });
+      for (const path of fn.paths) {
+        const other = byPath.get(path);
+        if (other !== undefined) throw new FunctionConfigError('duplicate_function_path', `Functions "${other}" and "${name}" both serve /${path}`, { function: name });
+        byPath.set(path, name);
+      }
+      return { name, sha: fn.sha, size: fn.size, paths: [...fn.paths].sort(), config };
+    });
 }
 
 /** Turns the end of a failed build into ERROR with its step and last log lines. */

@@ -83,7 +83,7 @@ export async function create(input: CreateInput): Promise<Deployment> {
     const host = { host: record.url, teamId: input.teamId, projectId: input.project.id, kind: 'deployment' as const, createdAt: now, updatedAt: now, version: 1 };
     // Conditional on the id being new too: a collision of 9 random base36 characters fails loudly.
     const outcome = await context().deployments.create(record, host);
-    if (outcome === 'created') return record;
+    if (outcome === 'created') return toDeployment(record);
     if (outcome === 'project_gone') throw new NotFoundError('project_not_found', `No project "${input.project.name}"`);
     if (attempt >= MAX_ID_ATTEMPTS) throw new ConflictError('alias_host_taken', `No free deployment host for ${input.project.name}`, { host: record.url });
   }

@@ -8,7 +8,11 @@ import type { DeploymentInfo, DeploymentState } from './schema.ts';
  * config `c:<key>`, and whatever the edge stores per deployment next); its hosts are alias
  * records. Cleanup follows these two lists, never the format of the values.
  */
-export type DeploymentRecord = DeploymentInfo & { edgeKeys?: string[] | undefined };
+export type DeploymentRecord = Omit<DeploymentInfo, 'functions'> & {
+  edgeKeys?: string[] | undefined;
+  /** Its functions, written by finalize; absent on deployments without any (and those made before functions). */
+  functions?: DeploymentInfo['functions'] | undefined;
+};
 
 export interface DeploymentScope {
   teamId: string;
@@ -24,7 +28,7 @@ export interface DeploymentFilter {
 
 /** Fields a state change writes besides the state itself. */
 export type DeploymentChange = Partial<
-  Pick<DeploymentRecord, 'state' | 'buildingAt' | 'readyAt' | 'erroredAt' | 'canceledAt' | 'errorStep' | 'errorMessage' | 'configKey' | 'aliasError' | 'edgeKeys'>
+  Pick<DeploymentRecord, 'state' | 'buildingAt' | 'readyAt' | 'erroredAt' | 'canceledAt' | 'errorStep' | 'errorMessage' | 'configKey' | 'aliasError' | 'edgeKeys' | 'functions'>
 >;
 
 export type DeploymentCreateOutcome = 'created' | 'host_taken' | 'project_gone';

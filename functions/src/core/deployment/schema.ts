@@ -50,6 +50,20 @@ export const AliasError = z.strictObject({
 });
 export type AliasError = z.infer<typeof AliasError>;
 
+/**
+ * One function of a deployment as the API shows it (issue 14's contract): built from the
+ * manifest's validated `.vc-config.json` by finalize and stored on the deployment record.
+ */
+export const DeploymentFunctionSummary = z.strictObject({
+  name: z.string().describe('Its name: the path of its `.func` directory under `functions/`, without `.func` (e.g. `api/hello`)'),
+  paths: z.array(z.string()).describe('The URL paths it serves, with a leading "/" (its name plus `.func` symlinks to it)'),
+  runtime: z.string().describe('Node.js runtime, e.g. nodejs22.x'),
+  memory: z.number().int().describe('Memory in MB'),
+  maxDuration: z.number().int().describe('Longest run of one request, in seconds'),
+  size: z.number().int().describe('Bytes of its zip'),
+});
+export type DeploymentFunctionSummary = z.infer<typeof DeploymentFunctionSummary>;
+
 /** A deployment as the API returns it. */
 export const DeploymentInfo = z.strictObject({
   id: DeploymentId,
@@ -75,6 +89,7 @@ export const DeploymentInfo = z.strictObject({
   configKey: z.string().optional(),
   aliasError: AliasError.optional().describe('Set when a production or branch host was refused to this READY deployment'),
   redeployOf: DeploymentId.optional(),
+  functions: z.array(DeploymentFunctionSummary).default([]).describe('Its functions (empty when it has none), set when it becomes READY'),
   version: z.number().int(),
 });
 export type DeploymentInfo = z.infer<typeof DeploymentInfo>;

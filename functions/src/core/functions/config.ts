@@ -158,3 +158,21 @@ export function parseFunctionConfig(name: string, raw: unknown): { config: Funct
     notes,
   };
 }
+
+/**
+ * A validated configuration written back as `.vc-config.json` fields: what the builder puts in the
+ * manifest, so that the control plane validates it with the same {@link parseFunctionConfig}.
+ * `filePathMap` is left out: the builder has copied those files into the function's zip.
+ */
+export function toVcConfig(config: FunctionConfig): Record<string, unknown> {
+  return {
+    runtime: config.runtime,
+    handler: config.handler,
+    launcherType: 'Nodejs',
+    shouldAddHelpers: config.shouldAddHelpers,
+    supportsResponseStreaming: config.supportsResponseStreaming,
+    memory: config.memoryMb,
+    maxDuration: config.maxDurationSeconds,
+    environment: { ...config.environment },
+  };
+}

@@ -11,6 +11,7 @@ export {
   NODE_RUNTIMES,
   type NodeRuntime,
   parseFunctionConfig,
+  toVcConfig,
 } from './config.ts';
 export { type DeploymentFunction, type OutputTree, readFunctions, type TreeEntry } from './tree.ts';
 export { type DeployedFunction, type DeployFunctionsInput, FUNCTION_NAME_PREFIX, type FunctionDeployer, functionLogGroup, functionNameFor } from './deployer.ts';

@@ -1,4 +1,5 @@
-import { filePathProblem } from '#core/deployment/files';
+// The build contract's path rule (the same as uploads'): the builder bundles this file, and the contract is all it may share.
+import { pathProblem as filePathProblem } from '#core/build/contract';
 import { type ConfigNote, FunctionConfigError, type FunctionConfig, parseFunctionConfig } from './config.ts';
 
 /** One entry of a directory of the build output, as `readdir` with file types reports it. */

@@ -1,4 +1,5 @@
 import type { Framework, Manifest } from '../build/contract.ts';
+import type { FunctionConfig } from '../functions/config.ts';
 import type { BuildOutputConfig } from './schema.ts';
 
 /**
@@ -91,12 +92,15 @@ export const deploymentIndexKey = (deploymentId: string): string => `routes/${de
 /**
  * Builds the index of a READY deployment from its (validated) manifest and compiled config.
  * @param input.config the Build Output API config finalize compiled or validated
+ * @param input.functions the manifest's functions with their configs validated again by finalize
+ *   (`parseFunctionConfig`); none for a static deployment (and for the backfill's older ones)
  */
 export function buildDeploymentIndex(input: {
   deploymentId: string;
   teamId: string;
   manifest: Pick<Manifest, 'framework' | 'files'>;
   config: BuildOutputConfig;
+  functions?: ReadonlyArray<{ name: string; sha: string; paths: readonly string[]; config: FunctionConfig }>;
 }): DeploymentIndex {
   const files: Record<string, IndexFile> = Object.create(null) as Record<string, IndexFile>;
   for (const [path, file] of Object.entries(input.manifest.files)) files[path] = [file.sha, file.size, file.contentType];
@@ -111,7 +115,22 @@ export function buildDeploymentIndex(input: {
     files: { ...files },
     immutable,
     varies: routesVary(input.config.routes ?? []),
+    ...(input.functions?.length ? { functions: indexFunctions(input.functions) } : {}),
   };
+}
+
+function indexFunctions(functions: NonNullable<Parameters<typeof buildDeploymentIndex>[0]['functions']>): Record<string, IndexFunction> {
+  const out: Record<string, IndexFunction> = Object.create(null) as Record<string, IndexFunction>;
+  for (const fn of functions) {
+    out[fn.name] = {
+      sha: fn.sha,
+      paths: [...fn.paths],
+      runtime: fn.config.runtime,
+      supportsResponseStreaming: fn.config.supportsResponseStreaming,
+      maxDurationSeconds: fn.config.maxDurationSeconds,
+    };
+  }
+  return { ...out };
 }
 
 /** True when any route has a `has`/`missing` condition on something other than the query. */

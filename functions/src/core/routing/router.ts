@@ -34,9 +34,14 @@ export interface RouteRequest {
   headers: Record<string, string>;
 }
 
-/** The deployment's static files: paths under `static/`, no leading "/" (`docs/index.html`). */
+/**
+ * The deployment's static files: paths under `static/`, no leading "/" (`docs/index.html`); and
+ * its functions: `fn(path)` is the name of the function served at a function path (no leading
+ * "/", e.g. `api/hello` for `functions/api/hello.func`), `undefined` when none is.
+ */
 export interface FileLookup {
   has(path: string): boolean;
+  fn?(path: string): string | undefined;
 }
 
 /** What to answer. Header names are lower-case. */
@@ -44,7 +49,13 @@ export type RouteResult =
   | { kind: 'file'; path: string; status: number; headers: Record<string, string>; contentType?: string }
   | { kind: 'redirect'; status: number; location: string; headers: Record<string, string> }
   | { kind: 'external'; url: string; headers: Record<string, string> }
-  | { kind: 'function'; name: string; path: string; headers: Record<string, string> }
+  /**
+   * A function: `name` is the function, `path` the request's own path (a function behind a rewrite
+   * sees the URL it was asked for, as Vercel's functions do: an Express app behind
+   * `{"source": "/(.*)", "destination": "/api"}` routes on it), `query` the query the routes built
+   * (a rewrite's destination query merged under the request's), `status` set by an error route.
+   */
+  | { kind: 'function'; name: string; path: string; query: string; status?: number; headers: Record<string, string> }
   | { kind: 'error'; status: number; file?: string; headers: Record<string, string> };
 
 export interface RouteOptions {
@@ -147,7 +158,7 @@ interface State {
 /** What one phase ended with. */
 type PhaseEnd =
   | { kind: 'answer'; result: RouteResult }
-  | { kind: 'found'; file: string; status?: number }
+  | { kind: 'found'; found: Found; status?: number }
   | { kind: 'status'; status: number }
   | { kind: 'none' };
 
@@ -178,16 +189,16 @@ function run(config: CompiledRoutes, files: FileLookup, state: State): RouteResu
   const first = scan(config, files, state, null);
   if (first.kind === 'answer') return first.result;
   if (first.kind === 'status') return error(config, files, state, first.status);
-  if (first.kind === 'found') return hit(config, state, first.file, first.status);
+  if (first.kind === 'found') return hit(config, state, first.found, first.status);
 
-  const file = lookup(config, files, state.path);
-  if (file !== undefined) return hit(config, state, file, state.status);
+  const found = lookup(config, files, state.path);
+  if (found !== undefined) return hit(config, state, found, state.status);
 
   for (const phase of ['filesystem', 'miss', 'rewrite'] as const) {
     const end = scan(config, files, state, phase);
     if (end.kind === 'answer') return end.result;
     if (end.kind === 'status') return error(config, files, state, end.status);
-    if (end.kind === 'found') return hit(config, state, end.file, end.status);
+    if (end.kind === 'found') return hit(config, state, end.found, end.status);
   }
   return error(config, files, state, 404);
 }
@@ -227,8 +238,8 @@ function scan(config: CompiledRoutes, files: FileLookup, state: State, phase: Ha
       return { kind: 'none' };
     }
     setDestination(state, dest);
-    const file = lookup(config, files, state.path);
-    if (file !== undefined) return { kind: 'found', file, ...(status !== undefined ? { status } : {}) };
+    const found = lookup(config, files, state.path);
+    if (found !== undefined) return { kind: 'found', found, ...(status !== undefined ? { status } : {}) };
     if (r.check) {
       // The dev router's exit_with_status: a check route with a status whose destination is no
       // file answers that status (Next.js' miss route for missing /_next/static chunks).
@@ -241,11 +252,14 @@ function scan(config: CompiledRoutes, files: FileLookup, state: State, phase: Ha
   return { kind: 'none' };
 }
 
-function hit(config: CompiledRoutes, state: State, file: string, status: number | undefined): RouteResult {
+/** A file or a function found in the filesystem phase runs the `hit` routes (headers only). */
+function hit(config: CompiledRoutes, state: State, found: Found, status: number | undefined): RouteResult {
   for (const prepared of config.phases.get('hit') ?? []) {
     const match = matchRoute(prepared, state);
     if (match) applyHeaders(state, prepared.route.headers, match, true);
   }
+  if ('fn' in found) return functionResult(state, found.fn, status);
+  const { file } = found;
   const contentType = config.contentTypes.get(file);
   return { kind: 'file', path: file, status: status ?? 200, headers: state.headers, ...(contentType ? { contentType } : {}) };
 }
@@ -263,8 +277,9 @@ function error(config: CompiledRoutes, files: FileLookup, state: State, status: 
     applyHeaders(state, prepared.route.headers, match, true);
     if (prepared.route.dest === undefined) continue;
     const dest = substitute(prepared.route.dest, match);
-    const file = isExternal(dest) ? undefined : lookup(config, files, dest.split('?')[0] as string);
-    if (file !== undefined) return { kind: 'error', status, file, headers: state.headers };
+    const found = isExternal(dest) ? undefined : lookup(config, files, dest.split('?')[0] as string);
+    if (found !== undefined && 'fn' in found) return functionResult(state, found.fn, status);
+    if (found !== undefined) return { kind: 'error', status, file: found.file, headers: state.headers };
   }
   if (status === 404 && files.has('404.html')) return { kind: 'error', status, file: '404.html', headers: state.headers };
   return { kind: 'error', status, headers: state.headers };
@@ -436,20 +451,36 @@ export function requestFilePath(rawPath: string): string {
   return relative;
 }
 
+/** What the filesystem phase found at a path: a static file, or a function by name. */
+type Found = { file: string } | { fn: string };
+
+function functionResult(state: State, name: string, status: number | undefined): RouteResult {
+  return { kind: 'function', name, path: state.req.path || '/', query: state.query, ...(status !== undefined ? { status } : {}), headers: state.headers };
+}
+
 /**
- * The static file a path serves, or `undefined`: the path itself, an override served there, or
- * (for a directory) its `index.html` — `index` when `cleanUrls` moved it. A trailing "/" is
- * tolerated for a file (the dev server's `trimmedPath`): whether the slash form is canonical is the
- * routes' business (trailingSlash redirects before the filesystem).
+ * What a path serves in the filesystem phase, or `undefined`. A static file first: the path
+ * itself, an override served there, or (for a directory) its `index.html` — `index` when
+ * `cleanUrls` moved it. Then a function at the path, or the directory's `index` function (`/` →
+ * `functions/index.func` as Next.js writes it, `/api` → `api/index.func` as zero-config `api/index.ts`
+ * is served: `vercel build` writes no route for it). A trailing "/" is tolerated (the dev server's `trimmedPath`): whether
+ * the slash form is canonical is the routes' business (trailingSlash redirects before the
+ * filesystem). A static file wins over a function of the same path: Vercel documents no order
+ * for that clash (frameworks write one or the other for a path), so this is Runway's choice, and a
+ * test says so (tests/support/routing-cases.ts `functionCases`).
  */
-function lookup(config: CompiledRoutes, files: FileLookup, rawPath: string): string | undefined {
+function lookup(config: CompiledRoutes, files: FileLookup, rawPath: string): Found | undefined {
   const relative = requestFilePath(rawPath);
   const base = relative.endsWith('/') ? relative.slice(0, -1) : relative;
   const candidates = base === '' ? ['index.html', 'index'] : [base, `${base}/index.html`, `${base}/index`];
   for (const candidate of candidates) {
     const served = config.servedAt.get(candidate);
-    if (served) return served.file;
-    if (!config.moved.has(candidate) && files.has(candidate)) return candidate;
+    if (served) return { file: served.file };
+    if (!config.moved.has(candidate) && files.has(candidate)) return { file: candidate };
+  }
+  for (const candidate of base === '' ? ['index'] : [base, `${base}/index`]) {
+    const fn = files.fn?.(candidate);
+    if (fn !== undefined) return { fn };
   }
   return undefined;
 }

@@ -192,6 +192,8 @@ export const DeploymentEntity = new Entity({
     aliasError: { type: 'any' },
     /** Edge keys besides its hosts the deployment published (cleanup follows them). */
     edgeKeys: { type: 'list', items: { type: 'string' } },
+    /** Its functions as the API lists them (`DeploymentFunctionSummary[]`), written by finalize. */
+    functions: { type: 'any' },
     redeployOf: optStr,
     version,
   },
