@@ -194,8 +194,8 @@ export class UserFunctions extends Construct {
   /**
    * Lets a control-plane function (finalize: the build-state Lambda) create users' functions and
    * their URLs — scoped to `runway-fn-*`, with `iam:PassRole` on the one execution role and only to
-   * Lambda — and sets its environment. Lambda reads a function's zip from S3 with the *caller's*
-   * permissions, so the caller gets `s3:GetObject` on `blobs/*` (and writes the URL maps).
+   * Lambda — and sets its environment. Lambda fetches a function's zip from S3 on the caller's
+   * behalf, so the caller gets `s3:GetObject` on `blobs/*` (and writes the URL maps).
    */
   grantDeploy(fn: RunwayFunction): void {
     fn.addToRolePolicy(

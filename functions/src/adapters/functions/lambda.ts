@@ -33,8 +33,9 @@ import { config } from '#lib/config';
  * - `CreateFunction` (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html) with the
  *   code read by Lambda from the artifact bucket at `blobs/<teamId>/<sha>` (the zip the builder
  *   stored; the bucket must be in the function's Region, https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html;
- *   Lambda reads the object with the *caller's* permissions, so the control plane — not Lambda's
- *   service principal nor the function role — needs `s3:GetObject` on `blobs/*`), the
+ *   Lambda fetches it on the caller's behalf — the API reference does not say with whose
+ *   permissions, and no bucket policy names Lambda — so the control plane, not the function role,
+ *   gets `s3:GetObject` on `blobs/*`; not verified against AWS here), the
  *   runtime, memory and timeout of the function's `.vc-config.json`, `arm64` (Graviton, about 20 %
  *   cheaper per GB-s: https://docs.aws.amazon.com/lambda/latest/dg/foundation-arch.html) unless the
  *   config asks for `x86_64` (a zip with native x64 binaries, e.g. sharp's or Prisma's prebuilt
