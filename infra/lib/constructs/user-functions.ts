@@ -7,7 +7,7 @@ import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambd
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
-import { lambdaBuildOptions } from '../bundling.ts';
+import { launcherLayerBuildOptions } from '../bundling.ts';
 import { acknowledge, acknowledgeArnWildcard, acknowledgeTableIndexes, renderedEnv } from '../nag.ts';
 import type { StateStack } from '../stacks/state-stack.ts';
 import { ARTIFACT_PREFIXES } from './artifact-bucket.ts';
@@ -143,13 +143,7 @@ export class UserFunctions extends Construct {
           image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
           local: {
             tryBundle(outputDir: string) {
-              buildSync({
-                ...lambdaBuildOptions('bundled', 'nodejs20.x'),
-                sourcemap: false,
-                entryPoints: [path.join(REPO_ROOT, 'functions/src/launcher/layer.ts')],
-                outfile: path.join(outputDir, 'runway', 'launcher.mjs'),
-                absWorkingDir: REPO_ROOT,
-              });
+              buildSync(launcherLayerBuildOptions(outputDir));
               return true;
             },
           },
