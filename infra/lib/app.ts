@@ -1,6 +1,7 @@
 import { App, Validations, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RunwayFunction } from './constructs/runway-function.ts';
+import { FUNCTION_RETENTION_CONTEXT } from './constructs/user-functions.ts';
 import { ApiStack } from './stacks/api-stack.ts';
 import { BuildsStack } from './stacks/builds-stack.ts';
 import { ConsoleStack } from './stacks/console-stack.ts';
@@ -69,6 +70,15 @@ export const BUILD_TIMEOUT_CONTEXT = 'runway:buildTimeoutMinutes';
 /** Context keys of a GitHub Enterprise Server's REST API (`https://<host>/api/v3`) and web origin. */
 export const GITHUB_API_URL_CONTEXT = 'runway:githubApiUrl';
 export const GITHUB_WEB_URL_CONTEXT = 'runway:githubWebUrl';
+
+/** Days an unreferenced deployment keeps its functions (context `runway:functionRetentionDays`, default 30). */
+function functionRetentionDaysOf(app: App): number | undefined {
+  const value: unknown = app.node.tryGetContext(FUNCTION_RETENTION_CONTEXT);
+  if (value === undefined || value === '') return undefined;
+  const days = Number(value);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error(`Context ${FUNCTION_RETENTION_CONTEXT} must be a whole number of days from 1 to 3650, got ${JSON.stringify(value)}`);
+  return days;
+}
 
 /** An optional http(s) URL from the CDK context; anything else fails synthesis with the key's name. */
 function urlContext(app: App, key: string): string | undefined {
@@ -161,7 +171,8 @@ export function buildRunway(app: App, env?: Environment): RunwayStacks {
   const state = new StateStack(app, 'RunwayState', { env, github });
   const console = new ConsoleStack(app, 'RunwayConsole', { env });
   const api = new ApiStack(app, 'RunwayApi', { env, state, platformDomain, console, ...(consoleUrl ? { consoleUrl } : {}) });
-  const builds = new BuildsStack(app, 'RunwayBuilds', { env, state, platformDomain, compute: buildComputeOf(app) });
+  const functionRetentionDays = functionRetentionDaysOf(app);
+  const builds = new BuildsStack(app, 'RunwayBuilds', { env, state, platformDomain, compute: buildComputeOf(app), ...(functionRetentionDays ? { functionRetentionDays } : {}) });
   const edge = new EdgeStack(app, 'RunwayEdge', { env, state, platformDomain, ...(hostedZone ? { hostedZone } : {}) });
   // Alias writes are mirrored into the edge's KeyValueStore. api/builds → edge → state: no cycle.
   for (const fn of edgeStoreWriters(api, builds)) {

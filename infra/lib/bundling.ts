@@ -81,6 +81,22 @@ export function lambdaBuildOptions(sdk: SdkMode = SDK_MODE, runtime = LAMBDA_RUN
   };
 }
 
+/**
+ * The launcher layer's bundle (infra/lib/constructs/user-functions.ts): `functions/src/launcher/layer.ts`
+ * with everything bundled (it imports no SDK), for the oldest Node.js a user function may run
+ * (nodejs20.x), written to `<dir>/runway/launcher.mjs` — `/opt/runway/launcher.mjs` in a function,
+ * the handler `/opt/runway/launcher.handler`.
+ */
+export function launcherLayerBuildOptions(dir: string): BuildOptions {
+  return {
+    ...lambdaBuildOptions('bundled', 'nodejs20.x'),
+    sourcemap: false,
+    entryPoints: [path.join(REPO_ROOT, 'functions/src/launcher/layer.ts')],
+    outfile: path.join(dir, 'runway', 'launcher.mjs'),
+    absWorkingDir: REPO_ROOT,
+  };
+}
+
 /** A deployable entry: what runs where, and how it is bundled. */
 export interface DeployableEntry {
   /** Short name, e.g. `http/projects`. */
@@ -101,6 +117,7 @@ export function deployableEntries(): DeployableEntry[] {
     { name: 'jobs/sweep-stuck', entry: path.join(handlers, 'jobs/sweep-stuck.ts'), kind: 'lambda' },
     { name: 'jobs/sweep-hosts', entry: path.join(handlers, 'jobs/sweep-hosts.ts'), kind: 'lambda' },
     { name: 'jobs/check-domains', entry: path.join(handlers, 'jobs/check-domains.ts'), kind: 'lambda' },
+    { name: 'jobs/gc-functions', entry: path.join(handlers, 'jobs/gc-functions.ts'), kind: 'lambda' },
     { name: 'edge/origin-request', entry: path.join(REPO_ROOT, 'functions/src/edge/origin-request-aws.ts'), kind: 'edge' },
     { name: 'edge/origin-response', entry: path.join(REPO_ROOT, 'functions/src/edge/origin-response-aws.ts'), kind: 'edge' },
     { name: 'builder', entry: path.join(REPO_ROOT, 'functions/src/builder/main.ts'), kind: 'codebuild' },

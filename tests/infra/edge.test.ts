@@ -42,7 +42,7 @@ function distributionConfig(template: Template): Record<string, any> {
 }
 
 describe('edge stack: the one distribution', () => {
-  test('exactly one platform distribution (and its tenant-only twin), HTTP/2+3 over IPv6, HTTPS only, compressed, GET/HEAD', () => {
+  test('exactly one platform distribution (and its tenant-only twin), HTTP/2+3 over IPv6, HTTPS only, compressed, every method (functions), caching GET/HEAD', () => {
     edge.resourceCountIs('AWS::CloudFront::Distribution', 2);
     expect(distributionConfig(edge)).toMatchObject({
       HttpVersion: 'http2and3',
@@ -50,7 +50,7 @@ describe('edge stack: the one distribution', () => {
       DefaultCacheBehavior: {
         ViewerProtocolPolicy: 'redirect-to-https',
         Compress: true,
-        AllowedMethods: ['GET', 'HEAD'],
+        AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
         CachedMethods: ['GET', 'HEAD'],
       },
     });
@@ -171,7 +171,8 @@ describe('edge stack: origin-request and origin-response Lambda@Edge', () => {
   test('the router at origin-request (cache misses only), the headers at origin-response, each through a published version', () => {
     const versionOf = (id: string) => logicalId(edge, 'AWS::Lambda::Version', { FunctionName: { Ref: id } });
     expect(distributionConfig(edge).DefaultCacheBehavior.LambdaFunctionAssociations).toEqual([
-      { EventType: 'origin-request', LambdaFunctionARN: { Ref: versionOf(requestId) } },
+      // With the body: a function's request is signed, body hash included (edge/function-origin.ts).
+      { EventType: 'origin-request', IncludeBody: true, LambdaFunctionARN: { Ref: versionOf(requestId) } },
       { EventType: 'origin-response', LambdaFunctionARN: { Ref: versionOf(responseId) } },
     ]);
   });
@@ -189,14 +190,20 @@ describe('edge stack: origin-request and origin-response Lambda@Edge', () => {
     );
   });
 
-  test('the router may only GetObject deployment indexes (routes/*); origin-response reads nothing', () => {
-    expect(statementsOf(requestId)).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 's3:GetObject',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringMatching(/ArtifactsBucket.*Arn/) }, '/routes/*']] },
-      },
-    ]);
+  test("the router may only GetObject deployment indexes (routes/*) and function URL maps (functions/*), and invoke users' functions (runway-fn-*); origin-response reads nothing", () => {
+    const fnArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':function:runway-fn-*']] };
+    const objects = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringMatching(/ArtifactsBucket.*Arn/) }, prefix]] });
+    const statements = statementsOf(requestId);
+    expect(statements).toHaveLength(3);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        // CDK merges the two GetObject grants into one statement.
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: expect.arrayContaining([objects('/routes/*'), objects('/functions/*')]) },
+        { Effect: 'Allow', Action: 'lambda:InvokeFunctionUrl', Resource: fnArn, Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } } },
+        { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fnArn },
+      ]),
+    );
+    expect(statements[0]!.Resource).toHaveLength(2);
     expect(statementsOf(responseId)).toEqual([]);
   });
 

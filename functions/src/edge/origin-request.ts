@@ -1,5 +1,6 @@
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
 import type { RouteOptions } from '../core/routing/router.ts';
+import type { FunctionAnswer } from './function-origin.ts';
 import { answer, PLATFORM_NOT_FOUND_HTML, type IndexCache } from './serve.ts';
 
 /**
@@ -32,6 +33,11 @@ export interface StashedAnswer {
 export interface OriginRequestOptions {
   /** Passed to the router with every request (its per-request step budget). */
   routeOptions?: RouteOptions;
+  /**
+   * Sends a request the router gave to a function to where functions run (AWS: the function's
+   * Function URL, `origin-request-aws.ts`). Without it a function answer is a 502.
+   */
+  onFunction?: (request: CloudFrontRequest, answer: FunctionAnswer, deploymentId: string) => Promise<CloudFrontRequest | CloudFrontResultResponse>;
 }
 
 /** Create the handler around an index cache (which reads `routes/<id>.json` from the artifact bucket). */
@@ -56,7 +62,7 @@ export function createOriginRequestHandler(indexes: IndexCache, options: OriginR
     );
     if (result.kind === 'generated') return generated(result.status, result.headers, result.body);
     if (result.kind === 'function') {
-      // The origin switch to the function's URL is the AWS adapter's part (fn-aws); until then, a 502.
+      if (options.onFunction) return options.onFunction(request, result, m[1]!);
       return generated(502, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, `This deployment routes here to the function ${result.name}, which this edge does not run yet.\n`);
     }
     const stash: StashedAnswer = { status: result.status, headers: result.headers };

@@ -1,4 +1,5 @@
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResultResponse } from 'aws-lambda';
+import { functionAnswerOf, functionResponse } from './function-origin.ts';
 import { generated, stashedAnswer } from './origin-request.ts';
 
 /**
@@ -17,6 +18,9 @@ const MISSING = new Set(['403', '404']);
 export function createOriginResponseHandler(): OriginResponseHandler {
   return async (event) => {
     const { request, response } = event.Records[0]!.cf;
+    // A function's answer keeps its own headers (function-origin.ts).
+    const route = functionAnswerOf(request);
+    if (route) return functionResponse(response, route);
     const stash = stashedAnswer(request);
     if (!stash) return response;
     if (MISSING.has(response.status)) {

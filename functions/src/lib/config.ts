@@ -58,6 +58,12 @@ const ConfigSchema = z.object({
     .min(1)
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .optional(),
+  /** The one execution role of users' functions (logs only); set where functions are created (AWS). */
+  RUNWAY_FUNCTION_ROLE_ARN: z.string().min(1).optional(),
+  /** The launcher layer version every user function runs its handler from (AWS). */
+  RUNWAY_FUNCTION_LAYER_ARN: z.string().min(1).optional(),
+  /** Days a deployment nobody references keeps its functions (CDK context `runway:functionRetentionDays`). */
+  RUNWAY_FUNCTION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

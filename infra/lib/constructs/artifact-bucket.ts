@@ -20,6 +20,8 @@ export const ARTIFACT_PREFIXES = {
   manifests: 'manifests/',
   /** Build caches: `cache/<projectId>/<key>.tgz`. */
   cache: 'cache/',
+  /** A deployment's function name → Function URL host, for the edge: `functions/<deploymentId>.json`. */
+  functions: 'functions/',
   /** Build logs: `logs/<deploymentId>/…`. */
   logs: 'logs/',
 } as const;

@@ -97,7 +97,8 @@ export class EdgeDistribution extends Construct {
       defaultBehavior: {
         origin: S3BucketOrigin.withOriginAccessControl(this.importedBucket(bucket), { originAccessLevels: [AccessLevel.READ] }),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+        // Functions take every method (form POSTs, APIs); static files answer GET/HEAD only (origin-request-aws.ts).
+        allowedMethods: AllowedMethods.ALLOW_ALL,
         cachedMethods: CachedMethods.CACHE_GET_HEAD,
         compress: true,
         cachePolicy: this.cachePolicy,
@@ -109,7 +110,8 @@ export class EdgeDistribution extends Construct {
           { function: routing.viewerResponse, eventType: FunctionEventType.VIEWER_RESPONSE },
         ],
         edgeLambdas: [
-          { functionVersion: props.originRequest, eventType: LambdaEdgeEventType.ORIGIN_REQUEST },
+          // includeBody: the router signs a function's request, body hash included (edge/function-origin.ts).
+          { functionVersion: props.originRequest, eventType: LambdaEdgeEventType.ORIGIN_REQUEST, includeBody: true },
           { functionVersion: props.originResponse, eventType: LambdaEdgeEventType.ORIGIN_RESPONSE },
         ],
       },

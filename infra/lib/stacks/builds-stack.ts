@@ -6,6 +6,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BuilderProject, type BuildCompute } from '../constructs/builder-project.ts';
 import { RunwayFunction } from '../constructs/runway-function.ts';
+import { UserFunctions } from '../constructs/user-functions.ts';
 import { acknowledge, acknowledgeTableIndexes, acknowledgeArnWildcard } from '../nag.ts';
 import type { StateStack } from './state-stack.ts';
 
@@ -14,6 +15,8 @@ export interface BuildsStackProps extends StackProps {
   readonly platformDomain: string;
   /** Where builds run (context `runway:buildCompute`). @default Lambda compute */
   readonly compute?: BuildCompute;
+  /** Days an unreferenced deployment keeps its functions (context `runway:functionRetentionDays`). @default 30 */
+  readonly functionRetentionDays?: number;
 }
 
 /** How often the stuck-deployment sweep runs: a lost build is noticed within this of its limit. */
@@ -42,6 +45,8 @@ export class BuildsStack extends Stack {
   readonly sweepHosts: RunwayFunction;
   /** The scheduled check of custom domains; the app grants it the edge's store and tenants. */
   readonly checkDomains: RunwayFunction;
+  /** Users' functions: their execution role, the launcher layer, GC; finalize (build-state) creates them. */
+  readonly userFunctions: UserFunctions;
 
   constructor(scope: Construct, id: string, props: BuildsStackProps) {
     super(scope, id, props);
@@ -95,6 +100,16 @@ export class BuildsStack extends Stack {
       })),
     ]);
     acknowledgeArnWildcard(this.buildState, state.artifactBucket.bucketArn, '/*', 'Objects of the artifact bucket: blobs, manifests and deployment files.');
+
+    // Finalize creates each function of a READY deployment as a Lambda function (runway-fn-*).
+    this.userFunctions = new UserFunctions(this, 'UserFunctions', {
+      state,
+      platformDomain: props.platformDomain,
+      ...(props.functionRetentionDays !== undefined ? { retentionDays: props.functionRetentionDays } : {}),
+    });
+    this.userFunctions.grantDeploy(this.buildState);
+    // The runtime env vars of the deployment's target, decrypted into the functions' configuration.
+    state.secretsKey.grantDecrypt(this.buildState);
 
     // Deployments stuck QUEUED/BUILDING past the build limits → ERROR, builds stopped, GitHub told.
     this.sweepStuck = new RunwayFunction(this, 'SweepStuckFn', {

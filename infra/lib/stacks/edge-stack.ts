@@ -1,6 +1,7 @@
 import { Aws, CfnOutput, CfnRule, Fn, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
 import type { Distribution, KeyValueStore } from 'aws-cdk-lib/aws-cloudfront';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { AaaaRecord, ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { CloudFrontTarget } from 'aws-cdk-lib/aws-route53-targets';
 import type { Construct } from 'constructs';
@@ -9,7 +10,8 @@ import { CustomDomains } from '../constructs/custom-domains.ts';
 import { EdgeDistribution } from '../constructs/edge-distribution.ts';
 import { EdgeLambda } from '../constructs/edge-lambda.ts';
 import { EdgeRouting } from '../constructs/edge-routing.ts';
-import { acknowledge } from '../nag.ts';
+import { grantInvokeUserFunctionUrls } from '../constructs/user-functions.ts';
+import { acknowledge, acknowledgeArnWildcard } from '../nag.ts';
 import type { StateStack } from './state-stack.ts';
 
 /** CloudFront takes certificates and Lambda@Edge functions from this region only. */
@@ -86,6 +88,11 @@ export class EdgeStack extends Stack {
         why: 'Reads deployment indexes: routes/ holds only the compiled routes and file lists of deployments, written by finalize.',
       },
     });
+    // Functions: the router sends their requests to their Function URLs (AWS_IAM), signed with this
+    // function's role, which may invoke users' functions and read each deployment's URL map.
+    grantInvokeUserFunctionUrls(originRequest.function);
+    originRequest.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${ARTIFACT_PREFIXES.functions}*`)] }));
+    acknowledgeArnWildcard(originRequest.function, bucket.bucketArn, `/${ARTIFACT_PREFIXES.functions}*`, "Reads each deployment's function name → Function URL map, written by finalize.");
     // No I/O: the router's status and headers travel in the request.
     const originResponse = new EdgeLambda(this, 'OriginResponse', {
       entry: 'functions/src/edge/origin-response-aws.ts',

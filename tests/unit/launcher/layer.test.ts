@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { CloudFrontRequest } from 'aws-lambda';
+import { afterAll, expect, test, vi } from 'vitest';
+import { toFunctionOrigin } from '../../../functions/src/edge/function-origin.ts';
+import { eventFromRequest } from '../../../functions/src/launcher/protocol.ts';
+
+/**
+ * The launcher layer's entry between the edge and the user's code: a request the edge signed
+ * reaches the function as the visitor sent it — the visitor's Authorization back, no SigV4 headers.
+ */
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-layer-'));
+fs.writeFileSync(path.join(root, '.vc-config.json'), JSON.stringify({ runtime: 'nodejs22.x', handler: 'index.mjs', launcherType: 'Nodejs', shouldAddHelpers: true }));
+fs.writeFileSync(
+  path.join(root, 'index.mjs'),
+  `export default (req, res) => res.json({ authorization: req.headers.authorization ?? null, signing: Object.keys(req.headers).filter((h) => h.startsWith('x-amz-') || h.startsWith('x-runway-')), body: req.body });`,
+);
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const host = 'abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws';
+
+test("a signed request reaches the user's code with the visitor's Authorization and without the edge's signing headers", async () => {
+  vi.stubEnv('LAMBDA_TASK_ROOT', root);
+  const { handler } = await import('../../../functions/src/launcher/layer.ts');
+  const body = Buffer.from('{"a":1}');
+  const request: CloudFrontRequest = {
+    clientIp: '203.0.113.1',
+    method: 'POST',
+    uri: '/d/dpl_x/api/echo',
+    querystring: '',
+    headers: { authorization: [{ key: 'Authorization', value: 'Bearer visitor' }], 'content-type': [{ key: 'Content-Type', value: 'application/json' }] },
+    body: { action: 'read-only', data: body.toString('base64'), encoding: 'base64', inputTruncated: false },
+  };
+  const signed = (await toFunctionOrigin(
+    request,
+    { kind: 'function', name: 'api/echo', fn: { sha: 'a'.repeat(64), paths: ['api/echo'], runtime: 'nodejs22.x', supportsResponseStreaming: false, maxDurationSeconds: 10 }, path: '/api/echo', query: '', headers: {} },
+    host,
+    { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token' },
+  )) as CloudFrontRequest;
+  expect(signed.headers.authorization?.[0]?.value).toMatch(/^AWS4-HMAC-SHA256 /);
+  // What Lambda hands the function: the request CloudFront sent to the URL.
+  const headers = Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k, v.map((h) => h.value).join(', ')]));
+  const event = eventFromRequest({ method: 'POST', url: signed.uri, headers, body, requestId: 'r' });
+  const result = (await (handler as (e: typeof event) => Promise<{ statusCode: number; body: string }>)(event));
+  expect(result.statusCode).toBe(200);
+  expect(JSON.parse(Buffer.from(result.body, 'base64').toString())).toEqual({ authorization: 'Bearer visitor', signing: [], body: { a: 1 } });
+  vi.unstubAllEnvs();
+});
