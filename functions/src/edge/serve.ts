@@ -7,6 +7,7 @@ import {
   type DeploymentIndex,
   type IndexFunction,
 } from '../core/routing/deployment-index.ts';
+import type { RouteTransform } from '../core/routing/transforms.ts';
 import { prepareRoutes, route, type CompiledRoutes, type RouteOptions, type RouteRequest, type RouteResult } from '../core/routing/router.ts';
 
 /**
@@ -39,6 +40,10 @@ export type EdgeAnswer =
       path: string;
       /** The query the routes built ("" when none, no "?"). */
       query: string;
+      /** The function path the router found (`/index` for "/"): the request's `x-matched-path`. */
+      matchedPath: string;
+      /** `request.headers` route transforms for the function's request (applyHeaderTransforms). */
+      requestTransforms?: RouteTransform[];
       /** A status an error route set (the function's own status otherwise). */
       status?: number;
       /** Route headers for the answer, lower-case names. */
@@ -110,7 +115,17 @@ export function answer(deployment: LoadedDeployment, request: RouteRequest, opti
       if (!fn) return generated(404, withDefaults(result.headers, 'text/html; charset=utf-8', cdn), PLATFORM_NOT_FOUND_HTML);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(result.headers)) headers[name.toLowerCase()] = value;
-      return { kind: 'function', name: result.name, fn, path: result.path, query: result.query, ...(result.status !== undefined ? { status: result.status } : {}), headers };
+      return {
+        kind: 'function',
+        name: result.name,
+        fn,
+        path: result.path,
+        query: result.query,
+        matchedPath: result.matchedPath,
+        ...(result.requestTransforms ? { requestTransforms: result.requestTransforms } : {}),
+        ...(result.status !== undefined ? { status: result.status } : {}),
+        headers,
+      };
     }
     case 'external':
       // Proxying to external origins comes later.

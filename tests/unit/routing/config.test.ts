@@ -93,7 +93,7 @@ describe('a framework’s .vercel/output/config.json', () => {
     expect(refusal(() => parseBuildOutputConfig({ version: 3, routes: [{ handle: 'later' }] })).message).toContain('routes[0].handle');
     expect(refusal(() => parseBuildOutputConfig({ version: 3, functions: {} })).message).toContain('config.json has field(s) Runway does not support: functions');
     const transform = (t: object) => refusal(() => parseBuildOutputConfig({ version: 3, routes: [{ src: '/', transforms: [t] }] })).message;
-    expect(transform({ type: 'request.headers', op: 'set', target: { key: 'x' }, args: '1' })).toContain('transform type "request.headers" is not supported');
+    expect(transform({ type: 'request.path', op: 'set', args: '/x' })).toContain('transform type "request.path" is not supported');
     expect(transform({ type: 'request.query', op: 'delete', target: { key: { eq: 'x' } } })).toContain('target.key must be a plain string');
     expect(refusal(() => parseBuildOutputConfig({ version: 2, routes: [] })).message).toContain('version');
   });
