@@ -7,7 +7,6 @@ import {
   type DeploymentIndex,
   type IndexFunction,
 } from '../core/routing/deployment-index.ts';
-import type { RouteTransform } from '../core/routing/transforms.ts';
 import { prepareRoutes, route, type CompiledRoutes, type RouteOptions, type RouteRequest, type RouteResult } from '../core/routing/router.ts';
 
 /**
@@ -30,25 +29,13 @@ export type EdgeAnswer =
       headers: Record<string, string>;
     }
   | { kind: 'generated'; status: number; headers: Record<string, string>; body: string }
-  | {
-      /** Run a function of the deployment (local edge: the local function host; AWS: its Function URL as the origin). */
-      kind: 'function';
-      /** Its name in the deployment, e.g. `api/hello`. */
-      name: string;
-      fn: IndexFunction;
-      /** The URL path the function is asked for (the request's own, percent-encoded as received). */
-      path: string;
-      /** The query the routes built ("" when none, no "?"). */
-      query: string;
-      /** The function path the router found (`/index` for "/"): the request's `x-matched-path`. */
-      matchedPath: string;
-      /** `request.headers` route transforms for the function's request (applyHeaderTransforms). */
-      requestTransforms?: RouteTransform[];
-      /** A status an error route set (the function's own status otherwise). */
-      status?: number;
-      /** Route headers for the answer, lower-case names. */
-      headers: Record<string, string>;
-    };
+  /**
+   * Run a function of the deployment (local edge: the local function host; AWS: its Function URL
+   * as the origin): the router's function result (name, the path asked for, the query the routes
+   * built, `matchedPath`, request transforms, an error route's status, route headers with
+   * lower-case names) and the function's index entry.
+   */
+  | (Extract<RouteResult, { kind: 'function' }> & { fn: IndexFunction });
 
 export const PLATFORM_NOT_FOUND_HTML =
   '<!doctype html><html lang="en"><meta charset="utf-8"><title>404: Not found</title>' +
