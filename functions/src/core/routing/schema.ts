@@ -144,8 +144,8 @@ export const BuildOutputConfigSchema = z.strictObject(
     wildcard: z.array(z.strictObject({ domain: z.string(), value: z.string() })).optional(),
     crons: z.array(z.strictObject({ path: z.string(), schedule: z.string() })).optional(),
     cache: z.array(z.string()).optional(),
-    /** `vercel build` writes `{ slug, version }` (e.g. `{"slug":"nextjs","version":"16.2.9"}`). */
-    framework: z.strictObject({ slug: z.string().max(256).optional(), version: z.string().max(256) }).optional(),
+    /** Metadata: `vercel build` writes `{ slug, version }` (`{"slug":"nextjs","version":"16.2.9"}`), Nitro `{ name, version }`. */
+    framework: z.strictObject({ slug: z.string().max(256).optional(), name: z.string().max(256).optional(), version: z.string().max(256) }).optional(),
   },
   { error: unsupportedKeys('config.json') },
 );
