@@ -83,6 +83,12 @@ describe('a framework’s .vercel/output/config.json', () => {
     expect(parseBuildOutputConfig(json)).toEqual(json);
   });
 
+  test("framework metadata as vercel build (slug) and Nitro (name) write it is accepted", () => {
+    for (const framework of [{ slug: 'nextjs', version: '16.2.9' }, { name: 'nuxt', version: '4.6.4' }]) {
+      expect(parseBuildOutputConfig({ version: 3, framework }).framework).toEqual(framework);
+    }
+  });
+
   test('an unknown key of a route is refused, naming the route and the key', () => {
     const error = refusal(() => parseBuildOutputConfig({ version: 3, routes: [{ handle: 'filesystem' }, { src: '^/a$', middlewarePath: 'middleware' }] }));
     expect(error.message).toContain('route has field(s) Runway does not support: middlewarePath');
