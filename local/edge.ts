@@ -45,6 +45,11 @@ import { isDependencyUnavailable } from '../functions/src/lib/http-errors.ts';
  * 4. origin-response: the real handler gives the blob the router's status and headers.
  * 5. viewer-response: the real `viewer-response.js` (drops the CDN-only `s-maxage`); skipped for
  *    status >= 400, as CloudFront does.
+ * Functions: when the router answers with a deployment's function (the routing thread checks this
+ * first for deployments that have functions), this thread runs it on the local function host
+ * (local/functions/host.ts: sandboxed worker processes, what a Function URL origin is in AWS) and
+ * streams its answer through viewer-response; every method may reach a function, files only GET
+ * and HEAD. A function request is bounded by its `maxDuration`, not `requestTimeoutMs`.
  * Each request has a time bound (`requestTimeoutMs`, 504 after it, as CloudFront's origin
  * timeout), its routing step another (`routeTimeoutMs`, enforced off this thread), and the router a
  * per-request step budget, so one slow request holds up no other.
@@ -165,7 +170,6 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       if (res.headersSent) return;
       return sendText(res, method, 504, 'Gateway Timeout');
     }
-    if ('status' in routed) return sendViewer(res, method, viewer, lambdaEdgeResponse(routed));
     if ('kind' in routed) {
       // A function's own time bound (maxDuration, enforced by the runner) replaces the edge's.
       functionTakesOver();
@@ -191,8 +195,9 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       res.flushHeaders();
       return pipeline(response.body, res).catch(() => void res.destroy());
     }
-    // The distribution serves files for GET and HEAD only; other methods reach functions alone.
+    // The distribution serves files and generated answers for GET and HEAD only; other methods reach functions alone.
     if (method !== 'GET' && method !== 'HEAD') return sendText(res, method, 403, 'This distribution does not allow this method.');
+    if ('status' in routed) return sendViewer(res, method, viewer, lambdaEdgeResponse(routed));
     const request = routed;
 
     // S3 decodes the URI path exactly once to get the key; blob keys are plain.

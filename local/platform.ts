@@ -9,13 +9,15 @@ import { EmulatorEdgeStore } from '../functions/src/adapters/edge-store/emulator
 import { NodeDnsResolver } from '../functions/src/adapters/dns/node.ts';
 import { LocalDomainAttachments } from '../functions/src/adapters/domain-attachments/local.ts';
 import { Build } from '../functions/src/core/build/index.ts';
-import { override } from '../functions/src/core/context.ts';
+import { context, override } from '../functions/src/core/context.ts';
 import { onBuildState } from '../functions/src/handlers/events/build-state.ts';
 import { sandboxedBuilds } from './build-sandbox.ts';
 import type { SandboxLimits } from './sandbox/index.ts';
 
 export interface LocalPlatformPorts {
   scheduler: LocalBuildScheduler;
+  /** What finalize deployed, per deployment (a recording placeholder until the local function host runs them). */
+  functionDeployer: LocalFunctionDeployer;
   /** Restores the previous ports and kills running builds. */
   close(): Promise<void>;
 }
@@ -55,15 +57,20 @@ export function useLocalPlatformPorts(options: {
   });
   // Custom domains: DNS through Node's resolver, attachments (CloudFront tenants) by their local twin.
   const dns = options.domains ? new NodeDnsResolver({ servers: options.domains.dnsServers }) : undefined;
+  // What finalize deploys, read by the local edge's function host (worker processes).
+  const functionDeployer = new LocalFunctionDeployer(new S3ArtifactStore(), new KmsEnvCipher(), {
+    // Which runtime vars to redact from function logs (finalize passes env values only).
+    sensitiveKeys: async (projectId) => (await context().env.list(projectId)).filter((record) => record.sensitive).map((record) => record.key),
+  });
   const restore = override({
     buildScheduler: scheduler,
     edgeStore: new EmulatorEdgeStore(),
-    // What finalize deploys, read by the local edge's function host (worker processes).
-    functionDeployer: new LocalFunctionDeployer(new S3ArtifactStore(), new KmsEnvCipher()),
+    functionDeployer,
     ...(dns && options.domains ? { dns, domainAttachments: new LocalDomainAttachments(dns, options.domains.target) } : {}),
   });
   return {
     scheduler,
+    functionDeployer,
     close: async () => {
       await scheduler.close();
       restore();

@@ -74,12 +74,19 @@ export class FunctionHost {
     this.runner = new FunctionRunner(options.runner ?? {});
   }
 
-  /** The deployment's functions; a miss is asked again next time (finalize may not have run yet). */
+  /**
+   * The deployment's functions (records never change: kept, the 500 most recently used); a miss
+   * is asked again next time (finalize may not have run yet).
+   */
   #deployment(deploymentId: string): Promise<LocalDeploymentFunctions | undefined> {
     let pending = this.#deployments.get(deploymentId);
-    if (!pending) {
+    if (pending) {
+      this.#deployments.delete(deploymentId);
+      this.#deployments.set(deploymentId, pending);
+    } else {
       pending = this.#options.deployer.read(deploymentId);
       this.#deployments.set(deploymentId, pending);
+      if (this.#deployments.size > 500) this.#deployments.delete(this.#deployments.keys().next().value as string);
       pending.then(
         (found) => found ?? this.#deployments.delete(deploymentId),
         () => this.#deployments.delete(deploymentId),

@@ -282,14 +282,16 @@ describe('the console in a real browser', () => {
     expect(await page.getByLabel('Value', { exact: true }).getAttribute('type')).toBe('password');
     await page.getByLabel('Value', { exact: true }).fill('s3cr3t-value-xyz');
     await page.getByLabel('development').uncheck();
+    // Build-only (Netlify's scopes): the functions never get it.
+    await page.getByLabel('functions (at run time').uncheck();
     await page.getByRole('button', { name: 'Add variable' }).click();
     await expect.poll(() => page.locator('#vars tbody tr').count()).toBe(2);
-    expect(await page.locator('#vars').textContent()).toMatch(/API_SECRET.*••••••••/);
+    expect(await page.locator('#vars').textContent()).toMatch(/API_SECRET.*builds only.*••••••••/);
     expect(await page.content()).not.toContain('s3cr3t-value-xyz');
     const listed = await c.get(`/v1/projects/${project}/env`);
-    expect(listed.body.items.map((v: { masked: boolean; value?: string }) => [v.masked, v.value])).toEqual([
-      [true, undefined],
-      [true, undefined],
+    expect(listed.body.items.map((v: { masked: boolean; value?: string; scopes: string[] }) => [v.masked, v.value, v.scopes])).toEqual([
+      [true, undefined, ['builds']],
+      [true, undefined, ['builds']],
     ]);
     // Editing a sensitive var asks for a new value; the old one is never filled in.
     await page.getByRole('button', { name: 'Edit API_SECRET (preview)' }).click();

@@ -481,6 +481,14 @@ export const functionCases: RoutingCase[] = [
     expected: fn('index', '/'),
   },
   {
+    name: 'functions: a directory path serves its index function (zero-config api/index.ts at /api)',
+    files: site,
+    functions: { 'api/index': 'api/index' },
+    config: boa([]),
+    request: { path: '/api' },
+    expected: fn('api/index', '/api'),
+  },
+  {
     name: 'functions: a static file wins over a function at the same path',
     files: { ...site, 'api/hello': 'static hello' },
     functions: { 'api/hello': 'api/hello' },
@@ -577,6 +585,15 @@ export const functionCases: RoutingCase[] = [
       headers: { 'x-frame': 'deny' },
     },
     source: 'next 16.2.9 through vercel build 58.10.0 writes the x-server-action-name transform (the route has no continue there; here it does, to reach the function)',
+  },
+  {
+    name: 'functions: an error route to a function keeps the error status',
+    files: { 'about.html': 'about' },
+    functions: { _error: '_error' },
+    config: boa([{ handle: 'filesystem' }, { handle: 'error' }, { src: '/.*', dest: '/_error', status: 404 }]),
+    request: { path: '/missing' },
+    expected: { status: 404, function: { name: '_error', path: '/missing', query: '' } },
+    source: 'Next.js output: {handle: "error"}, {src: "/.*", dest: "/404", status: 404}, the 404 page rendered by a function',
   },
   {
     name: 'functions: a path that names no file and no function is a 404',

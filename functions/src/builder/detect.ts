@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { findApiEntrypoints } from './zero-config.ts';
 import { detect as detectAgent } from 'package-manager-detector/detect';
 import picomatch from 'picomatch';
 import { parse as parseYaml } from 'yaml';
@@ -141,8 +142,10 @@ export async function detect(projectDir: string, overrides: Overrides = {}, opti
 
   let plan: BuildPlan;
   if (framework === 'static') {
-    // A package.json without a build script: serve the files as they are, nothing to install.
-    plan = { framework, packageManager: manager, lockfile, installDirectory, installCommand: null, buildCommand: null, outputDirectory: '.', outputCandidates: [] };
+    // A package.json without a build script: serve the files as they are, nothing to install —
+    // unless api/ has functions, which are bundled with the project's dependencies (as on Vercel).
+    const install = (await findApiEntrypoints(projectDir)).length > 0 ? (lockfile === null ? pm.installWithoutLockfile : pm.install) : null;
+    plan = { framework, packageManager: manager, lockfile, installDirectory, installCommand: install, buildCommand: null, outputDirectory: '.', outputCandidates: [] };
   } else {
     plan = {
       framework,
@@ -319,7 +322,8 @@ function pinnedVersion(field: unknown, manager: PackageManager): string | null {
   return /^[0-9A-Za-z.-]+$/.test(version) ? version : null;
 }
 
-async function readPackageJson(projectDir: string): Promise<PackageJson | null> {
+/** The project's package.json, parsed; null when it has none. @throws DetectionError when it is not a JSON object */
+export async function readPackageJson(projectDir: string): Promise<PackageJson | null> {
   let text: string;
   try {
     text = await readFile(path.join(projectDir, 'package.json'), 'utf8');

@@ -2,7 +2,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import pLimit from 'p-limit';
 import { ZipFile } from 'yazl';
 import { fsOutputTree } from '../adapters/output-tree/fs.ts';
 import type { ManifestFunction } from '../core/build/contract.ts';
@@ -10,7 +9,6 @@ import { type ConfigNote, LAMBDA_LIMITS, toVcConfig } from '../core/functions/co
 import { type DeploymentFunction, readFunctions } from '../core/functions/tree.ts';
 import { hashFile } from './manifest.ts';
 import { isInside } from './paths.ts';
-import type { BlobStore } from './ports.ts';
 
 /**
  * Functions of a Build Output API v3 directory, packaged for deployment: each `.func` becomes one
@@ -37,10 +35,14 @@ export interface PackagedFunction {
 }
 
 /**
- * Every entry's mtime in the zip: the one vercel/vercel's build-utils uses (`lambda.ts`
- * `createZip`, `new Date(1540000000000)`), so equal files give byte-equal zips.
+ * Every entry's mtime in the zip: the instant vercel/vercel's build-utils uses (`lambda.ts`
+ * `createZip`, `new Date(1540000000000)`, 2018-10-20T01:46:40Z), so equal files give byte-equal
+ * zips. A zip's DOS timestamp is a wall-clock time that yazl takes in the process's time zone, so
+ * the date is shifted to give the UTC wall-clock time in any zone, and the extended (Unix) timestamp
+ * field is left out (`forceDosTimestamp`): the zip is the same wherever the builder runs.
  */
-const ZIP_MTIME = new Date(1_540_000_000_000);
+const ZIP_MTIME_UTC = 1_540_000_000_000;
+const zipMtime = (): Date => new Date(ZIP_MTIME_UTC + new Date(ZIP_MTIME_UTC).getTimezoneOffset() * 60_000);
 
 interface ZipEntry {
   /** Path inside the zip (function-relative, POSIX). */
@@ -58,7 +60,7 @@ interface ZipEntry {
  * lead to, as long as those are inside `repoRoot`), plus each `filePathMap` entry copied from
  * `repoRoot` (Vercel's `filePathMap` values are relative to the repository root:
  * vercel/vercel packages/cli/src/util/build/write-build-result.ts `filesWithoutFsRefs`). Entries are
- * sorted, every mtime is {@link ZIP_MTIME} and modes are kept, so an unchanged function gives the
+ * sorted, every mtime is 2018-10-20T01:46:40 UTC (build-utils' date) and modes are kept, so an unchanged function gives the
  * same zip (and sha) in every build.
  * @returns the functions sorted by name, and the notes config parsing made (for the build log)
  * @throws FunctionConfigError (from `readFunctions`: edge runtime, bad config, …) or
@@ -91,25 +93,6 @@ export async function packageFunctions(
     packaged.push({ name: fn.name, zipPath, entry: { sha, size, unzippedSize, paths: [...fn.paths], config: toVcConfig(fn.config) } });
   }
   return { functions: packaged, notes };
-}
-
-/** Uploads the zips the store does not hold yet (`BlobStore.put`, as output files); returns how many bytes went up. */
-export async function uploadFunctions(functions: readonly PackagedFunction[], blobs: BlobStore, concurrency = 4): Promise<{ uploaded: number; bytes: number }> {
-  const bySha = new Map(functions.map((f) => [f.entry.sha, f]));
-  const missing = await blobs.missing([...bySha.keys()]);
-  const limit = pLimit(concurrency);
-  let bytes = 0;
-  await Promise.all(
-    missing.map((sha) =>
-      limit(async () => {
-        const fn = bySha.get(sha);
-        if (fn === undefined) throw new Error(`the store asked for ${sha}, which is no function of this output`);
-        await blobs.put(sha, fn.zipPath, fn.entry.size);
-        bytes += fn.entry.size;
-      }),
-    ),
-  );
-  return { uploaded: missing.length, bytes };
 }
 
 /** The files of one function, sorted by name: its `.func` directory but `.vc-config.json`, then its filePathMap (which wins on a clash). */
@@ -154,11 +137,12 @@ async function functionEntries(fn: DeploymentFunction, dir: string, repoRoot: st
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Writes a zip of `entries` (already sorted), each with {@link ZIP_MTIME} and its mode. */
+/** Writes a zip of `entries` (already sorted), each with the fixed mtime ({@link zipMtime}) and its mode. */
 async function writeZip(entries: readonly ZipEntry[], file: string): Promise<void> {
   const zip = new ZipFile();
+  const mtime = zipMtime();
   for (const entry of entries) {
-    zip.addReadStream(createReadStream(entry.absPath), entry.name, { mtime: ZIP_MTIME, mode: entry.mode | 0o100000, size: entry.size });
+    zip.addReadStream(createReadStream(entry.absPath), entry.name, { mtime, forceDosTimestamp: true, mode: entry.mode | 0o100000, size: entry.size });
   }
   zip.end();
   await pipeline(zip.outputStream, createWriteStream(file));

@@ -35,6 +35,8 @@ export interface CollectOptions {
   concurrency?: number;
   /** Told about every symlink left out because it loops back to a directory above it. */
   onCycle?: (linkPath: string, target: string) => void;
+  /** More top-level names to leave out when the output is the project root (`api`, built into functions). */
+  rootExcludes?: readonly string[];
 }
 
 /**
@@ -58,6 +60,7 @@ export async function collectOutput(outputDir: string, options: CollectOptions =
     for await (const entry of handle) {
       const rel = relDir === '' ? entry.name : `${relDir}/${entry.name}`;
       if (isExcluded(entry, relDir, options.isProjectRoot ?? false)) continue;
+      if (options.isProjectRoot && relDir === '' && options.rootExcludes?.includes(entry.name)) continue;
       const abs = path.join(dir, entry.name);
       let target = abs;
       let kind: 'file' | 'dir';

@@ -2,14 +2,16 @@ import { mkdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { type CachePlan, packageManagerCacheEnv, planCache as planCacheEntries, restoreDependencies, restoreFrameworkCaches, saveCache } from './cache.ts';
-import { type BuildPlan, detect, resolveOutputDirectory } from './detect.ts';
+import { type BuildPlan, detect, readPackageJson, resolveOutputDirectory } from './detect.ts';
 import type { Job } from './job.ts';
 import type { Logger } from './log.ts';
 import { BUILD_OUTPUT_DIR, buildManifest, type CollectedFile, collectOutput, type Manifest, readBuildOutput, readProjectConfig } from './manifest.ts';
 import { compileBuildOutputConfig } from '../core/routing/config.ts';
 import { assertSafePatterns } from '../core/routing/guards.ts';
 import { parseBuildOutputConfig } from '../core/routing/schema.ts';
-import { packageFunctions, uploadFunctions } from './functions.ts';
+import type { ConfigNote } from '../core/functions/config.ts';
+import { type PackagedFunction, packageFunctions } from './functions.ts';
+import { type ApiPlan, bundleApiFunctions, type Esbuild, findApiEntrypoints, importInstalledEsbuild, PLATFORM_FILES, planApiFunctions, prepareToolsDir, withApiRoutes } from './zero-config.ts';
 import { resolveInside } from './paths.ts';
 import type { BlobStore, CacheStore, SourcePort } from './ports.ts';
 import { formatLimit, LAMBDA_COMPUTE_MAX_MINUTES, stepLimitsFor } from './limits.ts';
@@ -66,6 +68,8 @@ export interface PipelineOptions {
   uploadConcurrency?: number;
   /** Lines of log attached to a {@link BuildStepError}. @default 30 */
   errorTailLines?: number;
+  /** The esbuild that bundles `api/` functions. @default ESBUILD_VERSION installed from the registry into the work dir */
+  esbuild?: () => Promise<Esbuild>;
 }
 
 export interface PipelineResult {
@@ -163,6 +167,13 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
       phase,
     });
 
+  /** esbuild for api/ functions, installed with the install step's environment (registry, npm cache). */
+  const installEsbuild = async (toolsDir: string): Promise<Esbuild> => {
+    const command = await prepareToolsDir(toolsDir);
+    await runStep('install', { command, cwd: toolsDir, env: envFor('install'), log, timeoutMs: timeouts.installMs, ...signalOption(options) });
+    return importInstalledEsbuild(toolsDir);
+  };
+
   await step('install', async () => {
     if (cachePlan !== null && ports.cache !== undefined) {
       const started = performance.now();
@@ -188,7 +199,7 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     await runStep('build', { command: plan.buildCommand, cwd: projectDir, env: envFor('build'), log, timeoutMs: timeouts.buildMs, ...signalOption(options) });
   });
 
-  const { outputDirectory, files, buildOutput, functions } = await step('collect', async () => {
+  const { outputDirectory, files, buildOutput, functions, apiPlan } = await step('collect', async () => {
     // A framework that wrote Build Output API v3 itself is taken as is: its static/ and config.json.
     const buildOutput = await readBuildOutput(projectDir);
     if (buildOutput) {
@@ -197,28 +208,41 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
         log.info(`prerender: /${fallback.name} is served from its build-time fallback (static ${fallback.path}), the function behind it; it is not revalidated`);
       }
     }
-    const functions = buildOutput?.hasFunctions ? await packageFunctions(path.join(projectDir, BUILD_OUTPUT_DIR), sourceDir, path.join(options.workDir, 'functions')) : undefined;
-    for (const note of functions?.notes ?? []) log.info(`function ${note.function}: ${note.message}`);
-    for (const fn of functions?.functions ?? []) {
-      log.info(`function ${fn.name}: ${fn.entry.paths.map((p) => `/${p}`).join(', ')} (${fn.entry.unzippedSize} bytes unzipped, zip ${fn.entry.size} bytes)`);
-    }
+    const { functions, apiPlan } = await collectFunctions({
+      projectDir,
+      repoRoot: sourceDir,
+      workDir: options.workDir,
+      buildOutput,
+      vercelJson: config?.vercelJson,
+      loadEsbuild: options.esbuild ?? (() => installEsbuild(path.join(options.workDir, 'tools'))),
+      log,
+    });
     const outputDirectory = buildOutput ? buildOutput.staticDir : await resolveOutputDirectory(projectDir, plan);
     const outputDir = await resolveInside(projectDir, outputDirectory, 'outputDirectory');
     const files = await collectOutput(outputDir, {
       isProjectRoot: outputDir === projectDir,
+      // A static project deployed from its root: its api/ sources are functions, and the platform's
+      // files (package.json, lockfiles…) are not served, as on Vercel.
+      ...(apiPlan ? { rootExcludes: PLATFORM_FILES } : {}),
       onCycle: (link, target) => log.info(`collect: symlink ${link} loops back to ${target}/, not followed (a cycle)`),
     });
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
     log.info(`collected ${files.length} files (${bytes} bytes) from ${outputDirectory}`);
-    return { outputDirectory, files, buildOutput, functions: functions?.functions ?? [] };
+    return { outputDirectory, files, buildOutput, functions, apiPlan };
   });
 
   const uploaded = await step('upload', async () => {
-    const output = await uploadMissing(files, ports.blobs, log, options.uploadConcurrency ?? 16, options.signal);
+    const output = await uploadMissing(files, ports.blobs, options.uploadConcurrency ?? 16, options.signal);
+    log.info(`uploaded ${output.files} of ${output.unique} unique blobs (${output.bytes} bytes); ${output.unique - output.files} already stored`);
     if (functions.length === 0) return output;
-    const zips = await uploadFunctions(functions, ports.blobs);
-    log.info(`uploaded ${zips.uploaded} of ${functions.length} function zips (${zips.bytes} bytes); ${functions.length - zips.uploaded} already stored`);
-    return { files: output.files + zips.uploaded, bytes: output.bytes + zips.bytes };
+    const zips = await uploadMissing(
+      functions.map((f) => ({ sha: f.entry.sha, absPath: f.zipPath, size: f.entry.size })),
+      ports.blobs,
+      4,
+      options.signal,
+    );
+    log.info(`uploaded ${zips.files} of ${zips.unique} function zips (${zips.bytes} bytes); ${zips.unique - zips.files} already stored`);
+    return { files: output.files + zips.files, bytes: output.bytes + zips.bytes };
   });
 
   const manifest = await step('manifest', async () => {
@@ -227,7 +251,8 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     // raw files stay in the manifest for the record; the control plane validates `buildOutput`.
     // Every pattern is checked for super-linear matching here, at deploy time (the router's step
     // budget is the backstop at the edge); a refused one fails the build naming its route.
-    const buildOutputConfig = buildOutput ? parseBuildOutputConfig(buildOutput.config) : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
+    const compiled = buildOutput ? parseBuildOutputConfig(buildOutput.config) : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
+    const buildOutputConfig = apiPlan ? parseBuildOutputConfig(withApiRoutes(compiled, apiPlan)) : compiled;
     // A framework's own config may hold polynomial patterns (Next.js' RSC routes): accepted and logged.
     const patterns = await assertSafePatterns(buildOutputConfig, buildOutput ? `${BUILD_OUTPUT_DIR}/config.json` : 'vercel.json / runway.json', { allowPolynomial: Boolean(buildOutput) });
     for (const u of patterns.unsafe) log.info(`routes: ${u.where} ${JSON.stringify(u.pattern)} can take polynomial time to match; accepted (the framework's own route, request paths are bounded)`);
@@ -257,6 +282,46 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
   };
 }
 
+/**
+ * The functions of a build: a framework's `.vercel/output/functions` when it wrote Build Output API
+ * output, else the project's `api/` built as on Vercel (zero config: bundled with esbuild into a
+ * Build Output API tree of its own under the work dir); each packaged into its zip.
+ * @returns no functions and no plan when there are none
+ * @throws FunctionConfigError, FunctionPackageError or ZeroConfigError naming what cannot be deployed
+ */
+async function collectFunctions(input: {
+  projectDir: string;
+  /** The source root: `filePathMap` paths are relative to it. */
+  repoRoot: string;
+  workDir: string;
+  /** What the build wrote as `.vercel/output` (null: nothing). */
+  buildOutput: { hasFunctions: boolean } | null;
+  vercelJson: unknown;
+  loadEsbuild: () => Promise<Esbuild>;
+  log: Logger;
+}): Promise<{ functions: PackagedFunction[]; apiPlan?: ApiPlan }> {
+  const { projectDir, workDir, log } = input;
+  const zipDir = path.join(workDir, 'functions');
+  const apiEntries = input.buildOutput ? [] : await findApiEntrypoints(projectDir);
+  let apiPlan: ApiPlan | undefined;
+  let packaged: { functions: PackagedFunction[]; notes: ConfigNote[] } | undefined;
+  if (apiEntries.length > 0) {
+    apiPlan = planApiFunctions(apiEntries, { packageJson: (await readPackageJson(projectDir)) ?? undefined, vercelJson: input.vercelJson });
+    for (const note of apiPlan.notes) log.info(note);
+    const apiOutput = path.join(workDir, 'api-output');
+    await bundleApiFunctions(projectDir, apiPlan, apiOutput, await input.loadEsbuild());
+    log.info(`api/: ${apiPlan.functions.length} functions bundled with esbuild (${apiPlan.functions.map((f) => f.entry).join(', ')})`);
+    packaged = await packageFunctions(apiOutput, apiOutput, zipDir);
+  } else if (input.buildOutput?.hasFunctions) {
+    packaged = await packageFunctions(path.join(projectDir, BUILD_OUTPUT_DIR), input.repoRoot, zipDir);
+  }
+  for (const note of packaged?.notes ?? []) log.info(`function ${note.function}: ${note.message}`);
+  for (const fn of packaged?.functions ?? []) {
+    log.info(`function ${fn.name}: ${fn.entry.paths.map((p) => `/${p}`).join(', ')} (${fn.entry.unzippedSize} bytes unzipped, zip ${fn.entry.size} bytes)`);
+  }
+  return { functions: packaged?.functions ?? [], ...(apiPlan ? { apiPlan } : {}) };
+}
+
 /** The parents of `from` up to and including `to`, nearest first; none when `to` is `from`. */
 function parentsUpTo(from: string, to: string): string[] {
   const dirs: string[] = [];
@@ -279,15 +344,14 @@ async function planCache(job: Job, plan: BuildPlan, projectDir: string, root: st
   }
 }
 
-/** Asks which blobs are missing and uploads each of those once, `concurrency` at a time. */
+/** Asks which blobs are missing and uploads each of those once, `concurrency` at a time (output files and function zips alike). */
 async function uploadMissing(
-  files: readonly CollectedFile[],
+  files: ReadonlyArray<Pick<CollectedFile, 'sha' | 'absPath' | 'size'>>,
   blobs: BlobStore,
-  log: Logger,
   concurrency: number,
   signal?: AbortSignal,
-): Promise<{ files: number; bytes: number }> {
-  const bySha = new Map<string, CollectedFile>();
+): Promise<{ files: number; bytes: number; unique: number }> {
+  const bySha = new Map<string, Pick<CollectedFile, 'sha' | 'absPath' | 'size'>>();
   for (const file of files) if (!bySha.has(file.sha)) bySha.set(file.sha, file);
   const missing = await blobs.missing([...bySha.keys()]);
   const limit = pLimit(concurrency);
@@ -303,8 +367,7 @@ async function uploadMissing(
       }),
     ),
   );
-  log.info(`uploaded ${missing.length} of ${bySha.size} unique blobs (${bytes} bytes); ${bySha.size - missing.length} already stored`);
-  return { files: missing.length, bytes };
+  return { files: missing.length, bytes, unique: bySha.size };
 }
 
 /**

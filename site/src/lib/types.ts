@@ -5,7 +5,7 @@
 export type { ProjectInfo, UpdateProjectBody } from '../../../functions/src/core/project/schema.ts';
 export type { DeploymentInfo, DeploymentState } from '../../../functions/src/core/deployment/schema.ts';
 export type { AliasInfo, AliasChange } from '../../../functions/src/core/alias/schema.ts';
-export type { EnvVarInfo, EnvTarget, CreateEnvBody, UpdateEnvBody } from '../../../functions/src/core/env/schema.ts';
+export type { EnvVarInfo, EnvScope, EnvTarget, CreateEnvBody, UpdateEnvBody } from '../../../functions/src/core/env/schema.ts';
 export type { TeamInfo } from '../../../functions/src/core/team/schema.ts';
 export type { DirectUpload, UploadBatch } from '../../../functions/src/core/files/files.ts';
 export type { InstallationInfo, RepositoryInfo } from '../../../functions/src/core/github/schema.ts';

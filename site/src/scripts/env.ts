@@ -1,6 +1,6 @@
 import { api, enc } from '../lib/api.ts';
 import { $, announce, busy, confirmAction, errorText, h, requireParam, requireSession, showError } from '../lib/ui.ts';
-import type { CreateEnvBody, EnvTarget, EnvVarInfo, Page, ProjectInfo, UpdateEnvBody } from '../lib/types.ts';
+import type { CreateEnvBody, EnvScope, EnvTarget, EnvVarInfo, Page, ProjectInfo, UpdateEnvBody } from '../lib/types.ts';
 
 await requireSession();
 const region = $('#vars');
@@ -13,10 +13,15 @@ function valueCell(v: EnvVarInfo): HTMLElement {
   return h('code', {}, v.value ?? '');
 }
 
+/** Where the var is available: both scopes (the default), or builds / functions only. */
+function scopesText(v: EnvVarInfo): string {
+  return v.scopes.length === 2 ? 'builds, functions' : `${v.scopes[0]} only`;
+}
+
 function row(v: EnvVarInfo): HTMLTableRowElement {
   const edit = h('button', { type: 'button', 'aria-label': `Edit ${v.key} (${v.target})` }, 'Edit');
   const remove = h('button', { type: 'button', 'aria-label': `Remove ${v.key} (${v.target})` }, 'Remove');
-  const tr = h('tr', { 'data-env': v.id }, h('th', { scope: 'row' }, h('code', {}, v.key)), h('td', {}, v.target), h('td', { class: 'value' }, valueCell(v)), h('td', {}, h('div', { class: 'row' }, edit, remove)));
+  const tr = h('tr', { 'data-env': v.id }, h('th', { scope: 'row' }, h('code', {}, v.key)), h('td', {}, v.target), h('td', {}, scopesText(v)), h('td', { class: 'value' }, valueCell(v)), h('td', {}, h('div', { class: 'row' }, edit, remove)));
   edit.addEventListener('click', () => openEditor(tr, v, edit));
   remove.addEventListener('click', async () => {
     if (!(await confirmAction(`Remove ${v.key}?`, `Builds for ${v.target} will no longer see ${v.key}.`, 'Remove'))) return;
@@ -81,7 +86,7 @@ async function load(): Promise<void> {
       return;
     }
     const sorted = [...vars.items].sort((a, b) => a.key.localeCompare(b.key) || a.target.localeCompare(b.target));
-    const head = h('thead', {}, h('tr', {}, ...['Key', 'Target', 'Value', 'Actions'].map((c) => h('th', { scope: 'col' }, c))));
+    const head = h('thead', {}, h('tr', {}, ...['Key', 'Target', 'Available to', 'Value', 'Actions'].map((c) => h('th', { scope: 'col' }, c))));
     region.replaceChildren(h('div', { class: 'table-wrap', role: 'region', 'aria-label': 'Environment variables table', tabindex: '0' }, h('table', {}, h('caption', { class: 'visually-hidden' }, 'Environment variables'), head, h('tbody', {}, ...sorted.map(row)))));
   } catch (error) {
     showError(region, error);
@@ -108,7 +113,9 @@ form.addEventListener('submit', async (event) => {
   }
   keyInput.removeAttribute('aria-invalid');
   if (target.length === 0) return announce(addStatus, 'Choose at least one target.', 'error');
-  const body: CreateEnvBody = { key: keyInput.value, value: valueInput.value, target, sensitive: sensitive.checked };
+  const scopes = data.getAll('scope').map(String) as EnvScope[];
+  if (scopes.length === 0) return announce(addStatus, 'Choose builds, functions or both.', 'error');
+  const body: CreateEnvBody = { key: keyInput.value, value: valueInput.value, target, sensitive: sensitive.checked, scopes };
   await busy($('#add-submit') as HTMLButtonElement, async () => {
     try {
       await api<Page<EnvVarInfo>>('POST', `/v1/projects/${enc(project!.id)}/env`, body);

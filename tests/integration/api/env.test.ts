@@ -83,6 +83,29 @@ describe('env vars', () => {
     expect(await Env.resolveForBuild(project.id, 'preview')).toEqual({ env: { PLAIN: 'p' }, sensitiveKeys: [] });
   });
 
+  test('scopes (Netlify\'s): a build-only var reaches builds, not functions; a functions-only var the reverse; PATCH changes them; bad scopes are 400s', async () => {
+    const { c, project } = await setup();
+    const both = await c.post(`/v1/projects/${project.id}/env`, { key: 'BOTH', value: 'b', target: ['production'] });
+    expect(both.body.items[0].scopes).toEqual(['builds', 'functions']);
+    const buildOnly = await c.post(`/v1/projects/${project.id}/env`, { key: 'NPM_TOKEN', value: 'npm-secret', target: ['production'], sensitive: true, scopes: ['builds'] });
+    expect(buildOnly.status).toBe(201);
+    expect(buildOnly.body.items[0].scopes).toEqual(['builds']);
+    await c.post(`/v1/projects/${project.id}/env`, { key: 'RUNTIME_ONLY', value: 'r', target: ['production'], scopes: ['functions'] });
+    expect(await Env.resolveForBuild(project.id, 'production')).toEqual({ env: { BOTH: 'b', NPM_TOKEN: 'npm-secret' }, sensitiveKeys: ['NPM_TOKEN'] });
+    expect(await Env.resolveForRuntime(project.id, 'production')).toEqual({ env: { BOTH: 'b', RUNTIME_ONLY: 'r' }, sensitiveKeys: [] });
+
+    const patched = await c.patch(`/v1/projects/${project.id}/env/${buildOnly.body.items[0].id}`, { scopes: ['builds', 'functions'] });
+    expect(patched.status).toBe(200);
+    expect(patched.body.scopes).toEqual(['builds', 'functions']);
+    expect((await Env.resolveForRuntime(project.id, 'production')).env.NPM_TOKEN).toBe('npm-secret');
+
+    for (const scopes of [[], ['runtime'], ['builds', 'builds'], 'builds']) {
+      const res = await c.post(`/v1/projects/${project.id}/env`, { key: 'BAD', value: 'x', target: ['preview'], scopes });
+      expect(res.status, JSON.stringify(scopes)).toBe(400);
+    }
+    expect((await c.get(`/v1/projects/${project.id}/env`)).body.items.map((e: { key: string }) => e.key)).not.toContain('BAD');
+  });
+
   test('deleting the project deletes its env vars', async () => {
     const { team, c, project } = await setup();
     await c.post(`/v1/projects/${project.id}/env`, { key: 'GONE', value: 'x', target: ['preview'] });

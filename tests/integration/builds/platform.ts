@@ -5,7 +5,8 @@ import { freePort } from '../../../local/emulator.ts';
 import { createEdgeServer } from '../../../local/edge.ts';
 import { createGateway } from '../../../local/gateway.ts';
 import { useLocalPlatformPorts, type LocalPlatformPorts } from '../../../local/platform.ts';
-import { client, sha256, type Client } from '../api/harness.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { client, newTeam, sha256, type Client } from '../api/harness.ts';
 import { Build } from '../../../functions/src/core/build/index.ts';
 import { resetConfig } from '../../../functions/src/lib/config.ts';
 import { useLocalGitHub, type LocalGitHub } from '../../../local/github.ts';
@@ -58,6 +59,21 @@ export async function startPlatform(
       await Promise.all([gateway, edgeServer].map((s) => new Promise((r) => s.close(r))));
     },
   };
+}
+
+/**
+ * The platform for a whole test file, started before its tests and closed after them, with a new
+ * team whose owner token `client()` uses.
+ */
+export function usePlatform(options?: Parameters<typeof startPlatform>[0]): { platform: () => Platform; client: () => Client } {
+  let platform: Platform | undefined;
+  let owner: Client | undefined;
+  beforeAll(async () => {
+    platform = await startPlatform(options);
+    owner = platform.client((await newTeam()).tokens.owner);
+  });
+  afterAll(() => platform?.close());
+  return { platform: () => platform as Platform, client: () => owner as Client };
 }
 
 /** Every file of a directory (node_modules and build output excluded), as upload paths → bytes. */

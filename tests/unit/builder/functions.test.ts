@@ -1,45 +1,17 @@
 import { chmod, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { FsStore } from '../../../functions/src/builder/adapters/fs-store.ts';
 import { FunctionPackageError, packageFunctions } from '../../../functions/src/builder/functions.ts';
 import { type JobInput, parseJob } from '../../../functions/src/builder/job.ts';
 import { Logger, MemorySink, Redactor } from '../../../functions/src/builder/log.ts';
 import { BuildStepError, runPipeline } from '../../../functions/src/builder/pipeline.ts';
 import { parseFunctionConfig } from '../../../functions/src/core/functions/config.ts';
-import { tempDir, writeTree } from './helpers.ts';
+import { readZip, tempDir, writeTree } from './helpers.ts';
 
-interface ZipRead {
-  name: string;
-  text: string;
-  mode: number;
-  mtime: number;
-}
-
-/** Every entry of a zip, in the zip's order, read with yauzl (another library than the writer). */
-function readZip(file: string): Promise<ZipRead[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
-      if (error) return reject(error);
-      const out: ZipRead[] = [];
-      zip.on('error', reject);
-      zip.on('end', () => resolve(out));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (streamError, stream) => {
-          if (streamError) return reject(streamError);
-          const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('error', reject);
-          stream.on('end', () => {
-            out.push({ name: entry.fileName, text: Buffer.concat(chunks).toString('utf8'), mode: (entry.externalFileAttributes >>> 16) & 0o777, mtime: entry.getLastModDate().getTime() });
-            zip.readEntry();
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
+/** The zip's entries with their text. */
+async function readZipText(file: string) {
+  return (await readZip(file)).map((e) => ({ ...e, text: e.bytes.toString('utf8') }));
 }
 
 const VC = { runtime: 'nodejs22.x', handler: 'index.js', launcherType: 'Nodejs', shouldAddHelpers: true, supportsResponseStreaming: true };
@@ -80,13 +52,12 @@ describe('packageFunctions', () => {
     expect(functions.map((f) => f.name)).toEqual(['api/hello']);
     const [fn] = functions;
     expect(fn!.entry.paths).toEqual(['api/hello', 'api/hi']);
-    const entries = await readZip(fn!.zipPath);
+    const entries = await readZipText(fn!.zipPath);
     expect(entries.map((e) => e.name)).toEqual(['index.js', 'node_modules/dep/index.js', 'run.sh', 'util.js']);
     expect(entries.find((e) => e.name === 'util.js')?.text).toBe('export const util = 1;\n');
     expect(entries.find((e) => e.name === 'node_modules/dep/index.js')?.text).toBe('module.exports = "dep";\n');
     expect(entries.find((e) => e.name === 'run.sh')?.mode).toBe(0o755);
     expect(entries.find((e) => e.name === 'index.js')?.mode).toBe(0o644);
-    expect(new Set(entries.map((e) => e.mtime)).size).toBe(1);
     expect(fn!.entry.unzippedSize).toBe(entries.reduce((n, e) => n + Buffer.byteLength(e.text), 0));
     expect(fn!.entry.size).toBe((await readFile(fn!.zipPath)).length);
     // The manifest's config is .vc-config.json again, for the control plane's validator.
@@ -139,20 +110,17 @@ describe('packageFunctions', () => {
 });
 
 describe('runPipeline with a framework that writes functions', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  let store: FsStore;
-  let sink: MemorySink;
+  // One temp dir, store and log per test.
+  let t: { dir: string; cleanup: () => Promise<void>; store: FsStore; sink: MemorySink };
   beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
-    store = new FsStore(path.join(dir, 'store'));
-    sink = new MemorySink();
+    const temp = await tempDir();
+    t = { ...temp, store: new FsStore(path.join(temp.dir, 'store')), sink: new MemorySink() };
   });
-  afterEach(() => cleanup());
+  afterEach(() => t.cleanup());
 
   /** A project whose build script writes a Build Output API tree (symlinks included, which a source upload cannot carry). */
   async function project(vc: Record<string, unknown>): Promise<string> {
-    const root = path.join(dir, 'project');
+    const root = path.join(t.dir, 'project');
     const script = `
       import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
       const out = '.vercel/output';
@@ -169,10 +137,10 @@ describe('runPipeline with a framework that writes functions', () => {
   }
 
   async function build(projectDir: string) {
-    const source = await store.importSource(projectDir);
+    const source = await t.store.importSource(projectDir);
     const job: JobInput = { deploymentId: 'dpl_fns', projectId: 'prj_1', source, overrides: { installCommand: '', buildCommand: 'node make-output.mjs' } };
-    const log = new Logger({ sink, redactor: new Redactor([]) });
-    return runPipeline(parseJob(job), { source: store, blobs: store, log }, { workDir: path.join(dir, 'work'), hasBinary: () => false });
+    const log = new Logger({ sink: t.sink, redactor: new Redactor([]) });
+    return runPipeline(parseJob(job), { source: t.store, blobs: t.store, log }, { workDir: path.join(t.dir, 'work'), hasBinary: () => false });
   }
 
   it('packages every function, uploads its zip as a blob and lists it in the manifest', async () => {
@@ -180,12 +148,12 @@ describe('runPipeline with a framework that writes functions', () => {
     const fn = result.manifest.functions?.['api/hello'];
     expect(fn).toMatchObject({ paths: ['api/hello', 'api/hi'], config: { runtime: 'nodejs22.x', handler: 'index.mjs', memory: 512, maxDuration: 30 } });
     expect(Object.keys(result.manifest.functions ?? {})).toEqual(['api/hello']);
-    const zip = await readFile(store.blobPath(fn!.sha));
+    const zip = await readFile(t.store.blobPath(fn!.sha));
     expect(zip.length).toBe(fn!.size);
-    expect((await readZip(store.blobPath(fn!.sha))).map((e) => e.name)).toEqual(['index.mjs']);
-    const written = JSON.parse(await readFile(store.manifestPath('dpl_fns'), 'utf8'));
+    expect((await readZipText(t.store.blobPath(fn!.sha))).map((e) => e.name)).toEqual(['index.mjs']);
+    const written = JSON.parse(await readFile(t.store.manifestPath('dpl_fns'), 'utf8'));
     expect(written.functions).toEqual(result.manifest.functions);
-    const lines = sink.lines.join('\n');
+    const lines = t.sink.lines.join('\n');
     expect(lines).toContain('function api/hello: "regions" (iad1) is ignored');
     expect(lines).toContain('function api/hello: /api/hello, /api/hi');
     expect(lines).not.toContain('is not deployed');
@@ -199,16 +167,23 @@ describe('runPipeline with a framework that writes functions', () => {
   });
 });
 
-it('the zip mtime is the one vercel/vercel build-utils uses (1540000000000 ms, stored at DOS 2 s resolution)', async () => {
+it('every entry has the date vercel/vercel build-utils uses (2018-10-20T01:46:40Z) as its UTC wall-clock time, and the zip is the same in any time zone', async () => {
   const { dir, cleanup } = await tempDir();
+  const tz = process.env.TZ;
   try {
     const { output } = await boaRepo(path.join(dir, 'repo'));
-    const { functions } = await packageFunctions(output, path.join(dir, 'repo'), path.join(dir, 'work'));
-    const [entry] = await readZip(functions[0]!.zipPath);
-    // DOS time is local wall-clock time: read back in this process's zone it is the same instant.
-    expect(Math.abs(entry!.mtime - 1_540_000_000_000)).toBeLessThan(2000);
+    const shas: string[] = [];
+    for (const zone of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
+      process.env.TZ = zone;
+      const { functions } = await packageFunctions(output, path.join(dir, 'repo'), path.join(dir, `work-${zone.replace('/', '-')}`));
+      shas.push(functions[0]!.entry.sha);
+      // DOS fields: ((2018 - 1980) << 9) | (10 << 5) | 20 and (1 << 11) | (46 << 5) | (40 / 2).
+      for (const entry of await readZip(functions[0]!.zipPath)) expect(entry.dos).toEqual({ date: (38 << 9) | (10 << 5) | 20, time: (1 << 11) | (46 << 5) | 20 });
+    }
+    expect(new Set(shas).size).toBe(1);
   } finally {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
     await cleanup();
   }
 });
-

@@ -2,6 +2,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import yauzl from 'yauzl';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/frameworks/', import.meta.url));
 
@@ -35,4 +36,39 @@ export async function writeTree(dir: string, files: Record<string, string>): Pro
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, content);
   }
+}
+
+/** One entry of a zip as read back. */
+export interface ZipEntryRead {
+  name: string;
+  bytes: Buffer;
+  /** Unix permission bits. */
+  mode: number;
+  /** Last-modified time as stored: the DOS date and time fields (a wall-clock time, no zone). */
+  dos: { date: number; time: number };
+}
+
+/** Every entry of a zip, in the zip's order, read with yauzl (another library than the builder's writer). */
+export function readZip(file: string): Promise<ZipEntryRead[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
+      if (error) return reject(error);
+      const out: ZipEntryRead[] = [];
+      zip.on('error', reject);
+      zip.on('end', () => resolve(out));
+      zip.on('entry', (entry: yauzl.Entry) => {
+        zip.openReadStream(entry, (streamError, stream) => {
+          if (streamError) return reject(streamError);
+          const chunks: Buffer[] = [];
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('error', reject);
+          stream.on('end', () => {
+            out.push({ name: entry.fileName, bytes: Buffer.concat(chunks), mode: (entry.externalFileAttributes >>> 16) & 0o777, dos: { date: entry.lastModFileDate, time: entry.lastModFileTime } });
+            zip.readEntry();
+          });
+        });
+      });
+      zip.readEntry();
+    });
+  });
 }

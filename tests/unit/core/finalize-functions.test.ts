@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Build } from '../../../functions/src/core/build/index.ts';
+import { override } from '../../../functions/src/core/context.ts';
 import { Deployment, type DeploymentInfo } from '../../../functions/src/core/deployment/index.ts';
 import { Env } from '../../../functions/src/core/env/index.ts';
 import { useDomain } from '../../support/domain.ts';
@@ -105,6 +106,19 @@ describe('finalize with functions', () => {
     withFunctions(d, { 'api/hello': { paths: ['api/hello'], config: VC, stored: false } });
     expect(await Build.finalize(d.id)).toMatchObject({ state: 'ERROR', errorStep: 'finalize' });
     expect(ctx().functions.deployed.has(d.id)).toBe(false);
+  });
+
+  test('an installation without a function deployer: ERROR at step functions, nothing published', async () => {
+    const d = await filesDeployment(await newProject());
+    buildOutput(d, { 'index.html': 'home' });
+    withFunctions(d, { 'api/hello': { paths: ['api/hello'], config: VC } });
+    const restore = override({ functionDeployer: undefined as never });
+    try {
+      expect(await Build.finalize(d.id)).toMatchObject({ state: 'ERROR', errorStep: 'functions', errorMessage: 'This deployment has functions, which this Runway installation cannot run yet' });
+    } finally {
+      restore();
+    }
+    expect(ctx().edge.entries.has(d.url)).toBe(false);
   });
 
   test('a static deployment lists no functions and deploys none', async () => {

@@ -110,6 +110,39 @@ describe('decisions from the dev router / dev server', () => {
   });
 });
 
+describe('functions in the filesystem phase', () => {
+  const withFns = (fns: Record<string, string>, ...paths: string[]) => ({ has: (p: string) => paths.includes(p), fn: (p: string) => fns[p] });
+
+  test('Runway: a static file wins over a function at the same path (Vercel documents no order; frameworks write one or the other)', () => {
+    expect(route(boa([]), withFns({ about: 'about' }, 'about'), req('/about'))).toMatchObject({ kind: 'file', path: 'about' });
+    expect(route(boa([]), withFns({ about: 'about' }), req('/about'))).toMatchObject({ kind: 'function', name: 'about' });
+  });
+
+  test('dev server: a function behind a rewrite is asked for the request\'s own path, with the query the route built', () => {
+    // server.ts proxies to a function with `pathname: origUrl.pathname` and the routing query mixed
+    // in: an Express app in api/index.js behind {"source": "/(.*)", "destination": "/api"} routes on
+    // the original URL.
+    const config = boa([{ handle: 'filesystem' }, { src: '^/(.*)$', dest: '/api?from=$1' }]);
+    expect(route(config, withFns({ 'api/index': 'api/index' }), req('/users/7', { query: 'x=1' }))).toEqual({
+      kind: 'function',
+      name: 'api/index',
+      path: '/users/7',
+      query: 'from=users%2F7&x=1',
+      matchedPath: '/api/index',
+      headers: {},
+    });
+  });
+
+  test('a percent-encoded function path is found decoded (the function is named by its file)', () => {
+    expect(route(boa([]), withFns({ 'api/users/[id]': 'api/users/[id]' }), req('/api/users/%5Bid%5D'))).toMatchObject({ kind: 'function', name: 'api/users/[id]' });
+  });
+
+  test('the hit phase adds its headers to a function answer, never replacing an earlier one', () => {
+    const config = boa([{ src: '^/api/.*$', headers: { 'x-a': 'early' }, continue: true }, { handle: 'hit' }, { src: '^/api/.*$', headers: { 'x-a': 'hit', 'x-b': 'hit' } }]);
+    expect(route(config, withFns({ 'api/a': 'api/a' }), req('/api/a')).headers).toEqual({ 'x-a': 'early', 'x-b': 'hit' });
+  });
+});
+
 describe('path safety: one segment rule for uploads, builder and router', () => {
   test.each(['_astro/_...slug_.7d33a135.css', 'a..b.txt', '_next/static/chunks/pages/[...slug]-0a1b.js', '..a', 'a..'])('%s is a file name', (p) => {
     expect(pathProblem(p)).toBeUndefined();

@@ -49,9 +49,14 @@ const envContext = (deploymentId: string, name: string) => ({ purpose: 'function
  * keeps the first record (finalize may be redelivered), and an env change needs a redeploy.
  */
 export class LocalFunctionDeployer implements FunctionDeployer {
+  /**
+   * @param options.sensitiveKeys names of the project's sensitive env vars, for a caller that does
+   *   not pass `sensitiveKeys` to `deploy` (their values are redacted from function logs)
+   */
   constructor(
     private readonly artifacts: Pick<ArtifactStore, 'getText' | 'putText' | 'delete'>,
     private readonly cipher: EnvCipher,
+    private readonly options: { sensitiveKeys?: (projectId: string) => Promise<readonly string[]> } = {},
   ) {}
 
   async deploy(input: DeployFunctionsInput): Promise<DeployedFunction[]> {
@@ -67,7 +72,7 @@ export class LocalFunctionDeployer implements FunctionDeployer {
         projectId: input.projectId,
         functions: input.functions.map((fn) => ({ name: fn.name, functionName: functionNameFor(input.deploymentId, fn.name), sha: fn.sha, config: FunctionConfig.parse(fn.config) })),
         env: Object.fromEntries(names.map((name, i) => [name, ciphertexts[i]!])),
-        sensitiveKeys: (input.sensitiveKeys ?? []).filter((key) => Object.hasOwn(input.env, key)),
+        sensitiveKeys: (input.sensitiveKeys ?? (await this.options.sensitiveKeys?.(input.projectId)) ?? []).filter((key) => Object.hasOwn(input.env, key)),
       };
       await this.artifacts.putText(key, JSON.stringify(record), 'application/json');
     }

@@ -4,7 +4,7 @@ import { context, PortNotConfiguredError } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
 import { Env } from '#core/env/index';
 import { ConflictError, NotFoundError } from '#core/errors';
-import { type FunctionConfig, FunctionConfigError, parseFunctionConfig } from '#core/functions/index';
+import { type FunctionConfig, FunctionConfigError, type FunctionDeployer, parseFunctionConfig } from '#core/functions/index';
 import { Project } from '#core/project/index';
 import { buildDeploymentIndex, deploymentIndexKey } from '#core/routing/deployment-index';
 import { type BuildOutputConfig, InvalidRoutingConfigError, parseBuildOutputConfig } from '#core/routing/schema';
@@ -111,13 +111,13 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
   if (functions.length > 0) {
     // Before the index and the host: once either is out, a request may reach a function. The
     // runtime env is a snapshot of the target's vars now (a changed var needs a redeploy, as on Vercel).
-    let functionDeployer;
+    let functionDeployer: FunctionDeployer | undefined;
     try {
       functionDeployer = context().functionDeployer;
     } catch (error) {
       if (!(error instanceof PortNotConfiguredError)) throw error;
-      return fail(deploymentId, 'functions', 'This deployment has functions, which this Runway installation cannot run yet');
     }
+    if (!functionDeployer) return fail(deploymentId, 'functions', 'This deployment has functions, which this Runway installation cannot run yet');
     const { env } = await Env.resolveForBuild(deployment.projectId, deployment.target);
     await functionDeployer.deploy({
       deploymentId,

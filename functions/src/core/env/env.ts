@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError } from '#core/errors';
 import { newId } from '#core/ids';
 import type { Role } from '#core/schemas';
 import type { EnvRecord } from './repository.ts';
-import type { CreateEnvBody, EnvTarget, EnvVarInfo, UpdateEnvBody } from './schema.ts';
+import { ENV_SCOPES, type CreateEnvBody, type EnvScope, type EnvTarget, type EnvVarInfo, type UpdateEnvBody } from './schema.ts';
 
 interface ProjectRef {
   id: string;
@@ -38,6 +38,7 @@ export async function create(project: ProjectRef, body: CreateEnvBody, role: Rol
     id: newId('env'),
     target,
     sensitive: body.sensitive,
+    ...storedScopes(body.scopes),
     ciphertext,
     createdAt: now,
     updatedAt: now,
@@ -57,6 +58,8 @@ export async function update(project: ProjectRef, envId: string, body: UpdateEnv
   const set: Partial<EnvRecord> = { updatedAt: new Date().toISOString() };
   if (body.value !== undefined) set.ciphertext = await context().envCipher.encrypt(body.value, contextOf(record));
   if (body.sensitive) set.sensitive = true;
+  // Both scopes is the default: stored as no scopes at all (what vars written before scopes have).
+  if (body.scopes !== undefined) set.scopes = storedScopes(body.scopes).scopes ?? [...ENV_SCOPES];
   return view(await context().env.update(record, set), role, body.value);
 }
 
@@ -65,11 +68,32 @@ export async function remove(project: ProjectRef, envId: string): Promise<void> 
 }
 
 /**
- * What a build of `target` gets: every var of the target decrypted (sensitive ones too), and the
- * keys whose values the build log must redact.
+ * What a build of `target` gets: every var of the target in scope `builds` decrypted (sensitive
+ * ones too), and the keys whose values the build log must redact.
  */
-export async function resolveForBuild(projectId: string, target: EnvTarget): Promise<{ env: Record<string, string>; sensitiveKeys: string[] }> {
-  const records = (await context().env.list(projectId)).filter((record) => record.target === target);
+export function resolveForBuild(projectId: string, target: EnvTarget): Promise<{ env: Record<string, string>; sensitiveKeys: string[] }> {
+  return resolve(projectId, target, 'builds');
+}
+
+/**
+ * What the deployment's functions get at run time (snapshotted by finalize into the
+ * FunctionDeployer): every var of the target in scope `functions` — build-only ones left out —
+ * decrypted, and the keys of the sensitive ones.
+ */
+export function resolveForRuntime(projectId: string, target: EnvTarget): Promise<{ env: Record<string, string>; sensitiveKeys: string[] }> {
+  return resolve(projectId, target, 'functions');
+}
+
+/** The scopes a record has (absent: all). */
+const scopesOf = (record: Pick<EnvRecord, 'scopes'>): EnvScope[] => (record.scopes && record.scopes.length > 0 ? record.scopes : [...ENV_SCOPES]);
+
+/** What to store for `scopes`: nothing when the var has every scope. */
+function storedScopes(scopes: readonly EnvScope[] | undefined): { scopes?: EnvScope[] } {
+  return scopes === undefined || ENV_SCOPES.every((s) => scopes.includes(s)) ? {} : { scopes: ENV_SCOPES.filter((s) => scopes.includes(s)) };
+}
+
+async function resolve(projectId: string, target: EnvTarget, scope: EnvScope): Promise<{ env: Record<string, string>; sensitiveKeys: string[] }> {
+  const records = (await context().env.list(projectId)).filter((record) => record.target === target && scopesOf(record).includes(scope));
   const { envCipher } = context();
   const values = await Promise.all(records.map((record) => envCipher.decrypt(record.ciphertext, contextOf(record))));
   const env: Record<string, string> = {};
@@ -100,6 +124,7 @@ async function view(record: EnvRecord, role: Role, known?: string): Promise<EnvV
     key: record.key,
     target: record.target,
     sensitive: record.sensitive,
+    scopes: scopesOf(record),
     ...(value !== undefined ? { value } : {}),
     masked: value === undefined,
     createdAt: record.createdAt,

@@ -1,4 +1,4 @@
-import type { EnvTarget } from './schema.ts';
+import type { EnvScope, EnvTarget } from './schema.ts';
 
 /** An env var of one target as stored: the value only as KMS ciphertext. */
 export interface EnvRecord {
@@ -8,6 +8,8 @@ export interface EnvRecord {
   key: string;
   target: EnvTarget;
   sensitive: boolean;
+  /** Where it is available; absent: builds and functions alike. */
+  scopes?: EnvScope[] | undefined;
   /** base64 ciphertext, bound to {teamId, projectId, key}. */
   ciphertext: string;
   createdAt: string;
@@ -26,6 +28,6 @@ export interface EnvRepository {
    */
   createAll(records: EnvRecord[]): Promise<number[]>;
   /** Sets fields and bumps `version`; returns the var after the change. */
-  update(key: EnvVarKey, set: Partial<Pick<EnvRecord, 'ciphertext' | 'sensitive' | 'updatedAt'>>): Promise<EnvRecord>;
+  update(key: EnvVarKey, set: Partial<Pick<EnvRecord, 'ciphertext' | 'sensitive' | 'scopes' | 'updatedAt'>>): Promise<EnvRecord>;
   delete(keys: EnvVarKey[]): Promise<void>;
 }

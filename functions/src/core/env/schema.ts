@@ -15,6 +15,20 @@ export const EnvKey = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be letters, digits and "_", not starting with a digit')
   .refine((k) => !/^(RUNWAY_|AWS_)/i.test(k), 'RUNWAY_ and AWS_ prefixes are reserved for the platform');
 
+/**
+ * Where a var is available, Netlify's scopes (https://docs.netlify.com/build/environment-variables/overview/#scopes):
+ * `builds` (the build's environment) and `functions` (the deployment's functions at run time).
+ * Absent means both; `["builds"]` is a build-only var (a package-registry token, say).
+ */
+export const ENV_SCOPES = ['builds', 'functions'] as const;
+export const EnvScope = z.enum(ENV_SCOPES);
+export type EnvScope = z.infer<typeof EnvScope>;
+const EnvScopes = z
+  .array(EnvScope)
+  .min(1)
+  .refine((s) => new Set(s).size === s.length, 'lists a scope twice')
+  .describe('Where the var is available: `builds`, `functions` (run time), or both (the default)');
+
 const EnvValue = z
   .string()
   .refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_ENV_VALUE_BYTES, `must be at most ${MAX_ENV_VALUE_BYTES} bytes`);
@@ -27,6 +41,7 @@ export const CreateEnvBody = z.strictObject({
     .min(1)
     .refine((t) => new Set(t).size === t.length, 'lists a target twice'),
   sensitive: z.boolean().default(false).describe('Write-only: the value is never returned again'),
+  scopes: EnvScopes.optional(),
 });
 export type CreateEnvBody = z.infer<typeof CreateEnvBody>;
 
@@ -34,8 +49,9 @@ export const UpdateEnvBody = z
   .strictObject({
     value: EnvValue.optional(),
     sensitive: z.literal(true).optional().describe('Make the value write-only (there is no way back)'),
+    scopes: EnvScopes.optional(),
   })
-  .refine((b) => b.value !== undefined || b.sensitive !== undefined, 'nothing to change');
+  .refine((b) => b.value !== undefined || b.sensitive !== undefined || b.scopes !== undefined, 'nothing to change');
 export type UpdateEnvBody = z.infer<typeof UpdateEnvBody>;
 
 /** An env var as the API returns it: `value` only for plain vars, to owners and members. */
@@ -45,6 +61,7 @@ export const EnvVarInfo = z.strictObject({
   key: z.string(),
   target: EnvTarget,
   sensitive: z.boolean(),
+  scopes: z.array(EnvScope),
   value: z.string().optional(),
   /** True when `value` is withheld: sensitive, or the caller is a viewer. */
   masked: z.boolean(),

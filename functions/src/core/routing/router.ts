@@ -13,7 +13,8 @@ import { applyHeaderTransforms, applyQueryTransforms, type RouteTransform } from
  * 1. routes before the first `handle`: `continue` routes add headers / rewrite the path and go on;
  *    the first other match ends the phase (a redirect, an external URL or a bare status answers);
  * 2. the filesystem: the path (percent-decoded, checked by segment with the one safe-path rule)
- *    names a file, an override's path, or a directory's `index.html`;
+ *    names a file, an override's path, or a directory's `index.html` — or else a function
+ *    (`functions/<path>.func`, a directory's `index` function);
  * 3. when it names none: the routes after `handle: filesystem`, then `miss`, then `rewrite`; a
  *    route with `check` serves its destination if that is a file and goes on otherwise;
  * 4. a file found runs the `hit` routes (headers only, never replacing one already set);
@@ -52,8 +53,8 @@ export type RouteResult =
   | { kind: 'external'; url: string; headers: Record<string, string> }
   /**
    * A function: `name` is the function, `path` the request's own path (a function behind a rewrite
-   * sees the URL it was asked for, as Vercel's functions do: an Express app behind
-   * `{"source": "/(.*)", "destination": "/api"}` routes on it), `query` the query the routes built
+   * sees the URL it was asked for: the dev server proxies to it with the original pathname, so an
+   * Express app behind `{"source": "/(.*)", "destination": "/api"}` routes on it), `query` the query the routes built
    * (a rewrite's destination query merged under the request's), `status` set by an error route.
    */
   | {
@@ -496,8 +497,9 @@ function functionResult(state: State, found: { fn: string; at: string }, status:
 /**
  * What a path serves in the filesystem phase, or `undefined`. A static file first: the path
  * itself, an override served there, or (for a directory) its `index.html` — `index` when
- * `cleanUrls` moved it. Then a function at the path (`/` → the function `index`, as Next.js'
- * `functions/index.func`). A trailing "/" is tolerated (the dev server's `trimmedPath`): whether
+ * `cleanUrls` moved it. Then a function at the path, or the directory's `index` function (`/` →
+ * `functions/index.func` as Next.js writes it, `/api` → `api/index.func` as zero-config `api/index.ts`
+ * is served: `vercel build` writes no route for it). A trailing "/" is tolerated (the dev server's `trimmedPath`): whether
  * the slash form is canonical is the routes' business (trailingSlash redirects before the
  * filesystem). A static file wins over a function of the same path: Vercel documents no order
  * for that clash (frameworks write one or the other for a path), so this is Runway's choice, and a
@@ -512,7 +514,9 @@ function lookup(config: CompiledRoutes, files: FileLookup, rawPath: string): Fou
     if (served) return { file: served.file };
     if (!config.moved.has(candidate) && files.has(candidate)) return { file: candidate };
   }
-  const at = base === '' ? 'index' : base;
-  const fn = files.fn?.(at);
-  return fn === undefined ? undefined : { fn, at };
+  for (const at of base === '' ? ['index'] : [base, `${base}/index`]) {
+    const fn = files.fn?.(at);
+    if (fn !== undefined) return { fn, at };
+  }
+  return undefined;
 }

@@ -6,7 +6,8 @@ import { db } from './model.ts';
 export class DynamoDbEnv implements EnvRepository {
   async list(projectId: string): Promise<EnvRecord[]> {
     const { data } = await db().entities.env.query.byProject({ projectId }).go({ pages: 'all' });
-    return data;
+    // `scopes` is stored as a list of strings; only ENV_SCOPES values are ever written.
+    return data as EnvRecord[];
   }
 
   async createAll(records: EnvRecord[]): Promise<number[]> {
@@ -17,7 +18,7 @@ export class DynamoDbEnv implements EnvRepository {
     return rejectedConditions(outcome);
   }
 
-  async update(key: EnvVarKey, set: Partial<Pick<EnvRecord, 'ciphertext' | 'sensitive' | 'updatedAt'>>): Promise<EnvRecord> {
+  async update(key: EnvVarKey, set: Partial<Pick<EnvRecord, 'ciphertext' | 'sensitive' | 'scopes' | 'updatedAt'>>): Promise<EnvRecord> {
     const { data } = await db()
       .entities.env.patch({ projectId: key.projectId, key: key.key, target: key.target })
       .set(set)

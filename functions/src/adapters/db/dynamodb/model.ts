@@ -146,6 +146,8 @@ export const EnvVarEntity = new Entity({
     key: str,
     target: { type: ['production', 'preview', 'development'] as const, required: true },
     sensitive: { type: 'boolean', required: true },
+    /** `builds` / `functions`; absent on vars that have both (and on those written before scopes). */
+    scopes: { type: 'list', items: { type: 'string' } },
     /** base64 KMS ciphertext, bound to {teamId, projectId, key}. */
     ciphertext: str,
     createdAt,

@@ -184,7 +184,7 @@ export class MemoryEnv implements EnvRepository {
     return rejected;
   }
 
-  async update(key: EnvVarKey, set: Partial<Pick<EnvRecord, 'ciphertext' | 'sensitive' | 'updatedAt'>>): Promise<EnvRecord> {
+  async update(key: EnvVarKey, set: Partial<Pick<EnvRecord, 'ciphertext' | 'sensitive' | 'scopes' | 'updatedAt'>>): Promise<EnvRecord> {
     const record = this.t.env.get(envKeyOf(key));
     if (!record) throw new MissingItemError(`No env var ${key.key} (${key.target})`);
     Object.assign(record, compact(set));
