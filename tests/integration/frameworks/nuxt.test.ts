@@ -2,8 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { deployedFixture, request, textOf } from './harness.ts';
 
 /**
- * Nuxt 4 zero config: detected as Nuxt, built with NITRO_PRESET=vercel (set by Runway, as Vercel
- * does), so Nitro writes .vercel/output. Fixture: tests/fixtures/frameworks/nuxt-vercel.
+ * Nuxt 4 zero config: detected as Nuxt, built with NITRO_PRESET=vercel (set by Runway's detection),
+ * so Nitro writes .vercel/output. Fixture: tests/fixtures/frameworks/nuxt-vercel.
  */
 const fx = deployedFixture('nuxt-vercel', { GREETING: { value: 'hello from a runtime env var' } });
 
