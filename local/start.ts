@@ -188,7 +188,7 @@ function privateKeyFileOf(envFile: string): string | undefined {
   return /^RUNWAY_GITHUB_PRIVATE_KEY_FILE=(.+)$/m.exec(fs.readFileSync(envFile, 'utf8'))?.[1]?.trim().replace(/^["']|["']$/g, '');
 }
 
-/** Says what a build can and cannot reach here, before the first one runs. */
+/** Says what a build (and a function worker) can and cannot reach here, before the first one runs. */
 function logSandbox(): void {
   const support = detectSandbox();
   const { isolated, notIsolated } = describeSandbox(support);
@@ -196,6 +196,8 @@ function logSandbox(): void {
   log(`builds   ${label}`);
   for (const line of isolated) log(`         isolated: ${line}`);
   for (const line of notIsolated) log(`         NOT isolated: ${line}`);
+  // Function workers run in the same sandbox, with only a proxy to public addresses (local/functions/isolation.ts).
+  log(`functions ${support.mode === 'none' ? 'NOT sandboxed: plain worker processes' : `sandboxed like builds; network: only public internet through their proxy`}; logs: GET /v1/deployments/{id}/logs`);
 }
 
 /** The first signal stops everything and exits 0; later ones only say that it is under way. */

@@ -36,6 +36,7 @@ export function sandboxedWorkers(options: { support?: SandboxSupport } = {}): (s
       writable: [spec.tempDir],
       forwards: [{ kind: 'proxy', port: WORKER_PROXY_PORT, allow: ({ addresses }) => addresses.length > 0 && addresses.every(isPublicAddress) }],
       limits,
+      limitWording: { subject: 'the function', hints: { processes: "Lambda's limit", memory: 'its `memory`', disk: "Lambda's default /tmp" } },
       env:
         support.mode === 'none'
           ? spec.env

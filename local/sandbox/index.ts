@@ -108,6 +108,18 @@ export interface SandboxLimits {
  */
 export const DEFAULT_LIMITS: SandboxLimits = { processes: 2048, memoryBytes: 4 * 1024 ** 3, diskBytes: 10 * 1024 ** 3, openFiles: 8192 };
 
+/** The words of a sandbox's `[sandbox] stopped: …` line: what ran, and where each limit is set. */
+export interface LimitWording {
+  subject: string;
+  hints: { processes: string; memory: string; disk: string };
+}
+
+/** A build's: its limits are the `RUNWAY_BUILD_*` settings of `npm start`. */
+export const BUILD_LIMIT_WORDING: LimitWording = {
+  subject: 'the build',
+  hints: { processes: 'RUNWAY_BUILD_MAX_PROCESSES', memory: 'RUNWAY_BUILD_MEMORY_MB', disk: 'RUNWAY_BUILD_DISK_MB' },
+};
+
 /** How often the init measures processes and memory, and disk (a walk of the files), ms. */
 const WATCH_INTERVAL_MS = 250;
 const DISK_INTERVAL_MS = 2000;
@@ -122,6 +134,11 @@ export interface SandboxSpawnOptions {
   forwards: readonly Forward[];
   /** What it may use (not in `none` mode, which only says it cannot). @default no limits */
   limits?: SandboxLimits;
+  /**
+   * How the stop message names what ran and where each limit is set, e.g. `the function` and
+   * `its memory`. @default {@link BUILD_LIMIT_WORDING}
+   */
+  limitWording?: LimitWording;
 }
 
 export interface Sandboxed {
@@ -180,7 +197,15 @@ export async function spawnSandboxed(support: SandboxSupport, options: SandboxSp
         scratch: SCRATCH,
         ...(uid === undefined ? {} : { uid }),
         ...(options.limits
-          ? { limits: { ...options.limits, nproc: nprocLimit(support.mode, options.limits.processes), intervalMs: WATCH_INTERVAL_MS, diskIntervalMs: DISK_INTERVAL_MS } }
+          ? {
+              limits: {
+                ...options.limits,
+                ...(options.limitWording ?? BUILD_LIMIT_WORDING),
+                nproc: nprocLimit(support.mode, options.limits.processes),
+                intervalMs: WATCH_INTERVAL_MS,
+                diskIntervalMs: DISK_INTERVAL_MS,
+              },
+            }
           : {}),
       }),
     );

@@ -152,15 +152,15 @@ function diskUsage() {
 }
 
 function diskMessage() {
-  return `the build wrote more than its ${Math.round(limits.diskBytes / MiB)} MiB of disk (RUNWAY_BUILD_DISK_MB)`;
+  return `${limits.subject} wrote more than its ${Math.round(limits.diskBytes / MiB)} MiB of disk (${limits.hints.disk})`;
 }
 
 if (limits) {
   const watch = setInterval(() => {
     const { tasks, rss } = usage();
     // RLIMIT_NPROC refuses forks at the limit: a build that got there is stopped, not left retrying.
-    if (tasks >= limits.processes) stopAll(`the build reached its limit of ${limits.processes} processes and threads (RUNWAY_BUILD_MAX_PROCESSES)`);
-    else if (rss > limits.memoryBytes) stopAll(`the build used more than its ${Math.round(limits.memoryBytes / MiB)} MiB of memory (RUNWAY_BUILD_MEMORY_MB)`);
+    if (tasks >= limits.processes) stopAll(`${limits.subject} reached its limit of ${limits.processes} processes and threads (${limits.hints.processes})`);
+    else if (rss > limits.memoryBytes) stopAll(`${limits.subject} used more than its ${Math.round(limits.memoryBytes / MiB)} MiB of memory (${limits.hints.memory})`);
   }, limits.intervalMs);
   watch.unref();
   let measuring = false;

@@ -8,6 +8,7 @@ import { LocalFunctionDeployer } from '../../../functions/src/adapters/function-
 import { S3ArtifactStore } from '../../../functions/src/adapters/artifacts/s3.ts';
 import { KmsEnvCipher } from '../../../functions/src/adapters/env-cipher/kms.ts';
 import { config } from '../../../functions/src/lib/config.ts';
+import { detectSandbox } from '../../../local/sandbox/index.ts';
 import { newTeam, uniqueName, type Client } from '../api/harness.ts';
 import { buildLog, deployFiles, expectReady, startPlatform, visit, type Platform } from '../builds/platform.ts';
 
@@ -65,6 +66,11 @@ function project(version: string) {
     ),
     ...fn('api/throws', `export default function () { throw new Error('kaboom-from-the-function'); }`),
     ...fn('api/sleeps', `export default function () { for (;;) {} }`, { maxDuration: 1 }),
+    ...fn(
+      'api/hog',
+      `const held = []; export default async function (req, res) { for (let i = 0; i < 40; i++) { held.push(Buffer.alloc(16 * 1024 * 1024, 1)); await new Promise((r) => setTimeout(r, 25)); } res.end('survived ' + held.length); }`,
+      { memory: 128 },
+    ),
     ...fn('api/crash', `export default function (req, res) { if (req.query.die) process.exit(3); res.end('alive ' + process.pid); }`, { shouldAddHelpers: true }),
     ...fn(
       'api/wait',
@@ -142,7 +148,7 @@ async function logLine(filters: Record<string, string>, match: (item: { message:
 describe('functions through the local edge', () => {
   test('the API object lists the functions; statics still served', async () => {
     const res = await c.get(`/v1/deployments/${deploymentId}`);
-    expect(res.body.functions.map((f: { name: string }) => f.name).sort()).toEqual(['api/crash', 'api/node', 'api/probe', 'api/sleeps', 'api/stream', 'api/throws', 'api/wait', 'api/web']);
+    expect(res.body.functions.map((f: { name: string }) => f.name).sort()).toEqual(['api/crash', 'api/hog', 'api/node', 'api/probe', 'api/sleeps', 'api/stream', 'api/throws', 'api/wait', 'api/web']);
     expect((await visit(platform.edge, host, '/')).body.toString()).toBe('<h1>static v1</h1>');
   });
 
@@ -237,6 +243,14 @@ describe('functions through the local edge', () => {
     expect(after.body).toMatch(/^alive \d+$/);
   });
 
+  test("a function past its memory is stopped: 500, and its log says which limit", async () => {
+    const res = await call('/api/hog');
+    expect(res.status).toBe(500);
+    expect(res.body).not.toContain('survived');
+    const line = await logLine({ function: 'api/hog', level: 'error' }, (item) => item.message.includes('[sandbox] stopped'));
+    expect(line.message).toContain('the function used more than its 128 MiB of memory (its `memory`)');
+  });
+
   test('concurrent requests run in separate workers at once', async () => {
     const go = path.join(shared, 'go');
     const both = Promise.all([call('/api/wait?n=1'), call('/api/wait?n=2')]);
@@ -250,6 +264,9 @@ describe('functions through the local edge', () => {
   });
 
   test('isolation: no emulator, no API, no metadata address, no platform env; the runtime env is there', async () => {
+    // Namespaces are what isolate workers: on a machine without them this test says so, not passes.
+    const support = detectSandbox();
+    expect(support.mode, support.reason).not.toBe('none');
     const targets = { emulator: process.env.AWS_ENDPOINT_URL!, api: platform.api, metadata: 'http://169.254.169.254/latest/meta-data/' };
     process.env.RUNWAY_CANARY_SECRET = 'platform-only';
     const res = await call(`/api/probe?targets=${encodeURIComponent(JSON.stringify(targets))}`);
