@@ -26,6 +26,7 @@ import { KmsEnvCipher } from '../../functions/src/adapters/env-cipher/kms.ts';
 import { LocalFunctionDeployer, type LocalDeploymentFunctions } from '../../functions/src/adapters/function-deployer/local.ts';
 import { blobKey } from '../../functions/src/core/artifact-keys.ts';
 import type { EdgeAnswer } from '../../functions/src/edge/serve.ts';
+import { applyHeaderTransforms } from '../../functions/src/core/routing/transforms.ts';
 import { errorResponse } from '../../functions/src/launcher/launcher.ts';
 import { eventFromRequest, type FunctionResponse } from '../../functions/src/launcher/protocol.ts';
 import type { SandboxSupport } from '../sandbox/index.ts';
@@ -159,7 +160,7 @@ export class FunctionHost {
    * The event is what a Function URL gives Vercel's Node.js launcher after routing, as `vercel dev`
    * builds it (vercel/vercel packages/cli/src/util/dev/server.ts): the visitor's own path (not the
    * function's: SvelteKit and Next.js route again by it) with the route's query merged over the
-   * visitor's, `x-matched-path` (the function's own path, `/<name>`), and Vercel's proxy headers
+   * visitor's, `x-matched-path` (the function path the router found, `/index` for "/"), and Vercel's proxy headers
    * (`x-real-ip`, `x-vercel-id`, `x-vercel-deployment-url`, `x-vercel-forwarded-for`,
    * `x-forwarded-host`/`-proto`/`-for`).
    * @returns the function's response (status replaced by a route `status`), or Vercel's error
@@ -205,7 +206,7 @@ export class FunctionHost {
     const search = query.toString();
     const headers: IncomingHttpHeaders = {
       ...request.headers,
-      'x-matched-path': `/${answer.name}`,
+      'x-matched-path': answer.matchedPath,
       'x-real-ip': request.clientIp,
       'x-vercel-deployment-url': host,
       'x-vercel-forwarded-for': request.clientIp,
@@ -215,6 +216,7 @@ export class FunctionHost {
       'x-forwarded-for': request.clientIp,
     };
     for (const name of Object.keys(headers)) if (name.startsWith('x-runway-')) delete headers[name];
+    if (answer.requestTransforms) applyHeaderTransforms(headers as Record<string, string>, answer.requestTransforms, 'request.headers');
     const event = eventFromRequest({ method: request.method, url: `${request.path}${search ? `?${search}` : ''}`, headers, body: Buffer.concat(chunks), sourceIp: request.clientIp, requestId });
     const response = await this.runner.invoke({ key: `${deploymentId}:${answer.name}`, dir: code, config: fn.config, env: deployment.env }, event);
     return answer.status === undefined ? response : { ...response, statusCode: answer.status };

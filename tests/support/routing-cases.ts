@@ -42,7 +42,7 @@ export interface RoutingCaseExpected {
   /** Content type set by an override. */
   contentType?: string;
   /** A function answers: its name, and the path and query it is asked for. */
-  function?: { name: string; path: string; query: string };
+  function?: { name: string; path: string; query: string; matchedPath?: string; requestTransforms?: unknown[] };
 }
 
 export interface RoutingCase {
@@ -560,6 +560,31 @@ export const functionCases: RoutingCase[] = [
     ]),
     request: { path: '/api/hello', query: 'a=1&a=2' },
     expected: fn('api/hello', '/api/hello', 'a=x&b=1&b=2'),
+  },
+  {
+    name: 'functions: x-matched-path is the function path found, not the name of the function a .func symlink leads to',
+    files: { 'about.html': 'about' },
+    functions: { index: 'guestbook', guestbook: 'guestbook' },
+    config: boa([]),
+    request: { path: '/' },
+    expected: { status: 200, function: { name: 'guestbook', path: '/', query: '', matchedPath: '/index' } },
+    source: 'vercel build groups Next.js pages into one function: functions/index.func -> guestbook.func; Next.js minimal mode renders the page x-matched-path names',
+  },
+  {
+    name: 'functions: request.headers transforms reach the function; response.headers transforms the answer (Next.js server actions)',
+    files: site,
+    functions: { guestbook: 'guestbook' },
+    config: boa([
+      { src: '/(.*)', has: [{ type: 'header', key: 'next-action', value: 'abc' }], transforms: [{ type: 'request.headers', op: 'append', target: { key: 'x-server-action-name' }, args: 'app/page.js#sign' }], continue: true },
+      { src: '/(.*)', transforms: [{ type: 'response.headers', op: 'set', target: { key: 'X-Frame' }, args: 'deny' }], continue: true },
+    ]),
+    request: { path: '/guestbook', headers: { 'next-action': 'abc' } },
+    expected: {
+      status: 200,
+      function: { name: 'guestbook', path: '/guestbook', query: '', requestTransforms: [{ type: 'request.headers', op: 'append', target: { key: 'x-server-action-name' }, args: 'app/page.js#sign' }] },
+      headers: { 'x-frame': 'deny' },
+    },
+    source: 'next 16.2.9 through vercel build 58.10.0 writes the x-server-action-name transform (the route has no continue there; here it does, to reach the function)',
   },
   {
     name: 'functions: an error route to a function keeps the error status',

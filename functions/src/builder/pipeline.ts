@@ -253,7 +253,9 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     // budget is the backstop at the edge); a refused one fails the build naming its route.
     const compiled = buildOutput ? parseBuildOutputConfig(buildOutput.config) : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
     const buildOutputConfig = apiPlan ? parseBuildOutputConfig(withApiRoutes(compiled, apiPlan)) : compiled;
-    await assertSafePatterns(buildOutputConfig, buildOutput ? `${BUILD_OUTPUT_DIR}/config.json` : 'vercel.json / runway.json');
+    // A framework's own config may hold polynomial patterns (Next.js' RSC routes): accepted and logged.
+    const patterns = await assertSafePatterns(buildOutputConfig, buildOutput ? `${BUILD_OUTPUT_DIR}/config.json` : 'vercel.json / runway.json', { allowPolynomial: Boolean(buildOutput) });
+    for (const u of patterns.unsafe) log.info(`routes: ${u.where} ${JSON.stringify(u.pattern)} can take polynomial time to match; accepted (the framework's own route, request paths are bounded)`);
     const manifest = buildManifest({
       deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config: { ...config, buildOutput: buildOutputConfig },
       ...(functions.length > 0 ? { functions: Object.fromEntries(functions.map((f) => [f.name, f.entry])) } : {}),

@@ -10,8 +10,10 @@
  *   `readProjectSettings` and only pulls from the API when they are missing), so the command writes
  *   that file first. `--standalone` copies every traced file into its `.func` directory instead of
  *   listing it in `filePathMap`, so each function is self-contained.
- * - **Nuxt** builds with Nitro's `vercel` preset, which Vercel selects through `NITRO_PRESET=vercel`
- *   in the build environment (https://nitro.build/deploy/providers/vercel: "zero-config" on Vercel).
+ * - **Nuxt** builds with Nitro's `vercel` preset (https://nitro.build/deploy/providers/vercel). On
+ *   Vercel Nitro picks it by itself, seeing Vercel's `VERCEL=1` build variable (std-env's provider
+ *   detection; vercel/vercel's frameworks.ts sets nothing Nitro-specific); Runway names the preset
+ *   with Nitro's own `NITRO_PRESET` instead of claiming to be Vercel to every tool of the build.
  * - SvelteKit (`@sveltejs/adapter-vercel`) and Astro (`@astrojs/vercel`) need nothing: their own build
  *   writes `.vercel/output`.
  *
@@ -87,7 +89,7 @@ export function nextBuildCommand(options: { hasVercelCli: boolean; buildCommand:
 
 /**
  * The command that builds a Nuxt project with Nitro's `vercel` preset, unless the project's env
- * names another preset (as on Vercel, where a project's own `NITRO_PRESET` wins).
+ * names another preset (a project's own `NITRO_PRESET` wins, as it does over Nitro's detection on Vercel).
  */
 export function nuxtBuildCommand(buildCommand: string): string {
   return `NITRO_PRESET="\${NITRO_PRESET:-vercel}" ${buildCommand}`;

@@ -29,21 +29,13 @@ export type EdgeAnswer =
       headers: Record<string, string>;
     }
   | { kind: 'generated'; status: number; headers: Record<string, string>; body: string }
-  | {
-      /** Run a function of the deployment (local edge: the local function host; AWS: its Function URL as the origin). */
-      kind: 'function';
-      /** Its name in the deployment, e.g. `api/hello`. */
-      name: string;
-      fn: IndexFunction;
-      /** The URL path the function is asked for (the request's own, percent-encoded as received). */
-      path: string;
-      /** The query the routes built ("" when none, no "?"). */
-      query: string;
-      /** A status an error route set (the function's own status otherwise). */
-      status?: number;
-      /** Route headers for the answer, lower-case names. */
-      headers: Record<string, string>;
-    };
+  /**
+   * Run a function of the deployment (local edge: the local function host; AWS: its Function URL
+   * as the origin): the router's function result (name, the path asked for, the query the routes
+   * built, `matchedPath`, request transforms, an error route's status, route headers with
+   * lower-case names) and the function's index entry.
+   */
+  | (Extract<RouteResult, { kind: 'function' }> & { fn: IndexFunction });
 
 export const PLATFORM_NOT_FOUND_HTML =
   '<!doctype html><html lang="en"><meta charset="utf-8"><title>404: Not found</title>' +
@@ -110,7 +102,17 @@ export function answer(deployment: LoadedDeployment, request: RouteRequest, opti
       if (!fn) return generated(404, withDefaults(result.headers, 'text/html; charset=utf-8', cdn), PLATFORM_NOT_FOUND_HTML);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(result.headers)) headers[name.toLowerCase()] = value;
-      return { kind: 'function', name: result.name, fn, path: result.path, query: result.query, ...(result.status !== undefined ? { status: result.status } : {}), headers };
+      return {
+        kind: 'function',
+        name: result.name,
+        fn,
+        path: result.path,
+        query: result.query,
+        matchedPath: result.matchedPath,
+        ...(result.requestTransforms ? { requestTransforms: result.requestTransforms } : {}),
+        ...(result.status !== undefined ? { status: result.status } : {}),
+        headers,
+      };
     }
     case 'external':
       // Proxying to external origins comes later.

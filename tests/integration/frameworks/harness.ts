@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { s3Client } from '../../../functions/src/adapters/aws/clients.ts';
 import { newTeam, uniqueName, type Client } from '../api/harness.ts';
 import { deployFiles, expectReady, startPlatform, type Platform } from '../builds/platform.ts';
@@ -102,4 +102,25 @@ export async function functionLog(c: Client, deploymentId: string): Promise<stri
   const res = await c.get(`/v1/deployments/${deploymentId}/logs?limit=200`);
   if (res.status !== 200) return `(logs: ${res.status} ${JSON.stringify(res.body)})`;
   return (res.body.items as Array<{ function: string; level: string; message: string }>).map((i) => `${i.function} ${i.level}: ${i.message}`).join('\n');
+}
+
+/**
+ * One deployment of `fixture` for a whole test file: the platform starts and the fixture deploys in
+ * `beforeAll`, the platform stops in `afterAll`. Read `session` and `app` inside tests.
+ */
+export function deployedFixture(fixture: string, env: Record<string, { value: string; sensitive?: boolean }> = {}): { readonly session: FrameworkSession; readonly app: Deployed } {
+  const state: { session?: FrameworkSession; app?: Deployed } = {};
+  beforeAll(async () => {
+    state.session = await frameworkSession();
+    state.app = await state.session.deploy(fixture, env);
+  }, 600_000);
+  afterAll(() => state.session?.close());
+  return {
+    get session() {
+      return state.session!;
+    },
+    get app() {
+      return state.app!;
+    },
+  };
 }

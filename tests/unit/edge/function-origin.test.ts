@@ -42,6 +42,7 @@ const fnAnswer = (over: Partial<FunctionAnswer> = {}): FunctionAnswer => ({
   fn: { sha: 'a'.repeat(64), paths: ['api/hello'], runtime: 'nodejs22.x', supportsResponseStreaming: false, maxDurationSeconds: 15 },
   path: '/api/hello',
   query: '',
+  matchedPath: '/api/hello',
   headers: {},
   ...over,
 });

@@ -43,6 +43,7 @@ describe('answer() for functions', () => {
       name: 'api/hello',
       fn: { sha: sha('f'), paths: ['api/hello', 'api/hi'], runtime: 'nodejs22.x', supportsResponseStreaming: true, maxDurationSeconds: 10 },
       path: '/api/hi',
+      matchedPath: '/api/hi',
       query: 'a=1',
       headers: { 'x-api': 'yes' },
     });

@@ -34,7 +34,7 @@ test("a signed request reaches the user's code with the visitor's Authorization 
   };
   const signed = (await toFunctionOrigin(
     request,
-    { kind: 'function', name: 'api/echo', fn: { sha: 'a'.repeat(64), paths: ['api/echo'], runtime: 'nodejs22.x', supportsResponseStreaming: false, maxDurationSeconds: 10 }, path: '/api/echo', query: '', headers: {} },
+    { kind: 'function', name: 'api/echo', fn: { sha: 'a'.repeat(64), paths: ['api/echo'], runtime: 'nodejs22.x', supportsResponseStreaming: false, maxDurationSeconds: 10 }, path: '/api/echo', query: '', matchedPath: '/api/echo', headers: {} },
     host,
     { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token' },
   )) as CloudFrontRequest;

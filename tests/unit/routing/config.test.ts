@@ -83,6 +83,12 @@ describe('a framework’s .vercel/output/config.json', () => {
     expect(parseBuildOutputConfig(json)).toEqual(json);
   });
 
+  test("framework metadata as vercel build (slug) and Nitro (name) write it is accepted", () => {
+    for (const framework of [{ slug: 'nextjs', version: '16.2.9' }, { name: 'nuxt', version: '4.6.4' }]) {
+      expect(parseBuildOutputConfig({ version: 3, framework }).framework).toEqual(framework);
+    }
+  });
+
   test('an unknown key of a route is refused, naming the route and the key', () => {
     const error = refusal(() => parseBuildOutputConfig({ version: 3, routes: [{ handle: 'filesystem' }, { src: '^/a$', middlewarePath: 'middleware' }] }));
     expect(error.message).toContain('route has field(s) Runway does not support: middlewarePath');
@@ -93,7 +99,7 @@ describe('a framework’s .vercel/output/config.json', () => {
     expect(refusal(() => parseBuildOutputConfig({ version: 3, routes: [{ handle: 'later' }] })).message).toContain('routes[0].handle');
     expect(refusal(() => parseBuildOutputConfig({ version: 3, functions: {} })).message).toContain('config.json has field(s) Runway does not support: functions');
     const transform = (t: object) => refusal(() => parseBuildOutputConfig({ version: 3, routes: [{ src: '/', transforms: [t] }] })).message;
-    expect(transform({ type: 'request.headers', op: 'set', target: { key: 'x' }, args: '1' })).toContain('transform type "request.headers" is not supported');
+    expect(transform({ type: 'request.path', op: 'set', args: '/x' })).toContain('transform type "request.path" is not supported');
     expect(transform({ type: 'request.query', op: 'delete', target: { key: { eq: 'x' } } })).toContain('target.key must be a plain string');
     expect(refusal(() => parseBuildOutputConfig({ version: 2, routes: [] })).message).toContain('version');
   });

@@ -20,6 +20,8 @@ function observed(result: RouteResult, expected: RoutingCaseExpected): RoutingCa
   if (result.kind === 'external') out.external = result.url;
   if (result.kind === 'function') {
     out.function = { name: result.name, path: result.path, query: result.query };
+    if (expected.function?.matchedPath !== undefined) out.function.matchedPath = result.matchedPath;
+    if (expected.function?.requestTransforms !== undefined) out.function.requestTransforms = result.requestTransforms;
     if (result.status !== undefined) out.status = result.status;
   }
   if (expected.headers) out.headers = headers;

@@ -72,6 +72,15 @@ test('a polynomial pattern (two greedy wildcards) is refused with the rewrite ad
   await expect(assertSafePatterns(config)).rejects.toThrow(/polynomial time[\s\S]*"\(\.\*\)\/\(\.\*\)" → "\(\[\^\/\]\*\)\/\(\.\*\)"/);
 });
 
+test("a framework's own config may keep polynomial patterns (Next.js 16's RSC routes), never exponential ones", async () => {
+  const next = parseBuildOutputConfig({ version: 3, routes: [{ src: '/(.+)/\\.rsc$', dest: '/$1.rsc' }] });
+  const report = await assertSafePatterns(next, 'config.json', { allowPolynomial: true });
+  expect(report.unsafe).toEqual([expect.objectContaining({ where: 'routes[0].src', complexity: 'polynomial' })]);
+  await expect(assertSafePatterns(next, 'config.json')).rejects.toThrow(/polynomial/);
+  const exponential = parseBuildOutputConfig({ version: 3, routes: [{ src: '^/(a+)+$' }] });
+  await expect(assertSafePatterns(exponential, 'config.json', { allowPolynomial: true })).rejects.toThrow(/exponential/);
+});
+
 test('a Next-sized table (≥ 200 routes, routing-utils output and @vercel/next phases) passes', async () => {
   const { config } = nextSizedDeployment();
   expect(config.routes!.filter((r) => !('handle' in r)).length).toBeGreaterThanOrEqual(200);

@@ -128,6 +128,7 @@ describe('functions in the filesystem phase', () => {
       name: 'api/index',
       path: '/users/7',
       query: 'from=users%2F7&x=1',
+      matchedPath: '/api/index',
       headers: {},
     });
   });

@@ -1,6 +1,6 @@
 import { pathProblem } from '#core/build/contract';
 import type { BuildOutputConfig, HandleValue, HasItem, MatchableValue, SourceRoute } from './schema.ts';
-import { applyQueryTransforms } from './transforms.ts';
+import { applyHeaderTransforms, applyQueryTransforms, type RouteTransform } from './transforms.ts';
 
 /**
  * The router: evaluates a deployment's Build Output API v3 `routes` for one request, with the
@@ -57,7 +57,22 @@ export type RouteResult =
    * Express app behind `{"source": "/(.*)", "destination": "/api"}` routes on it), `query` the query the routes built
    * (a rewrite's destination query merged under the request's), `status` set by an error route.
    */
-  | { kind: 'function'; name: string; path: string; query: string; status?: number; headers: Record<string, string> }
+  | {
+      kind: 'function';
+      name: string;
+      path: string;
+      query: string;
+      /**
+       * The function path the filesystem phase found, with a leading "/" (`/index` for "/",
+       * `/blog/[slug]` behind a rewrite): what Vercel's proxy sends as `x-matched-path`, which
+       * Next.js (minimal mode) renders by. Differs from `/${name}` when the `.func` is a symlink.
+       */
+      matchedPath: string;
+      /** `request.headers` transforms of the matched routes, to apply to the function's request. */
+      requestTransforms?: RouteTransform[];
+      status?: number;
+      headers: Record<string, string>;
+    }
   | { kind: 'error'; status: number; file?: string; headers: Record<string, string> };
 
 export interface RouteOptions {
@@ -155,6 +170,15 @@ interface State {
   maxSteps: number;
   cookies?: Map<string, string>;
   queryParams?: URLSearchParams;
+  /** `request.headers` transforms of the matched routes, in order, for the function's request. */
+  requestTransforms?: RouteTransform[];
+}
+
+function applyTransforms(state: State, transforms: readonly RouteTransform[]): void {
+  state.query = applyQueryTransforms(state.query, transforms);
+  applyHeaderTransforms(state.headers, transforms, 'response.headers');
+  const forRequest = transforms.filter((t) => t.type === 'request.headers');
+  if (forRequest.length) (state.requestTransforms ??= []).push(...forRequest);
 }
 
 /** What one phase ended with. */
@@ -218,7 +242,7 @@ function scan(config: CompiledRoutes, files: FileLookup, state: State, phase: Ha
     if (!match) continue;
     const { route: r } = prepared;
     applyHeaders(state, r.headers, match, false);
-    if (r.transforms) state.query = applyQueryTransforms(state.query, r.transforms);
+    if (r.transforms) applyTransforms(state, r.transforms);
     const dest = r.dest !== undefined ? substitute(r.dest, match) : undefined;
     if (r.continue) {
       if (r.status !== undefined) state.status = r.status;
@@ -261,7 +285,7 @@ function hit(config: CompiledRoutes, state: State, found: Found, status: number 
     const match = matchRoute(prepared, state);
     if (match) applyHeaders(state, prepared.route.headers, match, true);
   }
-  if ('fn' in found) return functionResult(state, found.fn, status);
+  if ('fn' in found) return functionResult(state, found, status);
   const { file } = found;
   const contentType = config.contentTypes.get(file);
   return { kind: 'file', path: file, status: status ?? 200, headers: state.headers, ...(contentType ? { contentType } : {}) };
@@ -281,7 +305,7 @@ function error(config: CompiledRoutes, files: FileLookup, state: State, status: 
     if (prepared.route.dest === undefined) continue;
     const dest = substitute(prepared.route.dest, match);
     const found = isExternal(dest) ? undefined : lookup(config, files, dest.split('?')[0] as string);
-    if (found !== undefined && 'fn' in found) return functionResult(state, found.fn, status);
+    if (found !== undefined && 'fn' in found) return functionResult(state, found, status);
     if (found !== undefined) return { kind: 'error', status, file: found.file, headers: state.headers };
   }
   if (status === 404 && files.has('404.html')) return { kind: 'error', status, file: '404.html', headers: state.headers };
@@ -455,10 +479,19 @@ export function requestFilePath(rawPath: string): string {
 }
 
 /** What the filesystem phase found at a path: a static file, or a function by name. */
-type Found = { file: string } | { fn: string };
+type Found = { file: string } | { fn: string; at: string };
 
-function functionResult(state: State, name: string, status: number | undefined): RouteResult {
-  return { kind: 'function', name, path: state.req.path || '/', query: state.query, ...(status !== undefined ? { status } : {}), headers: state.headers };
+function functionResult(state: State, found: { fn: string; at: string }, status: number | undefined): RouteResult {
+  return {
+    kind: 'function',
+    name: found.fn,
+    path: state.req.path || '/',
+    query: state.query,
+    matchedPath: `/${found.at}`,
+    ...(state.requestTransforms ? { requestTransforms: state.requestTransforms } : {}),
+    ...(status !== undefined ? { status } : {}),
+    headers: state.headers,
+  };
 }
 
 /**
@@ -481,9 +514,9 @@ function lookup(config: CompiledRoutes, files: FileLookup, rawPath: string): Fou
     if (served) return { file: served.file };
     if (!config.moved.has(candidate) && files.has(candidate)) return { file: candidate };
   }
-  for (const candidate of base === '' ? ['index'] : [base, `${base}/index`]) {
-    const fn = files.fn?.(candidate);
-    if (fn !== undefined) return { fn };
+  for (const at of base === '' ? ['index'] : [base, `${base}/index`]) {
+    const fn = files.fn?.(at);
+    if (fn !== undefined) return { fn, at };
   }
   return undefined;
 }

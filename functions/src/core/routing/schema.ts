@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ValidationError } from '#core/errors';
-import { QueryTransformSchema } from './transforms.ts';
+import { RouteTransformSchema } from './transforms.ts';
 
 /**
  * The Build Output API v3 `config.json` (https://vercel.com/docs/build-output-api/configuration):
@@ -98,8 +98,8 @@ export const SourceRouteSchema = z.strictObject(
     important: z.boolean().optional(),
     /** Deprecated in Vercel's types and without effect here. */
     override: z.boolean().optional(),
-    /** `request.query` transforms only (transforms.ts). */
-    transforms: z.array(QueryTransformSchema).min(1).max(32).optional(),
+    /** Query and header transforms (transforms.ts). */
+    transforms: z.array(RouteTransformSchema).min(1).max(32).optional(),
   },
   { error: unsupportedKeys('route') },
 );
@@ -144,7 +144,8 @@ export const BuildOutputConfigSchema = z.strictObject(
     wildcard: z.array(z.strictObject({ domain: z.string(), value: z.string() })).optional(),
     crons: z.array(z.strictObject({ path: z.string(), schedule: z.string() })).optional(),
     cache: z.array(z.string()).optional(),
-    framework: z.strictObject({ version: z.string() }).optional(),
+    /** Metadata: `vercel build` writes `{ slug, version }` (`{"slug":"nextjs","version":"16.2.9"}`), Nitro `{ name, version }`. */
+    framework: z.strictObject({ slug: z.string().max(256).optional(), name: z.string().max(256).optional(), version: z.string().max(256) }).optional(),
   },
   { error: unsupportedKeys('config.json') },
 );
