@@ -1,8 +1,6 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { config } from '#lib/config';
 
@@ -14,8 +12,6 @@ import { config } from '#lib/config';
 let dynamo: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let kms: KMSClient | undefined;
-let lambda: LambdaClient | undefined;
-let logs: CloudWatchLogsClient | undefined;
 
 export function dynamoClient(): DynamoDBDocumentClient {
   dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -32,14 +28,4 @@ export function s3Client(): S3Client {
 export function kmsClient(): KMSClient {
   kms ??= new KMSClient({});
   return kms;
-}
-
-export function lambdaClient(): LambdaClient {
-  lambda ??= new LambdaClient({});
-  return lambda;
-}
-
-export function logsClient(): CloudWatchLogsClient {
-  logs ??= new CloudWatchLogsClient({});
-  return logs;
 }

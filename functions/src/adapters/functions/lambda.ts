@@ -4,13 +4,13 @@ import {
   CreateFunctionUrlConfigCommand,
   DeleteFunctionCommand,
   GetFunctionUrlConfigCommand,
-  type LambdaClient,
+  LambdaClient,
   ListFunctionsCommand,
   waitUntilFunctionActiveV2,
 } from '@aws-sdk/client-lambda';
-import { type CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { logsClient, lambdaClient, s3Client } from '#adapters/aws/clients';
+import { s3Client } from '#adapters/aws/clients';
 import { blobKey, functionUrlsKey } from '#core/artifact-keys';
 import { ValidationError } from '#core/errors';
 import type { FunctionInventory } from '#core/functions/gc';
@@ -94,7 +94,7 @@ export interface LambdaFunctionDeployerOptions {
 export function configuredLambdaFunctionDeployer(): LambdaFunctionDeployer {
   const { RUNWAY_ARTIFACT_BUCKET, RUNWAY_FUNCTION_ROLE_ARN, RUNWAY_FUNCTION_LAYER_ARN } = config();
   if (!RUNWAY_FUNCTION_ROLE_ARN || !RUNWAY_FUNCTION_LAYER_ARN) throw new Error('RUNWAY_FUNCTION_ROLE_ARN and RUNWAY_FUNCTION_LAYER_ARN must be set where functions are deployed');
-  return new LambdaFunctionDeployer({ lambda: lambdaClient(), s3: s3Client(), logs: logsClient(), bucket: RUNWAY_ARTIFACT_BUCKET, executionRoleArn: RUNWAY_FUNCTION_ROLE_ARN, launcherLayerArn: RUNWAY_FUNCTION_LAYER_ARN });
+  return new LambdaFunctionDeployer({ lambda: new LambdaClient({}), s3: s3Client(), logs: new CloudWatchLogsClient({}), bucket: RUNWAY_ARTIFACT_BUCKET, executionRoleArn: RUNWAY_FUNCTION_ROLE_ARN, launcherLayerArn: RUNWAY_FUNCTION_LAYER_ARN });
 }
 
 /**

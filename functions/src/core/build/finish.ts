@@ -3,7 +3,7 @@ import { manifestKey } from '#core/artifact-keys';
 import { context, PortNotConfiguredError } from '#core/context';
 import { Deployment, type DeploymentInfo } from '#core/deployment/index';
 import { Env } from '#core/env/index';
-import { ConflictError, NotFoundError } from '#core/errors';
+import { ConflictError, NotFoundError, ValidationError } from '#core/errors';
 import { type FunctionConfig, FunctionConfigError, type FunctionDeployer, parseFunctionConfig } from '#core/functions/index';
 import { Project } from '#core/project/index';
 import { buildDeploymentIndex, deploymentIndexKey } from '#core/routing/deployment-index';
@@ -118,14 +118,22 @@ export async function finalize(deploymentId: string): Promise<DeploymentInfo> {
       if (!(error instanceof PortNotConfiguredError)) throw error;
     }
     if (!functionDeployer) return fail(deploymentId, 'functions', 'This deployment has functions, which this Runway installation cannot run yet');
-    const { env } = await Env.resolveForBuild(deployment.projectId, deployment.target);
-    await functionDeployer.deploy({
-      deploymentId,
-      teamId: deployment.teamId,
-      projectId: deployment.projectId,
-      functions: functions.map(({ name, sha, config: fnConfig }) => ({ name, sha, config: fnConfig })),
-      env,
-    });
+    // Runtime vars only: a var scoped to builds never reaches a function.
+    const { env, sensitiveKeys } = await Env.resolveForRuntime(deployment.projectId, deployment.target);
+    try {
+      await functionDeployer.deploy({
+        deploymentId,
+        teamId: deployment.teamId,
+        projectId: deployment.projectId,
+        functions: functions.map(({ name, sha, config: fnConfig }) => ({ name, sha, config: fnConfig })),
+        env,
+        sensitiveKeys,
+      });
+    } catch (error) {
+      // What the deployer refuses (Lambda's 4 KB of env vars, a reserved name) is the user's to fix.
+      if (error instanceof ValidationError) return fail(deploymentId, 'functions', error.message);
+      throw error;
+    }
   }
 
   const index = buildDeploymentIndex({ deploymentId, teamId: deployment.teamId, manifest, config, functions });

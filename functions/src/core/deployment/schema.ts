@@ -55,11 +55,11 @@ export type AliasError = z.infer<typeof AliasError>;
  * manifest's validated `.vc-config.json` by finalize and stored on the deployment record.
  */
 export const DeploymentFunctionSummary = z.strictObject({
-  name: z.string().describe('Its name: the path of its `.func` directory under `functions/`, without `.func` (e.g. `api/hello`)'),
-  paths: z.array(z.string()).describe('The URL paths it serves, with a leading "/" (its name plus `.func` symlinks to it)'),
+  name: z.string().describe('Its `.func` path under `functions/`, e.g. `api/hello`'),
+  paths: z.array(z.string()).describe('URL paths it serves'),
   runtime: z.string().describe('Node.js runtime, e.g. nodejs22.x'),
   memory: z.number().int().describe('Memory in MB'),
-  maxDuration: z.number().int().describe('Longest run of one request, in seconds'),
+  maxDuration: z.number().int().describe('Seconds per request at most'),
   size: z.number().int().describe('Bytes of its zip'),
 });
 export type DeploymentFunctionSummary = z.infer<typeof DeploymentFunctionSummary>;
