@@ -39,8 +39,8 @@ function edgeStoreWriters(api: ApiStack, builds: BuildsStack): RunwayFunction[] 
 /**
  * The build wiring across stacks (api → builds → state, no cycle): the deployments API and the
  * GitHub worker start and stop builds and tell them where the build API is; the events API reads
- * build logs. (The build API's own rights on the artifact bucket and the env-var key are granted
- * with the other handlers', in stacks/api-stack.ts.)
+ * build logs and users' function logs. (The build API's own rights on the artifact bucket and the
+ * env-var key are granted with the other handlers', in stacks/api-stack.ts.)
  */
 function wireBuilds(api: ApiStack, builds: BuildsStack, state: StateStack): void {
   const fn = (name: string) => {
@@ -55,6 +55,7 @@ function wireBuilds(api: ApiStack, builds: BuildsStack, state: StateStack): void
   }
 
   state.buildLogs.grantRead(fn('deployment-events'));
+  builds.userFunctions.grantReadLogs(fn('deployment-events'));
 }
 
 /** Context key of the platform domain deployments are served under. */

@@ -26,7 +26,7 @@ import { KmsEnvCipher } from '../../functions/src/adapters/env-cipher/kms.ts';
 import { LocalFunctionDeployer, type LocalDeploymentFunctions } from '../../functions/src/adapters/function-deployer/local.ts';
 import { blobKey } from '../../functions/src/core/artifact-keys.ts';
 import type { EdgeAnswer } from '../../functions/src/edge/serve.ts';
-import { applyHeaderTransforms } from '../../functions/src/core/routing/transforms.ts';
+import { functionQuery, functionRequestHeaders } from '../../functions/src/core/functions/function-request.ts';
 import { errorResponse } from '../../functions/src/launcher/launcher.ts';
 import { eventFromRequest, type FunctionResponse } from '../../functions/src/launcher/protocol.ts';
 import type { SandboxSupport } from '../sandbox/index.ts';
@@ -194,29 +194,8 @@ export class FunctionHost {
     }
     const requestId = randomUUID();
     const host = String(request.headers.host ?? 'localhost');
-    const query = new URLSearchParams(request.query);
-    const routed = new URLSearchParams(answer.query);
-    // The route's values win (`Object.assign(origQuery, routeQuery)` in vercel dev); the visitor's keep their place.
-    for (const key of new Set(routed.keys())) {
-      const values = routed.getAll(key);
-      if (values.join('\0') === query.getAll(key).join('\0')) continue;
-      query.delete(key);
-      for (const value of values) query.append(key, value);
-    }
-    const search = query.toString();
-    const headers: IncomingHttpHeaders = {
-      ...request.headers,
-      'x-matched-path': answer.matchedPath,
-      'x-real-ip': request.clientIp,
-      'x-vercel-deployment-url': host,
-      'x-vercel-forwarded-for': request.clientIp,
-      'x-vercel-id': `dev1::${requestId}`,
-      'x-forwarded-host': host,
-      'x-forwarded-proto': 'http',
-      'x-forwarded-for': request.clientIp,
-    };
-    for (const name of Object.keys(headers)) if (name.startsWith('x-runway-')) delete headers[name];
-    if (answer.requestTransforms) applyHeaderTransforms(headers as Record<string, string>, answer.requestTransforms, 'request.headers');
+    const search = functionQuery(request.query, answer.query);
+    const headers = functionRequestHeaders(request.headers, answer, { host, proto: 'http', clientIp: request.clientIp, vercelId: `dev1::${requestId}` }) as IncomingHttpHeaders;
     const event = eventFromRequest({ method: request.method, url: `${request.path}${search ? `?${search}` : ''}`, headers, body: Buffer.concat(chunks), sourceIp: request.clientIp, requestId });
     const response = await this.runner.invoke({ key: `${deploymentId}:${answer.name}`, dir: code, config: fn.config, env: deployment.env }, event);
     return answer.status === undefined ? response : { ...response, statusCode: answer.status };

@@ -8,8 +8,8 @@ import { synthRunway } from './synth.ts';
  * under the `runway-fn-` prefix with one pass-role; the GC job is scheduled; Lambda@Edge sees the
  * body it signs.
  */
-const { stacks, templates } = synthRunway();
-const { builds, edge } = templates;
+const { stacks, templates, validationReport } = synthRunway();
+const { api, builds, edge } = templates;
 
 interface Statement {
   Effect: string;
@@ -31,7 +31,7 @@ function statementsOfRole(template: Template, roleLogicalId: string): Statement[
   return [...inline, ...attached];
 }
 
-const logicalId = (stack: 'builds' | 'edge', construct: { node: { defaultChild?: unknown } }) => stacks[stack].getLogicalId(construct.node.defaultChild as never);
+const logicalId = (stack: 'api' | 'builds' | 'edge', construct: { node: { defaultChild?: unknown } }) => stacks[stack].getLogicalId(construct.node.defaultChild as never);
 
 describe('the function execution role', () => {
   const roleId = logicalId('builds', stacks.builds.userFunctions.executionRole);
@@ -155,5 +155,30 @@ describe('the launcher layer', () => {
     const [layer] = Object.values(builds.findResources('AWS::Lambda::LayerVersion'));
     expect(layer!.Properties.CompatibleRuntimes.sort()).toEqual(['nodejs20.x', 'nodejs22.x', 'nodejs24.x']);
     expect(layer!.Properties.CompatibleArchitectures.sort()).toEqual(['arm64', 'x86_64']);
+  });
+});
+
+describe('function logs (GET /v1/deployments/{id}/logs)', () => {
+  const roleId = logicalId('api', stacks.api.functions['deployment-events']!.role as never);
+  const statements = statementsOfRole(api, roleId);
+  const onUserLogGroups = statements.filter((s) => str(s.Resource).includes('/aws/lambda/'));
+
+  test('the handler serving it may FilterLogEvents — the CloudWatch adapter’s only call — on runway-fn-* log groups only', () => {
+    expect(onUserLogGroups.flatMap(actionsOf)).toEqual(['logs:FilterLogEvents']);
+    for (const s of onUserLogGroups) {
+      expect(s.Effect).toBe('Allow');
+      for (const resource of [s.Resource].flat()) expect(str(resource)).toMatch(/:log-group:\/aws\/lambda\/runway-fn-\*"\]*\}?$/);
+    }
+    // Nothing else may read users' logs.
+    for (const [name, template] of Object.entries(templates)) {
+      const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        (p.Properties.PolicyDocument.Statement as Statement[]).some((st) => actionsOf(st).includes('logs:FilterLogEvents') && str(st.Resource).includes('runway-fn-')),
+      );
+      expect(readers.length, name).toBe(name === 'api' ? 1 : 0);
+    }
+  });
+
+  test('cdk-nag has no unacknowledged finding', () => {
+    expect(validationReport).toMatchObject({ pluginReports: [] });
   });
 });

@@ -1,7 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AwsV4Signer } from 'aws4fetch';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResponse, CloudFrontResultResponse } from 'aws-lambda';
+import { functionQuery, functionRequestHeaders } from '../core/functions/function-request.ts';
 import type { EdgeAnswer } from './serve.ts';
+import { CARRIED_HEADERS, FORWARDED_HEADER, FUNCTION_ANSWER_HEADER, VIEWER_AUTHORIZATION_HEADER } from './function-headers.ts';
+
+export { CARRIED_HEADERS, FORWARDED_HEADER, FUNCTION_ANSWER_HEADER, VIEWER_AUTHORIZATION_HEADER };
 
 /**
  * The AWS edge's origin switch for functions: origin-request turns a request the router sent to a
@@ -24,7 +28,12 @@ import type { EdgeAnswer } from './serve.ts';
  *   a truncated body cannot be hashed, so such a request is answered 413 here, before the function.
  *   (Lambda itself would take 6 MB.)
  * - The viewer's `Authorization` header is replaced by the signature; it travels to the function
- *   in {@link VIEWER_AUTHORIZATION_HEADER}, which the launcher layer puts back.
+ *   in {@link VIEWER_AUTHORIZATION_HEADER} (viewer-request copies it there, as CloudFront passes
+ *   `Authorization` itself only when the cache policy keys on it), which the launcher layer puts back.
+ * - Edge functions may not add `X-Real-IP` or `X-Forwarded-Proto` (disallowed headers,
+ *   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html#function-restrictions-disallowed-headers)
+ *   and CloudFront appends to `X-Forwarded-For` itself: these travel in {@link FORWARDED_HEADER}
+ *   and the launcher layer sets them.
  * - The query is sent in SigV4's canonical form (parameters sorted, RFC 3986 encoded), so the
  *   function sees the same parameters and values, possibly in another order.
  */
@@ -32,10 +41,13 @@ import type { EdgeAnswer } from './serve.ts';
 /** What the router answered for a function (the contract's `{kind:'function'}` EdgeAnswer). */
 export type FunctionAnswer = Extract<EdgeAnswer, { kind: 'function' }>;
 
-/** Request header carrying the route's status and headers for a function answer to origin-response. */
-export const FUNCTION_ANSWER_HEADER = 'x-runway-function-answer';
-/** Request header carrying the viewer's own `Authorization` to the function (the signature takes its place). */
-export const VIEWER_AUTHORIZATION_HEADER = 'x-runway-viewer-authorization';
+const CARRIED = new Set(CARRIED_HEADERS);
+/**
+ * Headers an origin-request function may not add or change: the disallowed ones and the read-only
+ * ones of origin-request events (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html#function-restrictions-read-only-headers).
+ * A route transform aimed at one of them is ignored here rather than failing the request (502).
+ */
+const UNTOUCHABLE = /^(?:connection|expect|keep-alive|proxy-authenticate|proxy-authorization|proxy-connection|trailer|upgrade|x-accel-.*|x-amz-cf-.*|x-amzn-.*|x-cache|x-edge-.*|accept-encoding|content-length|if-modified-since|if-none-match|if-range|if-unmodified-since|transfer-encoding|via|host)$/;
 /** Most body bytes Lambda@Edge shows an origin-request trigger (see the module docstring). */
 export const EDGE_BODY_LIMIT_BYTES = 1024 * 1024;
 /**
@@ -57,9 +69,19 @@ export function regionOfFunctionUrlHost(host: string): string | undefined {
 }
 
 /**
- * Points `request` at the function's Function URL and signs it (SigV4, service `lambda`).
+ * Points `request` at the function's Function URL and signs it (SigV4, service `lambda`), with the
+ * request the local function host would give the function (core/functions/function-request.ts):
+ * the route's query merged over the visitor's, `x-matched-path`, the routes' `request.headers`
+ * transforms, `x-forwarded-host` = the visitor's host (`x-runway-host`; the Host header is the
+ * Function URL's), `x-forwarded-proto: https`, `x-real-ip`/`x-forwarded-for`/`x-vercel-forwarded-for`
+ * = `request.clientIp` (the viewer's address: "If the viewer used an HTTP proxy or a load balancer
+ * to send the request, the value is the IP address of the proxy or load balancer",
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html#request-event-fields-request),
+ * `x-vercel-id` = `<edge region>::<CloudFront request id>`, `x-vercel-deployment-url` = the visitor's host.
+ * @param request the origin-request event's request, uri `/d/<deploymentId><path>`
  * @param host the Function URL's host (from the deployment's `functions/<id>.json`)
  * @param now the signing time (tests pass a fixed one)
+ * @param requestId the CloudFront request id (`cf.config.requestId`) for `x-vercel-id`
  * @returns the request to send on, or a generated 413 when the body was truncated, or a 502 when
  *   the host is not a Function URL
  */
@@ -69,6 +91,7 @@ export async function toFunctionOrigin(
   host: string,
   credentials: SigningCredentials,
   now: Date = new Date(),
+  requestId: string = randomUUID(),
 ): Promise<CloudFrontRequest | CloudFrontResultResponse> {
   const region = regionOfFunctionUrlHost(host);
   if (!region) return text(502, `Bad Gateway: function ${answer.name} has no Function URL.\n`);
@@ -79,7 +102,7 @@ export async function toFunctionOrigin(
   const bodyHash = createHash('sha256').update(body).digest('hex');
   const url = new URL(`https://${host}`);
   url.pathname = answer.path.replace(/\/+/g, '/');
-  url.search = answer.query;
+  url.search = functionQuery(request.querystring, answer.query);
   const signer = new AwsV4Signer({
     method: request.method,
     url: url.toString(),
@@ -92,17 +115,12 @@ export async function toFunctionOrigin(
   });
   const signed = await signer.sign();
 
-  const headers: CloudFrontHeaders = { ...request.headers };
-  const viewerAuthorization = headers.authorization;
-  delete headers.authorization;
-  if (viewerAuthorization) headers[VIEWER_AUTHORIZATION_HEADER] = viewerAuthorization.map((h) => ({ key: VIEWER_AUTHORIZATION_HEADER, value: h.value }));
-  // x-amz-* from the viewer must not reach the URL beside ours (a stray x-amz-security-token would break the signature).
-  for (const name of Object.keys(headers)) if (name.startsWith('x-amz-') && !name.startsWith('x-amz-cf-')) delete headers[name];
+  request.headers = functionHeaders(request, answer, requestId);
   signed.headers.forEach((value, name) => {
-    headers[name] = [{ key: name, value }];
+    request.headers[name] = [{ key: name, value }];
   });
-  headers.host = [{ key: 'host', value: host }];
-  headers[FUNCTION_ANSWER_HEADER] = [{ key: FUNCTION_ANSWER_HEADER, value: encodeURIComponent(JSON.stringify({ status: answer.status, headers: answer.headers })) }];
+  request.headers.host = [{ key: 'host', value: host }];
+  request.headers[FUNCTION_ANSWER_HEADER] = [{ key: FUNCTION_ANSWER_HEADER, value: encodeURIComponent(JSON.stringify({ status: answer.status, headers: answer.headers })) }];
 
   request.origin = {
     custom: {
@@ -116,12 +134,49 @@ export async function toFunctionOrigin(
       customHeaders: {},
     },
   };
-  request.headers = headers;
   // The path as signed (slashes collapsed as SigV4 does for services other than S3); Lambda encodes it once more, as the signer did.
   request.uri = url.pathname.replace(/\/+/g, '/');
   // The canonical query the signature covers, so Lambda canonicalizes the same string back.
   request.querystring = signer.encodedSearch;
   return request;
+}
+
+/**
+ * The request's headers as the function gets them (before signing), in Lambda@Edge's shape: only
+ * headers the shared code changed are rewritten, so repeated fields and read-only headers stay as
+ * CloudFront sent them. The viewer's Authorization (viewer-request's copy, else the header itself
+ * when a cache policy passed it) goes in {@link VIEWER_AUTHORIZATION_HEADER}; headers edge
+ * functions cannot add go in {@link FORWARDED_HEADER}; any `x-amz-*` a viewer sent is dropped (a
+ * stray x-amz-security-token would break the signature).
+ */
+function functionHeaders(request: CloudFrontRequest, answer: FunctionAnswer, requestId: string): CloudFrontHeaders {
+  const original = request.headers;
+  const flat: Record<string, string> = {};
+  for (const [name, values] of Object.entries(original)) flat[name] = values.map((v) => v.value).join(name === 'cookie' ? '; ' : ', ');
+  const visitorHost = flat['x-runway-host'] ?? '';
+  const viewerAuthorization = flat[VIEWER_AUTHORIZATION_HEADER] ?? flat.authorization;
+  if (viewerAuthorization === undefined) delete flat.authorization;
+  else flat.authorization = viewerAuthorization;
+  const wanted = functionRequestHeaders(flat, answer, {
+    host: visitorHost,
+    proto: 'https',
+    clientIp: request.clientIp,
+    vercelId: `${process.env.AWS_REGION ?? 'aws'}::${requestId}`,
+  });
+  const headers: CloudFrontHeaders = {};
+  const carried: Record<string, string> = {};
+  for (const [name, values] of Object.entries(original)) {
+    if (UNTOUCHABLE.test(name)) headers[name] = values;
+    else if (!CARRIED.has(name) && !name.startsWith('x-amz-') && Object.hasOwn(wanted, name) && wanted[name] === flat[name]) headers[name] = values;
+  }
+  for (const [name, value] of Object.entries(wanted)) {
+    if (CARRIED.has(name)) carried[name] = value;
+    else if (name !== 'authorization' && !name.startsWith('x-amz-') && !UNTOUCHABLE.test(name) && !headers[name]) headers[name] = [{ key: name, value }];
+  }
+  delete headers.authorization;
+  if (wanted.authorization !== undefined) headers[VIEWER_AUTHORIZATION_HEADER] = [{ key: VIEWER_AUTHORIZATION_HEADER, value: wanted.authorization }];
+  headers[FORWARDED_HEADER] = [{ key: FORWARDED_HEADER, value: encodeURIComponent(JSON.stringify(carried)) }];
+  return headers;
 }
 
 /** The route's answer for a function, from the request origin-request sent (undefined when not a function's). */

@@ -77,19 +77,34 @@ async function toFunction(request: CloudFrontRequest, answer: FunctionAnswer, de
     console.error('origin-request: no Function URL for a function of a READY deployment', { deploymentId, function: answer.name });
     return generated(502, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, 'Bad Gateway: this function is not available.\n');
   }
-  return toFunctionOrigin(request, answer, host, {
-    accessKeyId: process.env.AWS_ACCESS_KEY_ID!,
-    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY!,
-    ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
-  });
+  return toFunctionOrigin(
+    request,
+    answer,
+    host,
+    {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID!,
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY!,
+      ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
+    },
+    new Date(),
+    cloudFrontRequestId,
+  );
 }
+
+/**
+ * The CloudFront request id of the event being handled (`cf.config.requestId`, the `x-amz-cf-id`
+ * edge functions cannot read as a header), for the function's `x-vercel-id`. One event at a time
+ * per execution environment, so a module variable is the event's.
+ */
+let cloudFrontRequestId: string | undefined;
 
 const route = createOriginRequestHandler(indexes, { onFunction: toFunction });
 
 /** Lambda@Edge origin-request entry point. */
 export const handler: CloudFrontRequestHandler = async (event) => {
-  const request = event.Records[0]!.cf.request;
+  const { request, config } = event.Records[0]!.cf;
   origin ??= s3OriginOf(request);
+  cloudFrontRequestId = config.requestId;
   return filesGetOrHeadOnly(request.method, await route(request));
 };
 

@@ -69,6 +69,9 @@ async function handler(event) {
   // Headers the router trusts come from here only: drop any a viewer sent.
   for (const k in h) if (k.indexOf('x-runway-') === 0) delete h[k];
   h['x-runway-host'] = { value: host };
+  // CloudFront hands Authorization to origin-request only if the cache policy keys on it; a header
+  // added here is forwarded by the all-viewer-headers origin request policy. Functions get it back.
+  if (h.authorization) h['x-runway-viewer-authorization'] = { value: h.authorization.value };
   req.uri = '/d/' + m[1] + req.uri;
   return req;
 }

@@ -186,6 +186,22 @@ export class UserFunctions extends Construct {
   }
 
   /**
+   * Lets a control-plane function (the one serving `GET /v1/deployments/{id}/logs`) read users'
+   * function logs: `logs:FilterLogEvents`, the only call of the CloudWatch adapter
+   * (adapters/function-logs/cloudwatch.ts), on `/aws/lambda/runway-fn-*` log groups only. A log
+   * group is FilterLogEvents' resource (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html).
+   */
+  grantReadLogs(fn: RunwayFunction): void {
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['logs:FilterLogEvents'], resources: [this.logGroups] }));
+    acknowledge(fn, [
+      {
+        id: `AwsSolutions-IAM5[Resource::${findings(fn).logGroups}]`,
+        reason: "Function logs are read per deployment from each function's own log group; every user function's group is /aws/lambda/runway-fn-*.",
+      },
+    ]);
+  }
+
+  /**
    * Lets a control-plane function (finalize: the build-state Lambda) create users' functions and
    * their URLs — scoped to `runway-fn-*`, with `iam:PassRole` on the one execution role and only to
    * Lambda — and sets its environment. Lambda fetches a function's zip from S3 on the caller's

@@ -10,13 +10,14 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { beforeAll, describe, expect, test } from 'vitest';
 import { LAUNCHER_HANDLER, LambdaFunctionDeployer } from '../../../functions/src/adapters/functions/lambda.ts';
 import { functionUrlsKey } from '../../../functions/src/core/artifact-keys.ts';
-import { type FunctionDeployer, functionLogGroup, functionNameFor, parseFunctionConfig } from '../../../functions/src/core/functions/index.ts';
+import { functionLogGroup, functionNameFor, parseFunctionConfig } from '../../../functions/src/core/functions/index.ts';
+import { functionDeployerContract, type FunctionDeployerHarness } from '../../support/function-deployer-contract.ts';
 
 /**
  * The Lambda `FunctionDeployer` against moto's Lambda (CreateFunction, GetFunction, Function URL
  * configs, ListFunctions, DeleteFunction; moto runs no code without Docker, so nothing is invoked).
- * The expectations are the port's contract (deploy idempotent, names, remove), written as a suite
- * over a deployer factory so the shared contract suite of the local twin can replace it.
+ * The port's contract is the shared suite the local twin runs too (tests/support/
+ * function-deployer-contract.ts); below it, what only the Lambda adapter does.
  */
 const region = process.env.AWS_REGION ?? 'us-east-1';
 const bucket = () => process.env.RUNWAY_ARTIFACT_BUCKET!;
@@ -36,17 +37,7 @@ function funcZip(source: string, vc: Record<string, unknown>): Buffer {
   return bytes;
 }
 
-/**
- * The shape of fn-serve's shared contract harness (`FunctionDeployerHarness` in
- * tests/support/function-deployer-contract.ts on that branch), so this file can hand the same
- * object to `functionDeployerContract('Lambda on moto', ...)` once both are merged.
- */
-interface Harness {
-  deployer: FunctionDeployer;
-  storeZip(teamId: string, sha: string, bytes: Buffer): Promise<void>;
-  exists(deploymentId: string, name: string): Promise<boolean>;
-}
-interface Subject extends Harness {
+interface Subject extends FunctionDeployerHarness {
   teamId: string;
   /** Puts a function's zip where the deployer reads it; returns its sha. */
   store(zip: Buffer): Promise<string>;
@@ -94,8 +85,11 @@ beforeAll(async () => {
 const newDeploymentId = () => `dpl_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
 const config = (vc: Record<string, unknown> = {}) => parseFunctionConfig('api/x', { runtime: 'nodejs22.x', handler: 'index.mjs', launcherType: 'Nodejs', ...vc }).config;
 
-describe('FunctionDeployer contract (Lambda on moto)', () => {
-  test('deploy creates one function per function of the deployment, named by functionNameFor, in input order', async () => {
+// The same harness object the local twin's suite gets: the port's contract, on moto's Lambda.
+functionDeployerContract('Lambda on moto', async () => subject);
+
+describe('Lambda adapter: URLs and listing', () => {
+  test('each function gets its own Function URL (https://<id>.lambda-url.<region>.on.aws/)', async () => {
     const deploymentId = newDeploymentId();
     const sha = await subject.store(funcZip('export default (req, res) => res.end("hi")', { runtime: 'nodejs22.x', handler: 'index.mjs', launcherType: 'Nodejs' }));
     const deployed = await subject.deployer.deploy({
@@ -108,23 +102,8 @@ describe('FunctionDeployer contract (Lambda on moto)', () => {
       ],
       env: {},
     });
-    expect(deployed.map((d) => d.name)).toEqual(['api/hello', 'index']);
-    expect(deployed.map((d) => d.functionName)).toEqual([functionNameFor(deploymentId, 'api/hello'), functionNameFor(deploymentId, 'index')]);
     for (const d of deployed) expect(d.url).toMatch(/^https:\/\/[a-z0-9]+\.lambda-url\.[a-z0-9-]+\.on\.aws\/?$/);
     expect(new Set(deployed.map((d) => d.url)).size).toBe(2);
-  });
-
-  test('a deployment without functions deploys nothing', async () => {
-    expect(await subject.deployer.deploy({ deploymentId: newDeploymentId(), teamId: subject.teamId, projectId: 'p', functions: [], env: {} })).toEqual([]);
-  });
-
-  test('deploy is idempotent: a redelivered deploy keeps the same functions and URLs', async () => {
-    const deploymentId = newDeploymentId();
-    const sha = await subject.store(funcZip('export default () => new Response("x")', { runtime: 'nodejs22.x', handler: 'index.mjs', launcherType: 'Nodejs' }));
-    const input = { deploymentId, teamId: subject.teamId, projectId: 'prj_test', functions: [{ name: 'api/a', sha, config: config() }], env: { A: '1' } };
-    const first = await subject.deployer.deploy(input);
-    const second = await subject.deployer.deploy(input);
-    expect(second).toEqual(first);
   });
 
   test('deploymentsWithFunctions lists the deployments that have functions, by their names', async () => {
@@ -138,20 +117,6 @@ describe('FunctionDeployer contract (Lambda on moto)', () => {
     expect(listed.filter((id) => id === a)).toHaveLength(1);
     await subject.deployer.remove(a);
     expect(await (subject.deployer as LambdaFunctionDeployer).deploymentsWithFunctions()).not.toContain(a);
-  });
-
-  test('remove deletes every function of the deployment and nothing of another; removing again is no error', async () => {
-    const sha = await subject.store(funcZip('export default () => {}', { runtime: 'nodejs22.x', handler: 'index.mjs', launcherType: 'Nodejs' }));
-    const [gone, kept] = [newDeploymentId(), newDeploymentId()];
-    const input = (deploymentId: string) => ({ deploymentId, teamId: subject.teamId, projectId: 'prj_test', functions: [{ name: 'api/a', sha, config: config() }, { name: 'api/b', sha, config: config() }], env: {} });
-    await subject.deployer.deploy(input(gone));
-    await subject.deployer.deploy(input(kept));
-    await subject.deployer.remove(gone);
-    for (const name of ['api/a', 'api/b']) {
-      expect(await subject.exists(gone, name)).toBe(false);
-      expect(await subject.exists(kept, name)).toBe(true);
-    }
-    await expect(subject.deployer.remove(gone)).resolves.toBeUndefined();
   });
 });
 

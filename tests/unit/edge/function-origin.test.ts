@@ -3,7 +3,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { CloudFrontRequest, CloudFrontResponse, CloudFrontResultResponse } from 'aws-lambda';
 import { describe, expect, test } from 'vitest';
 import {
+  CARRIED_HEADERS,
   EDGE_BODY_LIMIT_BYTES,
+  FORWARDED_HEADER,
   FUNCTION_ANSWER_HEADER,
   type FunctionAnswer,
   functionAnswerOf,
@@ -13,6 +15,7 @@ import {
   VIEWER_AUTHORIZATION_HEADER,
 } from '../../../functions/src/edge/function-origin.ts';
 import { parseFunctionConfig } from '../../../functions/src/core/functions/config.ts';
+import { functionQuery, functionRequestHeaders } from '../../../functions/src/core/functions/function-request.ts';
 import { compileBuildOutputConfig } from '../../../functions/src/core/routing/config.ts';
 import { buildDeploymentIndex, deploymentIndexKey } from '../../../functions/src/core/routing/deployment-index.ts';
 import { filesGetOrHeadOnly } from '../../../functions/src/edge/origin-request-aws.ts';
@@ -242,5 +245,98 @@ describe('origin-request routes a function’s path to its Function URL (the AWS
   test('without onFunction (an edge that runs no functions) a function answer is a 502', async () => {
     const bare = createOriginRequestHandler(indexes);
     expect(((await bare(viewer('GET', '/d/dpl_fn/api/hello'))) as CloudFrontResultResponse).status).toBe('502');
+  });
+});
+
+describe('toFunctionOrigin: the function gets the request the local function host gives it (core/functions/function-request.ts)', () => {
+  const visitor = (over: Partial<CloudFrontRequest> = {}) =>
+    cfRequest({
+      method: 'POST',
+      uri: '/d/dpl_abc/blog/hello',
+      querystring: 'page=2&__pathname=%2Fforged',
+      headers: {
+        ...cfRequest().headers,
+        // viewer-request's copy of the visitor's Authorization (CloudFront drops the header itself).
+        [VIEWER_AUTHORIZATION_HEADER]: [{ key: VIEWER_AUTHORIZATION_HEADER, value: 'Bearer from-viewer-request' }],
+        'x-matched-path': [{ key: 'x-matched-path', value: '/forged' }],
+        'x-forwarded-for': [{ key: 'X-Forwarded-For', value: '198.51.100.9' }],
+        'x-vercel-id': [{ key: 'x-vercel-id', value: 'forged' }],
+        'x-remove-me': [{ key: 'x-remove-me', value: '1' }],
+        accept: [{ key: 'Accept', value: 'text/html' }, { key: 'Accept', value: 'application/json' }],
+        'content-length': [{ key: 'Content-Length', value: '3' }],
+        'x-amz-date': [{ key: 'X-Amz-Date', value: '19990101T000000Z' }],
+        cookie: [{ key: 'Cookie', value: 'a=1' }, { key: 'Cookie', value: 'b=2' }],
+      },
+      body: { action: 'read-only', data: Buffer.from('a=1').toString('base64'), encoding: 'base64', inputTruncated: false },
+      ...over,
+    });
+  const answerFor = () =>
+    fnAnswer({
+      name: 'blog/[slug]',
+      path: '/blog/hello',
+      matchedPath: '/blog/[slug]',
+      query: 'page=2&slug=hello',
+      requestTransforms: [
+        { type: 'request.headers', op: 'set', target: { key: 'x-set' }, args: 'yes' },
+        { type: 'request.headers', op: 'append', target: { key: 'accept' }, args: 'text/plain' },
+        { type: 'request.headers', op: 'delete', target: { key: 'x-remove-me' } },
+      ],
+    });
+
+  test('x-matched-path, forwarded host/proto/ip, x-vercel-*, transforms and the merged query — and the signature still verifies', async () => {
+    const out = (await toFunctionOrigin(visitor(), answerFor(), host, credentials, now, 'cf-req-1')) as CloudFrontRequest;
+    expect(header(out, 'x-matched-path')).toBe('/blog/[slug]');
+    expect(header(out, 'x-forwarded-host')).toBe('app.example.com');
+    expect(header(out, 'x-vercel-deployment-url')).toBe('app.example.com');
+    expect(header(out, 'x-vercel-forwarded-for')).toBe('203.0.113.1');
+    expect(header(out, 'x-vercel-id')).toMatch(/::cf-req-1$/);
+    expect(header(out, 'x-set')).toBe('yes');
+    expect(header(out, 'accept')).toBe('text/html, application/json, text/plain');
+    expect(out.headers['x-remove-me']).toBeUndefined();
+    expect(header(out, 'host')).toBe(host);
+    // Headers edge functions may not set travel to the layer, whatever the viewer sent.
+    expect(out.headers['x-real-ip']).toBeUndefined();
+    expect(out.headers['x-forwarded-proto']).toBeUndefined();
+    expect(out.headers['x-forwarded-for']).toBeUndefined();
+    expect(JSON.parse(decodeURIComponent(header(out, FORWARDED_HEADER)!))).toEqual({ 'x-real-ip': '203.0.113.1', 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.1' });
+    // The visitor's Authorization goes on beside the signature; no x-runway-* of the viewer's passes except ours.
+    expect(header(out, VIEWER_AUTHORIZATION_HEADER)).toBe('Bearer from-viewer-request');
+    expect(out.headers['x-runway-host']).toBeUndefined();
+    // Read-only headers of origin-request events stay exactly as CloudFront sent them; repeated cookies too.
+    expect(out.headers['content-length']).toEqual([{ key: 'Content-Length', value: '3' }]);
+    expect(out.headers.cookie).toEqual([{ key: 'Cookie', value: 'a=1' }, { key: 'Cookie', value: 'b=2' }]);
+    // The route's query merged over the visitor's, as locally (functionQuery), in SigV4's canonical order.
+    expect(new URLSearchParams(out.querystring).getAll('slug')).toEqual(['hello']);
+    expect(new URLSearchParams(out.querystring).get('page')).toBe('2');
+    expect(out.querystring).toBe(`__pathname=%2Fforged&page=2&slug=hello`);
+    expect(out.uri).toBe('/blog/hello');
+    expect(header(out, 'x-amz-date')).toBe('20261206T213000Z');
+    expect(header(out, 'authorization')).toBe(await expectedAuthorization(out, Buffer.from('a=1')));
+  });
+
+  test('the same request builds the same function headers here and in the local host (one shared module)', async () => {
+    const out = (await toFunctionOrigin(visitor(), answerFor(), host, credentials, now, 'cf-req-1')) as CloudFrontRequest;
+    const flat = Object.fromEntries(Object.entries(visitor().headers).map(([k, v]) => [k, v.map((h) => h.value).join(k === 'cookie' ? '; ' : ', ')]));
+    const local = functionRequestHeaders(flat, answerFor(), { host: 'app.example.com', proto: 'https', clientIp: '203.0.113.1', vercelId: header(out, 'x-vercel-id')! });
+    const carried = JSON.parse(decodeURIComponent(header(out, FORWARDED_HEADER)!)) as Record<string, string>;
+    for (const name of ['x-matched-path', 'x-vercel-deployment-url', 'x-vercel-forwarded-for', 'x-vercel-id', 'x-forwarded-host', 'x-set', 'accept']) {
+      expect(header(out, name), name).toBe(local[name]);
+    }
+    for (const name of CARRIED_HEADERS) expect(carried[name], name).toBe(local[name]);
+    expect(functionQuery(visitor().querystring, answerFor().query)).toBe('page=2&__pathname=%2Fforged&slug=hello');
+  });
+
+  test('without viewer-request’s copy, an Authorization a cache policy passed still reaches the function; without either, none', async () => {
+    const passed = (await toFunctionOrigin(
+      cfRequest({ headers: { ...cfRequest().headers, authorization: [{ key: 'Authorization', value: 'Basic abc' }] } }),
+      fnAnswer(),
+      host,
+      credentials,
+      now,
+    )) as CloudFrontRequest;
+    expect(header(passed, VIEWER_AUTHORIZATION_HEADER)).toBe('Basic abc');
+    const none = (await toFunctionOrigin(cfRequest(), fnAnswer(), host, credentials, now)) as CloudFrontRequest;
+    expect(none.headers[VIEWER_AUTHORIZATION_HEADER]).toBeUndefined();
+    expect(header(none, 'authorization')).toMatch(/^AWS4-HMAC-SHA256 /);
   });
 });

@@ -65,6 +65,17 @@ describe('viewer-request: host → deployment, cache key per deployment', () => 
     expect(headers['x-other']).toBe('1');
   });
 
+  test.each([
+    ['copies the visitor’s Authorization into x-runway-viewer-authorization', { authorization: 'Bearer visitor' }, 'Bearer visitor'],
+    ['replaces one the viewer sent itself with its own Authorization', { authorization: 'Basic dXNlcg==', 'x-runway-viewer-authorization': 'Bearer forged' }, 'Basic dXNlcg=='],
+    ['drops one the viewer sent without an Authorization', { 'x-runway-viewer-authorization': 'Bearer forged' }, undefined],
+  ] as [string, Record<string, string>, string | undefined][])('%s (functions get it back as authorization)', async (_name, sent, expected) => {
+    const result = await router.request({ host: PROD, uri: '/api/me', headers: sent });
+    if (result.kind !== 'request') throw new Error('expected a rewritten request');
+    expect(result.request.headers['x-runway-viewer-authorization']?.value).toBe(expected);
+    expect(result.request.headers.authorization?.value).toBe(sent['authorization']);
+  });
+
   test('every rewritten uri starts with its own host\'s deployment prefix, whatever the path', async () => {
     const pieces = ['/', '.', '..', '%2e', '%2f', '%5c', '\\', '%00', '%', 'a', 'b.js', 'd/dpl_other/', '//'];
     await fc.assert(

@@ -47,3 +47,49 @@ test("a signed request reaches the user's code with the visitor's Authorization 
   expect(JSON.parse(Buffer.from(result.body, 'base64').toString())).toEqual({ authorization: 'Bearer visitor', signing: [], body: { a: 1 } });
   vi.unstubAllEnvs();
 });
+
+test('the function sees what the local host gives it: x-matched-path, the visitor’s host, https, the viewer’s address — not the Function URL’s', async () => {
+  // Another function (the launcher keeps the first one's module loaded).
+  const echo = path.join(root, 'echo-headers');
+  fs.mkdirSync(echo);
+  fs.copyFileSync(path.join(root, '.vc-config.json'), path.join(echo, '.vc-config.json'));
+  fs.writeFileSync(path.join(echo, 'index.mjs'), `export default (req, res) => res.json(req.headers);`);
+  vi.stubEnv('LAMBDA_TASK_ROOT', echo);
+  vi.resetModules();
+  const { handler } = await import('../../../functions/src/launcher/layer.ts');
+  const request: CloudFrontRequest = {
+    clientIp: '203.0.113.7',
+    method: 'GET',
+    uri: '/d/dpl_x/posts/1',
+    querystring: '',
+    headers: {
+      'x-runway-host': [{ key: 'x-runway-host', value: 'shop.example.com' }],
+      'x-runway-viewer-authorization': [{ key: 'x-runway-viewer-authorization', value: 'Bearer v' }],
+      'x-forwarded-proto': [{ key: 'X-Forwarded-Proto', value: 'gopher' }],
+    },
+  };
+  const signed = (await toFunctionOrigin(
+    request,
+    { kind: 'function', name: 'posts/[id]', fn: { sha: 'a'.repeat(64), paths: ['posts/[id]'], runtime: 'nodejs22.x', supportsResponseStreaming: false, maxDurationSeconds: 10 }, path: '/posts/1', query: 'id=1', matchedPath: '/posts/[id]', headers: {} },
+    host,
+    { accessKeyId: 'AKID', secretAccessKey: 'secret' },
+  )) as CloudFrontRequest;
+  const headers = Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k, v.map((h) => h.value).join(', ')]));
+  // CloudFront appends the viewer's address to X-Forwarded-For; the Function URL sets its own proto/port.
+  Object.assign(headers, { 'x-forwarded-for': '203.0.113.7, 130.176.0.1', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443' });
+  const event = eventFromRequest({ method: 'GET', url: `${signed.uri}?${signed.querystring}`, headers, body: Buffer.alloc(0), requestId: 'r' });
+  const result = await (handler as (e: typeof event) => Promise<{ statusCode: number; body: string }>)(event);
+  const seen = JSON.parse(Buffer.from(result.body, 'base64').toString()) as Record<string, string>;
+  expect(seen).toMatchObject({
+    'x-matched-path': '/posts/[id]',
+    'x-forwarded-host': 'shop.example.com',
+    'x-forwarded-proto': 'https',
+    'x-forwarded-for': '203.0.113.7',
+    'x-real-ip': '203.0.113.7',
+    'x-vercel-forwarded-for': '203.0.113.7',
+    'x-vercel-deployment-url': 'shop.example.com',
+    authorization: 'Bearer v',
+  });
+  expect(Object.keys(seen).filter((h) => h.startsWith('x-runway-') || (h.startsWith('x-amz-') && h !== 'x-amz-cf-id'))).toEqual([]);
+  vi.unstubAllEnvs();
+});
