@@ -200,12 +200,23 @@ export function functionAnswerOf(request: Pick<CloudFrontRequest, 'headers'>): {
  * function's own Cache-Control. Without any Cache-Control, Vercel's default for functions
  * (`public, max-age=0, must-revalidate`) is used.
  */
-export function functionResponse(response: CloudFrontResponse, route: { status?: number; headers: Record<string, string> }): CloudFrontResponse {
+export function functionResponse(
+  response: CloudFrontResponse,
+  route: { status?: number; headers: Record<string, string> },
+  request?: Pick<CloudFrontRequest, 'headers'>,
+): CloudFrontResponse {
   const headers: CloudFrontHeaders = { ...response.headers };
   for (const [name, value] of Object.entries(route.headers)) if (!headers[name]) headers[name] = [{ key: name, value }];
   const cacheControl = headers['cache-control']?.map((h) => h.value).join(', ') ?? '';
   const base = cacheControl || 'public, max-age=0, must-revalidate';
-  const cdn = /(?:^|,)\s*s-maxage\s*=/i.test(base) ? base : `${base}, s-maxage=0`;
+  // Never shared, whatever s-maxage says: an answer that sets a cookie (it would hand one visitor's
+  // session to the next) or one to a request that carried credentials (the cache key leaves them out).
+  const personal = headers['set-cookie'] !== undefined || (request !== undefined && request.headers[VIEWER_AUTHORIZATION_HEADER] !== undefined);
+  const cdn = personal
+    ? `${base.replace(/(?:^|,)\s*s-maxage\s*=\s*\d+\s*/gi, '').replace(/^\s*,\s*/, '')}, s-maxage=0`.replace(/^, /, '')
+    : /(?:^|,)\s*s-maxage\s*=/i.test(base)
+      ? base
+      : `${base}, s-maxage=0`;
   headers['cache-control'] = [{ key: 'Cache-Control', value: cdn }];
   const status = route.status !== undefined && /^2/.test(response.status) ? String(route.status) : response.status;
   return { ...response, status, statusDescription: status === response.status ? response.statusDescription : '', headers };

@@ -20,7 +20,7 @@ export function createOriginResponseHandler(): OriginResponseHandler {
     const { request, response } = event.Records[0]!.cf;
     // A function's answer keeps its own headers (function-origin.ts).
     const route = functionAnswerOf(request);
-    if (route) return functionResponse(response, route);
+    if (route) return functionResponse(response, route, request);
     const stash = stashedAnswer(request);
     if (!stash) return response;
     if (MISSING.has(response.status)) {

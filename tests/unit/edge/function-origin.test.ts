@@ -185,6 +185,13 @@ describe('origin-response for a function answer', () => {
     expect(cc(functionResponse(response({}), { headers: {} }))).toBe('public, max-age=0, must-revalidate, s-maxage=0');
     expect(cc(functionResponse(response({ 'cache-control': 'max-age=60' }), { headers: {} }))).toBe('max-age=60, s-maxage=0');
     expect(cc(functionResponse(response({ 'cache-control': 'public, s-maxage=30, stale-while-revalidate=60' }), { headers: {} }))).toBe('public, s-maxage=30, stale-while-revalidate=60');
+    // Never shared: an answer setting a cookie, or one to a request that carried the visitor's Authorization.
+    expect(cc(functionResponse(response({ 'cache-control': 'public, s-maxage=30, stale-while-revalidate=60', 'set-cookie': 'sid=1' }), { headers: {} }))).toBe(
+      'public, stale-while-revalidate=60, s-maxage=0',
+    );
+    const withCredentials = { headers: { [VIEWER_AUTHORIZATION_HEADER]: [{ key: VIEWER_AUTHORIZATION_HEADER, value: 'Bearer x' }] } };
+    expect(cc(functionResponse(response({ 'cache-control': 's-maxage=30' }), { headers: {} }, withCredentials))).toBe('s-maxage=0');
+    expect(cc(functionResponse(response({ 'cache-control': 'public, s-maxage=30' }), { headers: {} }, { headers: {} }))).toBe('public, s-maxage=30');
   });
 
   test('the function’s own headers win; route headers fill in; an error route’s status replaces a 2xx only', () => {
