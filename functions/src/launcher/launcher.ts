@@ -105,7 +105,7 @@ export async function loadFunction(dir: string, config: LaunchConfig): Promise<L
         }, deadline);
       });
       const response = await Promise.race([
-        answer(event, abort.signal).catch((error) => {
+        answer(event, abort.signal).then(framed).catch((error) => {
           logFailure('Unhandled error in the function', error);
           return errorResponse('FUNCTION_INVOCATION_FAILED');
         }),
@@ -179,7 +179,29 @@ async function startNodeServer(listener: NodeHandler, withHelpers: boolean): Pro
   };
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade']);
+/** Headers about one connection (RFC 9110 §7.6.1), never passed on by a proxy; the edge frames the body itself. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+/**
+ * What a function answered, as the edge may send it: its hop-by-hop headers and `content-length`
+ * dropped (the body is framed again by the edge or Lambda: a function sending both
+ * `content-length` and `transfer-encoding` must not reach a visitor's proxy, RFC 9112 §6.3), and a
+ * status outside 200–599 (1xx needs a protocol the edge does not speak; 600+ is not HTTP) turned
+ * into a failed invocation with nothing of the function's headers.
+ * @throws Error for such a status (the caller answers FUNCTION_INVOCATION_FAILED and logs it)
+ */
+export function framed(response: FunctionResponse): FunctionResponse {
+  if (!Number.isInteger(response.statusCode) || response.statusCode < 200 || response.statusCode > 599) {
+    response.body.destroy();
+    throw new Error(`The function answered with status ${response.statusCode}; a response needs a status from 200 to 599`);
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    const lower = name.toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && lower !== 'content-length') headers[lower] = value;
+  }
+  return { ...response, headers };
+}
 
 function answerNode(socketPath: string, event: FunctionUrlEvent, signal: AbortSignal): Promise<FunctionResponse> {
   const { url, method, headers, body } = requestOfEvent(event);
