@@ -195,9 +195,10 @@ export function createEdgeServer(options: EdgeServerOptions = {}): http.Server {
       res.flushHeaders();
       return pipeline(response.body, res).catch(() => void res.destroy());
     }
-    // The distribution serves files and generated answers for GET and HEAD only; other methods reach functions alone.
-    if (method !== 'GET' && method !== 'HEAD') return sendText(res, method, 403, 'This distribution does not allow this method.');
+    // As origin-request's filesGetOrHeadOnly in AWS: generated answers (redirects, 404s) pass for
+    // every method, a file answers GET and HEAD only (405), functions take every method (above).
     if ('status' in routed) return sendViewer(res, method, viewer, lambdaEdgeResponse(routed));
+    if (method !== 'GET' && method !== 'HEAD') return sendText(res, method, 405, 'Method Not Allowed\n', { allow: 'GET, HEAD' });
     const request = routed;
 
     // S3 decodes the URI path exactly once to get the key; blob keys are plain.

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { appendRoutesToPhase, type Route as VercelRoute } from '@vercel/routing-utils';
@@ -187,8 +187,11 @@ export function planApiFunctions(entries: readonly string[], options: { packageJ
     } else {
       routes.push({ phase: 'miss', routes: [{ src: `^/api/(.+)${extGroup}$`, dest: '/api/$1', check: true }] });
     }
-    // Dynamic functions, then a 404 for the rest of /api (a static file there is served before).
-    routes.push({ phase: 'filesystem', routes: [...dynamicRoutes, { src: '^/api(/.*)?$', status: 404 }] });
+    // A function's own file name reaches it (`/api/hello.ts` → `/api/hello`) before the 404 below
+    // (the miss-phase rule above comes after this phase), then dynamic functions, then a 404 for
+    // the rest of /api (a static file there is served before).
+    const byFileName = cleanUrls ? [] : [{ src: `^/api/(.+)${extGroup}$`, dest: '/api/$1', check: true }];
+    routes.push({ phase: 'filesystem', routes: [...byFileName, ...dynamicRoutes, { src: '^/api(/.*)?$', status: 404 }] });
   }
   return { functions: functions.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), routes, notes };
 }
@@ -212,6 +215,14 @@ export function withApiRoutes(config: BuildOutputConfig, plan: ApiPlan): BuildOu
 }
 
 /** What esbuild the builder bundles with: its `build` function (the `esbuild` package's API). */
+/**
+ * A source's Edge runtime export, as Vercel's static config reads it: `export const runtime = 'edge'`
+ * or `export const config = { runtime: 'edge' }` (also `experimental-edge`). Matched on the source
+ * text (the builder has no TypeScript parser); other per-file exports (`maxDuration`, `memory`) are
+ * not read — vercel.json `functions` sets those.
+ */
+export const EDGE_EXPORT = /export\s+const\s+(?:runtime\s*=\s*|config\s*=\s*\{[^}]*?\bruntime\s*:\s*)['"`](?:experimental-)?edge['"`]/;
+
 export interface Esbuild {
   build(options: Record<string, unknown>): Promise<{ errors: Array<{ text: string }>; warnings: Array<{ text: string }> }>;
 }
@@ -228,6 +239,15 @@ export async function bundleApiFunctions(projectDir: string, plan: ApiPlan, outp
     const dir = path.join(outputDir, 'functions', ...`${fn.name}.func`.split('/'));
     await mkdir(dir, { recursive: true });
     const handler = fn.format === 'esm' ? 'index.mjs' : 'index.cjs';
+    const edge = EDGE_EXPORT.exec(await readFile(path.join(projectDir, ...fn.entry.split('/')), 'utf8'));
+    if (edge) {
+      // Vercel reads a function's static config exports (`@vercel/static-config`); the one that
+      // changes what the code is, the Edge runtime, is refused here as for a `.vc-config.json`.
+      throw new FunctionPackageError(
+        fn.name,
+        `Function "${fn.name}" asks for the Edge runtime (${edge[0].replace(/\s+/g, ' ').slice(0, 80)}), which Runway does not run yet: remove it to run on Node.js and deploy again`,
+      );
+    }
     try {
       await esbuild.build({
         entryPoints: [path.join(projectDir, ...fn.entry.split('/'))],

@@ -132,9 +132,10 @@ describe('serving a deployment', () => {
     expect([r.status, text(r)]).toEqual([404, PLATFORM_NOT_FOUND_HTML]);
   });
 
-  test('methods other than GET and HEAD are refused', async () => {
+  test('a file answers GET and HEAD only: other methods get 405 with Allow, as origin-request answers in AWS', async () => {
     const r = await request(port, hostA, '/', { method: 'POST' });
-    expect(r.status).toBe(403);
+    expect(r.status).toBe(405);
+    expect(r.headers.allow).toBe('GET, HEAD');
   });
 });
 

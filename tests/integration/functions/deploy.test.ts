@@ -57,6 +57,8 @@ describe('a project with api/ functions', () => {
     const json = async (path: string) => JSON.parse((await visit(platform.edge, done.url, path)).body.toString());
     expect(await json('/api/hello?name=ada')).toMatchObject({ message: 'hello ada', twoDays: 172_800_000, method: 'GET' });
     expect(await json('/api/users/42')).toEqual({ id: '42' });
+    // Its own file name reaches a function, as on Vercel.
+    expect(await json('/api/hello.ts?name=bob')).toMatchObject({ message: 'hello bob' });
     expect((await visit(platform.edge, done.url, '/api')).body.toString()).toBe('index of /api');
     expect((await visit(platform.edge, done.url, '/api/nothing/here')).status).toBe(404);
   });

@@ -6,7 +6,7 @@ import { FsStore } from '../../../functions/src/builder/adapters/fs-store.ts';
 import { type JobInput, parseJob } from '../../../functions/src/builder/job.ts';
 import { Logger, MemorySink, Redactor } from '../../../functions/src/builder/log.ts';
 import { BuildStepError, runPipeline } from '../../../functions/src/builder/pipeline.ts';
-import { ESBUILD_VERSION, findApiEntrypoints, nodeRuntime, planApiFunctions, withApiRoutes } from '../../../functions/src/builder/zero-config.ts';
+import { bundleApiFunctions, EDGE_EXPORT, ESBUILD_VERSION, findApiEntrypoints, nodeRuntime, planApiFunctions, withApiRoutes } from '../../../functions/src/builder/zero-config.ts';
 import { prepareRoutes, route } from '../../../functions/src/core/routing/router.ts';
 import { parseBuildOutputConfig } from '../../../functions/src/core/routing/schema.ts';
 import { loadFunction } from '../../../functions/src/launcher/launcher.ts';
@@ -32,6 +32,8 @@ describe('findApiEntrypoints and planApiFunctions (Vercel zero-config api/)', ()
       {
         phase: 'filesystem',
         routes: [
+          // A function's own file name first (the 404 below would answer it before the miss phase).
+          { src: '^/api/(.+)(?:\\.(?:mjs|ts))$', dest: '/api/$1', check: true },
           // Deepest first (Vercel's sortFilesBySegmentCount).
           { src: '^/api/([^/]+)/members/([^/]+)$', dest: '/api/[team]/members/[member]?team=$1&member=$2', check: true },
           { src: '^/api/users/([^/]+)$', dest: '/api/users/[id]?id=$1', check: true },
@@ -94,6 +96,7 @@ describe('findApiEntrypoints and planApiFunctions (Vercel zero-config api/)', ()
     expect(config.routes).toEqual([
       { handle: 'filesystem' },
       { src: '^/a$', dest: '/b' },
+      { src: '^/api/(.+)(?:\\.(?:ts))$', dest: '/api/$1', check: true },
       { src: '^/api/users/([^/]+)$', dest: '/api/users/[id]?id=$1', check: true },
       { src: '^/api(/.*)?$', status: 404 },
       spa,
@@ -105,6 +108,8 @@ describe('findApiEntrypoints and planApiFunctions (Vercel zero-config api/)', ()
     const files = { has: (p: string) => p === 'index.html', fn: (p: string) => (p === 'api/users/[id]' ? p : undefined) };
     const req = (p: string) => ({ method: 'GET', path: p, query: '', host: 'x', headers: {} });
     expect(route(routes, files, req('/api/users/42'))).toMatchObject({ kind: 'function', name: 'api/users/[id]', query: 'id=42' });
+    // Its file name reaches it too (Vercel: /api/users/[id].ts is the function's own path).
+    expect(route(routes, files, req('/api/users/[id].ts'))).toMatchObject({ kind: 'function', name: 'api/users/[id]' });
     // The rest of /api is a 404, never the SPA's index.html.
     expect(route(routes, files, req('/api/users/42/posts'))).toMatchObject({ kind: 'error', status: 404 });
     expect(route(routes, files, req('/app/settings'))).toMatchObject({ kind: 'file', path: 'index.html' });
@@ -224,5 +229,28 @@ describe('runPipeline: api/ functions that cannot be built', () => {
     } finally {
       await cleanup();
     }
+  });
+});
+
+describe('bundleApiFunctions: a per-file Edge runtime export is refused before bundling', () => {
+  it.each([
+    ["export const config = { runtime: 'edge' };\nexport default () => new Response('x');"],
+    ['export const runtime = "experimental-edge";\nexport function GET() { return new Response("x"); }'],
+    ["export const config = {\n  maxDuration: 5,\n  runtime: `edge`,\n};\nexport default () => new Response('x');"],
+  ])('%s', async (source) => {
+    const { dir, cleanup } = await tempDir('runway-edge-export-');
+    try {
+      await writeTree(dir, { 'api/edge.ts': source });
+      const plan = planApiFunctions(['api/edge.ts'], {});
+      const esbuild = { build: () => Promise.reject(new Error('esbuild must not run for an Edge function')) };
+      await expect(bundleApiFunctions(dir, plan, path.join(dir, 'out'), esbuild)).rejects.toThrow(/Function "api\/edge" asks for the Edge runtime/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a Node.js function that only mentions the Edge runtime in a comment or string is bundled', () => {
+    expect(EDGE_EXPORT.test("// export const runtime = 'nodejs'\nconst note = \"runtime: 'edge'\";\nexport default () => 1;")).toBe(false);
+    expect(EDGE_EXPORT.test("export const config = { runtime: 'nodejs' };")).toBe(false);
   });
 });
