@@ -15,11 +15,14 @@ import { config as platformConfig } from '../../../functions/src/lib/config.ts';
 import { FunctionHost, type FunctionAnswer } from '../../../local/functions/host.ts';
 import { sandboxedWorkers } from '../../../local/functions/isolation.ts';
 import { FunctionRunner, type RunnableFunction } from '../../../local/functions/runner.ts';
-import { detectSandbox } from '../../../local/sandbox/index.ts';
+import { buildLimits } from '../../../local/build-sandbox.ts';
+import { detectSandbox, spawnSandboxed } from '../../../local/sandbox/index.ts';
 
 /**
- * A hostile tenant's function against the local sandbox (regressions of a security review): its
- * environment must never reach the helpers that run as root before the privilege drop.
+ * A hostile tenant against the local sandbox and function host (regressions of a security review):
+ * its environment (a function's `.vc-config.json` `environment`, a project var, a build's env) never
+ * reaches the helpers that run as root before the privilege drop; a zip bomb is not extracted; a
+ * function cannot read another function's extracted code.
  */
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runway-isolation-attacks-'));
 const out = path.join(root, 'out');
@@ -75,7 +78,7 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-/** What the library recorded for the function `name` (its lines are written before the answer). */
+/** What the library recorded, one line per process it was loaded in (written before the process does anything else). */
 function recorded(): string[] {
   return fs.readdirSync(out).map((file) => fs.readFileSync(path.join(out, file), 'utf8').trim());
 }
@@ -101,6 +104,22 @@ for (const [name, how] of [
     if (mode === 'root') expect(lines.filter((line) => / uid=0 | euid=0$/.test(line))).toEqual([]);
   }, 60_000);
 }
+
+test("LD_PRELOAD in a build's environment (the sandbox builds run in, with their limits) never runs as root", async () => {
+  for (const file of fs.readdirSync(out)) fs.rmSync(path.join(out, file));
+  const work = fs.mkdtempSync(path.join(root, 'build-'));
+  const env = { PATH: '/usr/bin:/bin', LD_PRELOAD: path.join(root, 'evil.so') };
+  const sandboxed = await spawnSandboxed({ mode }, { command: '/bin/sh', args: ['-c', 'echo built'], env, cwd: work, writable: [work], forwards: [], limits: buildLimits({}) });
+  let output = '';
+  sandboxed.child.stdout!.on('data', (d) => (output += d));
+  const code = await new Promise<number | null>((resolve) => sandboxed.child.once('close', resolve));
+  await sandboxed.close();
+  expect({ code, output }).toEqual({ code: 0, output: 'built\n' });
+  const lines = recorded();
+  expect(lines.some((line) => line.startsWith('comm=sh '))).toBe(true);
+  expect(lines.filter((line) => /comm=(prlimit|setpriv|unshare) /.test(line))).toEqual([]);
+  if (mode === 'root') expect(lines.filter((line) => / uid=0 | euid=0$/.test(line))).toEqual([]);
+}, 60_000);
 
 describe('the local function host against hostile code', () => {
   const MiB = 1024 * 1024;
