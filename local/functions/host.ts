@@ -5,7 +5,8 @@
  *    runtime env snapshot, decrypted with the emulator's KMS);
  * 2. materializes the function's code from its zip blob (`blobs/<teamId>/<sha>` in the artifact
  *    bucket), checked against its sha256 and extracted once per sha into a cache dir (yauzl, which
- *    refuses entries outside the directory: absolute paths, `..`);
+ *    refuses entries outside the directory: absolute paths, `..`), at most Lambda's 250 MB
+ *    unzipped (a zip bomb is not extracted), readable only by the workers of that code;
  * 3. turns the visitor's request into a Function URL event (payload 2.0) as Vercel passes it to a
  *    function after routing, and runs it on a worker of local/functions/runner.ts (warm workers,
  *    maxDuration → 504, crash → 500), each worker in the sandbox (isolation.ts);
@@ -25,6 +26,7 @@ import { S3ArtifactStore } from '../../functions/src/adapters/artifacts/s3.ts';
 import { KmsEnvCipher } from '../../functions/src/adapters/env-cipher/kms.ts';
 import { LocalFunctionDeployer, type LocalDeploymentFunctions } from '../../functions/src/adapters/function-deployer/local.ts';
 import { blobKey } from '../../functions/src/core/artifact-keys.ts';
+import { LAMBDA_LIMITS } from '../../functions/src/core/functions/config.ts';
 import type { EdgeAnswer } from '../../functions/src/edge/serve.ts';
 import { functionQuery, functionRequestHeaders } from '../../functions/src/core/functions/function-request.ts';
 import { errorResponse } from '../../functions/src/launcher/launcher.ts';
@@ -59,6 +61,38 @@ export interface FunctionHostOptions {
   runner?: RunnerOptions;
   /** Largest request body, bytes: Lambda's 6 MB request payload. */
   maxRequestBytes?: number;
+  /**
+   * Most bytes a function's zip may extract to: Lambda's 250 MB unzipped deployment package
+   * ({@link LAMBDA_LIMITS}.maxUnzippedBytes). A zip over it (a zip bomb) is not extracted and the
+   * function answers 500.
+   */
+  maxUnzippedBytes?: number;
+  /** Most entries a function's zip may hold. @default {@link MAX_ZIP_ENTRIES} */
+  maxZipEntries?: number;
+}
+
+/**
+ * Entries a function's zip may hold at most. Lambda sets no count of its own (its limit is the
+ * 250 MB unzipped); this bounds the work and inodes a hostile zip of empty files can cost.
+ */
+export const MAX_ZIP_ENTRIES = 100_000;
+
+/**
+ * The group that alone may read the code of the zip `sha` (root mode): fixed by the sha, so every
+ * host on this machine agrees (they share the cache) and every function with the same code (the
+ * same zip deployed twice, by any team: whoever deploys it has those bytes) shares it. In
+ * 1,000,000,000..1,268,435,455, apart from the sandbox uids (local/sandbox); two shas meeting in one
+ * group (odds about n²/2²⁹ for n codes) could read each other's code, nothing more.
+ */
+export function codeGroup(sha: string): number {
+  return 1_000_000_000 + Number.parseInt(sha.slice(0, 7), 16);
+}
+
+/** As root: `dir` becomes root:{@link codeGroup} 0750 (what is inside stays unreachable to others). Else unchanged. */
+async function closeToOthers(dir: string, sha: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  await fs.chown(dir, 0, codeGroup(sha));
+  await fs.chmod(dir, 0o750);
 }
 
 export class FunctionHost {
@@ -95,7 +129,11 @@ export class FunctionHost {
     return pending;
   }
 
-  /** The function's code extracted into `<cacheDir>/<sha>` (once per sha; readable by sandbox uids). */
+  /**
+   * The function's code extracted into `<cacheDir>/<sha>` (once per sha). Running as root (the
+   * sandbox's root mode), the dir is `root:<codeGroup(sha)>` 0750: only workers of functions with
+   * this very code (that group is their supplementary group) can enter it.
+   */
   #code(teamId: string, sha: string): Promise<string> {
     let pending = this.#extracting.get(sha);
     if (!pending) {
@@ -111,8 +149,10 @@ export class FunctionHost {
     const dir = path.join(this.#cacheDir, sha);
     try {
       await fs.access(path.join(dir, '.complete'));
+      await closeToOthers(dir, sha); // Also a cache an older version left world-readable.
       return dir;
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       // Not extracted yet.
     }
     await fs.mkdir(this.#cacheDir, { recursive: true, mode: 0o711 });
@@ -129,22 +169,50 @@ export class FunctionHost {
       }, createWriteStream(zipPath));
       if (hash.digest('hex') !== sha) throw new Error(`the blob ${sha} does not hash to its name`);
       const root = path.join(staging, 'code');
-      const zip = await yauzl.openPromise(zipPath, { lazyEntries: true, strictFileNames: true });
-      for await (const entry of zip.eachEntry()) {
-        const target = path.join(root, entry.fileName);
-        if (entry.fileName.endsWith('/')) {
-          await fs.mkdir(target, { recursive: true, mode: 0o755 });
-          continue;
+      const maxBytes = this.#options.maxUnzippedBytes ?? LAMBDA_LIMITS.maxUnzippedBytes;
+      const maxEntries = this.#options.maxZipEntries ?? MAX_ZIP_ENTRIES;
+      const tooLarge = () => new Error(`the code of ${sha} unzips to more than ${maxBytes} bytes (Lambda's unzipped limit); not extracted`);
+      // validateEntrySizes (yauzl's default): an entry that inflates past its declared size fails.
+      const zip = await yauzl.openPromise(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true });
+      try {
+        if (zip.entryCount > maxEntries) {
+          throw new Error(`the code of ${sha} has ${zip.entryCount} zip entries, more than ${maxEntries}; not extracted`);
         }
-        await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
-        // Executable bits as zipped (a bundled native binary); readable by every worker uid, writable by none.
-        const executable = ((entry.externalFileAttributes >>> 16) & 0o111) !== 0;
-        await pipeline(await zip.openReadStreamPromise(entry), createWriteStream(target, { mode: executable ? 0o555 : 0o444 }));
+        let unzipped = 0;
+        for await (const entry of zip.eachEntry()) {
+          // The declared sizes so far (nothing more is written once they pass the limit)...
+          unzipped += entry.uncompressedSize;
+          if (unzipped > maxBytes) throw tooLarge();
+          const target = path.join(root, entry.fileName);
+          if (entry.fileName.endsWith('/')) {
+            await fs.mkdir(target, { recursive: true, mode: 0o755 });
+            continue;
+          }
+          await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+          // Executable bits as zipped (a bundled native binary); writable by none. Who may read is the top dir's group (closeToOthers).
+          const executable = ((entry.externalFileAttributes >>> 16) & 0o111) !== 0;
+          // ...then what actually inflates, counted as it is written.
+          let written = 0;
+          await pipeline(
+            await zip.openReadStreamPromise(entry),
+            async function* (source) {
+              for await (const chunk of source) {
+                written += (chunk as Buffer).length;
+                if (written > entry.uncompressedSize) throw tooLarge();
+                yield chunk;
+              }
+            },
+            createWriteStream(target, { mode: executable ? 0o555 : 0o444 }),
+          );
+        }
+      } finally {
+        zip.close();
       }
       await fs.rm(zipPath);
       await fs.mkdir(root, { recursive: true, mode: 0o755 });
       await fs.chmod(staging, 0o755);
       await fs.writeFile(path.join(root, '.complete'), '');
+      await closeToOthers(root, sha);
       await fs.rename(root, dir).catch(async (error: NodeJS.ErrnoException) => {
         // Another process extracted the same sha meanwhile: theirs is as good.
         if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
@@ -197,7 +265,8 @@ export class FunctionHost {
     const search = functionQuery(request.query, answer.query);
     const headers = functionRequestHeaders(request.headers, answer, { host, proto: 'http', clientIp: request.clientIp, vercelId: `dev1::${requestId}` }) as IncomingHttpHeaders;
     const event = eventFromRequest({ method: request.method, url: `${request.path}${search ? `?${search}` : ''}`, headers, body: Buffer.concat(chunks), sourceIp: request.clientIp, requestId });
-    const response = await this.runner.invoke({ key: `${deploymentId}:${answer.name}`, dir: code, config: fn.config, env: deployment.env }, event);
+    const groups = process.getuid?.() === 0 ? [codeGroup(fn.sha)] : [];
+    const response = await this.runner.invoke({ key: `${deploymentId}:${answer.name}`, dir: code, config: fn.config, env: deployment.env, groups }, event);
     return answer.status === undefined ? response : { ...response, statusCode: answer.status };
   }
 

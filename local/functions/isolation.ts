@@ -34,6 +34,7 @@ export function sandboxedWorkers(options: { support?: SandboxSupport } = {}): (s
       args: spec.args,
       cwd: spec.cwd,
       writable: [spec.tempDir],
+      groups: spec.groups,
       forwards: [{ kind: 'proxy', port: WORKER_PROXY_PORT, allow: ({ addresses }) => addresses.length > 0 && addresses.every(isPublicAddress) }],
       limits,
       limitWording: { subject: 'the function', hints: { processes: "Lambda's limit", memory: 'its `memory`', disk: "Lambda's default /tmp" } },

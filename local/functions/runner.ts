@@ -38,6 +38,11 @@ export interface RunnableFunction {
   readonly config: FunctionConfig;
   /** The deployment's runtime env vars for this function (build-only ones excluded by the caller). */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Supplementary groups its workers run with (a sandbox in root mode): the group that may read
+   * `dir`, so no other function's worker can. @default none
+   */
+  readonly groups?: readonly number[];
 }
 
 export interface FunctionLogLine {
@@ -65,6 +70,8 @@ export interface WorkerSpawn {
   /** The worker's own temp dir (its HOME and TMPDIR, where its socket is): it must be able to write it. */
   readonly tempDir: string;
   readonly memoryMb: number;
+  /** The function's {@link RunnableFunction.groups}. */
+  readonly groups: readonly number[];
 }
 
 /** A started worker process: `child.stdout`/`stderr` piped; `close` releases what started it once it exited. */
@@ -151,7 +158,7 @@ export class FunctionRunner {
     const args = [`--max-old-space-size=${fn.config.memoryMb}`, script, fn.dir, socketPath, JSON.stringify(launch)];
     const { command, args: finalArgs } = this.#options.wrapCommand?.(process.execPath, args) ?? { command: process.execPath, args };
     const spawned = this.#options.spawnWorker
-      ? await this.#options.spawnWorker({ command, args: finalArgs, env, cwd: fn.dir, tempDir, memoryMb: fn.config.memoryMb })
+      ? await this.#options.spawnWorker({ command, args: finalArgs, env, cwd: fn.dir, tempDir, memoryMb: fn.config.memoryMb, groups: fn.groups ?? [] })
       : plainWorker(command, finalArgs, env, fn.dir);
     const { child } = spawned;
     const worker: Worker = { child, socketPath, tempDir, busy: true, exited: false };

@@ -16,8 +16,10 @@ export { CapabilitySet } from './capabilities.ts';
  * - `root` (the platform runs as root): a new network namespace (only its own loopback; no route
  *   to the host's, so not to the emulator, the API or anything else listening there), a new PID
  *   namespace with its own /proc (no platform process to see, signal or read `environ` of), and a
- *   uid of its own per sandbox with no supplementary groups, no capabilities and no new privileges
- *   (setuid binaries do not elevate), so files only root or another sandbox can read stay closed.
+ *   uid of its own per sandbox with no supplementary groups (but those the caller names, e.g. the
+ *   group of one function's code), no capabilities and no new privileges (setuid binaries do not
+ *   elevate), so files only root or another sandbox can read stay closed. The caller's `env`
+ *   reaches only the command, after the drop (never the helpers that run as root: see init.mjs).
  * - `userns` (not root, unprivileged user namespaces allowed): the same network and PID
  *   namespaces inside a user namespace, capabilities dropped. The code still runs as your user:
  *   every file your user can read, it can read.
@@ -131,6 +133,11 @@ export interface SandboxSpawnOptions {
   cwd: string;
   /** Directories the sandboxed process must write: given to its uid (root mode). */
   writable: readonly string[];
+  /**
+   * Supplementary groups of the sandboxed process (root mode; otherwise it has none), e.g. the
+   * group that alone may read a function's code. @default none
+   */
+  groups?: readonly number[];
   forwards: readonly Forward[];
   /** What it may use (not in `none` mode, which only says it cannot). @default no limits */
   limits?: SandboxLimits;
@@ -178,7 +185,8 @@ export async function spawnSandboxed(support: SandboxSupport, options: SandboxSp
     if (support.mode === 'root') {
       uid = allocateUid();
       for (const writable of options.writable) await chownTree(writable, uid);
-      setpriv.unshift('--reuid', String(uid), '--regid', String(uid), '--clear-groups');
+      const groups = options.groups?.length ? ['--groups', options.groups.join(',')] : ['--clear-groups'];
+      setpriv.unshift('--reuid', String(uid), '--regid', String(uid), ...groups);
     }
     const child = spawn('unshare', [...(support.mode === 'userns' ? ['--user', '--map-root-user'] : []), ...NAMESPACES, '--', process.execPath, INIT], {
       detached: true,

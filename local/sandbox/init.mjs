@@ -8,8 +8,9 @@
 //    to the unix socket <socket>, where the broker outside decides what may pass;
 // 3. runs the command through `prlimit` (per-process limits: processes of its uid, open files,
 //    file size, data segment, no core dumps) and `setpriv` (another uid, no new privileges, no
-//    capabilities), in a process group of its own, and exits with its status. As PID 1 of the
-//    namespace, its exit takes every process the command left behind with it;
+//    capabilities), in a process group of its own, and exits with its status. prlimit and setpriv
+//    (root) see only a fixed PATH; the command's `env` is applied by `env -i` after the drop. As
+//    PID 1 of the namespace, its exit takes every process the command left behind with it;
 // 4. with `limits`, watches the whole namespace — every process in it is the command's — and
 //    when the tasks (threads), the resident memory or the disk it has written reach a limit,
 //    kills everything, prints `[sandbox] stopped: <which limit>` as the last line and exits 137.
@@ -17,6 +18,10 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+
+/** The only environment of the helpers that run before the privilege drop. */
+const HELPER_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+const ENV = '/usr/bin/env';
 
 const input = [];
 for await (const chunk of process.stdin) input.push(chunk);
@@ -70,11 +75,17 @@ const prlimit = limits
       '--',
     ]
   : [];
-const [program, ...programArgs] = [...prlimit, 'setpriv', ...spec.setpriv, '--', spec.command, ...spec.args];
+// The command's environment is the tenant's (a function's `environment`, a project's variables):
+// it must not reach prlimit or setpriv, which start as root (LD_PRELOAD, GCONV_PATH... would run
+// the tenant's code with root's privileges). They get a fixed PATH only; `env -i` applies the
+// command's environment in the last exec, after setpriv has dropped the uid and capabilities.
+// (Same size limits as an environment: argv and envp share ARG_MAX, 128 KiB per string.)
+const commandEnv = Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`);
+const [program, ...programArgs] = [...prlimit, 'setpriv', ...spec.setpriv, '--', ENV, '-i', '--', ...commandEnv, spec.command, ...spec.args];
 let stopping = false;
 const child = spawn(program, programArgs, {
   cwd: spec.cwd,
-  env: spec.env,
+  env: { PATH: HELPER_PATH },
   detached: true,
   stdio: ['ignore', 'inherit', 'inherit'],
 });

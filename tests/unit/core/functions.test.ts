@@ -70,6 +70,18 @@ describe('parseFunctionConfig', () => {
     expect(codeOf(() => parseFunctionConfig('f', node({ maxDuration }))).code).toBe('max_duration_out_of_range');
   });
 
+  test.each(['_HANDLER', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'LAMBDA_TASK_ROOT'])('environment %s (Lambda reserves it) is refused by name', (key) => {
+    const { code, message } = codeOf(() => parseFunctionConfig('api/x', node({ environment: { OK: '1', [key]: 'x' } })));
+    expect(code).toBe('function_env_reserved');
+    expect(message).toContain(key);
+    expect(message).toContain('api/x');
+  });
+
+  test('environment names Lambda leaves to the function (LD_PRELOAD, LD_LIBRARY_PATH, NODE_OPTIONS, PATH) are kept', () => {
+    const environment = { LD_PRELOAD: './x.so', LD_LIBRARY_PATH: '/opt/lib', NODE_OPTIONS: '--enable-source-maps', PATH: '/opt/bin:/usr/bin' };
+    expect(parseFunctionConfig('api/x', node({ environment })).config.environment).toEqual(environment);
+  });
+
   test('regions and unknown fields are notes, not errors', () => {
     const { notes } = parseFunctionConfig('f', node({ regions: ['iad1'], framework: { slug: 'nextjs' }, operationType: 'Page' }));
     expect(notes.map((n) => n.message)).toEqual([expect.stringContaining('"regions" (iad1) is ignored'), expect.stringContaining('framework, operationType')]);

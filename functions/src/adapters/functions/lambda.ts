@@ -22,6 +22,7 @@ import {
   type FunctionDeployer,
   functionLogGroup,
   functionNameFor,
+  LAMBDA_RESERVED_ENV,
 } from '#core/functions/index';
 import { config } from '#lib/config';
 
@@ -107,16 +108,6 @@ export const FUNCTION_LOG_RETENTION_DAYS = 30;
 /** Handler of every Runway function: the launcher in the layer (see the class docstring). */
 export const LAUNCHER_HANDLER = '/opt/runway/launcher.handler';
 
-/**
- * Environment variable names Lambda reserves (it sets them; CreateFunction refuses them):
- * "Defined runtime environment variables", https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-runtime.html.
- */
-export const LAMBDA_RESERVED_ENV = new Set([
-  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
-  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
-  'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
-]);
 
 /** Lambda's limit on all of a function's environment variables together: 4 KB (configuration-envvars.html). */
 export const LAMBDA_ENV_MAX_BYTES = 4 * 1024;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { LAMBDA_RESERVED_ENV } from '#core/functions/config';
 import { EnvId, ProjectId, Timestamp } from '#core/schemas';
 
 export const ENV_TARGETS = ['production', 'preview', 'development'] as const;
@@ -13,7 +14,8 @@ export const EnvKey = z
   .min(1)
   .max(256)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be letters, digits and "_", not starting with a digit')
-  .refine((k) => !/^(RUNWAY_|AWS_)/i.test(k), 'RUNWAY_ and AWS_ prefixes are reserved for the platform');
+  .refine((k) => !/^(RUNWAY_|AWS_)/i.test(k), 'RUNWAY_ and AWS_ prefixes are reserved for the platform')
+  .refine((k) => !LAMBDA_RESERVED_ENV.has(k), 'Lambda reserves this name (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-runtime.html)');
 
 /**
  * Where a var is available, Netlify's scopes (https://docs.netlify.com/build/environment-variables/overview/#scopes):

@@ -27,6 +27,19 @@ export const LAMBDA_LIMITS = {
 } as const;
 
 /**
+ * Environment variable names Lambda reserves (it sets them; CreateFunction refuses them), refused in a
+ * function's `.vc-config.json` `environment` and as project env var names. Not reserved, so allowed
+ * (they affect only the function itself): PATH, LANG, LD_LIBRARY_PATH, NODE_PATH…, per the same page:
+ * "Defined runtime environment variables", https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-runtime.html.
+ */
+export const LAMBDA_RESERVED_ENV = new Set([
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+]);
+
+/**
  * Defaults when `.vc-config.json` leaves them out: Vercel documents 1024 MB memory (SvelteKit
  * adapter-vercel docs) and a 15 s default duration on Pro (https://vercel.com/docs/functions/limitations).
  */
@@ -135,6 +148,13 @@ export function parseFunctionConfig(name: string, raw: unknown): { config: Funct
       `Function "${name}" asks for a maxDuration of ${maxDurationSeconds} s; Lambda allows ${LAMBDA_LIMITS.minDurationSeconds}–${LAMBDA_LIMITS.maxDurationSeconds} s`,
       { function: name, maxDuration: maxDurationSeconds },
     );
+  }
+  const reserved = Object.keys(vc.environment ?? {}).filter((key) => LAMBDA_RESERVED_ENV.has(key));
+  if (reserved.length) {
+    throw new FunctionConfigError('function_env_reserved', `Function "${name}": its .vc-config.json environment sets ${reserved.join(', ')}, which Lambda reserves; rename them`, {
+      function: name,
+      names: reserved,
+    });
   }
   const notes: ConfigNote[] = [];
   if (vc.regions?.length) {

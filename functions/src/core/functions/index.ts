@@ -8,6 +8,7 @@ export {
   FunctionConfig,
   FunctionConfigError,
   LAMBDA_LIMITS,
+  LAMBDA_RESERVED_ENV,
   NODE_RUNTIMES,
   type NodeRuntime,
   parseFunctionConfig,
