@@ -24,6 +24,7 @@ export default defineConfig({
           setupFiles: ['tests/support/aws-context.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          expect: { poll: { timeout: 15_000 } },
         },
       },
       {
@@ -36,6 +37,9 @@ export default defineConfig({
           setupFiles: ['tests/support/aws-context.ts'],
           testTimeout: 180_000,
           hookTimeout: 240_000,
+          // A browser page behind the in-process platform answers in seconds on a loaded 2-core
+          // machine: `expect.poll` waits up to 15 s (vitest's default 1 s failed in CI under load).
+          expect: { poll: { timeout: 15_000 } },
         },
       },
       {

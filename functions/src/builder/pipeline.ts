@@ -253,9 +253,12 @@ export async function runPipeline(job: Job, ports: PipelinePorts, options: Pipel
     // budget is the backstop at the edge); a refused one fails the build naming its route.
     const compiled = buildOutput ? parseBuildOutputConfig(buildOutput.config) : compileBuildOutputConfig({ ...config, files: files.map((f) => f.path) });
     const buildOutputConfig = apiPlan ? parseBuildOutputConfig(withApiRoutes(compiled, apiPlan)) : compiled;
-    // A framework's own config may hold polynomial patterns (Next.js' RSC routes): accepted and logged.
-    const patterns = await assertSafePatterns(buildOutputConfig, buildOutput ? `${BUILD_OUTPUT_DIR}/config.json` : 'vercel.json / runway.json', { allowPolynomial: Boolean(buildOutput) });
-    for (const u of patterns.unsafe) log.info(`routes: ${u.where} ${JSON.stringify(u.pattern)} can take polynomial time to match; accepted (the framework's own route, request paths are bounded)`);
+    // Exponential patterns are refused; polynomial ones are accepted and logged: the edge refuses
+    // paths over 1,024 characters (414), which bounds them (≤ 11 ms measured for Next.js 16's RSC
+    // routes), and recheck's polynomial verdict depends on its time budget — under load its fuzz
+    // checker flagged routing-utils' own cleanUrls pattern, failing ordinary deployments at random.
+    const patterns = await assertSafePatterns(buildOutputConfig, buildOutput ? `${BUILD_OUTPUT_DIR}/config.json` : 'vercel.json / runway.json', { allowPolynomial: true });
+    for (const u of patterns.unsafe) log.info(`routes: ${u.where} ${JSON.stringify(u.pattern)} can take polynomial time to match; accepted (request paths are at most 1,024 characters)`);
     const manifest = buildManifest({
       deploymentId: job.deploymentId, framework: plan.framework, createdAt: now(), files, config: { ...config, buildOutput: buildOutputConfig },
       ...(functions.length > 0 ? { functions: Object.fromEntries(functions.map((f) => [f.name, f.entry])) } : {}),

@@ -156,7 +156,7 @@ describe('a catastrophic pattern is refused at deploy time, normal patterns depl
 
     const { deployment } = await deployFiles(c, name, site(name, NORMAL_CONFIG), 'production');
     const done = await expectReady(c, deployment.id);
-    expect((await buildLog(c, deployment.id)).join('\n')).not.toMatch(/can take (exponential|polynomial) time/);
+    expect((await buildLog(c, deployment.id)).join('\n')).not.toMatch(/can take exponential time/);
     await expect.poll(async () => (await visit(platform.edge, host(name), '/')).status, { timeout: 20_000 }).toBe(200);
     for (const at of [done.url, host(name)]) {
       expect((await visit(platform.edge, at, '/')).body.toString()).toBe(`<h1>home of ${name}</h1>`);
